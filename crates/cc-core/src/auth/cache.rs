@@ -1,0 +1,327 @@
+//! A token cache with single-flight refresh ahead of expiry.
+//!
+//! - Callers get the cached token while it is fresh. After its refresh point (expiry minus a
+//!   margin minus a random jitter, so that many instances do not refresh at once) the next
+//!   caller fetches a new one.
+//! - **Single flight**: however many callers arrive while a fetch runs, they wait for that
+//!   one fetch and share its result.
+//! - **Failures are not cached**: the callers that waited for a failed fetch get its error;
+//!   the next caller tries again. If the current token is still valid (the failure happened
+//!   during early refresh) callers keep using it, and a new attempt is made at most once per
+//!   [`RefreshPolicy::retry_interval`].
+//! - [`TokenCache::invalidate`] (after a 401) drops exactly the token that was rejected; the
+//!   refresh token it carried is still used for the next fetch.
+//! - Rotated refresh tokens are handed to a [`TokenPersist`] hook before anyone uses them.
+//!
+//! Time is tokio's clock, so tests can pause it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::{AuthError, Authenticator, Credential, Token};
+
+/// Where new tokens come from: a grant against a token endpoint, a login call, a test double.
+#[async_trait]
+pub trait TokenSource: Send + Sync {
+    /// Fetches a new token. `previous` is the token being replaced, if any (it carries the
+    /// refresh token for a refresh grant).
+    async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError>;
+}
+
+/// Persists tokens whose refresh token changed (vendors that rotate refresh tokens make the
+/// old one useless: a process that restarts without the new one must authorize again).
+#[async_trait]
+pub trait TokenPersist: Send + Sync {
+    /// Stores `token`. An error is logged; the token stays in use, since the previous refresh
+    /// token may already be invalid.
+    async fn persist(&self, token: &Token) -> Result<(), AuthError>;
+}
+
+#[async_trait]
+impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
+    async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError> {
+        (**self).fetch(previous).await
+    }
+}
+
+#[async_trait]
+impl<T: TokenPersist + ?Sized> TokenPersist for Arc<T> {
+    async fn persist(&self, token: &Token) -> Result<(), AuthError> {
+        (**self).persist(token).await
+    }
+}
+
+/// When to refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// Refresh this long before expiry (capped at half the token's lifetime).
+    pub margin: Duration,
+    /// Plus a random extra in `0..=jitter`, drawn once per token.
+    pub jitter: Duration,
+    /// After a failed early refresh, wait this long before trying again while the current
+    /// token is still valid.
+    pub retry_interval: Duration,
+    /// Lifetime assumed for tokens that do not state `expires_in`; `None`: such tokens are
+    /// used until a 401 invalidates them.
+    pub assumed_lifetime: Option<Duration>,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            margin: Duration::from_secs(300),
+            jitter: Duration::from_secs(60),
+            retry_interval: Duration::from_secs(5),
+            assumed_lifetime: None,
+        }
+    }
+}
+
+/// A token handed out by the cache, with its identity for [`TokenCache::invalidate`].
+#[derive(Clone, Debug)]
+pub struct CachedToken {
+    token: Arc<Token>,
+    generation: u64,
+}
+
+impl CachedToken {
+    /// The token.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// Identity of this token within its cache.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+struct Entry {
+    cached: CachedToken,
+    refresh_at: Option<Instant>,
+    expires_at: Option<Instant>,
+    rejected: bool,
+}
+
+impl Entry {
+    fn valid(&self, now: Instant) -> bool {
+        !self.rejected && self.expires_at.is_none_or(|t| now < t)
+    }
+
+    fn fresh(&self, now: Instant) -> bool {
+        self.valid(now) && self.refresh_at.is_none_or(|t| now < t)
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    entry: Option<Entry>,
+    /// Completed fetches; a waiter compares it to see whether a fetch ended while it waited.
+    flights: u64,
+    last_failure: Option<(AuthError, Instant)>,
+    generations: u64,
+}
+
+/// Caches one token; see the [module docs](self).
+pub struct TokenCache {
+    source: Arc<dyn TokenSource>,
+    persist: Option<Arc<dyn TokenPersist>>,
+    policy: RefreshPolicy,
+    shared: Mutex<Shared>,
+    flight: tokio::sync::Mutex<()>,
+    rng: Mutex<fastrand::Rng>,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shared = self.lock();
+        f.debug_struct("TokenCache")
+            .field("policy", &self.policy)
+            .field("has_token", &shared.entry.is_some())
+            .field("fetches", &shared.flights)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenCache {
+    /// A cache over `source` with the default [`RefreshPolicy`].
+    pub fn new(source: impl TokenSource + 'static) -> Self {
+        Self::from_arc(Arc::new(source))
+    }
+
+    /// A cache over a shared source.
+    pub fn from_arc(source: Arc<dyn TokenSource>) -> Self {
+        Self {
+            source,
+            persist: None,
+            policy: RefreshPolicy::default(),
+            shared: Mutex::new(Shared::default()),
+            flight: tokio::sync::Mutex::new(()),
+            rng: Mutex::new(fastrand::Rng::new()),
+        }
+    }
+
+    /// Sets the refresh policy.
+    pub fn with_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Sets the hook that persists rotated refresh tokens.
+    pub fn with_persist(mut self, persist: impl TokenPersist + 'static) -> Self {
+        self.persist = Some(Arc::new(persist));
+        self
+    }
+
+    /// Seeds the jitter generator (reproducible tests).
+    pub fn with_jitter_seed(self, seed: u64) -> Self {
+        *self.rng.lock().unwrap_or_else(|p| p.into_inner()) = fastrand::Rng::with_seed(seed);
+        self
+    }
+
+    /// Starts with a token obtained elsewhere: an authorization-code exchange, a token store.
+    /// Its lifetime counts from now.
+    pub fn seed(&self, token: Token) -> CachedToken {
+        let mut shared = self.lock();
+        self.install(&mut shared, token, Instant::now())
+    }
+
+    /// The current token, fetching one if there is none or it is due for refresh.
+    pub async fn token(&self) -> Result<CachedToken, AuthError> {
+        let seen = {
+            let shared = self.lock();
+            let now = Instant::now();
+            match &shared.entry {
+                Some(e) if e.fresh(now) => return Ok(e.cached.clone()),
+                Some(e) if e.valid(now) && self.backing_off(&shared, now) => {
+                    return Ok(e.cached.clone());
+                }
+                _ => shared.flights,
+            }
+        };
+
+        let _flight = self.flight.lock().await;
+
+        let previous = {
+            let shared = self.lock();
+            let now = Instant::now();
+            if let Some(e) = shared.entry.as_ref().filter(|e| e.fresh(now)) {
+                return Ok(e.cached.clone());
+            }
+            if shared.flights != seen {
+                // A fetch finished while we waited: share its outcome.
+                if let Some(e) = shared.entry.as_ref().filter(|e| e.valid(now)) {
+                    return Ok(e.cached.clone());
+                }
+                if let Some((err, _)) = &shared.last_failure {
+                    return Err(err.clone());
+                }
+            }
+            shared.entry.as_ref().map(|e| e.cached.token.clone())
+        };
+
+        let result = self.source.fetch(previous.as_deref()).await;
+        let now = Instant::now();
+
+        let (outcome, rotated) = {
+            let mut shared = self.lock();
+            shared.flights += 1;
+            match result {
+                Ok(token) => {
+                    let rotated = token.refresh_token().is_some()
+                        && previous.as_deref().is_none_or(|p| !same_refresh_token(&token, p));
+                    shared.last_failure = None;
+                    let cached = self.install(&mut shared, token, now);
+                    (Ok(cached), rotated)
+                }
+                Err(err) => {
+                    shared.last_failure = Some((err.clone(), now));
+                    match shared.entry.as_ref().filter(|e| e.valid(now)) {
+                        Some(e) => {
+                            tracing::warn!(error = %err, "early token refresh failed; using the current token");
+                            (Ok(e.cached.clone()), false)
+                        }
+                        None => (Err(err), false),
+                    }
+                }
+            }
+        };
+
+        if let (Ok(cached), true, Some(persist)) = (&outcome, rotated, &self.persist)
+            && let Err(err) = persist.persist(cached.token()).await
+        {
+            tracing::warn!(error = %err, "could not persist the rotated refresh token");
+        }
+        outcome
+    }
+
+    /// Marks `rejected` as unusable (the server answered 401 to it). Does nothing if the cache
+    /// already moved on to a newer token, so N concurrent 401s cause one new fetch.
+    pub fn invalidate(&self, rejected: &CachedToken) {
+        self.invalidate_generation(rejected.generation);
+    }
+
+    fn invalidate_generation(&self, generation: u64) {
+        let mut shared = self.lock();
+        if let Some(e) = shared.entry.as_mut().filter(|e| e.cached.generation == generation) {
+            e.rejected = true;
+        }
+    }
+
+    /// How many fetches have completed (successful or not).
+    pub fn fetch_count(&self) -> u64 {
+        self.lock().flights
+    }
+
+    fn backing_off(&self, shared: &Shared, now: Instant) -> bool {
+        shared.last_failure.as_ref().is_some_and(|(_, at)| now < *at + self.policy.retry_interval)
+    }
+
+    fn install(&self, shared: &mut Shared, token: Token, now: Instant) -> CachedToken {
+        shared.generations += 1;
+        let lifetime = token.expires_in().or(self.policy.assumed_lifetime);
+        let (refresh_at, expires_at) = match lifetime {
+            Some(lifetime) => {
+                let jitter_ms = u64::try_from(self.policy.jitter.as_millis()).unwrap_or(u64::MAX);
+                let jitter = Duration::from_millis(
+                    self.rng.lock().unwrap_or_else(|p| p.into_inner()).u64(0..=jitter_ms),
+                );
+                let early = (self.policy.margin + jitter).min(lifetime / 2);
+                (Some(now + (lifetime - early)), Some(now + lifetime))
+            }
+            None => (None, None),
+        };
+        let cached = CachedToken { token: Arc::new(token), generation: shared.generations };
+        shared.entry = Some(Entry { cached: cached.clone(), refresh_at, expires_at, rejected: false });
+        cached
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // The state stays consistent at every await point, so a poisoned lock is still usable.
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn same_refresh_token(a: &Token, b: &Token) -> bool {
+    match (a.refresh_token(), b.refresh_token()) {
+        (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Authenticator for TokenCache {
+    async fn credential(&self) -> Result<Credential, AuthError> {
+        let cached = self.token().await?;
+        Ok(Credential::new(vec![("authorization".into(), cached.token().authorization())], cached.generation))
+    }
+
+    fn reject(&self, credential: &Credential) -> bool {
+        self.invalidate_generation(credential.generation());
+        true
+    }
+}

@@ -1,0 +1,82 @@
+//! OAuth2 grants sent over HTTP (feature `client`).
+
+use async_trait::async_trait;
+
+use super::{AuthError, Grant, Token, TokenEndpoint, TokenSource};
+use crate::http::{Body, Error, Executor, Request};
+
+impl TokenEndpoint {
+    /// Sends `grant` to the token endpoint through `executor` (without its credentials) and
+    /// parses the token. A refresh grant is not idempotent: it is retried only when it
+    /// provably did not reach the server or the server asked for a retry.
+    pub async fn fetch(&self, executor: &Executor, grant: &Grant) -> Result<Token, AuthError> {
+        let described = self.request(grant);
+        let mut request = Request::post(described.url())
+            .operation("oauth2.token")
+            .without_auth()
+            .sensitive_response()
+            .idempotent(described.is_idempotent())
+            .header("accept", "application/json")
+            .body(Body::Form(described.form_body()));
+        if let Some(authorization) = described.authorization() {
+            request = request.secret_header("authorization", authorization.clone());
+        }
+        executor.send_json::<Token>(&request).await.map_err(|e| match e {
+            Error::Api(api) => AuthError::Rejected {
+                status: api.status,
+                error: api.vendor.code.clone(),
+                description: api.vendor.message.clone(),
+            },
+            Error::Decode { error, .. } => {
+                AuthError::InvalidResponse(format!("at `{}`: {}", error.path, error.message))
+            }
+            Error::Auth(auth) => auth,
+            other => AuthError::Transport(other.to_string()),
+        })
+    }
+}
+
+/// A [`TokenSource`] that uses a [`TokenEndpoint`]: the refresh token when the previous token
+/// has one, otherwise the configured first grant (client credentials), otherwise
+/// [`AuthError::NoRefreshToken`].
+#[derive(Clone, Debug)]
+pub struct OAuth2Source {
+    endpoint: TokenEndpoint,
+    executor: Executor,
+    first_grant: Option<Grant>,
+}
+
+impl OAuth2Source {
+    /// Client-credentials flow (ECE login, Alvaria): every new token comes from the
+    /// client-credentials grant, or the refresh token if the vendor issued one.
+    pub fn client_credentials(endpoint: TokenEndpoint, executor: Executor) -> Self {
+        Self { endpoint, executor, first_grant: Some(Grant::ClientCredentials) }
+    }
+
+    /// Authorization-code flow: seed the [`TokenCache`](super::TokenCache) with the token
+    /// from [`TokenEndpoint::fetch`] with [`Grant::AuthorizationCode`] (or from a store);
+    /// this source then only refreshes.
+    pub fn refresh_only(endpoint: TokenEndpoint, executor: Executor) -> Self {
+        Self { endpoint, executor, first_grant: None }
+    }
+}
+
+#[async_trait]
+impl TokenSource for OAuth2Source {
+    async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError> {
+        if let Some(refresh_token) = previous.and_then(Token::refresh_token) {
+            let grant = Grant::RefreshToken { refresh_token: refresh_token.clone() };
+            match (self.endpoint.fetch(&self.executor, &grant).await, &self.first_grant) {
+                // The refresh token was refused (expired, revoked): start over if we can.
+                (Err(AuthError::Rejected { status: 400 | 401, .. }), Some(first)) => {
+                    return self.endpoint.fetch(&self.executor, first).await;
+                }
+                (result, _) => return result,
+            }
+        }
+        match &self.first_grant {
+            Some(grant) => self.endpoint.fetch(&self.executor, grant).await,
+            None => Err(AuthError::NoRefreshToken),
+        }
+    }
+}

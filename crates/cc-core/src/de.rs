@@ -1,0 +1,248 @@
+//! Lenient deserialization helpers and JSON parsing with field-path errors.
+//!
+//! Vendors send numbers as strings now and then, and add fields without notice. Models in
+//! this workspace accept both spellings of a number and ignore unknown fields; when a payload
+//! really is malformed, [`parse_json`] says where (`changes[0].event.type`).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+
+/// An integer that may arrive as a JSON number or as a string of digits.
+///
+/// Floats with no fractional part (`3600.0`) are accepted too; anything else is an error.
+/// Use it directly, or through [`lenient_u64`] / [`lenient_i64`] and their `Option` forms
+/// in `#[serde(deserialize_with = …)]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Lenient<T>(pub T);
+
+/// Integer types [`Lenient`] can produce.
+pub trait LenientInt: Sized + Copy {
+    /// Name used in error messages.
+    const NAME: &'static str;
+    /// From a signed value, if in range.
+    fn from_i64(v: i64) -> Option<Self>;
+    /// From an unsigned value, if in range.
+    fn from_u64(v: u64) -> Option<Self>;
+}
+
+impl LenientInt for i64 {
+    const NAME: &'static str = "an integer";
+    fn from_i64(v: i64) -> Option<Self> {
+        Some(v)
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        i64::try_from(v).ok()
+    }
+}
+
+impl LenientInt for u64 {
+    const NAME: &'static str = "a non-negative integer";
+    fn from_i64(v: i64) -> Option<Self> {
+        u64::try_from(v).ok()
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        Some(v)
+    }
+}
+
+struct LenientVisitor<T>(PhantomData<T>);
+
+impl<T: LenientInt> Visitor<'_> for LenientVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (as a number or a string of digits)", T::NAME)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        T::from_i64(v).ok_or_else(|| E::invalid_value(de::Unexpected::Signed(v), &self))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        T::from_u64(v).ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        let integral = v.fract() == 0.0 && v.is_finite() && v.abs() < 9.0e15;
+        integral
+            .then(|| T::from_i64(v as i64))
+            .flatten()
+            .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        let trimmed = v.trim();
+        let parsed = if let Some(rest) = trimmed.strip_prefix('-') {
+            rest.parse::<u64>().ok().and_then(|n| i64::try_from(n).ok()).and_then(|n| T::from_i64(-n))
+        } else {
+            trimmed.parse::<u64>().ok().and_then(T::from_u64)
+        };
+        parsed.ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+impl<'de, T: LenientInt> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LenientVisitor(PhantomData)).map(Lenient)
+    }
+}
+
+/// `deserialize_with` for a `u64` sent as number or string.
+pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Lenient::<u64>::deserialize(d).map(|v| v.0)
+}
+
+/// `deserialize_with` for an `i64` sent as number or string.
+pub fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Lenient::<i64>::deserialize(d).map(|v| v.0)
+}
+
+/// `deserialize_with` for an optional `u64` sent as number, string, `null` or `""`.
+/// Pair it with `#[serde(default)]` so that a missing field is `None` too.
+pub fn lenient_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    optional(d)
+}
+
+/// `deserialize_with` for an optional `i64` sent as number, string, `null` or `""`.
+/// Pair it with `#[serde(default)]` so that a missing field is `None` too.
+pub fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    optional(d)
+}
+
+fn optional<'de, D: Deserializer<'de>, T: LenientInt>(d: D) -> Result<Option<T>, D::Error> {
+    struct OptVisitor<T>(PhantomData<T>);
+    impl<'de, T: LenientInt> Visitor<'de> for OptVisitor<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            LenientVisitor::<T>(PhantomData).expecting(f)?;
+            f.write_str(", null or an empty string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Option<T>, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
+            LenientVisitor(PhantomData).visit_i64(v).map(Some)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
+            LenientVisitor(PhantomData).visit_u64(v).map(Some)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
+            LenientVisitor(PhantomData).visit_f64(v).map(Some)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
+            if v.trim().is_empty() {
+                return Ok(None);
+            }
+            LenientVisitor(PhantomData).visit_str(v).map(Some)
+        }
+    }
+    d.deserialize_option(OptVisitor(PhantomData))
+}
+
+/// A JSON payload that could not be parsed, with the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JSON at `{path}` (line {line}, column {column}): {message}")]
+pub struct JsonError {
+    /// Field path such as `message[3].type.value`; `.` for the document root, `?` for a
+    /// position the parser could not name (a syntax error inside an object).
+    pub path: String,
+    /// What serde found wrong.
+    pub message: String,
+    /// 1-based line of the error in the input.
+    pub line: usize,
+    /// 1-based column of the error in the input.
+    pub column: usize,
+}
+
+/// Parses JSON bytes into `T`, naming the field path on error.
+///
+/// ```
+/// #[derive(serde::Deserialize, Debug)]
+/// struct Event { kind: String }
+/// let err = cc_core::de::parse_json::<Vec<Event>>(br#"[{"kind":"a"},{"kind":7}]"#).unwrap_err();
+/// assert_eq!(err.path, "[1].kind");
+/// ```
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    let to_error = |path: String, inner: serde_json::Error| JsonError {
+        path,
+        line: inner.line(),
+        column: inner.column(),
+        message: strip_position(&inner.to_string()),
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        to_error(path, err.into_inner())
+    })?;
+    de.end().map_err(|e| to_error(".".into(), e))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; the error carries those as fields already.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct T {
+        #[serde(deserialize_with = "lenient_u64")]
+        a: u64,
+        #[serde(default, deserialize_with = "lenient_opt_i64")]
+        b: Option<i64>,
+    }
+
+    #[test]
+    fn numbers_as_numbers_or_strings() {
+        let cases = [
+            (r#"{"a":1}"#, T { a: 1, b: None }),
+            (r#"{"a":"2","b":"-3"}"#, T { a: 2, b: Some(-3) }),
+            (r#"{"a":" 4 ","b":null}"#, T { a: 4, b: None }),
+            (r#"{"a":5.0,"b":""}"#, T { a: 5, b: None }),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(parse_json::<T>(raw.as_bytes()).unwrap(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn bad_numbers_name_the_field() {
+        for (raw, path) in [
+            (r#"{"a":-1}"#, "a"),
+            (r#"{"a":"x"}"#, "a"),
+            (r#"{"a":1,"b":"1e3"}"#, "b"),
+            (r#"{"a":1.5}"#, "a"),
+            (r#"{"a":true}"#, "a"),
+        ] {
+            let err = parse_json::<T>(raw.as_bytes()).unwrap_err();
+            assert_eq!(err.path, path, "{raw}: {err}");
+        }
+    }
+
+    #[test]
+    fn json_error_reports_path_and_position() {
+        let err = parse_json::<Vec<T>>(b"[{\"a\":1},\n{\"a\":{}}]").unwrap_err();
+        assert_eq!(err.path, "[1].a");
+        assert_eq!(err.line, 2);
+        assert!(err.to_string().starts_with("invalid JSON at `[1].a` (line 2"), "{err}");
+        let trailing = parse_json::<T>(br#"{"a":1} x"#).unwrap_err();
+        assert!(trailing.message.contains("trailing"), "{trailing}");
+        let syntax = parse_json::<T>(b"{").unwrap_err();
+        assert!(syntax.message.contains("EOF"), "{syntax}");
+    }
+}

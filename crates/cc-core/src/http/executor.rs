@@ -1,0 +1,607 @@
+//! The executor: sends [`Request`]s with credentials, timeouts, retries and tracing.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use super::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind};
+use super::request::{Body, HeaderValue, Request};
+use super::retry::{Attempt, Decision, Outcome, RetryBudget, RetryPolicy, decide, parse_retry_after};
+use crate::Secret;
+use crate::auth::{Authenticator, Credential};
+use crate::de::parse_json;
+
+/// Response headers that carry a tracking or correlation id, checked in this order.
+pub const DEFAULT_TRACKING_HEADERS: &[&str] =
+    &["trackingid", "x-tracking-id", "x-request-id", "x-correlation-id", "x-amzn-requestid"];
+
+/// How much of an error body is read before giving up on the rest.
+const MAX_ERROR_BODY_READ: usize = 64 * 1024;
+
+/// A fully read response.
+#[derive(Clone, Debug)]
+pub struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    operation: &'static str,
+    tracking_id: Option<String>,
+}
+
+impl Response {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A response header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Consumes the response, returning the body.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// Parses the body as JSON into `T`; errors name the field path.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        parse_json(&self.body).map_err(|error| Error::Decode {
+            operation: self.operation,
+            status: self.status,
+            error,
+            tracking_id: self.tracking_id.clone(),
+        })
+    }
+}
+
+/// A response whose body is read chunk by chunk (downloads, large CSV exports).
+#[derive(Debug)]
+pub struct StreamingResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    inner: reqwest::Response,
+    idle_timeout: Duration,
+    operation: &'static str,
+}
+
+impl StreamingResponse {
+    /// HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A response header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// The next chunk of the body; `None` at the end. Each chunk must arrive within the
+    /// executor's per-attempt timeout.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let transport = |kind, message: String| Error::Transport {
+            operation: self.operation,
+            kind,
+            message,
+            attempts: 1,
+        };
+        match tokio::time::timeout(self.idle_timeout, self.inner.chunk()).await {
+            Err(_) => Err(transport(TransportKind::Timeout, "no data within the timeout".into())),
+            Ok(Err(e)) => Err(transport(TransportKind::Io, error_text(&e))),
+            Ok(Ok(chunk)) => Ok(chunk.map(|b| b.to_vec())),
+        }
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+/// Configures an [`Executor`].
+pub struct ExecutorBuilder {
+    http: Option<reqwest::Client>,
+    auth: Option<Arc<dyn Authenticator>>,
+    policy: RetryPolicy,
+    budget_capacity: u32,
+    attempt_timeout: Duration,
+    connect_timeout: Duration,
+    decoder: Arc<dyn ErrorDecoder>,
+    max_body: usize,
+    tracking_headers: Vec<String>,
+    default_headers: Vec<(String, HeaderValue)>,
+    user_agent: String,
+}
+
+impl ExecutorBuilder {
+    /// Credentials for every request not marked [`Request::without_auth`].
+    pub fn auth(mut self, auth: Arc<dyn Authenticator>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// Retry limits (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Size of the retry budget in tokens (default 500; a retry costs 5, after a timeout 10).
+    pub fn retry_budget(mut self, capacity: u32) -> Self {
+        self.budget_capacity = capacity;
+        self
+    }
+
+    /// Time one attempt may take, headers and body (default 30 s).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// Time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How to read the vendor's error bodies (default [`GenericErrorDecoder`]).
+    pub fn error_decoder(mut self, decoder: Arc<dyn ErrorDecoder>) -> Self {
+        self.decoder = decoder;
+        self
+    }
+
+    /// Largest response body read into memory (default 32 MiB). Use
+    /// [`Executor::send_streaming`] for larger ones.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Response headers that carry a tracking id (default [`DEFAULT_TRACKING_HEADERS`]).
+    pub fn tracking_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.tracking_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A header sent with every request (`Accept-Language`, …).
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into().to_ascii_lowercase(), HeaderValue::Plain(value.into())));
+        self
+    }
+
+    /// A secret header sent with every request (`x-api-key`), redacted in logs.
+    pub fn default_secret_header(mut self, name: impl Into<String>, value: Secret<String>) -> Self {
+        self.default_headers.push((name.into().to_ascii_lowercase(), HeaderValue::Secret(value)));
+        self
+    }
+
+    /// `User-Agent` (default `cc-core/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Uses a preconfigured reqwest client (proxies, TLS roots). Its own timeouts apply in
+    /// addition to the executor's; the connect timeout above is then ignored.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the executor.
+    pub fn build(self) -> Result<Executor, Error> {
+        let http = match self.http {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(self.user_agent)
+                .build()
+                .map_err(|e| Error::InvalidRequest(format!("HTTP client: {}", error_text(&e))))?,
+        };
+        Ok(Executor {
+            inner: Arc::new(Inner {
+                http,
+                auth: self.auth,
+                policy: self.policy,
+                budget: RetryBudget::new(self.budget_capacity),
+                attempt_timeout: self.attempt_timeout,
+                decoder: self.decoder,
+                max_body: self.max_body,
+                tracking_headers: self.tracking_headers,
+                default_headers: self.default_headers,
+            }),
+        })
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    auth: Option<Arc<dyn Authenticator>>,
+    policy: RetryPolicy,
+    budget: RetryBudget,
+    attempt_timeout: Duration,
+    decoder: Arc<dyn ErrorDecoder>,
+    max_body: usize,
+    tracking_headers: Vec<String>,
+    default_headers: Vec<(String, HeaderValue)>,
+}
+
+/// Sends requests: injects credentials, applies the per-attempt timeout, retries by
+/// [`decide`], re-authenticates once on 401, turns error answers into [`Error`]s.
+/// Cheap to clone; clones share the connection pool and the retry budget.
+#[derive(Clone)]
+pub struct Executor {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("policy", &self.inner.policy)
+            .field("attempt_timeout", &self.inner.attempt_timeout)
+            .field("has_auth", &self.inner.auth.is_some())
+            .field("retry_budget", &self.inner.budget.available())
+            .finish_non_exhaustive()
+    }
+}
+
+enum Received {
+    Buffered(Response),
+    Streaming(StreamingResponse),
+}
+
+/// The result of one attempt, before the retry decision.
+struct AttemptResult {
+    outcome: Outcome,
+    result: Result<Received, Error>,
+}
+
+impl Executor {
+    /// A builder with defaults.
+    pub fn builder() -> ExecutorBuilder {
+        ExecutorBuilder {
+            http: None,
+            auth: None,
+            policy: RetryPolicy::default(),
+            budget_capacity: 500,
+            attempt_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            decoder: Arc::new(GenericErrorDecoder),
+            max_body: 32 * 1024 * 1024,
+            tracking_headers: DEFAULT_TRACKING_HEADERS.iter().map(|s| s.to_string()).collect(),
+            default_headers: Vec::new(),
+            user_agent: concat!("cc-core/", env!("CARGO_PKG_VERSION")).into(),
+        }
+    }
+
+    /// Sends `request` and reads the whole body. A non-success status is an
+    /// [`Error::Api`] carrying status, vendor code and message, tracking id and body start.
+    pub async fn send(&self, request: &Request) -> Result<Response, Error> {
+        match self.run(request, true).await? {
+            Received::Buffered(response) => Ok(response),
+            Received::Streaming(_) => unreachable!("buffered run returns a buffered response"),
+        }
+    }
+
+    /// Sends `request` and parses a 2xx JSON body into `T`.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Error> {
+        self.send(request).await?.json()
+    }
+
+    /// Sends `request` and returns once the headers arrived; read the body with
+    /// [`StreamingResponse::chunk`]. Retries cover the request up to the headers only.
+    pub async fn send_streaming(&self, request: &Request) -> Result<StreamingResponse, Error> {
+        match self.run(request, false).await? {
+            Received::Streaming(response) => Ok(response),
+            Received::Buffered(_) => unreachable!("streaming run returns a streaming response"),
+        }
+    }
+
+    /// Retry tokens left in the budget.
+    pub fn retry_budget_available(&self) -> u32 {
+        self.inner.budget.available()
+    }
+
+    async fn run(&self, request: &Request, buffer: bool) -> Result<Received, Error> {
+        let span = tracing::info_span!(
+            "cc_http",
+            operation = request.operation,
+            method = request.method.as_str(),
+            url = %url_for_log(&request.url),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        async move {
+            let inner = &*self.inner;
+            let mut attempt = Attempt {
+                number: 1,
+                idempotent: request.idempotent,
+                can_reauthenticate: request.authenticated && inner.auth.is_some(),
+                reauthenticated: false,
+            };
+            loop {
+                let credential = match (&inner.auth, request.authenticated) {
+                    (Some(auth), true) => Some(auth.credential().await?),
+                    _ => None,
+                };
+                let AttemptResult { outcome, result } =
+                    self.attempt(request, credential.as_ref(), buffer, attempt.number).await;
+                let span = tracing::Span::current();
+                if let Outcome::Status { status, .. } = outcome {
+                    span.record("status", status);
+                }
+                span.record("attempts", attempt.number);
+                match decide(&inner.policy, attempt, outcome, fastrand::f64()) {
+                    Decision::Return => {
+                        if result.is_ok() {
+                            inner.budget.deposit_success();
+                        }
+                        return result;
+                    }
+                    Decision::Reauthenticate => {
+                        let renewable = match (&inner.auth, &credential) {
+                            (Some(auth), Some(cred)) => auth.reject(cred),
+                            _ => false,
+                        };
+                        if !renewable {
+                            return result;
+                        }
+                        tracing::info!("credential rejected with 401; re-authenticating once");
+                        attempt.reauthenticated = true;
+                    }
+                    Decision::Retry(delay) => {
+                        if !inner.budget.try_withdraw(RetryBudget::cost_of(outcome)) {
+                            tracing::warn!(?outcome, "retry budget exhausted; not retrying");
+                            return result;
+                        }
+                        tracing::warn!(
+                            ?outcome,
+                            delay_ms = delay.as_millis() as u64,
+                            attempt = attempt.number,
+                            "retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt.number += 1;
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(
+        &self,
+        request: &Request,
+        credential: Option<&Credential>,
+        buffer: bool,
+        number: u32,
+    ) -> AttemptResult {
+        let inner = &*self.inner;
+        let builder = match self.build(request, credential) {
+            Ok(b) => b,
+            Err(e) => {
+                // Not sent at all; nothing to retry. `Status 400` makes the decision Return.
+                return AttemptResult {
+                    outcome: Outcome::Status { status: 400, retry_after: None },
+                    result: Err(e),
+                };
+            }
+        };
+        tracing::debug!(attempt = number, headers = %self.redacted_headers(request, credential), "sending");
+        let transport = |kind, message| Error::Transport {
+            operation: request.operation,
+            kind,
+            message,
+            attempts: number,
+        };
+        let exchange = async {
+            let response = builder.send().await?;
+            let status = response.status().as_u16();
+            let headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+                .collect();
+            let success = (200..300).contains(&status);
+            if success && !buffer {
+                return Ok((status, headers, None, Some(response)));
+            }
+            let limit = if success { inner.max_body } else { MAX_ERROR_BODY_READ };
+            let (body, complete) = read_limited(response, limit).await?;
+            if success && !complete {
+                return Ok((status, headers, None, None));
+            }
+            Ok::<_, reqwest::Error>((status, headers, Some(body), None))
+        };
+        let (status, headers, body, stream) =
+            match tokio::time::timeout(inner.attempt_timeout, exchange).await {
+                Err(_) => {
+                    return AttemptResult {
+                        outcome: Outcome::TimedOut,
+                        result: Err(transport(
+                            TransportKind::Timeout,
+                            format!("no complete answer within {:?}", inner.attempt_timeout),
+                        )),
+                    };
+                }
+                Ok(Err(e)) => {
+                    let (outcome, kind) = classify(&e);
+                    return AttemptResult { outcome, result: Err(transport(kind, error_text(&e))) };
+                }
+                Ok(Ok(parts)) => parts,
+            };
+        let tracking_id =
+            inner.tracking_headers.iter().find_map(|name| find_header(&headers, name).map(str::to_owned));
+        let retry_after =
+            find_header(&headers, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let outcome = Outcome::Status { status, retry_after };
+        let result = match (body, stream) {
+            (_, Some(inner_response)) => Ok(Received::Streaming(StreamingResponse {
+                status,
+                headers,
+                inner: inner_response,
+                idle_timeout: inner.attempt_timeout,
+                operation: request.operation,
+            })),
+            (None, None) => Err(Error::TooLarge { operation: request.operation, limit: inner.max_body }),
+            (Some(body), None) if (200..300).contains(&status) => Ok(Received::Buffered(Response {
+                status,
+                headers,
+                body,
+                operation: request.operation,
+                tracking_id,
+            })),
+            (Some(body), None) => {
+                let vendor = inner.decoder.decode(status, &body);
+                let shown = if request.sensitive_response {
+                    "[redacted]".to_owned()
+                } else {
+                    let cut = body.len().min(ApiError::MAX_BODY);
+                    String::from_utf8_lossy(&body[..cut]).into_owned()
+                };
+                Err(Error::Api(Box::new(ApiError {
+                    operation: request.operation,
+                    status,
+                    tracking_id: tracking_id.or_else(|| vendor.tracking_id.clone()),
+                    vendor,
+                    body: shown,
+                    retry_after,
+                    attempts: number,
+                })))
+            }
+        };
+        // A 2xx whose body exceeded the limit is final: report it, never retry it.
+        let outcome = match &result {
+            Err(Error::TooLarge { .. }) => Outcome::Status { status: 200, retry_after: None },
+            _ => outcome,
+        };
+        AttemptResult { outcome, result }
+    }
+
+    fn build(
+        &self,
+        request: &Request,
+        credential: Option<&Credential>,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        let inner = &*self.inner;
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let url = reqwest::Url::parse(&request.full_url())
+            .map_err(|e| Error::InvalidRequest(format!("{} URL: {e}", request.operation)))?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut put = |name: &str, value: &str, sensitive: bool| -> Result<(), Error> {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::InvalidRequest(format!("invalid header name `{name}`")))?;
+            let mut value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| Error::InvalidRequest(format!("invalid value for header `{name}`")))?;
+            value.set_sensitive(sensitive);
+            headers.insert(name, value);
+            Ok(())
+        };
+        for (name, value) in inner.default_headers.iter().chain(&request.headers) {
+            put(name, value.expose(), matches!(value, HeaderValue::Secret(_)))?;
+        }
+        for (name, value) in credential.map(Credential::headers).unwrap_or_default() {
+            put(name, value.expose_secret(), true)?;
+        }
+        let builder = inner.http.request(method, url);
+        let builder = match &request.body {
+            Body::Empty => builder,
+            Body::Json(bytes) => builder.header("content-type", "application/json").body(bytes.clone()),
+            Body::Form(form) => builder
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.expose_secret().clone()),
+            Body::Bytes { content_type, data } => {
+                builder.header("content-type", content_type.as_str()).body(data.clone())
+            }
+        };
+        Ok(builder.headers(headers))
+    }
+
+    fn redacted_headers(&self, request: &Request, credential: Option<&Credential>) -> String {
+        let mut parts: Vec<String> = self
+            .inner
+            .default_headers
+            .iter()
+            .chain(&request.headers)
+            .map(|(n, v)| match v {
+                HeaderValue::Plain(v) => format!("{n}: {v}"),
+                HeaderValue::Secret(_) => format!("{n}: [redacted]"),
+            })
+            .collect();
+        parts.extend(
+            credential
+                .map(Credential::headers)
+                .unwrap_or_default()
+                .iter()
+                .map(|(n, _)| format!("{n}: [redacted]")),
+        );
+        parts.join(", ")
+    }
+}
+
+/// Reads at most `limit` bytes; `complete` is false when the body was longer.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, true))
+}
+
+fn classify(e: &reqwest::Error) -> (Outcome, TransportKind) {
+    if e.is_connect() {
+        (Outcome::ConnectFailed, TransportKind::Connect)
+    } else if e.is_timeout() {
+        (Outcome::TimedOut, TransportKind::Timeout)
+    } else {
+        (Outcome::ConnectionLost, TransportKind::Io)
+    }
+}
+
+/// The error and its causes, without the URL (it may carry customer data in the query).
+fn error_text(e: &reqwest::Error) -> String {
+    let mut text = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        let part = match err.downcast_ref::<reqwest::Error>() {
+            Some(re) if re.url().is_some() => strip_url(&re.to_string(), re.url()),
+            _ => err.to_string(),
+        };
+        if !part.is_empty() && !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+        source = err.source();
+    }
+    text
+}
+
+fn strip_url(text: &str, url: Option<&reqwest::Url>) -> String {
+    match url {
+        Some(url) => text.replace(&format!(" for url ({url})"), "").replace(url.as_str(), "<url>"),
+        None => text.to_owned(),
+    }
+}
+
+/// Scheme, host and path only: queries may hold customer data.
+fn url_for_log(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}

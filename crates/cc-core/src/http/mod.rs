@@ -1,0 +1,12 @@
+//! The HTTP executor (feature `client`): vendor crates describe calls as [`Request`]s; the
+//! [`Executor`] sends them with auth, per-attempt timeouts, retries and tracing.
+
+mod error;
+mod executor;
+mod request;
+pub mod retry;
+
+pub use self::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind, VendorError};
+pub use self::executor::{DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Response, StreamingResponse};
+pub use self::request::{Body, Method, Request};
+pub use self::retry::{RetryBudget, RetryPolicy};

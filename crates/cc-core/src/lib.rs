@@ -1,0 +1,40 @@
+//! # cc-core
+//!
+//! Shared foundations of the contact-center toolkit: the pieces every vendor crate needs and
+//! should not write again.
+//!
+//! | module | what | feature |
+//! |---|---|---|
+//! | [`secret`] | [`Secret`]: redacted in `Debug`/`Display`, read explicitly | – |
+//! | [`ids`], [`time`], [`enums`] | typed ids, [`EpochMillis`], open wire enums | – |
+//! | [`de`] | lenient numbers, JSON parsing with field-path errors | – |
+//! | [`auth`] | Basic, HMAC, OAuth2 grants, token cache with single-flight refresh | cache: `cache` |
+//! | `http` | request executor: auth, retries, timeouts, tracing | `client` |
+//! | [`webhook`] | Basic/HMAC/JWT verification on raw bytes, duplicate filter, axum blocks | JWT: `jwt`, axum: `server` |
+//! | [`conversation`] | vendor-neutral [`ConversationEvent`] and [`MessagingChannel`] | – |
+//!
+//! With no features, cc-core depends on no HTTP stack and no async runtime.
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod auth;
+pub mod conversation;
+pub mod de;
+pub mod enums;
+#[cfg(feature = "client")]
+pub mod http;
+pub mod ids;
+pub mod secret;
+pub mod time;
+pub mod webhook;
+
+pub use conversation::{ChannelError, ChannelErrorKind, ConversationEvent, MessagingChannel};
+pub use ids::{ConversationId, MessageId, ParticipantId};
+pub use secret::Secret;
+pub use time::EpochMillis;
+
+/// Re-exports for the macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}
