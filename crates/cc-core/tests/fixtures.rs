@@ -29,7 +29,8 @@ fn token_responses() {
             Ok(token) => {
                 // Debug never shows the token itself.
                 let debug = format!("{token:?}");
-                assert!(!debug.contains(token.access_token().expose_secret().as_str()), "{debug}");
+                let quoted = format!("{:?}", token.access_token().expose_secret());
+                assert!(!debug.contains(&quoted) && debug.contains("access_token: [redacted]"), "{debug}");
                 summarize(&token)
             }
             Err(err) => json!({ "error": err.to_string(), "path": err.path }),

@@ -1,0 +1,1 @@
+//! The inbound side: verify the raw request, parse, drop duplicates, hand over events.

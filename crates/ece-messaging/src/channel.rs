@@ -1,0 +1,1 @@
+//! The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping.

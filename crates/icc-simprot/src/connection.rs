@@ -1,0 +1,1 @@
+//! The inbound/outbound TCP connection: framing, reconnect, resynchronisation.

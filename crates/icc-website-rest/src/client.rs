@@ -1,0 +1,1 @@
+//! The outbound client (feature `client`): typed calls run through cc-core's executor.

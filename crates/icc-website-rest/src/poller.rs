@@ -1,0 +1,1 @@
+//! The inbound side: polling the visitor API and turning successive states into events.

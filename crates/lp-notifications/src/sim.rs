@@ -1,0 +1,1 @@
+//! A webhook sender that signs notifications as LivePerson does (feature `sim`).
