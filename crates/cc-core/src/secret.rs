@@ -73,6 +73,37 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     }
 }
 
+/// A text value that may be secret (a header, a form field): the plain text goes on the wire,
+/// [`MaybeSecret::shown`] goes in logs and descriptions.
+#[derive(Clone, Debug)]
+pub(crate) enum MaybeSecret {
+    Plain(String),
+    Secret(Secret<String>),
+}
+
+impl MaybeSecret {
+    /// The value for the wire.
+    pub(crate) fn expose(&self) -> &str {
+        match self {
+            Self::Plain(v) => v,
+            Self::Secret(v) => v.expose_secret(),
+        }
+    }
+
+    /// The value for logs: `[redacted]` when secret.
+    pub(crate) fn shown(&self) -> &str {
+        match self {
+            Self::Plain(v) => v,
+            Self::Secret(_) => "[redacted]",
+        }
+    }
+
+    #[cfg(feature = "client")]
+    pub(crate) fn is_secret(&self) -> bool {
+        matches!(self, Self::Secret(_))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 
 use super::{AuthError, basic_authorization};
 use crate::Secret;
+use crate::secret::MaybeSecret;
 
 /// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -104,44 +105,28 @@ impl TokenEndpoint {
 
     /// Describes the token request for `grant`, without sending it.
     pub fn request(&self, grant: &Grant) -> TokenRequest {
-        let mut fields: Vec<(String, FormValue)> =
-            vec![("grant_type".into(), FormValue::Plain(grant.grant_type().into()))];
+        let mut fields: Vec<(String, MaybeSecret)> =
+            vec![("grant_type".into(), MaybeSecret::Plain(grant.grant_type().into()))];
         match grant {
             Grant::ClientCredentials => {}
             Grant::AuthorizationCode { code, redirect_uri } => {
-                fields.push(("code".into(), FormValue::Secret(code.clone())));
-                fields.push(("redirect_uri".into(), FormValue::Plain(redirect_uri.clone())));
+                fields.push(("code".into(), MaybeSecret::Secret(code.clone())));
+                fields.push(("redirect_uri".into(), MaybeSecret::Plain(redirect_uri.clone())));
             }
             Grant::RefreshToken { refresh_token } => {
-                fields.push(("refresh_token".into(), FormValue::Secret(refresh_token.clone())));
+                fields.push(("refresh_token".into(), MaybeSecret::Secret(refresh_token.clone())));
             }
         }
         let authorization = match self.client_auth {
             ClientAuth::Basic => Some(basic_authorization(&self.client_id, &self.client_secret)),
             ClientAuth::Form => {
-                fields.push(("client_id".into(), FormValue::Plain(self.client_id.clone())));
-                fields.push(("client_secret".into(), FormValue::Secret(self.client_secret.clone())));
+                fields.push(("client_id".into(), MaybeSecret::Plain(self.client_id.clone())));
+                fields.push(("client_secret".into(), MaybeSecret::Secret(self.client_secret.clone())));
                 None
             }
         };
-        fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), FormValue::Plain(v.clone()))));
+        fields.extend(self.extra.iter().map(|(k, v)| (k.clone(), MaybeSecret::Plain(v.clone()))));
         TokenRequest { url: self.url.clone(), fields, authorization, idempotent: grant.is_idempotent() }
-    }
-}
-
-/// A form value, secret or not.
-#[derive(Clone)]
-enum FormValue {
-    Plain(String),
-    Secret(Secret<String>),
-}
-
-impl FormValue {
-    fn expose(&self) -> &str {
-        match self {
-            Self::Plain(v) => v,
-            Self::Secret(v) => v.expose_secret(),
-        }
     }
 }
 
@@ -151,7 +136,7 @@ impl FormValue {
 #[derive(Clone)]
 pub struct TokenRequest {
     url: String,
-    fields: Vec<(String, FormValue)>,
+    fields: Vec<(String, MaybeSecret)>,
     authorization: Option<Secret<String>>,
     idempotent: bool,
 }
@@ -189,10 +174,7 @@ impl TokenRequest {
         }
         out.push_str("content-type: application/x-www-form-urlencoded\n");
         for (name, value) in &self.fields {
-            match value {
-                FormValue::Plain(v) => out.push_str(&format!("{name}={v}\n")),
-                FormValue::Secret(_) => out.push_str(&format!("{name}=[redacted]\n")),
-            }
+            out.push_str(&format!("{name}={}\n", value.shown()));
         }
         out
     }

@@ -7,11 +7,12 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind};
-use super::request::{Body, HeaderValue, Request};
+use super::request::{Body, Request};
 use super::retry::{Attempt, Decision, Outcome, RetryBudget, RetryPolicy, decide, parse_retry_after};
 use crate::Secret;
 use crate::auth::{Authenticator, Credential};
 use crate::de::parse_json;
+use crate::secret::MaybeSecret;
 
 /// Response headers that carry a tracking or correlation id, checked in this order.
 pub const DEFAULT_TRACKING_HEADERS: &[&str] =
@@ -115,7 +116,7 @@ pub struct ExecutorBuilder {
     decoder: Arc<dyn ErrorDecoder>,
     max_body: usize,
     tracking_headers: Vec<String>,
-    default_headers: Vec<(String, HeaderValue)>,
+    default_headers: Vec<(String, MaybeSecret)>,
     user_agent: String,
 }
 
@@ -171,13 +172,13 @@ impl ExecutorBuilder {
 
     /// A header sent with every request (`Accept-Language`, …).
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.default_headers.push((name.into().to_ascii_lowercase(), HeaderValue::Plain(value.into())));
+        self.default_headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Plain(value.into())));
         self
     }
 
     /// A secret header sent with every request (`x-api-key`), redacted in logs.
     pub fn default_secret_header(mut self, name: impl Into<String>, value: Secret<String>) -> Self {
-        self.default_headers.push((name.into().to_ascii_lowercase(), HeaderValue::Secret(value)));
+        self.default_headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Secret(value)));
         self
     }
 
@@ -229,7 +230,7 @@ struct Inner {
     decoder: Arc<dyn ErrorDecoder>,
     max_body: usize,
     tracking_headers: Vec<String>,
-    default_headers: Vec<(String, HeaderValue)>,
+    default_headers: Vec<(String, MaybeSecret)>,
 }
 
 /// Sends requests: injects credentials, applies the per-attempt timeout, retries by
@@ -330,8 +331,10 @@ impl Executor {
                     (Some(auth), true) => Some(auth.credential().await?),
                     _ => None,
                 };
-                let AttemptResult { outcome, result } =
-                    self.attempt(request, credential.as_ref(), buffer, attempt.number).await;
+                // A request that cannot be built is not sent at all: nothing to retry.
+                let builder = self.build(request, credential.as_ref())?;
+                tracing::debug!(attempt = attempt.number, headers = %self.redacted_headers(request, credential.as_ref()), "sending");
+                let AttemptResult { outcome, result } = self.attempt(request, builder, buffer, attempt.number).await;
                 let span = tracing::Span::current();
                 if let Outcome::Status { status, .. } = outcome {
                     span.record("status", status);
@@ -379,22 +382,11 @@ impl Executor {
     async fn attempt(
         &self,
         request: &Request,
-        credential: Option<&Credential>,
+        builder: reqwest::RequestBuilder,
         buffer: bool,
         number: u32,
     ) -> AttemptResult {
         let inner = &*self.inner;
-        let builder = match self.build(request, credential) {
-            Ok(b) => b,
-            Err(e) => {
-                // Not sent at all; nothing to retry. `Status 400` makes the decision Return.
-                return AttemptResult {
-                    outcome: Outcome::Status { status: 400, retry_after: None },
-                    result: Err(e),
-                };
-            }
-        };
-        tracing::debug!(attempt = number, headers = %self.redacted_headers(request, credential), "sending");
         let transport = |kind, message| Error::Transport {
             operation: request.operation,
             kind,
@@ -506,7 +498,7 @@ impl Executor {
             Ok(())
         };
         for (name, value) in inner.default_headers.iter().chain(&request.headers) {
-            put(name, value.expose(), matches!(value, HeaderValue::Secret(_)))?;
+            put(name, value.expose(), value.is_secret())?;
         }
         for (name, value) in credential.map(Credential::headers).unwrap_or_default() {
             put(name, value.expose_secret(), true)?;
@@ -531,10 +523,7 @@ impl Executor {
             .default_headers
             .iter()
             .chain(&request.headers)
-            .map(|(n, v)| match v {
-                HeaderValue::Plain(v) => format!("{n}: {v}"),
-                HeaderValue::Secret(_) => format!("{n}: [redacted]"),
-            })
+            .map(|(n, v)| format!("{n}: {}", v.shown()))
             .collect();
         parts.extend(
             credential

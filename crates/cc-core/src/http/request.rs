@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::Secret;
+use crate::secret::MaybeSecret;
 
 /// HTTP method.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -39,21 +40,6 @@ impl Method {
     /// RFC 9110 §9.2.2: GET, HEAD, PUT and DELETE are idempotent; POST and PATCH are not.
     pub fn is_idempotent(self) -> bool {
         !matches!(self, Self::Post | Self::Patch)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub(crate) enum HeaderValue {
-    Plain(String),
-    Secret(Secret<String>),
-}
-
-impl HeaderValue {
-    pub(crate) fn expose(&self) -> &str {
-        match self {
-            Self::Plain(v) => v,
-            Self::Secret(v) => v.expose_secret(),
-        }
     }
 }
 
@@ -92,7 +78,7 @@ pub struct Request {
     pub(crate) method: Method,
     pub(crate) url: String,
     pub(crate) query: Vec<(String, String)>,
-    pub(crate) headers: Vec<(String, HeaderValue)>,
+    pub(crate) headers: Vec<(String, MaybeSecret)>,
     pub(crate) body: Body,
     pub(crate) idempotent: bool,
     pub(crate) authenticated: bool,
@@ -156,13 +142,13 @@ impl Request {
 
     /// Adds a header.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into().to_ascii_lowercase(), HeaderValue::Plain(value.into())));
+        self.headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Plain(value.into())));
         self
     }
 
     /// Adds a header whose value is secret: redacted in logs, `Debug` and [`Request::describe`].
     pub fn secret_header(mut self, name: impl Into<String>, value: Secret<String>) -> Self {
-        self.headers.push((name.into().to_ascii_lowercase(), HeaderValue::Secret(value)));
+        self.headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Secret(value)));
         self
     }
 
@@ -244,11 +230,7 @@ impl Request {
         let mut headers: Vec<_> = self.headers.iter().collect();
         headers.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, value) in headers {
-            let shown = match value {
-                HeaderValue::Plain(v) => v.as_str(),
-                HeaderValue::Secret(_) => "[redacted]",
-            };
-            let _ = writeln!(out, "{name}: {shown}");
+            let _ = writeln!(out, "{name}: {}", value.shown());
         }
         let _ = writeln!(out, "idempotent: {}", self.idempotent);
         match &self.body {
