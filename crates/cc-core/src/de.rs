@@ -172,6 +172,11 @@ pub struct JsonError {
 /// assert_eq!(err.path, "[1].kind");
 /// ```
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    parse_json_borrowed(bytes)
+}
+
+/// [`parse_json`] for types that borrow from the input (`&str`, `&RawValue` fields).
+pub fn parse_json_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
     let to_error = |path: String, inner: serde_json::Error| JsonError {
         path,
         line: inner.line(),

@@ -1,1 +1,15 @@
-//! The crate's error type: vendor status, code and message, never a secret.
+//! The crate's error: a request that failed verification or did not parse.
+
+use cc_core::webhook::VerifyError;
+
+/// Why a webhook request was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Signature or identity headers failed; says which check, never the expected value.
+    #[error("verification failed: {0}")]
+    Verify(#[from] VerifyError),
+    /// The verified body is not a notification; names the field path.
+    #[error(transparent)]
+    Parse(#[from] cc_core::de::JsonError),
+}

@@ -2,19 +2,37 @@
 //!
 //! LivePerson Connector API webhook notifications: verify, parse, order, receive.
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 7 (see the workspace README). Nothing here talks to the vendor yet.
+//! LivePerson POSTs one notification per request, signed with HMAC over the raw body, with
+//! headers naming the account and the app. This crate:
 //!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `webhook` | The inbound side: verify the raw request, parse, drop duplicates, hand over events. |
-//! | `sim` | A webhook sender that signs notifications as LivePerson does (feature `sim`). |
+//! 1. verifies the raw bytes ([`webhook::Webhook::verify`]: signature, account id, client id),
+//! 2. parses them into typed models ([`model`]) that never reject a new event type or enum
+//!    value,
+//! 3. orders and de-duplicates them ([`sequencer::Sequencer`]),
+//! 4. maps them to cc-core's vendor-neutral `ConversationEvent` ([`convert`]).
+//!
+//! With default features it depends on no HTTP stack and no async runtime. Feature `server`
+//! adds an axum route; feature `sim` a sender that signs and retries like LivePerson.
+//!
+//! ```
+//! use lp_notifications::{convert, model, sequencer::Sequencer};
+//! let body = br#"{"kind":"notification","body":{"changes":[{"sequence":0,"originatorId":"c1","originatorMetadata":{"id":"c1","role":"CONSUMER"},"serverTimestamp":1528371161893,"event":{"type":"ContentEvent","message":"Hello","contentType":"text/plain"},"dialogId":"d1"}]},"type":"ms.MessagingEventNotification"}"#;
+//! let notification = model::parse_notification(body).unwrap();
+//! let mut sequencer = Sequencer::default();
+//! for delivery in sequencer.push_notification(notification) {
+//!     for event in convert::delivery_events(&delivery) {
+//!         println!("{}", serde_json::to_string(&event).unwrap());
+//!     }
+//! }
+//! ```
 #![deny(missing_docs)]
 
+pub mod convert;
 pub mod error;
 pub mod model;
+pub mod sequencer;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod webhook;
+
+pub use error::Error;

@@ -1,1 +1,191 @@
-//! The inbound side: verify the raw request, parse, drop duplicates, hand over events.
+//! Receiving notifications: verify the raw bytes (signature, account id, client id), then
+//! parse. With feature `server`, an axum route that enqueues before answering 200.
+
+use cc_core::Secret;
+use cc_core::auth::{HmacAlgorithm, SignatureEncoding};
+use cc_core::de::JsonError;
+use cc_core::webhook::{HmacVerifier, VerifyError};
+
+use crate::model::{Notification, parse_notification};
+
+/// Header with the account (brand) id.
+pub const ACCOUNT_ID_HEADER: &str = "x-liveperson-account-id";
+/// Header with the app's client id.
+pub const CLIENT_ID_HEADER: &str = "x-liveperson-client-id";
+/// Header with the body signature (`sha1=<base64>`).
+pub const SIGNATURE_HEADER: &str = "x-liveperson-signature";
+
+/// The three LivePerson headers of a request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LpHeaders<'a> {
+    /// `x-liveperson-account-id`.
+    pub account_id: Option<&'a str>,
+    /// `x-liveperson-client-id`.
+    pub client_id: Option<&'a str>,
+    /// `x-liveperson-signature`.
+    pub signature: Option<&'a str>,
+}
+
+impl<'a> LpHeaders<'a> {
+    /// Reads the headers through a lookup by (lower-case) name, whatever HTTP stack you use.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<&'a str>) -> Self {
+        Self {
+            account_id: lookup(ACCOUNT_ID_HEADER),
+            client_id: lookup(CLIENT_ID_HEADER),
+            signature: lookup(SIGNATURE_HEADER),
+        }
+    }
+}
+
+/// Verification settings of one LivePerson app installation.
+///
+/// ```
+/// use cc_core::Secret;
+/// use lp_notifications::webhook::{LpHeaders, Webhook};
+/// let hook = Webhook::new("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", Secret::from("rl9hacst6kqilbofup64n11ga3"));
+/// let body = br#"{"kind":"notification","body":{"changes":[{"originatorId":"2969e404f3be1c8cdda63f0b72d205ab5afb3fe3e3d7d72ab58245f564fdfd91","originatorMetadata":{"id":"2969e404f3be1c8cdda63f0b72d205ab5afb3fe3e3d7d72ab58245f564fdfd91","role":"CONSUMER"},"event":{"type":"ChatStateEvent","chatState":"PAUSE"},"conversationId":"b8b83fe9-75f0-46f2-baaa-2930f7192cfb","dialogId":"b8b83fe9-75f0-46f2-baaa-2930f7192cfb"}]},"type":"ms.MessagingEventNotification"}"#;
+/// let headers = LpHeaders {
+///     account_id: Some("42257269"),
+///     client_id: Some("81fad476-88af-4d08-bc0e-20bc69439ed4"),
+///     signature: Some("sha1=e/TfS0wv1HbvEsMqcBMmFLcMslI="),
+/// };
+/// let notification = hook.verify(&headers, body).unwrap().parse().unwrap();
+/// assert_eq!(notification.changes.len(), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    account_id: String,
+    client_id: String,
+    verifier: HmacVerifier,
+}
+
+impl Webhook {
+    /// Expects `sha1=` signatures (LivePerson's default) made with `secret`, Base64 or hex.
+    pub fn new(account_id: impl Into<String>, client_id: impl Into<String>, secret: Secret<String>) -> Self {
+        Self::with_secrets(account_id, client_id, vec![secret])
+    }
+
+    /// Accepts any of `secrets`: keep the old one while rotating.
+    pub fn with_secrets(
+        account_id: impl Into<String>,
+        client_id: impl Into<String>,
+        secrets: Vec<Secret<String>>,
+    ) -> Self {
+        Self {
+            account_id: account_id.into(),
+            client_id: client_id.into(),
+            verifier: HmacVerifier::new(HmacAlgorithm::Sha1, secrets).header_name(SIGNATURE_HEADER),
+        }
+    }
+
+    /// Also accepts `sha256=` signatures (accounts configured for SHA-256).
+    pub fn accept_sha256(mut self) -> Self {
+        self.verifier = self.verifier.accept(HmacAlgorithm::Sha256);
+        self
+    }
+
+    /// Fixes the signature encoding (default: Base64 or hex, told apart by length).
+    pub fn encoding(mut self, encoding: SignatureEncoding) -> Self {
+        self.verifier = self.verifier.encoding(encoding);
+        self
+    }
+
+    /// Checks the account id, the client id and the signature over the raw `body`.
+    pub fn verify<'b>(&self, headers: &LpHeaders<'_>, body: &'b [u8]) -> Result<Verified<'b>, VerifyError> {
+        check_header(headers.account_id, &self.account_id, ACCOUNT_ID_HEADER)?;
+        check_header(headers.client_id, &self.client_id, CLIENT_ID_HEADER)?;
+        self.verifier.verify(body, headers.signature)?;
+        Ok(Verified { body })
+    }
+}
+
+impl Webhook {
+    /// [`Webhook::verify`] then [`Verified::parse`], with one error type.
+    pub fn verify_and_parse(
+        &self,
+        headers: &LpHeaders<'_>,
+        body: &[u8],
+    ) -> Result<Notification, crate::Error> {
+        Ok(self.verify(headers, body)?.parse()?)
+    }
+}
+
+fn check_header(value: Option<&str>, expected: &str, name: &'static str) -> Result<(), VerifyError> {
+    match value.map(str::trim) {
+        None | Some("") => Err(VerifyError::MissingHeader(name)),
+        Some(v) if v == expected => Ok(()),
+        Some(_) => Err(VerifyError::HeaderMismatch(name)),
+    }
+}
+
+/// A body whose signature checked out: the only way to a parsed notification on the
+/// receiving side.
+#[derive(Clone, Copy, Debug)]
+pub struct Verified<'b> {
+    body: &'b [u8],
+}
+
+impl Verified<'_> {
+    /// The verified bytes.
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+
+    /// Parses the verified bytes.
+    pub fn parse(&self) -> Result<Notification, JsonError> {
+        parse_notification(self.body)
+    }
+}
+
+#[cfg(feature = "server")]
+mod server {
+    use axum::http::HeaderMap;
+    use cc_core::webhook::server::{EventHandler, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::{ParseError, VerifyError};
+
+    use super::{LpHeaders, Webhook};
+    use crate::model::Notification;
+
+    impl Inbound for Webhook {
+        type Event = Notification;
+
+        fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
+            let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            Webhook::verify(self, &LpHeaders::from_lookup(lookup), body).map(|_| ())
+        }
+
+        fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Notification, ParseError> {
+            Ok(crate::model::parse_notification(body)?)
+        }
+    }
+
+    impl Webhook {
+        /// An axum POST route: verifies, parses, hands the notification to `handler` (a
+        /// queue) and only then answers 200; 401 when a check fails (the handler never sees
+        /// the request), 400 naming the field path of a malformed body, 413 over 1 MiB, 503
+        /// when the handler refuses (LivePerson will retry).
+        ///
+        /// Mount it at your webhook path:
+        /// `Router::new().route("/lp", webhook.into_route(queue_sender))`.
+        pub fn into_route<H, S>(self, handler: H) -> axum::routing::MethodRouter<S>
+        where
+            H: EventHandler<Notification>,
+            S: Clone + Send + Sync + 'static,
+        {
+            receiver(self, handler, ReceiverConfig::default())
+        }
+
+        /// [`Webhook::into_route`] with explicit settings (body limit, success status).
+        pub fn into_route_with<H, S>(
+            self,
+            handler: H,
+            config: ReceiverConfig,
+        ) -> axum::routing::MethodRouter<S>
+        where
+            H: EventHandler<Notification>,
+            S: Clone + Send + Sync + 'static,
+        {
+            receiver(self, handler, config)
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! Ordering and de-duplication of notifications.
+//!
+//! LivePerson's older documentation promises neither order nor uniqueness; the newer one does,
+//! but retries after a timeout still duplicate. The [`Sequencer`] makes no assumption:
+//!
+//! - **Messaging events with a `sequence`** (content, accept status) are keyed by
+//!   `(dialogId, sequence)`: a key seen before is dropped. Per dialog, events are released in
+//!   sequence order. An event after a gap waits at most [`SequencerConfig::max_hold`] (or
+//!   until [`SequencerConfig::max_pending`] events wait) for the gap to fill, then the gap is
+//!   skipped: the sequencer never stalls. Sequences legitimately have gaps (events of types you
+//!   did not subscribe to use them too), so keep `max_hold` short. An event that arrives after
+//!   its gap was skipped is still released, marked `late`: nothing is lost.
+//! - **Events without a sequence** (chat state) are released at once; the latest chat state
+//!   per participant wins ([`Sequencer::chat_state`]).
+//! - **Conversation snapshots** are full states: only a snapshot newer than the last one
+//!   released (by `metaDataLastUpdateTs`) is released; older and equal ones are dropped.
+//! - **Memory is bounded**: a conversation whose stage is CLOSE is forgotten once its closing
+//!   snapshot is released (its pending events are released first); idle dialogs and
+//!   conversations are evicted by [`Sequencer::poll`]; a cap on tracked dialogs evicts the
+//!   least recently active. Closed conversations leave a small tombstone (bounded FIFO) so a
+//!   late, older snapshot cannot reopen them.
+//!
+//! The sequencer does no I/O and keeps no clock of its own: pass `now` (or use the methods
+//! that read `Instant::now()`), and call [`Sequencer::poll`] periodically (every few hundred
+//! milliseconds) to release events whose gap timed out.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use cc_core::{ConversationId, EpochMillis, ParticipantId};
+use serde_json::Value;
+
+use crate::model::{
+    Change, ChatState, ConversationChange, DialogId, MessagingChange, MessagingEvent, Notification, SkillId,
+};
+
+/// Limits of a [`Sequencer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequencerConfig {
+    /// How long an event waits for a missing earlier sequence (default 2 s).
+    pub max_hold: Duration,
+    /// How many events of one dialog may wait; beyond that the gap is skipped (default 64).
+    pub max_pending: usize,
+    /// A dialog or conversation idle this long is forgotten (default 2 h).
+    pub idle_ttl: Duration,
+    /// Most dialogs tracked at once; the least recently active goes first (default 100,000).
+    pub max_dialogs: usize,
+    /// Most closed conversations remembered to reject late snapshots (default 100,000).
+    pub max_tombstones: usize,
+    /// Skipped gaps remembered per dialog so late events can still be told from duplicates
+    /// (default 16).
+    pub max_skipped_ranges: usize,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self {
+            max_hold: Duration::from_secs(2),
+            max_pending: 64,
+            idle_ttl: Duration::from_secs(2 * 3600),
+            max_dialogs: 100_000,
+            max_tombstones: 100_000,
+            max_skipped_ranges: 16,
+        }
+    }
+}
+
+/// What the sequencer lets through, in order.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// A messaging event.
+    Messaging {
+        /// The change.
+        change: Box<MessagingChange>,
+        /// Released after the gap before it had been skipped: earlier events of the dialog
+        /// were already delivered.
+        late: bool,
+    },
+    /// A conversation snapshot newer than any before it.
+    Conversation {
+        /// The change.
+        change: Box<ConversationChange>,
+        /// What the previous released snapshot said, to tell what changed.
+        previous: Option<SnapshotSummary>,
+    },
+    /// A change of an unknown notification type, passed through.
+    Unknown(Value),
+}
+
+/// The facts of a snapshot the sequencer keeps to compare the next one with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSummary {
+    /// `metaDataLastUpdateTs`.
+    pub last_update: Option<EpochMillis>,
+    /// The assigned agent.
+    pub assigned_agent: Option<ParticipantId>,
+    /// The skill.
+    pub skill: Option<SkillId>,
+    /// Whether the conversation was over.
+    pub over: bool,
+}
+
+impl SnapshotSummary {
+    fn of(change: &ConversationChange) -> Self {
+        let details = &change.result.conversation_details;
+        Self {
+            last_update: details.meta_data_last_update_ts,
+            assigned_agent: details.assigned_agent().cloned(),
+            skill: details.skill_id.clone(),
+            over: change.is_final(),
+        }
+    }
+}
+
+/// What was dropped or bent, for monitoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SequencerStats {
+    /// Messaging events dropped as duplicates.
+    pub duplicates: u64,
+    /// Snapshots dropped as older than (or equal to) one already released.
+    pub stale_snapshots: u64,
+    /// Gaps skipped after waiting.
+    pub gaps_skipped: u64,
+    /// Events released after their gap was skipped.
+    pub late: u64,
+    /// Dialogs forgotten for idleness or the cap.
+    pub evicted_dialogs: u64,
+}
+
+struct Pending {
+    change: Box<MessagingChange>,
+    arrived: Instant,
+}
+
+struct DialogState {
+    /// The next sequence to release.
+    next: u64,
+    pending: BTreeMap<u64, Pending>,
+    /// Skipped sequence ranges below `next`: an event in one is late, not a duplicate.
+    skipped: VecDeque<Range<u64>>,
+    chat_states: Vec<(ParticipantId, ChatState)>,
+    last_activity: Instant,
+}
+
+impl DialogState {
+    fn new(now: Instant) -> Self {
+        Self {
+            next: 0,
+            pending: BTreeMap::new(),
+            skipped: VecDeque::new(),
+            chat_states: Vec::new(),
+            last_activity: now,
+        }
+    }
+}
+
+struct ConversationState {
+    summary: SnapshotSummary,
+    last_activity: Instant,
+}
+
+/// Orders and de-duplicates changes; see the [module docs](self).
+pub struct Sequencer {
+    config: SequencerConfig,
+    dialogs: HashMap<DialogId, DialogState>,
+    conversations: HashMap<ConversationId, ConversationState>,
+    tombstones: HashMap<ConversationId, Option<EpochMillis>>,
+    tombstone_order: VecDeque<ConversationId>,
+    stats: SequencerStats,
+}
+
+impl Default for Sequencer {
+    fn default() -> Self {
+        Self::new(SequencerConfig::default())
+    }
+}
+
+impl std::fmt::Debug for Sequencer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequencer")
+            .field("dialogs", &self.dialogs.len())
+            .field("conversations", &self.conversations.len())
+            .field("tombstones", &self.tombstones.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Sequencer {
+    /// A sequencer with `config`.
+    pub fn new(config: SequencerConfig) -> Self {
+        Self {
+            config,
+            dialogs: HashMap::new(),
+            conversations: HashMap::new(),
+            tombstones: HashMap::new(),
+            tombstone_order: VecDeque::new(),
+            stats: SequencerStats::default(),
+        }
+    }
+
+    /// Feeds every change of a notification; returns what can be released now.
+    pub fn push_notification(&mut self, notification: Notification) -> Vec<Delivery> {
+        self.push_notification_at(notification, Instant::now())
+    }
+
+    /// [`Sequencer::push_notification`] at a given instant.
+    pub fn push_notification_at(&mut self, notification: Notification, now: Instant) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        for change in notification.changes {
+            self.push_at(change, now, &mut out);
+        }
+        out
+    }
+
+    /// Feeds one change; appends what can be released now to `out`.
+    pub fn push_at(&mut self, change: Change, now: Instant, out: &mut Vec<Delivery>) {
+        match change {
+            Change::Messaging(change) => self.push_messaging(change, now, out),
+            Change::Conversation(change) => self.push_conversation(change, now, out),
+            Change::Unknown(raw) => out.push(Delivery::Unknown(raw)),
+        }
+    }
+
+    /// Releases events whose gap waited long enough and forgets idle state.
+    pub fn poll(&mut self) -> Vec<Delivery> {
+        self.poll_at(Instant::now())
+    }
+
+    /// [`Sequencer::poll`] at a given instant.
+    pub fn poll_at(&mut self, now: Instant) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        let Self { config, dialogs, conversations, stats, .. } = self;
+        dialogs.retain(|_, dialog| {
+            while let Some(oldest) = dialog.pending.values().map(|p| p.arrived).min() {
+                if now.saturating_duration_since(oldest) < config.max_hold {
+                    break;
+                }
+                Self::skip_gap(dialog, config, stats, &mut out);
+            }
+            let idle = dialog.pending.is_empty()
+                && now.saturating_duration_since(dialog.last_activity) >= config.idle_ttl;
+            if idle {
+                stats.evicted_dialogs += 1;
+            }
+            !idle
+        });
+        conversations.retain(|_, c| now.saturating_duration_since(c.last_activity) < config.idle_ttl);
+        out
+    }
+
+    /// The latest chat state of `participant` in `dialog` (last write wins).
+    pub fn chat_state(&self, dialog: &DialogId, participant: &ParticipantId) -> Option<&ChatState> {
+        self.dialogs.get(dialog)?.chat_states.iter().find(|(p, _)| p == participant).map(|(_, s)| s)
+    }
+
+    /// Counters of what was dropped or bent.
+    pub fn stats(&self) -> SequencerStats {
+        self.stats
+    }
+
+    /// Dialogs and conversations currently tracked.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.dialogs.len(), self.conversations.len())
+    }
+
+    fn push_messaging(&mut self, change: Box<MessagingChange>, now: Instant, out: &mut Vec<Delivery>) {
+        let dialog_id = change.dialog_id.clone();
+        if !self.dialogs.contains_key(&dialog_id) {
+            self.make_room(out);
+        }
+        let config = self.config;
+        let dialog = self.dialogs.entry(dialog_id).or_insert_with(|| DialogState::new(now));
+        dialog.last_activity = now;
+
+        let Some(seq) = change.sequence else {
+            if let (MessagingEvent::ChatStateEvent(state), Some(who)) = (&change.event, change.originator()) {
+                match dialog.chat_states.iter_mut().find(|(p, _)| p == who) {
+                    Some(entry) => entry.1 = state.chat_state.clone(),
+                    None => dialog.chat_states.push((who.clone(), state.chat_state.clone())),
+                }
+            }
+            out.push(Delivery::Messaging { change, late: false });
+            return;
+        };
+
+        if seq < dialog.next {
+            // Below the release point: a late event if its slot was skipped, else a duplicate.
+            match dialog.skipped.iter().position(|r| r.contains(&seq)) {
+                Some(i) => {
+                    let range = dialog.skipped.remove(i).expect("index from position");
+                    if range.start < seq {
+                        dialog.skipped.push_back(range.start..seq);
+                    }
+                    if seq + 1 < range.end {
+                        dialog.skipped.push_back(seq + 1..range.end);
+                    }
+                    self.stats.late += 1;
+                    out.push(Delivery::Messaging { change, late: true });
+                }
+                None => self.stats.duplicates += 1,
+            }
+            return;
+        }
+        if dialog.pending.contains_key(&seq) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        dialog.pending.insert(seq, Pending { change, arrived: now });
+        Self::release_ready(dialog, out);
+        while dialog.pending.len() > config.max_pending {
+            Self::skip_gap(dialog, &config, &mut self.stats, out);
+        }
+    }
+
+    /// Releases consecutive pending events from `next` on.
+    fn release_ready(dialog: &mut DialogState, out: &mut Vec<Delivery>) {
+        while let Some(p) = dialog.pending.remove(&dialog.next) {
+            dialog.next += 1;
+            out.push(Delivery::Messaging { change: p.change, late: false });
+        }
+    }
+
+    /// Gives up on the gap before the lowest pending event, then releases what follows.
+    fn skip_gap(
+        dialog: &mut DialogState,
+        config: &SequencerConfig,
+        stats: &mut SequencerStats,
+        out: &mut Vec<Delivery>,
+    ) {
+        let Some(&lowest) = dialog.pending.keys().next() else { return };
+        if lowest > dialog.next {
+            dialog.skipped.push_back(dialog.next..lowest);
+            while dialog.skipped.len() > config.max_skipped_ranges {
+                dialog.skipped.pop_front();
+            }
+            stats.gaps_skipped += 1;
+            dialog.next = lowest;
+        }
+        Self::release_ready(dialog, out);
+    }
+
+    fn push_conversation(&mut self, change: Box<ConversationChange>, now: Instant, out: &mut Vec<Delivery>) {
+        let conv = change.result.conv_id.clone();
+        let summary = SnapshotSummary::of(&change);
+        let newer_than = |seen: Option<EpochMillis>| match (summary.last_update, seen) {
+            (Some(new), Some(old)) => new > old,
+            // Without a version on either side the snapshot cannot be ordered: let it through.
+            _ => true,
+        };
+        if let Some(closed_at) = self.tombstones.get(&conv)
+            && !newer_than(*closed_at)
+        {
+            self.stats.stale_snapshots += 1;
+            return;
+        }
+        let previous = self.conversations.get(&conv).map(|c| c.summary.clone());
+        if let Some(prev) = &previous
+            && !newer_than(prev.last_update)
+        {
+            self.stats.stale_snapshots += 1;
+            return;
+        }
+        if summary.over {
+            // Release what its dialogs still hold before the closing snapshot, then forget them.
+            let dialogs: Vec<DialogId> = std::iter::once(DialogId::new(conv.as_str()))
+                .chain(change.result.conversation_details.dialogs.iter().map(|d| d.dialog_id.clone()))
+                .collect();
+            for id in dialogs {
+                if let Some(mut dialog) = self.dialogs.remove(&id) {
+                    while !dialog.pending.is_empty() {
+                        Self::skip_gap(&mut dialog, &self.config, &mut self.stats, out);
+                    }
+                }
+            }
+            self.conversations.remove(&conv);
+            self.add_tombstone(conv, summary.last_update);
+        } else {
+            self.tombstones.remove(&conv);
+            self.conversations.insert(conv, ConversationState { summary, last_activity: now });
+        }
+        out.push(Delivery::Conversation { change, previous });
+    }
+
+    fn add_tombstone(&mut self, conv: ConversationId, last_update: Option<EpochMillis>) {
+        if self.tombstones.insert(conv.clone(), last_update).is_none() {
+            self.tombstone_order.push_back(conv);
+        }
+        while self.tombstones.len() > self.config.max_tombstones {
+            match self.tombstone_order.pop_front() {
+                Some(old) => {
+                    self.tombstones.remove(&old);
+                }
+                None => break,
+            }
+        }
+        // Entries removed when a conversation reopened leave names behind; drop them.
+        if self.tombstone_order.len() > 2 * self.config.max_tombstones.max(1) {
+            let live = &self.tombstones;
+            self.tombstone_order.retain(|c| live.contains_key(c));
+        }
+    }
+
+    /// Evicts the least recently active dialog when the cap is reached (its pending events
+    /// are released first).
+    fn make_room(&mut self, out: &mut Vec<Delivery>) {
+        if self.dialogs.len() < self.config.max_dialogs.max(1) {
+            return;
+        }
+        let oldest = self.dialogs.iter().min_by_key(|(_, d)| d.last_activity).map(|(id, _)| id.clone());
+        if let Some(id) = oldest
+            && let Some(mut dialog) = self.dialogs.remove(&id)
+        {
+            while !dialog.pending.is_empty() {
+                Self::skip_gap(&mut dialog, &self.config, &mut self.stats, out);
+            }
+            self.stats.evicted_dialogs += 1;
+        }
+    }
+}
