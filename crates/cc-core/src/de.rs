@@ -177,19 +177,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 
 /// [`parse_json`] for types that borrow from the input (`&str`, `&RawValue` fields).
 pub fn parse_json_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
-    let to_error = |path: String, inner: serde_json::Error| JsonError {
-        path,
-        line: inner.line(),
-        column: inner.column(),
-        message: strip_position(&inner.to_string()),
-    };
+    // Fast path without path tracking; only a failed parse pays for a second, tracked pass.
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(plain) => Err(locate_error::<T>(bytes).unwrap_or_else(|| to_error(".".into(), plain))),
+    }
+}
+
+/// Parses again with path tracking to say where the error is.
+fn locate_error<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        to_error(path, err.into_inner())
-    })?;
-    de.end().map_err(|e| to_error(".".into(), e))?;
-    Ok(value)
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(err) => {
+            let path = err.path().to_string();
+            Some(to_error(path, err.into_inner()))
+        }
+        Ok(_) => de.end().err().map(|e| to_error(".".into(), e)),
+    }
+}
+
+fn to_error(path: String, inner: serde_json::Error) -> JsonError {
+    JsonError { path, line: inner.line(), column: inner.column(), message: strip_position(&inner.to_string()) }
 }
 
 /// serde_json appends " at line L column C"; the error carries those as fields already.
