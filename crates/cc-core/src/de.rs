@@ -197,7 +197,12 @@ fn locate_error<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<JsonError> {
 }
 
 fn to_error(path: String, inner: serde_json::Error) -> JsonError {
-    JsonError { path, line: inner.line(), column: inner.column(), message: strip_position(&inner.to_string()) }
+    JsonError {
+        path,
+        line: inner.line(),
+        column: inner.column(),
+        message: strip_position(&inner.to_string()),
+    }
 }
 
 /// serde_json appends " at line L column C"; the error carries those as fields already.

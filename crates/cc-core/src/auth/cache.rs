@@ -1,19 +1,4 @@
-//! A token cache with single-flight refresh ahead of expiry.
-//!
-//! - Callers get the cached token while it is fresh. After its refresh point (expiry minus a
-//!   margin minus a random jitter, so that many instances do not refresh at once) the next
-//!   caller fetches a new one.
-//! - **Single flight**: however many callers arrive while a fetch runs, they wait for that
-//!   one fetch and share its result.
-//! - **Failures are not cached**: the callers that waited for a failed fetch get its error;
-//!   the next caller tries again. If the current token is still valid (the failure happened
-//!   during early refresh) callers keep using it, and a new attempt is made at most once per
-//!   [`RefreshPolicy::retry_interval`].
-//! - [`TokenCache::invalidate`] (after a 401) drops exactly the token that was rejected; the
-//!   refresh token it carried is still used for the next fetch.
-//! - Rotated refresh tokens are handed to a [`TokenPersist`] hook before anyone uses them.
-//!
-//! Time is tokio's clock, so tests can pause it.
+//! The token cache; see [`TokenCache`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -125,7 +110,22 @@ struct Shared {
     generations: u64,
 }
 
-/// Caches one token; see the [module docs](self).
+/// A token cache with single-flight refresh ahead of expiry.
+///
+/// - Callers get the cached token while it is fresh. After its refresh point (expiry minus a
+///   margin minus a random jitter, so that many instances do not refresh at once) the next
+///   caller fetches a new one.
+/// - **Single flight**: however many callers arrive while a fetch runs, they wait for that
+///   one fetch and share its result.
+/// - **Failures are not cached**: the callers that waited for a failed fetch get its error;
+///   the next caller tries again. If the current token is still valid (the failure happened
+///   during early refresh) callers keep using it, and a new attempt is made at most once per
+///   [`RefreshPolicy::retry_interval`].
+/// - [`TokenCache::invalidate`] (after a 401) drops exactly the token that was rejected; the
+///   refresh token it carried is still used for the next fetch.
+/// - Rotated refresh tokens are handed to a [`TokenPersist`] hook before anyone uses them.
+///
+/// Time is tokio's clock, so tests can pause it.
 pub struct TokenCache {
     source: Arc<dyn TokenSource>,
     persist: Option<Arc<dyn TokenPersist>>,
