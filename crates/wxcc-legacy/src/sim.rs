@@ -1,1 +1,286 @@
-//! An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection.
+//! An in-process fake of the legacy `/aws/api` on loopback (feature `sim`), for tests and
+//! for integrations written in any language.
+//!
+//! It checks `Authorization` (`<Base64(HMAC-SHA1(key, From))>; tenantId=<id>`, with or
+//! without the space) and `From` against its configuration and answers 401 otherwise. It
+//! serves generated contact sessions: CSRs and the CARs of each session's activity chain
+//! (`new → ivr-connected → parked → connected → ended` by default), by id as JSON, and queries
+//! (`?q=` with the Analyzer query JSON) as CSV (`Accept: text/csv`) or JSON, honouring the
+//! first date range, `numberOfRecords` and `lastNRecords`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cc_core::auth::hmac_sha1_base64;
+use cc_core::{EpochMillis, Secret};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::model::{CarId, Query, Record};
+
+/// Simulator settings.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The API key it accepts.
+    pub api_key: Secret<String>,
+    /// The From login it accepts.
+    pub from: String,
+    /// The tenant id it accepts.
+    pub tenant_id: String,
+    /// How many contact sessions to generate.
+    pub contacts: usize,
+    /// Start of the first session; each next one starts a minute later.
+    pub start: EpochMillis,
+    /// The events of every session's chain, in order.
+    pub chain: Vec<String>,
+}
+
+impl SimConfig {
+    /// Five sessions from 2021-02-02 (the seed's timestamps), default chain.
+    pub fn new(api_key: Secret<String>, from: impl Into<String>, tenant_id: impl Into<String>) -> Self {
+        Self {
+            api_key,
+            from: from.into(),
+            tenant_id: tenant_id.into(),
+            contacts: 5,
+            start: EpochMillis::new(1_612_238_768_144),
+            chain: ["new", "ivr-connected", "parked", "connected", "ended"].map(String::from).to_vec(),
+        }
+    }
+}
+
+struct Data {
+    signature: String,
+    from: String,
+    tenant_id: String,
+    csrs: Vec<Record>,
+    cars: BTreeMap<String, Record>,
+}
+
+/// A running simulator; stops when dropped.
+pub struct LegacySim {
+    addr: SocketAddr,
+    data: Arc<Data>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LegacySim {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for LegacySim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegacySim")
+            .field("addr", &self.addr)
+            .field("contacts", &self.data.csrs.len())
+            .finish()
+    }
+}
+
+impl LegacySim {
+    /// Starts on `127.0.0.1` with an ephemeral port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        Self::start_on(config, "127.0.0.1:0".parse().expect("a valid address")).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        let data = Arc::new(generate(&config));
+        let app = Router::new()
+            .route("/aws/api/{record_type}", get(query))
+            .route("/aws/api/{record_type}/{id}", get(by_id))
+            .with_state(data.clone());
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, data, task })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The generated contact sessions.
+    pub fn csrs(&self) -> &[Record] {
+        &self.data.csrs
+    }
+}
+
+fn csr_id(i: usize) -> String {
+    let n = i as u64 + 1;
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        0x74d9_8c29u64 ^ n,
+        n,
+        n % 0xfff,
+        (n * 7) % 0xfff,
+        0x0ce0_ae5a_ebb0u64 + n
+    )
+}
+
+fn generate(config: &SimConfig) -> Data {
+    let mut csrs = Vec::new();
+    let mut cars = BTreeMap::new();
+    for i in 0..config.contacts {
+        let sid = csr_id(i);
+        let start = config.start.as_i64() + i as i64 * 60_000;
+        let mut at = start;
+        for (step, event) in config.chain.iter().enumerate() {
+            let duration =
+                if step + 1 == config.chain.len() { 0 } else { 1_000 * (step as i64 + 1) + i as i64 };
+            let id = CarId::new(sid.clone(), EpochMillis::new(at), event.clone()).to_string();
+            let record = json!({
+                "sid": id, "session": sid, "cstts": at, "cetts": at + duration,
+                "currentState__s": event, "duration__l": duration,
+            });
+            cars.insert(
+                id,
+                Record::from_fields(record.as_object().cloned().unwrap_or_default().into_iter().collect()),
+            );
+            at += duration;
+        }
+        let record = json!({
+            "sid": sid, "cstts": start, "cetts": at,
+            "ani__s": format!("+1555010{i:04}"), "dnis__s": "+18005550199",
+            "agentName__s": format!("Agent {}", i + 1), "queueName__s": "Support, Tier 1",
+            "talkDuration__l": (at - start) / 1000, "currentState__s": "ended",
+            "wrapupCode__s": if i % 2 == 0 { Value::String("Résolu ✓".into()) } else { Value::Null },
+            "skills__sa": ["billing", "fr"],
+        });
+        csrs.push(Record::from_fields(record.as_object().cloned().unwrap_or_default().into_iter().collect()));
+    }
+    Data {
+        signature: hmac_sha1_base64(config.api_key.expose_secret().as_bytes(), config.from.as_bytes()),
+        from: config.from.clone(),
+        tenant_id: config.tenant_id.clone(),
+        csrs,
+        cars,
+    }
+}
+
+fn unauthorized(reason: &str) -> Response {
+    (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "Unauthorized", "message": reason})))
+        .into_response()
+}
+
+/// Checks the credentials; the error is the reason given in the 401.
+fn check_auth(data: &Data, headers: &HeaderMap) -> Result<(), &'static str> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let authorization = text(header::AUTHORIZATION).ok_or("missing Authorization")?;
+    let (signature, rest) =
+        authorization.split_once(';').ok_or("Authorization must be `<signature>; tenantId=<id>`")?;
+    if rest.trim() != format!("tenantId={}", data.tenant_id) {
+        return Err("unknown tenant");
+    }
+    if text(header::FROM) != Some(data.from.as_str()) {
+        return Err("From does not match the API key's user");
+    }
+    if signature.trim() != data.signature {
+        return Err("signature does not match");
+    }
+    Ok(())
+}
+
+async fn by_id(
+    State(data): State<Arc<Data>>,
+    headers: HeaderMap,
+    Path((record_type, id)): Path<(String, String)>,
+) -> Response {
+    if let Err(reason) = check_auth(&data, &headers) {
+        return unauthorized(reason);
+    }
+    let found = match record_type.as_str() {
+        "csrs" => data.csrs.iter().find(|r| r.sid() == Some(id.as_str())),
+        "cars" => data.cars.get(&id),
+        _ => None,
+    };
+    match found {
+        Some(record) => axum::Json(record.clone()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": "Not Found", "message": format!("no {record_type} record {id}")})),
+        )
+            .into_response(),
+    }
+}
+
+async fn query(
+    State(data): State<Arc<Data>>,
+    headers: HeaderMap,
+    Path(record_type): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(reason) = check_auth(&data, &headers) {
+        return unauthorized(reason);
+    }
+    let q = raw.as_deref().and_then(|raw| {
+        form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.into_owned())
+    });
+    let Some(q) = q else {
+        return (StatusCode::BAD_REQUEST, "missing q").into_response();
+    };
+    let query: Query = match serde_json::from_str(&q) {
+        Ok(query) => query,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("q is not a query: {e}")).into_response(),
+    };
+    let source: Vec<&Record> = match record_type.as_str() {
+        "csrs" => data.csrs.iter().collect(),
+        "cars" => data.cars.values().collect(),
+        _ => Vec::new(),
+    };
+    let (begin, end) = query.range().unwrap_or((EpochMillis::new(i64::MIN), EpochMillis::new(i64::MAX)));
+    let mut rows: Vec<&Record> =
+        source.into_iter().filter(|r| r.cstts().is_some_and(|t| begin <= t && t < end)).collect();
+    let limit = usize::try_from(query.number_of_records).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows = if query.last_n_records {
+            rows.split_off(rows.len() - limit)
+        } else {
+            rows.into_iter().take(limit).collect()
+        };
+    }
+    let wants_csv =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"));
+    if wants_csv {
+        ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], to_csv(&rows)).into_response()
+    } else {
+        axum::Json(rows).into_response()
+    }
+}
+
+fn to_csv(rows: &[&Record]) -> String {
+    let mut columns: Vec<&String> = rows.iter().flat_map(|r| r.fields().keys()).collect();
+    columns.sort();
+    columns.dedup();
+    let cell = |v: Option<&Value>| -> String {
+        let text = match v {
+            None | Some(Value::Null) => "null".to_owned(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        if text.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text
+        }
+    };
+    let mut out =
+        columns.iter().map(|c| cell(Some(&Value::String((*c).clone())))).collect::<Vec<_>>().join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        out.push_str(&columns.iter().map(|c| cell(row.fields().get(*c))).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
