@@ -26,6 +26,34 @@ fn typed(record: &Record) -> Value {
     })
 }
 
+/// The query URL the client builds (default host).
+#[cfg(feature = "client")]
+fn built_url(query: &Query) -> String {
+    client().query_url(&wxcc_legacy::RecordType::Csrs, query)
+}
+
+/// The CAR URL the client builds (default host).
+#[cfg(feature = "client")]
+fn car_url(id: &CarId) -> String {
+    client().record_url(&wxcc_legacy::RecordType::Cars, &id.to_string())
+}
+
+#[cfg(feature = "client")]
+fn client() -> wxcc_legacy::LegacyClient {
+    let config = wxcc_legacy::LegacyConfig::new(cc_core::Secret::from("k"), "user@example.com", "1");
+    wxcc_legacy::LegacyClient::new(config).unwrap()
+}
+
+#[cfg(not(feature = "client"))]
+fn built_url(query: &Query) -> String {
+    format!("https://rest.wxcc-us1.cisco.com/aws/api/csrs?q={}", query.encoded())
+}
+
+#[cfg(not(feature = "client"))]
+fn car_url(id: &CarId) -> String {
+    format!("https://rest.wxcc-us1.cisco.com/aws/api/cars/{id}")
+}
+
 #[test]
 fn legacy_fixtures() {
     insta::glob!("../../../fixtures", "wxcc-legacy/*.*", |path| {
@@ -44,7 +72,10 @@ fn legacy_fixtures() {
                 .unwrap()
                 .lines()
                 .map(|line| match line.parse::<CarId>() {
-                    Ok(id) => json!({"input": line, "csr": id.csr, "timestamp": id.timestamp.as_i64(), "event": id.event, "display": id.to_string()}),
+                    Ok(id) => json!({
+                        "input": line, "csr": id.csr, "timestamp": id.timestamp.as_i64(), "event": id.event,
+                        "display": id.to_string(), "url": car_url(&id),
+                    }),
                     Err(err) => json!({"input": line, "error": err.to_string()}),
                 })
                 .collect();
@@ -53,7 +84,7 @@ fn legacy_fixtures() {
             let query: Query = cc_core::de::parse_json(&bytes).unwrap();
             let original: Value = serde_json::from_slice(&bytes).unwrap();
             assert_eq!(serde_json::to_value(&query).unwrap(), original, "the typed query keeps every field");
-            json!({ "query": query, "q": query.encoded() })
+            json!({ "query": query, "url": built_url(&query) })
         } else {
             let record: Record = cc_core::de::parse_json(&bytes).unwrap();
             typed(&record)
