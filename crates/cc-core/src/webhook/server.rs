@@ -65,6 +65,49 @@ impl<E: Send + 'static> EventHandler<E> for tokio::sync::mpsc::UnboundedSender<E
     }
 }
 
+/// Drops redeliveries before they reach `inner`: an event whose key was accepted before is
+/// acknowledged (so the vendor stops retrying) without calling `inner` again. A key is
+/// remembered from the moment its event is handed over; if `inner` refuses the event, the key
+/// is forgotten so the vendor's retry is processed.
+pub struct Deduplicate<H, F, K> {
+    inner: H,
+    key: F,
+    seen: std::sync::Mutex<super::DuplicateFilter<K>>,
+}
+
+impl<H, F, K> Deduplicate<H, F, K> {
+    /// Wraps `inner`; `key` names each event (`None`: never treated as a duplicate);
+    /// `filter` bounds what is remembered.
+    pub fn new(inner: H, key: F, filter: super::DuplicateFilter<K>) -> Self {
+        Self { inner, key, seen: std::sync::Mutex::new(filter) }
+    }
+}
+
+#[async_trait]
+impl<E, H, F, K> EventHandler<E> for Deduplicate<H, F, K>
+where
+    E: Send + 'static,
+    H: EventHandler<E>,
+    F: Fn(&E) -> Option<K> + Send + Sync + 'static,
+    K: std::hash::Hash + Eq + Clone + Send + 'static,
+{
+    async fn accept(&self, event: E) -> Result<(), HandlerError> {
+        let key = (self.key)(&event);
+        if let Some(k) = &key {
+            let first = self.seen.lock().unwrap_or_else(|p| p.into_inner()).first_time(k.clone());
+            if !first {
+                tracing::debug!("duplicate webhook delivery dropped");
+                return Ok(());
+            }
+        }
+        let result = self.inner.accept(event).await;
+        if let (Err(_), Some(k)) = (&result, &key) {
+            self.seen.lock().unwrap_or_else(|p| p.into_inner()).forget(k);
+        }
+        result
+    }
+}
+
 /// Receiver settings.
 #[derive(Clone, Copy, Debug)]
 pub struct ReceiverConfig {
@@ -188,6 +231,24 @@ mod tests {
         let status = resp.status();
         let text = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
         (status, String::from_utf8(text.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_acknowledged_without_reaching_the_handler() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let filter = crate::webhook::DuplicateFilter::new(100, std::time::Duration::from_secs(60));
+        let dedupe = Deduplicate::new(tx, |p: &Ping| Some(p.id), filter);
+        let app = Router::new().route("/hook", receiver(Pings, dedupe, ReceiverConfig::default()));
+        assert_eq!(call(&app, Some("ok"), r#"{"id":1}"#).await.0, StatusCode::OK);
+        assert_eq!(call(&app, Some("ok"), r#"{"id":1}"#).await.0, StatusCode::OK);
+        assert_eq!(rx.try_recv().unwrap(), Ping { id: 1 });
+        assert!(rx.try_recv().is_err(), "the redelivery was dropped");
+        // A refused event is not remembered: its retry goes through.
+        assert_eq!(call(&app, Some("ok"), r#"{"id":2}"#).await.0, StatusCode::OK);
+        assert_eq!(call(&app, Some("ok"), r#"{"id":3}"#).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(rx.try_recv().unwrap(), Ping { id: 2 });
+        assert_eq!(call(&app, Some("ok"), r#"{"id":3}"#).await.0, StatusCode::OK);
+        assert_eq!(rx.try_recv().unwrap(), Ping { id: 3 });
     }
 
     #[tokio::test]
