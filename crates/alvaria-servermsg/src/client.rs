@@ -1,1 +1,452 @@
-//! The outbound client (feature `client`): typed calls run through cc-core's executor.
+//! The client (feature `client`): token, sessions with their state, messages.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cc_core::Secret;
+use cc_core::auth::{OAuth2Source, TokenCache, TokenEndpoint};
+use cc_core::http::{Executor, Request, RetryPolicy};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::model::{
+    Callback, Message, MessageId, MessageResponse, NewSession, SessionId, SessionResponse, Status,
+};
+
+/// Where tokens come from: the region presets of the vendor notes, or your own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenHost {
+    /// `myaspect.id.aspect-cloud.net`
+    Us,
+    /// `myaspect.eu.id.aspect-cloud.net`
+    Europe,
+    /// `myaspect.uk.id.aspect-cloud.net`
+    Uk,
+    /// `myaspect.ca.id.aspect-cloud.net` (an older table says `myaspect.yyz.…`: use
+    /// [`TokenHost::Host`] if yours is that one)
+    Canada,
+    /// `myaccount.tri1.wss.alvaria.cloud`
+    UsEast,
+    /// `myaccount.dsm.sre.alvaria.cloud`
+    Gcp,
+    /// Another host name; the path is the standard one.
+    Host(String),
+    /// A complete token URL (a simulator, a proxy).
+    Url(String),
+}
+
+impl TokenHost {
+    /// The token endpoint URL.
+    pub fn token_url(&self) -> String {
+        let host = match self {
+            Self::Us => "myaspect.id.aspect-cloud.net",
+            Self::Europe => "myaspect.eu.id.aspect-cloud.net",
+            Self::Uk => "myaspect.uk.id.aspect-cloud.net",
+            Self::Canada => "myaspect.ca.id.aspect-cloud.net",
+            Self::UsEast => "myaccount.tri1.wss.alvaria.cloud",
+            Self::Gcp => "myaccount.dsm.sre.alvaria.cloud",
+            Self::Host(host) => host,
+            Self::Url(url) => return url.clone(),
+        };
+        format!("https://{host}/tokenservice/oauth2/access_token")
+    }
+}
+
+/// Client settings.
+#[derive(Clone, Debug)]
+pub struct AlvariaConfig {
+    /// The organization (alias): the token `realm` and part of every API path.
+    pub org_id: String,
+    /// The Alvaria-issued `x-api-key`.
+    pub api_key: Secret<String>,
+    /// OAuth2 client id.
+    pub client_id: String,
+    /// OAuth2 client secret.
+    pub client_secret: Secret<String>,
+    /// The token service.
+    pub token_host: TokenHost,
+    /// Scopes (default `servermessagingapi`).
+    pub scopes: Vec<String>,
+    /// API root; default `https://{orgId}.via.aspect-cloud.net`.
+    pub api_base: Option<String>,
+    /// Sessions older than this are refused locally (Alvaria ends them after 4 hours).
+    pub session_lifetime: Duration,
+    /// Retry limits. Creating sessions and sending messages are not idempotent: they are
+    /// repeated only after a connect failure, a 429, or a 503 with `Retry-After`.
+    pub retry: RetryPolicy,
+}
+
+impl AlvariaConfig {
+    /// Settings with the defaults above.
+    pub fn new(
+        org_id: impl Into<String>,
+        api_key: Secret<String>,
+        client_id: impl Into<String>,
+        client_secret: Secret<String>,
+        token_host: TokenHost,
+    ) -> Self {
+        Self {
+            org_id: org_id.into(),
+            api_key,
+            client_id: client_id.into(),
+            client_secret,
+            token_host,
+            scopes: vec!["servermessagingapi".into()],
+            api_base: None,
+            session_lifetime: Duration::from_secs(4 * 3600),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Uses another API root (a simulator).
+    pub fn api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = Some(base.into());
+        self
+    }
+}
+
+/// Where a session stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Created; NEW_SESSION not received yet.
+    Provisional,
+    /// NEW_SESSION SUCCESS received.
+    Active,
+    /// Deleted by us; SESSION_END not received yet.
+    Ending,
+    /// SESSION_END received (or the local lifetime passed).
+    Ended {
+        /// `SYSTEM` when Alvaria ended it; `None` when we did.
+        from: Option<String>,
+    },
+    /// NEW_SESSION FAILED.
+    Failed {
+        /// Alvaria's reason.
+        status_message: Option<String>,
+    },
+}
+
+/// A message Alvaria reported as failed (MESSAGE_STATUS FAILED).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageFailure {
+    /// The message.
+    pub message_id: MessageId,
+    /// Alvaria's reason.
+    pub status_message: Option<String>,
+}
+
+#[derive(Clone)]
+struct Tracked {
+    created: Instant,
+    state: Arc<watch::Sender<SessionState>>,
+    failures: Arc<Mutex<Vec<MessageFailure>>>,
+    agent: Arc<Mutex<Option<String>>>,
+}
+
+/// A session: its id, its state, and the messages Alvaria reported as failed.
+#[derive(Clone, Debug)]
+pub struct SessionHandle {
+    id: SessionId,
+    created: Instant,
+    lifetime: Duration,
+    state: watch::Receiver<SessionState>,
+    failures: Arc<Mutex<Vec<MessageFailure>>>,
+    agent: Arc<Mutex<Option<String>>>,
+}
+
+impl SessionHandle {
+    /// The session id.
+    pub fn id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// The current state (the local lifetime counts as ended).
+    pub fn state(&self) -> SessionState {
+        if self.created.elapsed() >= self.lifetime {
+            return SessionState::Ended { from: Some("LOCAL_LIFETIME".into()) };
+        }
+        self.state.borrow().clone()
+    }
+
+    /// The agent who joined last (AGENT_JOINED or SESSION_REROUTE), if any.
+    pub fn agent(&self) -> Option<String> {
+        self.agent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Waits for NEW_SESSION: `Ok` on SUCCESS, the `statusMessage` on FAILED, an error after
+    /// `timeout`.
+    pub async fn wait_confirmed(&self, timeout: Duration) -> Result<(), Error> {
+        let mut rx = self.state.clone();
+        let settled = tokio::time::timeout(timeout, rx.wait_for(|s| *s != SessionState::Provisional)).await;
+        let state = match settled {
+            Err(_) => {
+                return Err(Error::ConfirmationTimeout {
+                    session: self.id.clone(),
+                    waited_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+            Ok(Err(_)) => self.state.borrow().clone(),
+            Ok(Ok(state)) => state.clone(),
+        };
+        match state {
+            SessionState::Active => Ok(()),
+            SessionState::Failed { status_message } => {
+                Err(Error::SessionFailed { session: self.id.clone(), status_message })
+            }
+            SessionState::Provisional => Err(Error::NotConfirmed { session: self.id.clone() }),
+            SessionState::Ending | SessionState::Ended { .. } => {
+                Err(Error::SessionEnded { session: self.id.clone(), reason: None })
+            }
+        }
+    }
+
+    /// Waits for SESSION_END; returns the final state.
+    pub async fn wait_ended(&self, timeout: Duration) -> Option<SessionState> {
+        let mut rx = self.state.clone();
+        let ended =
+            tokio::time::timeout(timeout, rx.wait_for(|s| matches!(s, SessionState::Ended { .. }))).await;
+        match ended {
+            Ok(Ok(state)) => Some(state.clone()),
+            _ => None,
+        }
+    }
+
+    /// Messages Alvaria reported as failed, in arrival order.
+    pub fn failed_messages(&self) -> Vec<MessageFailure> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The failure of `message`, if Alvaria reported one.
+    pub fn message_failure(&self, message: &MessageId) -> Option<MessageFailure> {
+        self.failed_messages().into_iter().find(|f| &f.message_id == message)
+    }
+
+    /// Refuses locally when the session cannot take calls.
+    fn ensure_usable(&self, allow_provisional: bool) -> Result<(), Error> {
+        match self.state() {
+            SessionState::Active => Ok(()),
+            SessionState::Provisional if allow_provisional => Ok(()),
+            SessionState::Provisional => Err(Error::NotConfirmed { session: self.id.clone() }),
+            SessionState::Failed { status_message } => {
+                Err(Error::SessionFailed { session: self.id.clone(), status_message })
+            }
+            SessionState::Ended { from: Some(from) } if from == "LOCAL_LIFETIME" => {
+                Err(Error::SessionExpired {
+                    session: self.id.clone(),
+                    limit_minutes: self.lifetime.as_secs() / 60,
+                })
+            }
+            SessionState::Ended { from } => {
+                Err(Error::SessionEnded { session: self.id.clone(), reason: from })
+            }
+            SessionState::Ending => {
+                Err(Error::SessionEnded { session: self.id.clone(), reason: Some("deleted".into()) })
+            }
+        }
+    }
+}
+
+/// The Server Messaging client. Cheap to clone; clones share sessions and the token.
+#[derive(Clone)]
+pub struct AlvariaClient {
+    http: Executor,
+    base: Arc<str>,
+    lifetime: Duration,
+    sessions: Arc<Mutex<HashMap<SessionId, Tracked>>>,
+}
+
+impl std::fmt::Debug for AlvariaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlvariaClient").field("base", &self.base).finish_non_exhaustive()
+    }
+}
+
+impl AlvariaClient {
+    /// A client; the first call fetches a token.
+    pub fn new(config: AlvariaConfig) -> Result<Self, Error> {
+        let token_http = Executor::builder().retry_policy(config.retry).build()?;
+        let endpoint = TokenEndpoint::new(
+            config.token_host.token_url(),
+            config.client_id.clone(),
+            config.client_secret.clone(),
+        )
+        .extra_field("scope", config.scopes.join(" "))
+        .extra_field("realm", config.org_id.clone());
+        let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, token_http));
+        let http = Executor::builder()
+            .auth(Arc::new(tokens))
+            .retry_policy(config.retry)
+            .default_secret_header("x-api-key", config.api_key.clone())
+            .default_header("accept", "application/json")
+            .build()?;
+        let root = config
+            .api_base
+            .clone()
+            .unwrap_or_else(|| format!("https://{}.via.aspect-cloud.net", config.org_id));
+        let base =
+            format!("{}/via/v2/organizations/{}/serverMessaging", root.trim_end_matches('/'), config.org_id);
+        Ok(Self { http, base: base.into(), lifetime: config.session_lifetime, sessions: Arc::default() })
+    }
+
+    /// Creates a session. It is provisional until the NEW_SESSION callback reaches
+    /// [`AlvariaClient::observe`]; wait with [`SessionHandle::wait_confirmed`].
+    pub async fn create_session(&self, session: &NewSession) -> Result<SessionHandle, Error> {
+        let request = Request::post(format!("{}/session", self.base))
+            .operation("alvaria.create_session")
+            .json(session)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let response: SessionResponse = self.http.send_json(&request).await?;
+        let (tx, rx) = watch::channel(SessionState::Provisional);
+        let tracked = Tracked {
+            created: Instant::now(),
+            state: Arc::new(tx),
+            failures: Arc::default(),
+            agent: Arc::default(),
+        };
+        let handle = SessionHandle {
+            id: response.session_id.clone(),
+            created: tracked.created,
+            lifetime: self.lifetime,
+            state: rx,
+            failures: tracked.failures.clone(),
+            agent: tracked.agent.clone(),
+        };
+        self.lock().insert(response.session_id, tracked);
+        Ok(handle)
+    }
+
+    /// Sends a message on an active session; refuses locally when the session ended, is
+    /// older than its lifetime, or is not confirmed. A failure Alvaria finds later arrives as
+    /// MESSAGE_STATUS and shows in [`SessionHandle::failed_messages`].
+    pub async fn send_message(&self, session: &SessionHandle, message: &Message) -> Result<MessageId, Error> {
+        session.ensure_usable(false)?;
+        let request = Request::post(format!("{}/message", self.base))
+            .operation("alvaria.send_message")
+            .header("server-messaging-session-id", session.id.as_str())
+            .json(message)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let response: MessageResponse = self.http.send_json(&request).await?;
+        Ok(response.message_id)
+    }
+
+    /// Deletes the session; SESSION_END follows as a callback. Further calls are refused.
+    pub async fn delete_session(&self, session: &SessionHandle) -> Result<(), Error> {
+        session.ensure_usable(true)?;
+        let request = Request::delete(format!("{}/session", self.base))
+            .operation("alvaria.delete_session")
+            .header("server-messaging-session-id", session.id.as_str());
+        self.http.send(&request).await?;
+        if let Some(tracked) = self.lock().get(&session.id) {
+            tracked.state.send_if_modified(|s| {
+                let ending = !matches!(s, SessionState::Ended { .. });
+                if ending {
+                    *s = SessionState::Ending;
+                }
+                ending
+            });
+        }
+        Ok(())
+    }
+
+    /// The handle of a session this client created and still tracks.
+    pub fn session(&self, id: &SessionId) -> Option<SessionHandle> {
+        let sessions = self.lock();
+        let tracked = sessions.get(id)?;
+        Some(SessionHandle {
+            id: id.clone(),
+            created: tracked.created,
+            lifetime: self.lifetime,
+            state: tracked.state.subscribe(),
+            failures: tracked.failures.clone(),
+            agent: tracked.agent.clone(),
+        })
+    }
+
+    /// Applies a callback to the session it names: NEW_SESSION confirms or fails it,
+    /// AGENT_JOINED/SESSION_REROUTE record the agent, MESSAGE_STATUS FAILED records the failed
+    /// message, SESSION_END ends it (and the client forgets it). Callbacks for sessions this
+    /// client does not know are ignored.
+    pub fn observe(&self, callback: &Callback) {
+        let mut sessions = self.lock();
+        let Some(id) = callback.session_id() else { return };
+        let Some(tracked) = sessions.get(&id) else { return };
+        match callback {
+            Callback::NewSession { status, status_message, .. } => {
+                let next = match status {
+                    Status::Success => SessionState::Active,
+                    _ => SessionState::Failed { status_message: status_message.clone() },
+                };
+                tracked.state.send_if_modified(|s| {
+                    let provisional = *s == SessionState::Provisional;
+                    if provisional {
+                        *s = next;
+                    }
+                    provisional
+                });
+            }
+            Callback::AgentJoined { agent_alias, .. } => {
+                *tracked.agent.lock().unwrap_or_else(|p| p.into_inner()) = Some(agent_alias.clone());
+            }
+            Callback::SessionReroute { agent_alias, .. } => {
+                *tracked.agent.lock().unwrap_or_else(|p| p.into_inner()) = agent_alias.clone();
+            }
+            Callback::MessageStatus { status: Status::Failed, message_id, status_message, .. } => {
+                tracked.failures.lock().unwrap_or_else(|p| p.into_inner()).push(MessageFailure {
+                    message_id: message_id.clone(),
+                    status_message: status_message.clone(),
+                });
+            }
+            Callback::SessionEnd { from, .. } => {
+                tracked.state.send_replace(SessionState::Ended { from: from.clone() });
+                sessions.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Tracked>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(feature = "server")]
+mod route {
+    use async_trait::async_trait;
+    use cc_core::webhook::server::{EventHandler, HandlerError};
+
+    use super::AlvariaClient;
+    use crate::model::Callback;
+    use crate::webhook::CallbackVerifier;
+
+    /// Applies callbacks to the client's sessions, then hands them on.
+    struct Observing<H> {
+        client: AlvariaClient,
+        inner: H,
+    }
+
+    #[async_trait]
+    impl<H: EventHandler<Callback>> EventHandler<Callback> for Observing<H> {
+        async fn accept(&self, callback: Callback) -> Result<(), HandlerError> {
+            self.client.observe(&callback);
+            self.inner.accept(callback).await
+        }
+    }
+
+    impl AlvariaClient {
+        /// The callback route for this client: verified, de-duplicated callbacks update the
+        /// sessions ([`AlvariaClient::observe`]) and then go to `handler`.
+        pub fn callback_route<H, S>(
+            &self,
+            verifier: CallbackVerifier,
+            handler: H,
+        ) -> axum::routing::MethodRouter<S>
+        where
+            H: EventHandler<Callback>,
+            S: Clone + Send + Sync + 'static,
+        {
+            verifier.into_route(Observing { client: self.clone(), inner: handler })
+        }
+    }
+}

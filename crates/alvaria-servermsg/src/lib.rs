@@ -1,18 +1,19 @@
 //! # alvaria-servermsg
 //!
-//! Alvaria Server Messaging: client, JWT-verified callback receiver, simulator.
+//! Alvaria Cloud Server Messaging v2: a custom server application opens sessions to Alvaria,
+//! sends customer messages, and receives agent messages and events on a callback URL.
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 4 (see the workspace README). Nothing here talks to the vendor yet.
-//!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `client` | The outbound client (feature `client`): typed calls run through cc-core's executor. |
-//! | `webhook` | The inbound side: verify the raw request, parse, drop duplicates, hand over events. |
-//! | `channel` | The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping. |
-//! | `sim` | An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection. |
+//! - [`client`] (feature `client`, default): OAuth2 client-credentials token with
+//!   `realm={orgId}`, cached and refreshed; sessions that are **provisional** until the
+//!   NEW_SESSION callback confirms them, refused locally once ended or older than 4 hours;
+//!   messages; failures reported by MESSAGE_STATUS tracked per message.
+//! - [`webhook`]: RS256 JWT verification of callbacks (algorithm pinned) and, with feature
+//!   `server`, an axum route that drops redeliveries by `eventId`.
+//! - [`model`]: every schema of the API reference; unknown callback events parse as
+//!   `Callback::Unknown`.
+//! - [`channel`]: callbacks as `ConversationEvent`s, and the `MessagingChannel` impl.
+//! - `sim` (feature `sim`): a fake Alvaria on loopback — token service, API, and callbacks
+//!   signed with a test key — with fault injection.
 #![deny(missing_docs)]
 
 pub mod channel;
@@ -23,3 +24,9 @@ pub mod model;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod webhook;
+
+#[cfg(feature = "client")]
+pub use client::{AlvariaClient, AlvariaConfig, MessageFailure, SessionHandle, SessionState, TokenHost};
+pub use error::Error;
+pub use model::Callback;
+pub use webhook::CallbackVerifier;

@@ -1,1 +1,598 @@
-//! An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection.
+//! A fake Alvaria on loopback (feature `sim`): token service, Server Messaging API, and
+//! callbacks POSTed to your URL with RS256 JWTs signed by a test key, redelivered with
+//! growing delays until your receiver answers 200.
+//!
+//! Behaviour, as the API reference documents it:
+//! - token: Basic `client_id:client_secret`, form `grant_type=client_credentials`,
+//!   `scope` containing `servermessagingapi`, `realm` = the org id;
+//! - every API call needs `Authorization: Bearer` (a live token) and `x-api-key`; 401 without
+//!   a body otherwise;
+//! - create session → 202 `{sessionId}`, then NEW_SESSION SUCCESS (FAILED for work type `0`),
+//!   AGENT_JOINED and an agent greeting; send message → 202 `{messageId}` and an agent reply,
+//!   or MESSAGE_STATUS FAILED "Session does not exist" for an unknown or ended session;
+//!   delete → 202 and SESSION_END; a session older than its lifetime gets SESSION_END from
+//!   SYSTEM;
+//! - errors use `{code, message, errors[{scope, reason, message}]}`.
+//!
+//! Faults ([`Fault`]) apply to the next API calls: a status (429 with `Retry-After`, 5xx), a
+//! delay, or a connection broken in the middle of the response.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use cc_core::Secret;
+use cc_core::auth::parse_basic_authorization;
+use cc_core::http::{Body as RequestBody, Executor, Request, RetryPolicy};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::model::{Callback, EventId, Message, MessageId, NewSession, SessionId, Status};
+
+/// The simulator's signing key (a test key: it protects nothing).
+const PRIVATE_KEY: &str = include_str!("sim_key.pem");
+/// Its public half: give it to [`CallbackVerifier`](crate::CallbackVerifier).
+pub const PUBLIC_KEY_PEM: &str = include_str!("sim_key.pub.pem");
+
+/// Simulator settings.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The org id (token `realm`, API path).
+    pub org_id: String,
+    /// The `x-api-key` it accepts.
+    pub api_key: Secret<String>,
+    /// OAuth2 client id it accepts.
+    pub client_id: String,
+    /// OAuth2 client secret it accepts.
+    pub client_secret: Secret<String>,
+    /// `expires_in` of its tokens (default 3599 s).
+    pub token_lifetime: Duration,
+    /// Sessions end (SESSION_END from SYSTEM) after this (default 4 h).
+    pub session_lifetime: Duration,
+    /// Where callbacks go (also settable later with [`AlvariaSim::set_callback_url`]).
+    pub callback_url: Option<String>,
+    /// The agent's alias.
+    pub agent_alias: String,
+    /// Delay before the agent joins and answers.
+    pub agent_delay: Duration,
+    /// Delay before the first redelivery of a refused callback; it doubles each time.
+    pub first_redelivery: Duration,
+    /// Redeliveries before giving up on a callback (Alvaria keeps trying for 4 hours).
+    pub max_redeliveries: u32,
+    /// Deliver every callback twice, as if the first 200 had been lost.
+    pub duplicate_deliveries: bool,
+}
+
+impl SimConfig {
+    /// Settings for `org_id` with the given credentials and fast timings for tests.
+    pub fn new(
+        org_id: impl Into<String>,
+        api_key: Secret<String>,
+        client_id: impl Into<String>,
+        client_secret: Secret<String>,
+    ) -> Self {
+        Self {
+            org_id: org_id.into(),
+            api_key,
+            client_id: client_id.into(),
+            client_secret,
+            token_lifetime: Duration::from_secs(3599),
+            session_lifetime: Duration::from_secs(4 * 3600),
+            callback_url: None,
+            agent_alias: "John".into(),
+            agent_delay: Duration::from_millis(20),
+            first_redelivery: Duration::from_millis(50),
+            max_redeliveries: 6,
+            duplicate_deliveries: false,
+        }
+    }
+}
+
+/// A fault for the next API call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status and an error body; `retry_after` seconds when given.
+    Status {
+        /// The status.
+        status: u16,
+        /// `Retry-After` seconds.
+        retry_after: Option<u64>,
+    },
+    /// Answer normally after this delay.
+    Delay(Duration),
+    /// Process the call, then break the connection in the middle of the response.
+    Reset,
+}
+
+/// What the simulator saw, for assertions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Token requests answered with a token.
+    pub tokens_issued: u64,
+    /// Messages received from the client, by text (or attachment URL).
+    pub messages: Vec<String>,
+    /// Callback POSTs made (first deliveries and redeliveries).
+    pub callback_posts: u64,
+}
+
+struct SimSession {
+    created: Instant,
+    ended: bool,
+}
+
+struct Shared {
+    config: SimConfig,
+    callback_url: Mutex<Option<String>>,
+    tokens: Mutex<HashMap<String, Instant>>,
+    sessions: Mutex<HashMap<SessionId, SimSession>>,
+    faults: Mutex<VecDeque<Fault>>,
+    stats: Mutex<SimStats>,
+    counter: AtomicU64,
+    outbox: mpsc::UnboundedSender<Callback>,
+    key: EncodingKey,
+}
+
+impl Shared {
+    fn next_id(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{prefix}-{n:08X}-0000-4000-8000-{n:012X}")
+    }
+
+    fn emit(&self, callback: Callback) {
+        let _ = self.outbox.send(callback);
+    }
+
+    fn event_id(&self) -> EventId {
+        EventId::new(self.next_id("EVT"))
+    }
+}
+
+/// A running simulator; stops when dropped.
+pub struct AlvariaSim {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for AlvariaSim {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for AlvariaSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlvariaSim").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl AlvariaSim {
+    /// Starts on `127.0.0.1` with an ephemeral port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let key = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(std::io::Error::other)?;
+        let (outbox, inbox) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            callback_url: Mutex::new(config.callback_url.clone()),
+            config,
+            tokens: Mutex::default(),
+            sessions: Mutex::default(),
+            faults: Mutex::default(),
+            stats: Mutex::default(),
+            counter: AtomicU64::new(0),
+            outbox,
+            key,
+        });
+        let app = Router::new()
+            .route("/tokenservice/oauth2/access_token", post(token))
+            .route(
+                "/via/v2/organizations/{org}/serverMessaging/session",
+                post(create_session).delete(delete_session),
+            )
+            .route("/via/v2/organizations/{org}/serverMessaging/message", post(send_message))
+            .with_state(shared.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let delivery = tokio::spawn(deliver(shared.clone(), inbox));
+        let expiry = tokio::spawn(expire_sessions(shared.clone()));
+        Ok(Self { addr, shared, tasks: vec![server, delivery, expiry] })
+    }
+
+    /// `http://127.0.0.1:<port>`: the API root for `AlvariaConfig::api_base`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The token URL for `TokenHost::Url`.
+    pub fn token_url(&self) -> String {
+        format!("http://{}/tokenservice/oauth2/access_token", self.addr)
+    }
+
+    /// Sets where callbacks go.
+    pub fn set_callback_url(&self, url: impl Into<String>) {
+        *self.shared.callback_url.lock().unwrap_or_else(|p| p.into_inner()) = Some(url.into());
+    }
+
+    /// Queues a fault for the next API call (token calls excluded).
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push_back(fault);
+    }
+
+    /// Invalidates every token issued so far: the next API call gets 401.
+    pub fn expire_tokens(&self) {
+        self.shared.tokens.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Sends SESSION_REROUTE to another agent.
+    pub fn reroute(&self, session: &SessionId, agent_alias: &str) {
+        self.shared.emit(Callback::SessionReroute {
+            session_id: session.clone(),
+            agent_alias: Some(agent_alias.into()),
+            worktype_id: None,
+            event_id: self.shared.event_id(),
+        });
+    }
+
+    /// The agent sends `text`.
+    pub fn agent_says(&self, session: &SessionId, text: &str) {
+        self.shared.emit(agent_message(&self.shared, session, text));
+    }
+
+    /// Ends a session on the simulator's side without sending SESSION_END, as if that
+    /// callback had been lost: the client still believes the session is active.
+    pub fn end_silently(&self, session: &SessionId) {
+        if let Some(s) = self.shared.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(session) {
+            s.ended = true;
+        }
+    }
+
+    /// What the simulator saw so far.
+    pub fn stats(&self) -> SimStats {
+        self.shared.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn agent_message(shared: &Shared, session: &SessionId, text: &str) -> Callback {
+    Callback::Message {
+        session_id: session.clone(),
+        sender_id: shared.config.agent_alias.to_lowercase(),
+        message: Message::text(text),
+        event_id: shared.event_id(),
+    }
+}
+
+fn error_body(status: StatusCode, reason: &str, message: &str) -> Response {
+    let body = json!({
+        "code": status.as_u16(),
+        "message": status.canonical_reason().unwrap_or("error").to_lowercase(),
+        "errors": [{"scope": "request", "reason": reason, "message": message}],
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let config = &shared.config;
+    let basic =
+        headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(parse_basic_authorization);
+    let client_ok = basic.is_some_and(|(id, secret)| {
+        id == config.client_id && secret.expose_secret() == config.client_secret.expose_secret()
+    });
+    if !client_ok {
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"}))).into_response();
+    }
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "unsupported_grant_type"})))
+            .into_response();
+    }
+    if !form.get("scope").is_some_and(|s| s.split(' ').any(|s| s == "servermessagingapi")) {
+        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "invalid_scope"}))).into_response();
+    }
+    if form.get("realm") != Some(&config.org_id) {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_request", "error_description": "unknown realm"})),
+        )
+            .into_response();
+    }
+    let access_token = shared.next_id("TOK");
+    shared.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(access_token.clone(), Instant::now());
+    shared.stats.lock().unwrap_or_else(|p| p.into_inner()).tokens_issued += 1;
+    axum::Json(json!({
+        "access_token": access_token,
+        "scope": "servermessagingapi",
+        "token_type": "Bearer",
+        "expires_in": config.token_lifetime.as_secs(),
+    }))
+    .into_response()
+}
+
+/// Checks the bearer token and the API key, then applies a queued fault. `Ok(reset)`: go
+/// on, breaking the response if `reset`; `Err(response)`: answer that instead.
+async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<bool, Response> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let live = token.is_some_and(|t| {
+        shared
+            .tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&t)
+            .is_some_and(|issued| issued.elapsed() < shared.config.token_lifetime)
+    });
+    let key_ok = headers.get("x-api-key").and_then(|v| v.to_str().ok())
+        == Some(shared.config.api_key.expose_secret().as_str());
+    if !live || !key_ok {
+        return Err(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let fault = shared.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+    match fault {
+        None => Ok(false),
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            Ok(false)
+        }
+        Some(Fault::Reset) => Ok(true),
+        Some(Fault::Status { status, retry_after }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = error_body(status, "injected", "fault injected by the simulator");
+            if let Some(seconds) = retry_after {
+                response.headers_mut().insert("retry-after", seconds.into());
+            }
+            Err(response)
+        }
+    }
+}
+
+/// A body that fails after the headers went out: the client sees the connection break.
+struct BrokenBody;
+
+impl http_body::Body for BrokenBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))))
+    }
+}
+
+fn respond(reset: bool, status: StatusCode, body: Value) -> Response {
+    if reset {
+        return (status, Body::new(BrokenBody)).into_response();
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+fn session_header(headers: &HeaderMap) -> Option<SessionId> {
+    headers.get("server-messaging-session-id").and_then(|v| v.to_str().ok()).map(SessionId::from)
+}
+
+async fn create_session(
+    State(shared): State<Arc<Shared>>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reset = match admit(&shared, &headers).await {
+        Ok(reset) => reset,
+        Err(response) => return response,
+    };
+    if org != shared.config.org_id {
+        return error_body(StatusCode::NOT_FOUND, "notFound", "unknown organization");
+    }
+    let request: NewSession = match cc_core::de::parse_json(&body) {
+        Ok(r) => r,
+        Err(e) => return error_body(StatusCode::BAD_REQUEST, "invalidBody", &e.to_string()),
+    };
+    let session = SessionId::new(shared.next_id("SES"));
+    shared
+        .sessions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(session.clone(), SimSession { created: Instant::now(), ended: false });
+    if request.work_type_id.as_str() == "0" {
+        shared.emit(Callback::NewSession {
+            session_id: session.clone(),
+            status: Status::Failed,
+            status_message: Some("Invalid work type".into()),
+            event_id: shared.event_id(),
+        });
+    } else {
+        shared.emit(Callback::NewSession {
+            session_id: session.clone(),
+            status: Status::Success,
+            status_message: None,
+            event_id: shared.event_id(),
+        });
+        let shared2 = shared.clone();
+        let id = session.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(shared2.config.agent_delay).await;
+            shared2.emit(Callback::AgentJoined {
+                session_id: id.clone(),
+                agent_alias: shared2.config.agent_alias.clone(),
+                event_id: shared2.event_id(),
+            });
+            let greeting = format!(
+                "Hi {}, this is {}. How can I help?",
+                request.contact_name, shared2.config.agent_alias
+            );
+            shared2.emit(agent_message(&shared2, &id, &greeting));
+        });
+    }
+    respond(reset, StatusCode::ACCEPTED, json!({ "sessionId": session }))
+}
+
+async fn send_message(
+    State(shared): State<Arc<Shared>>,
+    Path(_org): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let reset = match admit(&shared, &headers).await {
+        Ok(reset) => reset,
+        Err(response) => return response,
+    };
+    let Some(session) = session_header(&headers) else {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            "missingHeader",
+            "server-messaging-session-id is required",
+        );
+    };
+    let message: Message = match cc_core::de::parse_json(&body) {
+        Ok(m) => m,
+        Err(e) => return error_body(StatusCode::BAD_REQUEST, "invalidBody", &e.to_string()),
+    };
+    let message_id = MessageId::new(shared.next_id("MSG"));
+    let alive =
+        shared.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(&session).is_some_and(|s| !s.ended);
+    if alive {
+        let shown = message
+            .text
+            .clone()
+            .or_else(|| message.attachment.as_ref().map(|a| a.url.clone()))
+            .unwrap_or_default();
+        shared.stats.lock().unwrap_or_else(|p| p.into_inner()).messages.push(shown.clone());
+        let shared2 = shared.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(shared2.config.agent_delay).await;
+            shared2.emit(agent_message(&shared2, &session, &format!("You said: {shown}")));
+        });
+    } else {
+        shared.emit(Callback::MessageStatus {
+            session_id: session,
+            status: Status::Failed,
+            message_id: message_id.clone(),
+            status_message: Some("Session does not exist".into()),
+            event_id: shared.event_id(),
+        });
+    }
+    respond(reset, StatusCode::ACCEPTED, json!({ "messageId": message_id }))
+}
+
+async fn delete_session(
+    State(shared): State<Arc<Shared>>,
+    Path(_org): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let reset = match admit(&shared, &headers).await {
+        Ok(reset) => reset,
+        Err(response) => return response,
+    };
+    let Some(session) = session_header(&headers) else {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            "missingHeader",
+            "server-messaging-session-id is required",
+        );
+    };
+    let existed = {
+        let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        match sessions.get_mut(&session) {
+            Some(s) if !s.ended => {
+                s.ended = true;
+                true
+            }
+            _ => false,
+        }
+    };
+    if !existed {
+        return error_body(StatusCode::NOT_FOUND, "notFound", "not found");
+    }
+    shared.emit(Callback::SessionEnd {
+        session_id: session,
+        status: Status::Success,
+        from: None,
+        event_id: shared.event_id(),
+    });
+    respond(reset, StatusCode::ACCEPTED, Value::Null)
+}
+
+async fn expire_sessions(shared: Arc<Shared>) {
+    let tick = (shared.config.session_lifetime / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(tick).await;
+        let expired: Vec<SessionId> = {
+            let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            sessions
+                .iter_mut()
+                .filter(|(_, s)| !s.ended && s.created.elapsed() >= shared.config.session_lifetime)
+                .map(|(id, s)| {
+                    s.ended = true;
+                    id.clone()
+                })
+                .collect()
+        };
+        for session_id in expired {
+            shared.emit(Callback::SessionEnd {
+                session_id,
+                status: Status::Success,
+                from: Some("SYSTEM".into()),
+                event_id: shared.event_id(),
+            });
+        }
+    }
+}
+
+/// Delivers callbacks in order; a refused one is redelivered with doubling delays.
+async fn deliver(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Callback>) {
+    let Ok(http) =
+        Executor::builder().retry_policy(RetryPolicy::no_retries()).user_agent("alvaria-sim").build()
+    else {
+        return;
+    };
+    while let Some(callback) = inbox.recv().await {
+        let Some(url) = shared.callback_url.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+            continue;
+        };
+        let body = serde_json::to_vec(&callback).unwrap_or_default();
+        let mut delay = shared.config.first_redelivery;
+        let deliveries = if shared.config.duplicate_deliveries { 2 } else { 1 };
+        for _ in 0..deliveries {
+            for attempt in 0..=shared.config.max_redeliveries {
+                if attempt > 0 {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                shared.stats.lock().unwrap_or_else(|p| p.into_inner()).callback_posts += 1;
+                let request = Request::post(url.as_str())
+                    .without_auth()
+                    .secret_header("authorization", Secret::new(format!("Bearer {}", sign(&shared))))
+                    .body(RequestBody::Bytes { content_type: "application/json".into(), data: body.clone() });
+                if matches!(http.send(&request).await, Ok(r) if r.status() == 200) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn sign(shared: &Shared) -> String {
+    let now = jsonwebtoken::get_current_timestamp();
+    let claims = json!({"iss": "alvaria-sim", "sub": shared.config.org_id, "iat": now, "exp": now + 300});
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &shared.key).unwrap_or_default()
+}

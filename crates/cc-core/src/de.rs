@@ -150,17 +150,22 @@ fn optional<'de, D: Deserializer<'de>, T: LenientInt>(d: D) -> Result<Option<T>,
 
 /// A JSON payload that could not be parsed, with the path of the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid JSON at `{path}` (line {line}, column {column}): {message}")]
+#[error("invalid JSON at `{path}`{}: {message}", position(*.line, *.column))]
 pub struct JsonError {
     /// Field path such as `message[3].type.value`; `.` for the document root, `?` for a
     /// position the parser could not name (a syntax error inside an object).
     pub path: String,
     /// What serde found wrong.
     pub message: String,
-    /// 1-based line of the error in the input.
+    /// 1-based line of the error in the input; 0 when the error is not tied to a position
+    /// (a check made after parsing).
     pub line: usize,
     /// 1-based column of the error in the input.
     pub column: usize,
+}
+
+fn position(line: usize, column: usize) -> String {
+    if line == 0 { String::new() } else { format!(" (line {line}, column {column})") }
 }
 
 /// Parses JSON bytes into `T`, naming the field path on error.

@@ -1,0 +1,247 @@
+//! The client and the callback receiver against the simulator over loopback.
+#![cfg(feature = "sim")]
+
+use std::time::Duration;
+
+use alvaria_servermsg::channel::AlvariaChannel;
+use alvaria_servermsg::model::{AttachmentType, Callback, Message, NewSession, WorkTypeId};
+use alvaria_servermsg::sim::{AlvariaSim, Fault, PUBLIC_KEY_PEM, SimConfig};
+use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, Error, SessionState, TokenHost};
+use axum::Router;
+use cc_core::conversation::StartConversation;
+use cc_core::{MessagingChannel, Secret};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn sim_config() -> SimConfig {
+    SimConfig::new("acme", Secret::from("api-key-1"), "client-1", Secret::from("client-secret-1"))
+}
+
+fn client_config(sim: &AlvariaSim) -> AlvariaConfig {
+    AlvariaConfig::new(
+        "acme",
+        Secret::from("api-key-1"),
+        "client-1",
+        Secret::from("client-secret-1"),
+        TokenHost::Url(sim.token_url()),
+    )
+    .api_base(sim.base_url())
+}
+
+/// Starts a receiver for `client` and points the simulator at it.
+async fn wire(sim: &AlvariaSim, client: &AlvariaClient, capacity: usize) -> mpsc::Receiver<Callback> {
+    let (tx, rx) = mpsc::channel(capacity);
+    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap();
+    let app = Router::new().route("/alvaria", client.callback_route(verifier, tx));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    sim.set_callback_url(format!("http://{addr}/alvaria"));
+    rx
+}
+
+async fn next(rx: &mut mpsc::Receiver<Callback>) -> Callback {
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("a callback in time").expect("receiver open")
+}
+
+async fn next_named(rx: &mut mpsc::Receiver<Callback>, name: &str) -> Callback {
+    loop {
+        let cb = next(rx).await;
+        if cb.event_name() == name {
+            return cb;
+        }
+    }
+}
+
+fn new_session() -> NewSession {
+    NewSession {
+        work_type_id: WorkTypeId::new("32"),
+        contact_name: "Ada".into(),
+        integration: Some("SMS".into()),
+    }
+}
+
+#[tokio::test]
+async fn the_whole_flow() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let mut rx = wire(&sim, &client, 64).await;
+
+    let session = client.create_session(&new_session()).await.unwrap();
+    assert_eq!(session.state(), SessionState::Provisional);
+    let refused = client.send_message(&session, &Message::text("too early")).await.unwrap_err();
+    assert!(matches!(refused, Error::NotConfirmed { .. }), "{refused}");
+    session.wait_confirmed(WAIT).await.unwrap();
+    assert_eq!(session.state(), SessionState::Active);
+
+    let joined = next_named(&mut rx, "AGENT_JOINED").await;
+    assert!(matches!(joined, Callback::AgentJoined { ref agent_alias, .. } if agent_alias == "John"));
+    let Callback::Message { message, .. } = next_named(&mut rx, "MESSAGE").await else { unreachable!() };
+    assert_eq!(message.text.as_deref(), Some("Hi Ada, this is John. How can I help?"));
+    assert_eq!(session.agent().as_deref(), Some("John"));
+
+    let sent = Message::text("My order is late")
+        .with_attachment(AttachmentType::Image, "https://example.com/receipt.jpg");
+    client.send_message(&session, &sent).await.unwrap();
+    let Callback::Message { message, .. } = next_named(&mut rx, "MESSAGE").await else { unreachable!() };
+    assert_eq!(message.text.as_deref(), Some("You said: My order is late"));
+
+    sim.reroute(session.id(), "Maria");
+    next_named(&mut rx, "SESSION_REROUTE").await;
+    assert_eq!(session.agent().as_deref(), Some("Maria"));
+
+    client.delete_session(&session).await.unwrap();
+    assert!(matches!(
+        client.send_message(&session, &Message::text("x")).await,
+        Err(Error::SessionEnded { .. })
+    ));
+    next_named(&mut rx, "SESSION_END").await;
+    assert_eq!(session.wait_ended(WAIT).await, Some(SessionState::Ended { from: None }));
+    assert!(client.session(session.id()).is_none(), "ended sessions are forgotten");
+    assert_eq!(sim.stats().messages, vec!["My order is late".to_string()]);
+    assert_eq!(sim.stats().tokens_issued, 1);
+}
+
+#[tokio::test]
+async fn redelivered_callbacks_reach_the_handler_once() {
+    let mut config = sim_config();
+    config.duplicate_deliveries = true;
+    let sim = AlvariaSim::start(config).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let mut rx = wire(&sim, &client, 64).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+    client.delete_session(&session).await.unwrap();
+    next_named(&mut rx, "SESSION_END").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut seen = std::collections::HashSet::new();
+    while let Ok(cb) = rx.try_recv() {
+        assert!(seen.insert(cb.event_id()), "duplicate delivered: {cb:?}");
+    }
+    assert!(sim.stats().callback_posts >= 8, "each of 4+ callbacks was posted twice: {:?}", sim.stats());
+}
+
+#[tokio::test]
+async fn a_refused_callback_is_redelivered_until_accepted() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let mut rx = wire(&sim, &client, 1).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+    // The queue holds one callback; the next ones are refused with 503 until we read.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut names = Vec::new();
+    while names.len() < 3 {
+        names.push(next(&mut rx).await.event_name().to_owned());
+    }
+    assert_eq!(names, ["NEW_SESSION", "AGENT_JOINED", "MESSAGE"]);
+    assert!(sim.stats().callback_posts > 3, "refused callbacks were posted again: {:?}", sim.stats());
+}
+
+#[tokio::test]
+async fn sessions_past_their_lifetime_are_refused_locally_and_ended_by_alvaria() {
+    let mut config = sim_config();
+    config.session_lifetime = Duration::from_millis(400);
+    let sim = AlvariaSim::start(config).await.unwrap();
+    let mut local = client_config(&sim);
+    local.session_lifetime = Duration::from_millis(300);
+    let client = AlvariaClient::new(local).unwrap();
+    let mut rx = wire(&sim, &client, 64).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(320)).await;
+    let err = client.send_message(&session, &Message::text("late")).await.unwrap_err();
+    assert!(matches!(err, Error::SessionExpired { .. }), "{err}");
+    assert!(sim.stats().messages.is_empty(), "refused locally, nothing sent");
+    let Callback::SessionEnd { from, .. } = next_named(&mut rx, "SESSION_END").await else { unreachable!() };
+    assert_eq!(from.as_deref(), Some("SYSTEM"));
+}
+
+#[tokio::test]
+async fn a_message_to_a_dead_session_is_reported_against_its_id() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let mut rx = wire(&sim, &client, 64).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+    sim.end_silently(session.id());
+    let message_id = client.send_message(&session, &Message::text("anyone?")).await.unwrap();
+    next_named(&mut rx, "MESSAGE_STATUS").await;
+    let failure = session.message_failure(&message_id).expect("reported");
+    assert_eq!(failure.status_message.as_deref(), Some("Session does not exist"));
+}
+
+#[tokio::test]
+async fn a_failed_new_session_surfaces_its_status_message() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let _rx = wire(&sim, &client, 64).await;
+    let bad = NewSession { work_type_id: WorkTypeId::new("0"), ..new_session() };
+    let session = client.create_session(&bad).await.unwrap();
+    let err = session.wait_confirmed(WAIT).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::SessionFailed { status_message: Some(m), .. } if m == "Invalid work type"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("Invalid work type"));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_once() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let _rx = wire(&sim, &client, 64).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+    sim.expire_tokens();
+    client.send_message(&session, &Message::text("after expiry")).await.unwrap();
+    assert_eq!(sim.stats().tokens_issued, 2);
+    assert_eq!(sim.stats().messages, vec!["after expiry".to_string()]);
+}
+
+#[tokio::test]
+async fn faults_are_retried_without_sending_a_message_twice() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let _rx = wire(&sim, &client, 64).await;
+    let session = client.create_session(&new_session()).await.unwrap();
+    session.wait_confirmed(WAIT).await.unwrap();
+
+    // 429 with Retry-After: retried, delivered once.
+    sim.inject(Fault::Status { status: 429, retry_after: Some(0) });
+    client.send_message(&session, &Message::text("one")).await.unwrap();
+    // 500: the message may have been processed, so it is not repeated; the error says why.
+    sim.inject(Fault::Status { status: 500, retry_after: None });
+    let err = client.send_message(&session, &Message::text("two")).await.unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    let details = err.vendor_errors();
+    assert_eq!(details[0].reason.as_deref(), Some("injected"));
+    assert_eq!(err.error_response().unwrap().code, Some(500));
+    // A connection broken after the server processed the message: not repeated either.
+    sim.inject(Fault::Reset);
+    assert!(client.send_message(&session, &Message::text("three")).await.is_err());
+    assert_eq!(sim.stats().messages, vec!["one".to_string(), "three".to_string()]);
+    // A slow answer is waited for.
+    sim.inject(Fault::Delay(Duration::from_millis(100)));
+    client.send_message(&session, &Message::text("four")).await.unwrap();
+    // Deleting is idempotent: a 503 is retried.
+    sim.inject(Fault::Status { status: 503, retry_after: None });
+    client.delete_session(&session).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_messaging_channel_drives_a_session() {
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap();
+    let mut rx = wire(&sim, &client, 64).await;
+    let channel: Box<dyn MessagingChannel> = Box::new(AlvariaChannel::new(client.clone(), "32"));
+    let started = channel.start(StartConversation::new().customer_name("Grace")).await.unwrap();
+    assert!(channel.send_text(&started.id, "hello").await.unwrap().is_some());
+    channel.typing(&started.id, true).await.unwrap();
+    channel.end(&started.id).await.unwrap();
+    next_named(&mut rx, "SESSION_END").await;
+    let err = channel.send_text(&started.id, "gone").await.unwrap_err();
+    assert_eq!(err.kind, cc_core::ChannelErrorKind::ConversationClosed);
+}

@@ -1,0 +1,110 @@
+//! Callback authentication: only RS256 JWTs signed with the configured key get through.
+#![cfg(feature = "sim")]
+
+use alvaria_servermsg::sim::PUBLIC_KEY_PEM;
+use alvaria_servermsg::{CallbackVerifier, Error};
+use axum::Router;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cc_core::http::{Body, Executor, Request, RetryPolicy};
+use cc_core::webhook::VerifyError;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+const SIM_PRIVATE: &str = include_str!("../src/sim_key.pem");
+const OTHER_PRIVATE: &str = include_str!("../../cc-core/tests/keys/test-rsa-b.pem");
+const BODY: &[u8] = include_bytes!("../../../fixtures/alvaria/seed.callback.agent-joined.json");
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn rs256(private: &str, exp: u64) -> String {
+    let key = EncodingKey::from_rsa_pem(private.as_bytes()).unwrap();
+    encode(&Header::new(Algorithm::RS256), &json!({"iss": "alvaria", "exp": exp}), &key).unwrap()
+}
+
+fn verifier() -> CallbackVerifier {
+    CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap()
+}
+
+fn bad_tokens() -> Vec<(&'static str, String)> {
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(json!({"exp": now() + 300}).to_string());
+    let hs256 = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({"exp": now() + 300}),
+        &EncodingKey::from_secret(PUBLIC_KEY_PEM.as_bytes()),
+    )
+    .unwrap();
+    vec![
+        ("expired", rs256(SIM_PRIVATE, now() - 3600)),
+        ("wrong key", rs256(OTHER_PRIVATE, now() + 300)),
+        ("alg none", format!("{none_header}.{claims}.")),
+        ("HS256 with the public key", hs256),
+        ("garbage", "not-a-jwt".into()),
+    ]
+}
+
+#[test]
+fn valid_tokens_pass_bearer_or_bare() {
+    let token = rs256(SIM_PRIVATE, now() + 300);
+    assert!(verifier().verify_and_parse(Some(&format!("Bearer {token}")), BODY).is_ok());
+    assert!(verifier().verify_and_parse(Some(&token), BODY).is_ok());
+    assert!(verifier().issuer(["alvaria"]).verify(Some(&token)).is_ok());
+    assert_eq!(
+        verifier().issuer(["someone-else"]).verify(Some(&token)),
+        Err(VerifyError::ClaimMismatch("iss"))
+    );
+}
+
+#[test]
+fn bad_tokens_are_rejected() {
+    for (case, token) in bad_tokens() {
+        let err = verifier().verify_and_parse(Some(&format!("Bearer {token}")), BODY).unwrap_err();
+        assert!(matches!(err, Error::Verify(_)), "{case}: {err}");
+    }
+    assert!(matches!(
+        verifier().verify_and_parse(None, BODY),
+        Err(Error::Verify(VerifyError::MissingHeader(_)))
+    ));
+    assert!(matches!(
+        verifier().verify_and_parse(Some(&rs256(SIM_PRIVATE, now() - 3600)), BODY),
+        Err(Error::Verify(VerifyError::Expired))
+    ));
+}
+
+#[tokio::test]
+async fn the_route_answers_401_and_never_calls_the_handler() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let app = Router::new().route("/cb", verifier().into_route(tx));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = Executor::builder().retry_policy(RetryPolicy::no_retries()).build().unwrap();
+    let post = |token: String, body: &'static [u8]| {
+        Request::post(format!("http://{addr}/cb"))
+            .without_auth()
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::Bytes { content_type: "application/json".into(), data: body.to_vec() })
+    };
+    for (case, token) in bad_tokens() {
+        let status = http.send(&post(token, BODY)).await.unwrap_err().status();
+        assert_eq!(status, Some(401), "{case}");
+    }
+    assert!(rx.try_recv().is_err(), "no unverified callback reached the handler");
+
+    let good = rs256(SIM_PRIVATE, now() + 300);
+    assert_eq!(http.send(&post(good.clone(), BODY)).await.unwrap().status(), 200);
+    assert_eq!(
+        http.send(&post(good.clone(), BODY)).await.unwrap().status(),
+        200,
+        "a redelivery is acknowledged"
+    );
+    assert!(rx.try_recv().is_ok());
+    assert!(rx.try_recv().is_err(), "and dropped");
+    let malformed = http.send(&post(good, br#"{"event":"AGENT_JOINED","sessionId":"s"}"#)).await.unwrap_err();
+    assert_eq!(malformed.status(), Some(400));
+    assert!(malformed.as_api().unwrap().body.contains("agentAlias"), "{malformed}");
+}
