@@ -1,1 +1,51 @@
-//! The crate's error type: vendor status, code and message, never a secret.
+//! The crate's error type.
+
+use cc_core::webhook::{ParseError, VerifyError};
+
+/// What went wrong. Never contains a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// ECE answered with an error (status, `code` such as `409-100`, `developerMessage`, from
+    /// JSON or XML bodies) or could not be reached.
+    #[cfg(feature = "client")]
+    #[error(transparent)]
+    Http(#[from] cc_core::http::Error),
+    /// The request was refused before sending: the field and why.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// The configuration response has no entry for the entry point.
+    #[error("ECE returned no configuration for entry point {0}")]
+    NoConfiguration(String),
+    /// A callback's credentials were refused.
+    #[error("callback refused: {0}")]
+    Verify(VerifyError),
+    /// A callback body is malformed.
+    #[error(transparent)]
+    Parse(ParseError),
+}
+
+impl Error {
+    /// HTTP status, when ECE answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// ECE's error `code` (`409-100`), when the body had one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => e.vendor_code(),
+            _ => None,
+        }
+    }
+}

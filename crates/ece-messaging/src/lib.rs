@@ -1,18 +1,17 @@
 //! # ece-messaging
 //!
-//! Cisco ECE asynchronous messaging: client, webhook receiver, simulator.
+//! Cisco Enterprise Chat and Email (ECE) asynchronous messaging for client applications
+//! (API v19, ECE 12.0 ES1 and later): a bot or app starts chats with ECE agents, sends the
+//! customer's messages, and receives the agents' messages on a webhook.
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 3 (see the workspace README). Nothing here talks to the vendor yet.
-//!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `client` | The outbound client (feature `client`): typed calls run through cc-core's executor. |
-//! | `webhook` | The inbound side: verify the raw request, parse, drop duplicates, hand over events. |
-//! | `channel` | The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping. |
-//! | `sim` | An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection. |
+//! - [`client`] (feature `client`, default): login with the client key and secret (24-hour
+//!   bearer token, one re-login on 401), entry-point configuration with cached `lastModified`,
+//!   [`start::StartConversation`] (validated; a 409 `409-100` re-reads the configuration and
+//!   retries once), messages of every type, end.
+//! - [`webhook`]: Basic (constant time) or bearer checks, JSON and XML callbacks, envelope or
+//!   bare message; with feature `server`, an axum route that drops redeliveries by message id.
+//! - [`channel`]: callbacks as `ConversationEvent`s, and the `MessagingChannel` impl.
+//! - `sim` (feature `sim`): a fake ECE web server with a scripted agent, on loopback.
 #![deny(missing_docs)]
 
 pub mod channel;
@@ -22,4 +21,10 @@ pub mod error;
 pub mod model;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod start;
 pub mod webhook;
+
+#[cfg(feature = "client")]
+pub use client::{EceClient, EceConfig, Started};
+pub use error::Error;
+pub use webhook::{EceWebhook, WebhookAuth};
