@@ -184,6 +184,11 @@ impl std::fmt::Debug for AlvariaSim {
 impl AlvariaSim {
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let key = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(std::io::Error::other)?;
         let (outbox, inbox) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -205,7 +210,7 @@ impl AlvariaSim {
             )
             .route("/via/v2/organizations/{org}/serverMessaging/message", post(send_message))
             .with_state(shared.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -592,7 +597,18 @@ async fn deliver(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Callbac
 }
 
 fn sign(shared: &Shared) -> String {
+    sign_with(&shared.key, &shared.config.org_id)
+}
+
+fn sign_with(key: &EncodingKey, subject: &str) -> String {
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = json!({"iss": "alvaria-sim", "sub": shared.config.org_id, "iat": now, "exp": now + 300});
-    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &shared.key).unwrap_or_default()
+    let claims = json!({"iss": "alvaria-sim", "sub": subject, "iat": now, "exp": now + 300});
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, key).unwrap_or_default()
+}
+
+/// A callback JWT (5 minutes) signed with the simulator's test key, for tools that send
+/// callbacks themselves; verify it with [`PUBLIC_KEY_PEM`].
+pub fn test_callback_jwt(subject: &str) -> Result<String, String> {
+    let key = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(sign_with(&key, subject))
 }

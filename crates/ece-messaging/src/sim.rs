@@ -228,6 +228,11 @@ impl std::fmt::Debug for EceSim {
 impl EceSim {
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let (outbox, inbox) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             callback_url: Mutex::new(config.callback_url.clone()),
@@ -248,7 +253,7 @@ impl EceSim {
             .route("/messaging/conversation/{id}/end", put(end))
             .with_state(shared.clone());
         let app = Router::new().nest(API_PATH, api);
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

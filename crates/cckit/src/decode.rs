@@ -1,0 +1,173 @@
+//! `cckit decode`: parse a captured payload with the vendor's model.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::Failure;
+
+/// Decode flags.
+pub struct Options {
+    /// Print ConversationEvents too.
+    pub events: bool,
+    /// List dropped fields.
+    pub roundtrip: bool,
+    /// lp secret.
+    pub secret: Option<String>,
+    /// lp signature.
+    pub signature: Option<String>,
+    /// lp account id.
+    pub account_id: Option<String>,
+    /// lp client id.
+    pub client_id: Option<String>,
+}
+
+const KINDS: &[(&str, &[&str])] = &[
+    ("ece", &["webhook"]),
+    ("alvaria", &["callback"]),
+    ("lp", &["notification"]),
+    ("wxcc-legacy", &["csv", "record"]),
+];
+
+/// Prints vendors and kinds.
+pub fn list() {
+    for (vendor, kinds) in KINDS {
+        println!("{vendor}: {}", kinds.join(", "));
+    }
+}
+
+fn read_input(file: Option<&Path>) -> Result<Vec<u8>, Failure> {
+    match file {
+        Some(path) if path != Path::new("-") => {
+            std::fs::read(path).map_err(|e| Failure::failed(format!("cannot read {}: {e}", path.display())))
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Failure::failed(format!("cannot read stdin: {e}")))?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// Decodes and prints.
+pub fn run(
+    vendor: Option<&str>,
+    kind: Option<&str>,
+    file: Option<&Path>,
+    options: &Options,
+) -> Result<(), Failure> {
+    let vendor = vendor.ok_or_else(|| Failure::usage("decode needs a vendor (see `cckit decode --list`)"))?;
+    let kinds =
+        KINDS.iter().find(|(v, _)| *v == vendor).map(|(_, k)| *k).ok_or_else(|| {
+            Failure::usage(format!("unknown vendor `{vendor}` (see `cckit decode --list`)"))
+        })?;
+    let kind = kind.unwrap_or(kinds[0]);
+    if !kinds.contains(&kind) {
+        return Err(Failure::usage(format!("{vendor} has no kind `{kind}`; kinds: {}", kinds.join(", "))));
+    }
+    let bytes = read_input(file)?;
+    let bad = |e: &dyn std::fmt::Display| Failure::failed(e.to_string());
+    let (decoded, events): (Value, Vec<cc_core::ConversationEvent>) = match (vendor, kind) {
+        ("ece", _) => {
+            let batch = ece_messaging::webhook::parse_callback(None, &bytes).map_err(|e| bad(&e))?;
+            let events = batch.message.iter().map(ece_messaging::channel::conversation_event).collect();
+            (to_value(&batch)?, events)
+        }
+        ("alvaria", _) => {
+            let callback = alvaria_servermsg::model::Callback::parse(&bytes).map_err(|e| bad(&e))?;
+            let events = vec![alvaria_servermsg::channel::conversation_event(&callback)];
+            (to_value(&callback)?, events)
+        }
+        ("lp", _) => {
+            if let Some(secret) = &options.secret {
+                verify_lp(secret, options, &bytes)?;
+            }
+            let notification = lp_notifications::model::parse_notification(&bytes).map_err(|e| bad(&e))?;
+            let mut sequencer = lp_notifications::sequencer::Sequencer::default();
+            let value = to_value(&notification)?;
+            let events = sequencer
+                .push_notification(notification)
+                .iter()
+                .flat_map(lp_notifications::convert::delivery_events)
+                .collect();
+            (value, events)
+        }
+        ("wxcc-legacy", "csv") => {
+            let records = wxcc_legacy::csv::CsvDecoder::decode_all(&bytes).map_err(|e| bad(&e))?;
+            (to_value(&records)?, Vec::new())
+        }
+        ("wxcc-legacy", _) => {
+            let record: wxcc_legacy::Record = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
+            (to_value(&record)?, Vec::new())
+        }
+        _ => unreachable!("kinds checked above"),
+    };
+    println!("{}", serde_json::to_string_pretty(&decoded).map_err(|e| bad(&e))?);
+    if options.events {
+        println!("{}", serde_json::to_string_pretty(&events).map_err(|e| bad(&e))?);
+    }
+    if options.roundtrip {
+        if vendor == "wxcc-legacy" && kind == "csv" {
+            println!("roundtrip: CSV keeps every column (lossless)");
+        } else {
+            let input: Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e))?;
+            let mut dropped = Vec::new();
+            missing_paths(&input, &decoded, String::new(), &mut dropped);
+            if dropped.is_empty() {
+                println!("roundtrip: lossless");
+            } else {
+                println!("roundtrip: {} field(s) dropped by the model:", dropped.len());
+                for path in dropped {
+                    println!("  {path}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify_lp(secret: &str, options: &Options, bytes: &[u8]) -> Result<(), Failure> {
+    use lp_notifications::webhook::{LpHeaders, Webhook};
+    // Without --account-id/--client-id only the signature is checked.
+    let account = options.account_id.as_deref().unwrap_or("-");
+    let client = options.client_id.as_deref().unwrap_or("-");
+    let hook = Webhook::new(account, client, cc_core::Secret::new(secret.to_owned())).accept_sha256();
+    let headers = LpHeaders {
+        account_id: Some(account),
+        client_id: Some(client),
+        signature: options.signature.as_deref(),
+    };
+    hook.verify(&headers, bytes).map(|_| ()).map_err(|e| Failure::failed(format!("verification failed: {e}")))
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Failure> {
+    serde_json::to_value(v).map_err(|e| Failure::failed(e.to_string()))
+}
+
+/// Paths present in `input` but absent from `output`.
+pub fn missing_paths(input: &Value, output: &Value, path: String, out: &mut Vec<String>) {
+    match (input, output) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in a {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match b.get(key) {
+                    Some(other) => missing_paths(value, other, child, out),
+                    None if value.is_null() => {}
+                    None => out.push(child),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, value) in a.iter().enumerate() {
+                match b.get(i) {
+                    Some(other) => missing_paths(value, other, format!("{path}[{i}]"), out),
+                    None => out.push(format!("{path}[{i}]")),
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,349 @@
+//! `cckit demo`: each implemented vendor's real flow — client, receiver, simulator — on
+//! loopback, with a transcript.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use cc_core::{ConversationEvent, Secret};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::Failure;
+
+/// Vendors with a demo, in the order `all` runs them.
+pub const VENDORS: &[&str] = &["ece", "alvaria", "lp", "wxcc-legacy"];
+/// Vendors whose crates are not implemented yet.
+const PLANNED: &[&str] = &["icc-simprot", "icc-website", "wxcc"];
+const WAIT: Duration = Duration::from_secs(5);
+
+type Step = Result<(), String>;
+
+/// Prints one transcript line.
+fn line(vendor: &str, text: impl AsRef<str>) {
+    println!("  [{vendor}] {}", text.as_ref());
+}
+
+fn event_line(event: &ConversationEvent) -> String {
+    match event {
+        ConversationEvent::Started { .. } => "conversation started".into(),
+        ConversationEvent::AgentJoined { agent, .. } => {
+            format!(
+                "agent joined: {}",
+                agent.name.as_deref().or(agent.id.as_ref().map(|i| i.as_str())).unwrap_or("?")
+            )
+        }
+        ConversationEvent::Message { message, .. } => format!(
+            "{} says: {}",
+            message.sender.name.as_deref().unwrap_or(message.sender.role.as_str()),
+            message.text.as_deref().or(message.html.as_deref()).unwrap_or("[attachment]")
+        ),
+        ConversationEvent::Typing { on, .. } => {
+            if *on { "agent is typing…" } else { "agent stopped typing" }.into()
+        }
+        ConversationEvent::Receipt { kind, .. } => format!("receipt: {kind}"),
+        ConversationEvent::Transferred { to, .. } => {
+            format!("transferred to {}", to.as_deref().unwrap_or("?"))
+        }
+        ConversationEvent::Ended { reason, .. } => {
+            format!("conversation ended ({})", reason.as_deref().unwrap_or("-"))
+        }
+        ConversationEvent::Other { kind, .. } => format!("other event: {kind}"),
+        _ => "event".into(),
+    }
+}
+
+async fn serve(app: Router) -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// Runs the demo of `vendor` (or all).
+pub async fn run(vendor: &str) -> Result<(), Failure> {
+    let selected: Vec<&str> = match vendor {
+        "all" => VENDORS.to_vec(),
+        v if VENDORS.contains(&v) => vec![v],
+        v if PLANNED.contains(&v) => {
+            return Err(Failure::usage(format!("no demo for {v} yet: its crate is not implemented")));
+        }
+        other => {
+            return Err(Failure::usage(format!(
+                "unknown vendor `{other}`; one of {} or all",
+                VENDORS.join(", ")
+            )));
+        }
+    };
+    let mut failures = Vec::new();
+    let mut summary = Vec::new();
+    for v in selected {
+        println!("▶ {v}");
+        let started = Instant::now();
+        let result = match v {
+            "ece" => ece().await,
+            "alvaria" => alvaria().await,
+            "lp" => lp().await,
+            "wxcc-legacy" => wxcc_legacy().await,
+            _ => unreachable!("selected from VENDORS"),
+        };
+        let took = started.elapsed().as_millis();
+        match result {
+            Ok(()) => summary.push(format!("{v}: ok in {took} ms")),
+            Err(e) => {
+                summary.push(format!("{v}: FAILED after {took} ms: {e}"));
+                failures.push(v);
+            }
+        }
+    }
+    if vendor == "all" {
+        summary.push(format!("not yet available: {}", PLANNED.join(", ")));
+    }
+    println!("\nsummary");
+    for s in &summary {
+        println!("  {s}");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::failed(format!("demo failed for {}", failures.join(", "))))
+    }
+}
+
+async fn ece() -> Step {
+    use ece_messaging::channel::conversation_event;
+    use ece_messaging::model::MessageType;
+    use ece_messaging::sim::{EceSim, SimConfig};
+    use ece_messaging::start::{CustomerLookup, StartConversation};
+    use ece_messaging::{EceClient, EceConfig, EceWebhook, WebhookAuth};
+
+    let v = "ece";
+    let sim = EceSim::start(SimConfig::new("ABCD", Secret::from("01234"), "hook", Secret::from("hook-pass")))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (tx, mut rx) = mpsc::channel(100);
+    let hook = EceWebhook::new(WebhookAuth::basic("hook", Secret::from("hook-pass")));
+    let url = serve(Router::new().route("/webhook", hook.into_route(tx))).await?;
+    sim.set_callback_url(format!("{url}/webhook"));
+    line(v, format!("simulator at {}, webhook at {url}/webhook (Basic)", sim.base_url()));
+
+    let client = EceClient::new(EceConfig::new(sim.base_url(), "ABCD", Secret::from("01234")))
+        .map_err(|e| e.to_string())?;
+    let start = StartConversation::new("1001", CustomerLookup::Email("charlie@example.com".into()))
+        .names("Charlie", "Cheeze")
+        .subject("Bananas")
+        .typing_notifications(true);
+    let started = client.start(&start).await.map_err(|e| e.to_string())?;
+    line(
+        v,
+        format!("✓ logged in, started conversation {} (activity {})", started.conversation, started.activity),
+    );
+    let mut replied = false;
+    loop {
+        let batch = tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .map_err(|_| "no callback in time")?
+            .ok_or("webhook closed")?;
+        for message in &batch.message {
+            line(v, format!("← {}", event_line(&conversation_event(message))));
+            match message.kind.value {
+                MessageType::TextHtml if !replied => {
+                    replied = true;
+                    client.start_typing(&started.conversation).await.map_err(|e| e.to_string())?;
+                    client
+                        .send_text(&started.conversation, "Hi! I want to discuss bananas.")
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    line(v, "→ me: Hi! I want to discuss bananas.");
+                }
+                MessageType::TextHtml => {
+                    client.end(&started.conversation).await.map_err(|e| e.to_string())?;
+                    line(v, "→ ended the conversation");
+                }
+                MessageType::Complete => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn alvaria() -> Step {
+    use alvaria_servermsg::channel::conversation_event;
+    use alvaria_servermsg::model::{Callback, Message, NewSession, WorkTypeId};
+    use alvaria_servermsg::sim::{AlvariaSim, PUBLIC_KEY_PEM, SimConfig};
+    use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, TokenHost};
+
+    let v = "alvaria";
+    let sim =
+        AlvariaSim::start(SimConfig::new("acme", Secret::from("key"), "client", Secret::from("secret")))
+            .await
+            .map_err(|e| e.to_string())?;
+    let config = AlvariaConfig::new(
+        "acme",
+        Secret::from("key"),
+        "client",
+        Secret::from("secret"),
+        TokenHost::Url(sim.token_url()),
+    )
+    .api_base(sim.base_url());
+    let client = AlvariaClient::new(config).map_err(|e| e.to_string())?;
+    let (tx, mut rx) = mpsc::channel(100);
+    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).map_err(|e| e.to_string())?;
+    let url = serve(Router::new().route("/callbacks", client.callback_route(verifier, tx))).await?;
+    sim.set_callback_url(format!("{url}/callbacks"));
+    line(v, format!("simulator at {}, callbacks at {url}/callbacks (RS256 JWT)", sim.base_url()));
+
+    let session = client
+        .create_session(&NewSession {
+            work_type_id: WorkTypeId::new("32"),
+            contact_name: "Ada".into(),
+            integration: Some("demo".into()),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    line(v, format!("✓ token fetched, session {} created (provisional)", session.id()));
+    session.wait_confirmed(WAIT).await.map_err(|e| e.to_string())?;
+    line(v, "✓ session confirmed by NEW_SESSION");
+    let mut sent = false;
+    loop {
+        let callback = tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .map_err(|_| "no callback in time")?
+            .ok_or("receiver closed")?;
+        line(v, format!("← {}", event_line(&conversation_event(&callback))));
+        match &callback {
+            Callback::Message { .. } if !sent => {
+                sent = true;
+                client
+                    .send_message(&session, &Message::text("My order is late"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                line(v, "→ me: My order is late");
+            }
+            Callback::Message { .. } => {
+                client.delete_session(&session).await.map_err(|e| e.to_string())?;
+                line(v, "→ deleted the session");
+            }
+            Callback::SessionEnd { .. } => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+async fn lp() -> Step {
+    use lp_notifications::convert::delivery_events;
+    use lp_notifications::sequencer::Sequencer;
+    use lp_notifications::sim::{RetryMode, Sender, SenderConfig};
+    use lp_notifications::webhook::Webhook;
+    use serde_json::json;
+
+    let v = "lp";
+    let (account, client_id, secret) =
+        ("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", "rl9hacst6kqilbofup64n11ga3");
+    let (tx, mut rx) = mpsc::channel(100);
+    let url = serve(
+        Router::new().route("/lp", Webhook::new(account, client_id, Secret::from(secret)).into_route(tx)),
+    )
+    .await?;
+    line(v, format!("receiver at {url}/lp (x-liveperson-signature, account and client id checked)"));
+    let mut config = SenderConfig::new(account, client_id, Secret::from(secret));
+    config.retry = RetryMode::Count(2);
+    config.first_delay = Duration::from_millis(20);
+    let sender = Sender::new(config).map_err(|e| e.to_string())?;
+
+    let conv = "b3aea67d-01ca-4bf7-af4f-9897cf6b77a7";
+    let snapshot = |updated: i64, agent: bool, stage: &str| {
+        let mut participants = vec![json!({"id": "consumer-1", "role": "CONSUMER"})];
+        if agent {
+            participants.push(json!({"id": "agent-7", "role": "ASSIGNED_AGENT"}));
+        }
+        json!({"kind": "notification", "type": "cqm.ExConversationChangeNotification", "body": {"changes": [{"type": "UPSERT", "result": {
+            "convId": conv, "conversationDetails": {"participants": participants, "state": stage, "stage": stage,
+            "closeReason": if stage == "CLOSE" { "CONSUMER" } else { "" }, "startTs": 1_700_000_000_000i64, "metaDataLastUpdateTs": updated}}}]}})
+    };
+    let content = |seq: u64, who: &str, role: &str, text: &str| {
+        json!({"kind": "notification", "type": "ms.MessagingEventNotification", "body": {"changes": [{
+            "sequence": seq, "originatorId": who, "originatorMetadata": {"id": who, "role": role},
+            "serverTimestamp": 1_700_000_000_000i64 + seq as i64, "conversationId": conv, "dialogId": conv,
+            "event": {"type": "ContentEvent", "contentType": "text/plain", "message": text}}]}})
+    };
+    // Sent out of order and with a duplicate: the sequencer puts it right.
+    let notifications = [
+        snapshot(1, false, "OPEN"),
+        content(0, "consumer-1", "CONSUMER", "Hello, is anyone there?"),
+        snapshot(2, true, "OPEN"),
+        content(2, "consumer-1", "CONSUMER", "My parcel is late."),
+        content(1, "agent-7", "ASSIGNED_AGENT", "Hi, this is Sam. How can I help?"),
+        content(1, "agent-7", "ASSIGNED_AGENT", "Hi, this is Sam. How can I help?"),
+        snapshot(3, true, "CLOSE"),
+    ];
+    for n in &notifications {
+        let body = serde_json::to_vec(n).map_err(|e| e.to_string())?;
+        let report = sender.send(&format!("{url}/lp"), &body).await;
+        if !report.delivered {
+            return Err(format!("notification not delivered: {:?}", report.attempts));
+        }
+    }
+    line(
+        v,
+        format!("✓ {} signed notifications delivered (one out of order, one duplicate)", notifications.len()),
+    );
+    let mut sequencer = Sequencer::default();
+    for _ in 0..notifications.len() {
+        let notification =
+            tokio::time::timeout(WAIT, rx.recv()).await.map_err(|_| "no notification")?.ok_or("closed")?;
+        for delivery in sequencer.push_notification(notification) {
+            for event in delivery_events(&delivery) {
+                line(v, format!("← {}", event_line(&event)));
+            }
+        }
+    }
+    let stats = sequencer.stats();
+    line(
+        v,
+        format!("✓ sequencer: {} duplicate dropped, {} gaps skipped", stats.duplicates, stats.gaps_skipped),
+    );
+    if stats.duplicates != 1 {
+        return Err(format!("expected one duplicate dropped, got {}", stats.duplicates));
+    }
+    Ok(())
+}
+
+async fn wxcc_legacy() -> Step {
+    use cc_core::EpochMillis;
+    use wxcc_legacy::sim::{LegacySim, SimConfig};
+    use wxcc_legacy::{ChainOptions, LegacyClient, LegacyConfig, Query, RecordType};
+
+    let v = "wxcc-legacy";
+    let key = Secret::from("myRandomApiKeY");
+    let from = "userID@portal-controlhub.com";
+    let sim = LegacySim::start(SimConfig::new(key.clone(), from, "387")).await.map_err(|e| e.to_string())?;
+    let config = LegacyConfig::new(key, from, "387").base_url(sim.base_url());
+    line(v, format!("simulator at {}; Authorization: <HMAC-SHA1 of From>; tenantId=387", sim.base_url()));
+    let client = LegacyClient::new(config).map_err(|e| e.to_string())?;
+    let query = Query::new("11894", EpochMillis::new(1_612_155_600_000), EpochMillis::new(1_612_328_400_000))
+        .timezone("America/New_York");
+    let mut rows = client.query_csv(&RecordType::Csrs, &query).await.map_err(|e| e.to_string())?;
+    let mut csrs = Vec::new();
+    while let Some(row) = rows.next().await {
+        csrs.push(row.map_err(|e| e.to_string())?);
+    }
+    line(v, format!("✓ CSR query (CSV, streamed): {} contact sessions", csrs.len()));
+    let csr = csrs.first().ok_or("no CSR")?;
+    let (sid, start) = (csr.sid().ok_or("CSR without sid")?, csr.cstts().ok_or("CSR without cstts")?);
+    line(
+        v,
+        format!(
+            "  {sid}: agent {}, queue {}, talk {} s",
+            csr.string("agentName").unwrap_or("-"),
+            csr.string("queueName").unwrap_or("-"),
+            csr.long("talkDuration").unwrap_or(0)
+        ),
+    );
+    let chain =
+        client.activity_chain(sid, start, &ChainOptions::default()).await.map_err(|e| e.to_string())?;
+    let events: Vec<&str> = chain.activities.iter().map(|(id, _)| id.event.as_str()).collect();
+    line(v, format!("✓ activity chain: {} ({:?})", events.join(" → "), chain.end));
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `cckit sim`: one simulator standalone, for integrations written in any language.
+
+use std::net::SocketAddr;
+
+use cc_core::Secret;
+
+use crate::Failure;
+
+/// Starts `vendor`'s simulator and waits for Ctrl-C.
+pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Result<(), Failure> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
+    let io = |e: std::io::Error| Failure::failed(format!("could not start the simulator on {addr}: {e}"));
+    // Keep the simulator alive until interrupted.
+    let _running: Box<dyn std::any::Any> = match vendor {
+        "ece" => {
+            let mut config = ece_messaging::sim::SimConfig::new(
+                "ABCD",
+                Secret::from("01234"),
+                "hook",
+                Secret::from("hook-pass"),
+            );
+            config.callback_url = webhook.clone();
+            let sim = ece_messaging::sim::EceSim::start_on(config, addr).await.map_err(io)?;
+            println!("ECE simulator at {}", sim.base_url());
+            println!("  API root:      {}{}", sim.base_url(), ece_messaging::client::API_PATH);
+            println!("  login:         Basic ABCD:01234 (client key:secret), entry point 1001");
+            println!(
+                "  callbacks to:  {} with Basic hook:hook-pass",
+                webhook.as_deref().unwrap_or("(none: pass --webhook URL)")
+            );
+            Box::new(sim)
+        }
+        "alvaria" => {
+            let mut config = alvaria_servermsg::sim::SimConfig::new(
+                "acme",
+                Secret::from("key"),
+                "client",
+                Secret::from("secret"),
+            );
+            config.callback_url = webhook.clone();
+            let sim = alvaria_servermsg::sim::AlvariaSim::start_on(config, addr).await.map_err(io)?;
+            println!("Alvaria simulator at {}", sim.base_url());
+            println!(
+                "  token:         POST {} (Basic client:secret, scope=servermessagingapi, realm=acme)",
+                sim.token_url()
+            );
+            println!(
+                "  API root:      {}/via/v2/organizations/acme/serverMessaging (x-api-key: key)",
+                sim.base_url()
+            );
+            println!(
+                "  callbacks to:  {} signed RS256; public key: cckit trigger alvaria --print-public-key",
+                webhook.as_deref().unwrap_or("(none: pass --webhook URL)")
+            );
+            Box::new(sim)
+        }
+        "wxcc-legacy" => {
+            if webhook.is_some() {
+                return Err(Failure::usage(
+                    "the legacy reporting API has no callbacks: --webhook does not apply",
+                ));
+            }
+            let config = wxcc_legacy::sim::SimConfig::new(
+                Secret::from("myRandomApiKeY"),
+                "userID@portal-controlhub.com",
+                "387",
+            );
+            let sim = wxcc_legacy::sim::LegacySim::start_on(config, addr).await.map_err(io)?;
+            println!("Webex CC legacy reporting simulator at {}", sim.base_url());
+            println!("  Authorization: yDkJq/aXwm9YYs2xgyWRqRnqgfQ=; tenantId=387");
+            println!("  From:          userID@portal-controlhub.com   (API key myRandomApiKeY)");
+            println!(
+                "  try:           GET {}/aws/api/csrs/{}",
+                sim.base_url(),
+                sim.csrs()[0].sid().unwrap_or_default()
+            );
+            Box::new(sim)
+        }
+        other => {
+            return Err(Failure::usage(format!(
+                "no simulator for `{other}`: one of ece, alvaria, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
+            )));
+        }
+    };
+    println!("running; Ctrl-C to stop");
+    tokio::signal::ctrl_c().await.map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The `cckit` binary end to end: demo, decode, trigger against a local receiver, sim.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use axum::Router;
+use cc_core::Secret;
+use tokio::net::TcpListener;
+
+fn cckit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cckit")).args(args).stdin(Stdio::null()).output().expect("cckit runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn demo_all_succeeds() {
+    let out = cckit(&["demo", "all"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for vendor in ["ece: ok", "alvaria: ok", "lp: ok", "wxcc-legacy: ok"] {
+        assert!(text.contains(vendor), "{vendor} missing:\n{text}");
+    }
+    assert!(text.contains("← conversation ended"), "{text}");
+    let planned = cckit(&["demo", "wxcc"]);
+    assert_eq!(planned.status.code(), Some(2));
+}
+
+#[test]
+fn decode_success_errors_and_roundtrip() {
+    let ok = cckit(&[
+        "decode",
+        "lp",
+        &fixture("lp/ms.MessagingEventNotification.ContentEvent.text.docs-consumer-seq0.json"),
+        "--events",
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).contains("\"Hello from Consumer\"") && stdout(&ok).contains("\"event\": \"message\"")
+    );
+
+    let bad = cckit(&["decode", "lp", &fixture("lp/constructed.invalid.missing-dialogId.json")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("body.changes[0]") && stderr(&bad).contains("dialogId"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let lossless = cckit(&[
+        "decode",
+        "alvaria",
+        "--kind",
+        "callback",
+        &fixture("alvaria/seed.callback.message.json"),
+        "--roundtrip",
+    ]);
+    assert!(stdout(&lossless).contains("roundtrip: lossless"), "{}", stdout(&lossless));
+    let lossy = cckit(&[
+        "decode",
+        "alvaria",
+        &fixture("alvaria/constructed.callback.message-attachment-only-unknown-type.json"),
+        "--roundtrip",
+    ]);
+    assert!(
+        stdout(&lossy).contains("1 field(s) dropped") && stdout(&lossy).contains("  extraField"),
+        "{}",
+        stdout(&lossy)
+    );
+
+    assert_eq!(cckit(&["decode", "nope", "x"]).status.code(), Some(2));
+    assert_eq!(cckit(&["decode", "ece", "--kind", "csv", "x"]).status.code(), Some(2));
+    assert!(stdout(&cckit(&["decode", "--list"])).contains("wxcc-legacy: csv, record"));
+
+    let signed = fixture("lp/ms.MessagingEventNotification.ChatStateEvent.PAUSE.consumer.signed.json");
+    let verified = cckit(&[
+        "decode",
+        "lp",
+        &signed,
+        "--secret",
+        "rl9hacst6kqilbofup64n11ga3",
+        "--signature",
+        "sha1=e/TfS0wv1HbvEsMqcBMmFLcMslI=",
+    ]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let refused = cckit(&[
+        "decode",
+        "lp",
+        &signed,
+        "--secret",
+        "wrong",
+        "--signature",
+        "sha1=e/TfS0wv1HbvEsMqcBMmFLcMslI=",
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("signature does not match"));
+}
+
+async fn serve(app: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+async fn cckit_async(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cckit(&args)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trigger_reaches_local_receivers() {
+    // ECE, Basic.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let hook = ece_messaging::EceWebhook::new(ece_messaging::WebhookAuth::basic("u", Secret::from("p")));
+    let url = serve(Router::new().route("/hook", hook.into_route(tx))).await;
+    for event in ["assigned", "message", "typing", "complete"] {
+        let out = cckit_async(
+            ["trigger", "ece", event, "--to", &url, "--user", "u", "--password", "p"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .await;
+        assert!(out.status.success(), "{event}: {}", stderr(&out));
+        assert!(stdout(&out).contains("HTTP 200"));
+    }
+    assert!(rx.recv().await.is_some());
+    let wrong = cckit_async(
+        ["trigger", "ece", "message", "--to", &url, "--user", "u", "--password", "x"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("HTTP 401"));
+
+    // Alvaria, RS256 with the built-in test key.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let verifier =
+        alvaria_servermsg::CallbackVerifier::from_public_keys([alvaria_servermsg::sim::PUBLIC_KEY_PEM])
+            .unwrap();
+    let url = serve(Router::new().route("/hook", verifier.into_route(tx))).await;
+    for event in ["new-session", "agent-joined", "message", "session-end"] {
+        let out = cckit_async(["trigger", "alvaria", event, "--to", &url].map(String::from).to_vec()).await;
+        assert!(out.status.success(), "{event}: {}", stderr(&out));
+    }
+    assert!(rx.recv().await.is_some());
+    assert!(stdout(&cckit(&["trigger", "alvaria", "--print-public-key"])).contains("BEGIN PUBLIC KEY"));
+
+    // LivePerson, signed.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let webhook = lp_notifications::webhook::Webhook::new(
+        "42257269",
+        "81fad476-88af-4d08-bc0e-20bc69439ed4",
+        Secret::from("s3"),
+    );
+    let url = serve(Router::new().route("/hook", webhook.into_route(tx))).await;
+    for event in ["content", "typing", "accept", "closed"] {
+        let out =
+            cckit_async(["trigger", "lp", event, "--to", &url, "--secret", "s3"].map(String::from).to_vec())
+                .await;
+        assert!(out.status.success(), "{event}: {}", stderr(&out));
+    }
+    assert!(rx.recv().await.is_some());
+    assert_eq!(cckit(&["trigger", "lp", "content"]).status.code(), Some(2), "--to is required");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sim_answers_on_its_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["sim", "wxcc-legacy", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let config =
+        wxcc_legacy::LegacyConfig::new(Secret::from("myRandomApiKeY"), "userID@portal-controlhub.com", "387")
+            .base_url(format!("http://127.0.0.1:{port}"));
+    let client = wxcc_legacy::LegacyClient::new(config).unwrap();
+    let mut answered = false;
+    for _ in 0..100 {
+        if let Ok(None) = client.record(&wxcc_legacy::RecordType::Csrs, "no-such-id").await {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered, "the simulator answered on port {port}");
+}
