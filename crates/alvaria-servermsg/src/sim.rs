@@ -17,16 +17,14 @@
 //! Faults ([`Fault`]) apply to the next API calls: a status (429 with `Retry-After`, 5xx), a
 //! delay, or a connection broken in the middle of the response.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -101,21 +99,8 @@ impl SimConfig {
     }
 }
 
-/// A fault for the next API call.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// Answer with this status and an error body; `retry_after` seconds when given.
-    Status {
-        /// The status.
-        status: u16,
-        /// `Retry-After` seconds.
-        retry_after: Option<u64>,
-    },
-    /// Answer normally after this delay.
-    Delay(Duration),
-    /// Process the call, then break the connection in the middle of the response.
-    Reset,
-}
+pub use cc_core::sim::Fault;
+use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
 
 /// What the simulator saw, for assertions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -138,7 +123,7 @@ struct Shared {
     callback_url: Mutex<Option<String>>,
     tokens: Mutex<HashMap<String, Instant>>,
     sessions: Mutex<HashMap<SessionId, SimSession>>,
-    faults: Mutex<VecDeque<Fault>>,
+    faults: Faults,
     stats: Mutex<SimStats>,
     counter: AtomicU64,
     outbox: mpsc::UnboundedSender<Callback>,
@@ -196,7 +181,7 @@ impl AlvariaSim {
             config,
             tokens: Mutex::default(),
             sessions: Mutex::default(),
-            faults: Mutex::default(),
+            faults: Faults::default(),
             stats: Mutex::default(),
             counter: AtomicU64::new(0),
             outbox,
@@ -237,7 +222,7 @@ impl AlvariaSim {
 
     /// Queues a fault for the next API call (token calls excluded).
     pub fn inject(&self, fault: Fault) {
-        self.shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push_back(fault);
+        self.shared.faults.push(fault);
     }
 
     /// Invalidates every token issued so far: the next API call gets 401.
@@ -350,43 +335,19 @@ async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<bool, Response> {
     if !live || !key_ok {
         return Err(StatusCode::UNAUTHORIZED.into_response());
     }
-    let fault = shared.faults.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
-    match fault {
-        None => Ok(false),
-        Some(Fault::Delay(d)) => {
-            tokio::time::sleep(d).await;
-            Ok(false)
-        }
-        Some(Fault::Reset) => Ok(true),
-        Some(Fault::Status { status, retry_after }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = error_body(status, "injected", "fault injected by the simulator");
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert("retry-after", seconds.into());
-            }
-            Err(response)
-        }
-    }
-}
-
-/// A body that fails after the headers went out: the client sees the connection break.
-struct BrokenBody;
-
-impl http_body::Body for BrokenBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))))
+    match shared.faults.apply().await {
+        Injected::None => Ok(false),
+        Injected::Reset => Ok(true),
+        Injected::Status { status, retry_after } => Err(with_retry_after(
+            error_body(status, "injected", "fault injected by the simulator"),
+            retry_after,
+        )),
     }
 }
 
 fn respond(reset: bool, status: StatusCode, body: Value) -> Response {
     if reset {
-        return (status, Body::new(BrokenBody)).into_response();
+        return broken_response();
     }
     (status, axum::Json(body)).into_response()
 }

@@ -15,16 +15,14 @@
 //! **The simulator's own choices** (ECE documents no other codes): an unknown conversation
 //! gets 400 `{"code":"400-101", …}`, an unknown entry point 404 `{"code":"404-100", …}`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -88,21 +86,8 @@ impl SimConfig {
     }
 }
 
-/// A fault for the next API call (login excluded).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// Answer with this status; `retry_after` seconds when given.
-    Status {
-        /// The status.
-        status: u16,
-        /// `Retry-After` seconds.
-        retry_after: Option<u64>,
-    },
-    /// Answer normally after this delay.
-    Delay(Duration),
-    /// Process the call, then break the connection in the middle of the response.
-    Reset,
-}
+pub use cc_core::sim::Fault;
+use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
 
 /// What the simulator saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -128,7 +113,7 @@ struct Shared {
     dates: Mutex<HashMap<EntryPointId, String>>,
     tokens: Mutex<HashMap<String, Instant>>,
     conversations: Mutex<HashMap<ConversationId, Conversation>>,
-    faults: Mutex<VecDeque<Fault>>,
+    faults: Faults,
     stats: Mutex<SimStats>,
     counter: AtomicU64,
     outbox: mpsc::UnboundedSender<CallbackMessage>,
@@ -240,7 +225,7 @@ impl EceSim {
             config,
             tokens: Mutex::default(),
             conversations: Mutex::default(),
-            faults: Mutex::default(),
+            faults: Faults::default(),
             stats: Mutex::default(),
             counter: AtomicU64::new(0),
             outbox,
@@ -280,7 +265,7 @@ impl EceSim {
 
     /// Queues a fault for the next API call.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push_back(fault);
+        self.shared.faults.push(fault);
     }
 
     /// Invalidates every token: the next call gets 401.
@@ -337,45 +322,19 @@ async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<bool, Response> {
     if !live {
         return Err(ece_error(StatusCode::UNAUTHORIZED, "401-100", "No valid session"));
     }
-    let fault = lock(&shared.faults).pop_front();
-    match fault {
-        None => Ok(false),
-        Some(Fault::Delay(d)) => {
-            tokio::time::sleep(d).await;
-            Ok(false)
-        }
-        Some(Fault::Reset) => Ok(true),
-        Some(Fault::Status { status, retry_after }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response =
-                ece_error(status, &format!("{}-999", status.as_u16()), "fault injected by the simulator");
-            if let Some(seconds) = retry_after {
-                response.headers_mut().insert("retry-after", seconds.into());
-            }
-            Err(response)
-        }
-    }
-}
-
-/// A body that fails after the headers went out: the client sees the connection break.
-struct BrokenBody;
-
-impl http_body::Body for BrokenBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset"))))
+    match shared.faults.apply().await {
+        Injected::None => Ok(false),
+        Injected::Reset => Ok(true),
+        Injected::Status { status, retry_after } => Err(with_retry_after(
+            ece_error(status, &format!("{}-999", status.as_u16()), "fault injected by the simulator"),
+            retry_after,
+        )),
     }
 }
 
 fn respond(reset: bool, status: StatusCode, body: Option<Value>) -> Response {
     match (reset, body) {
-        // A 204 has no body to break: answer 200 with a body that fails.
-        (true, _) => (StatusCode::OK, Body::new(BrokenBody)).into_response(),
+        (true, _) => broken_response(),
         (false, Some(body)) => (status, axum::Json(body)).into_response(),
         (false, None) => status.into_response(),
     }
