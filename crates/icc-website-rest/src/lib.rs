@@ -1,21 +1,19 @@
 //! # icc-website-rest
 //!
-//! Atlantis iCC WebSite JSON/HTTP visitor API: client, chat poller, simulator.
+//! The visitor-facing JSON/HTTP API of the Atlantis iCC WebSite module: Routing (is the
+//! application configured for this page, and the visitor's running chat), AgentImage, and the
+//! models of the seed, with a per-visitor tracking cookie and a chat poller.
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 6 (see the workspace README). Nothing here talks to the vendor yet.
-//!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `client` | The outbound client (feature `client`): typed calls run through cc-core's executor. |
-//! | `poller` | The inbound side: polling the visitor API and turning successive states into events. |
-//! | `channel` | The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping. |
-//! | `sim` | An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection. |
+//! - [`model`]: RoutingModel, ScenarioModel, ControlModel, ParameterModel, ResultModel,
+//!   ValueModel, ChatModel, SentenceModel (PascalCase, GUIDs as typed ids, open enums).
+//! - [`client`] (feature `client`): [`client::Visitor`]s, each owning its TrackingId cookie
+//!   (export it with `tracking_id()`, resume with `resume()`); typed calls to configured paths
+//!   for the chat operations, which are not documented publicly.
+//! - [`poller`]: [`poller::ChatDiff`] turns successive `ChatRunning` states into events (none
+//!   missed, none repeated); `ChatPoller` polls with an adaptive interval and backoff.
+//! - `sim` (feature `sim`): a fake WebSite with scripted chats.
 #![deny(missing_docs)]
 
-pub mod channel;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod error;
@@ -23,3 +21,5 @@ pub mod model;
 pub mod poller;
 #[cfg(feature = "sim")]
 pub mod sim;
+
+pub use error::Error;

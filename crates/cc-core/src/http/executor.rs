@@ -42,6 +42,11 @@ impl Response {
         find_header(&self.headers, name)
     }
 
+    /// Every value of a header that may repeat (`Set-Cookie`).
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// The body bytes.
     pub fn body(&self) -> &[u8] {
         &self.body

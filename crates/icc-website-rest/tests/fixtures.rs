@@ -1,0 +1,37 @@
+//! Snapshot tests over `fixtures/icc-website-rest/`. Run through `cargo xtask test-fixtures`.
+
+use cc_core::de::parse_json;
+use icc_website_rest::model::{ResultModel, RoutingModel};
+use icc_website_rest::poller::ChatDiff;
+use serde_json::json;
+
+#[test]
+fn website_fixtures() {
+    insta::glob!("../../../fixtures", "icc-website-rest/*.json", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(path).unwrap();
+        let report = if name.starts_with("result.") {
+            json!({ "parsed": parse_json::<ResultModel>(&bytes).unwrap() })
+        } else {
+            match parse_json::<Option<RoutingModel>>(&bytes).unwrap() {
+                None => {
+                    json!({ "routing": null, "meaning": "not configured for this page, or blocked: render nothing" })
+                }
+                Some(routing) => {
+                    // What a poller seeing this chat for the first time reports.
+                    let events = routing
+                        .chat_running
+                        .as_ref()
+                        .map(|chat| format!("{:?}", ChatDiff::new().apply(chat)));
+                    let decoded: Vec<String> = routing
+                        .chat_running
+                        .iter()
+                        .flat_map(|c| c.sentences.iter().map(|s| s.decoded_text()))
+                        .collect();
+                    json!({ "routing": routing, "first_poll_events": events, "decoded_sentences": decoded })
+                }
+            }
+        };
+        insta::assert_json_snapshot!(report);
+    });
+}
