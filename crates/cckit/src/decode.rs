@@ -26,6 +26,7 @@ pub struct Options {
 const KINDS: &[(&str, &[&str])] = &[
     ("ece", &["webhook"]),
     ("alvaria", &["callback"]),
+    ("icc-website", &["routing"]),
     ("lp", &["notification"]),
     ("wxcc-legacy", &["csv", "record"]),
 ];
@@ -80,6 +81,22 @@ pub fn run(
             let callback = alvaria_servermsg::model::Callback::parse(&bytes).map_err(|e| bad(&e))?;
             let events = vec![alvaria_servermsg::channel::conversation_event(&callback)];
             (to_value(&callback)?, events)
+        }
+        ("icc-website", _) => {
+            let routing: Option<icc_website_rest::model::RoutingModel> =
+                cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
+            let events = match routing.as_ref().and_then(|r| r.chat_running.as_ref()) {
+                Some(chat) => {
+                    let conversation = cc_core::ConversationId::new(chat.chat_id.as_str());
+                    icc_website_rest::poller::ChatDiff::new()
+                        .apply(chat)
+                        .iter()
+                        .map(|e| icc_website_rest::poller::conversation_event(&conversation, e))
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            (to_value(&routing)?, events)
         }
         ("lp", _) => {
             if let Some(secret) = &options.secret {

@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 use crate::Failure;
 
 /// Vendors with a demo, in the order `all` runs them.
-pub const VENDORS: &[&str] = &["ece", "alvaria", "lp", "wxcc-legacy"];
+pub const VENDORS: &[&str] = &["ece", "alvaria", "icc-website", "lp", "wxcc-legacy"];
 /// Vendors whose crates are not implemented yet.
-const PLANNED: &[&str] = &["icc-simprot", "icc-website", "wxcc"];
+const PLANNED: &[&str] = &["icc-simprot", "wxcc"];
 const WAIT: Duration = Duration::from_secs(5);
 
 type Step = Result<(), String>;
@@ -84,6 +84,7 @@ pub async fn run(vendor: &str) -> Result<(), Failure> {
         let result = match v {
             "ece" => ece().await,
             "alvaria" => alvaria().await,
+            "icc-website" => icc_website().await,
             "lp" => lp().await,
             "wxcc-legacy" => wxcc_legacy().await,
             _ => unreachable!("selected from VENDORS"),
@@ -229,6 +230,55 @@ async fn alvaria() -> Step {
             _ => {}
         }
     }
+}
+
+async fn icc_website() -> Step {
+    use cc_core::ConversationId;
+    use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
+    use icc_website_rest::model::WebApp;
+    use icc_website_rest::poller::{ChatPoller, PollerConfig, conversation_event};
+    use icc_website_rest::sim::{SimConfig, WebSiteSim};
+
+    let v = "icc-website";
+    let sim = WebSiteSim::start(SimConfig::default()).await.map_err(|e| e.to_string())?;
+    let client = WebSiteClient::new(WebSiteConfig::new(sim.base_url())).map_err(|e| e.to_string())?;
+    line(v, format!("simulator at {}", sim.base_url()));
+    let visitor = client.visitor();
+    let routing = visitor
+        .routing(&WebApp::WebChat, None, true)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("webchat not configured")?;
+    line(
+        v,
+        format!(
+            "✓ Routing: signal {:?}, tracking id {}",
+            routing.signal,
+            visitor.tracking_id().unwrap_or_default()
+        ),
+    );
+    let chat = routing.chat_running.map(|c| c.chat_id).ok_or("no chat running")?;
+    let config = PollerConfig {
+        fast: Duration::from_millis(15),
+        slow: Duration::from_millis(25),
+        max_backoff: Duration::from_millis(200),
+    };
+    let (tx, mut rx) = mpsc::channel(100);
+    let poller = tokio::spawn(ChatPoller::new(visitor.clone(), WebApp::WebChat, config).run(tx, 5));
+    let conversation = ConversationId::new(chat.as_str());
+    while let Some(event) =
+        tokio::time::timeout(WAIT, rx.recv()).await.map_err(|_| "no chat event in time")?
+    {
+        line(v, format!("← {}", event_line(&conversation_event(&conversation, &event))));
+    }
+    poller.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    let agent = "5f0c6a2e-8d1b-4c3a-9e7f-1a2b3c4d5e6f".into();
+    let image = visitor.agent_image(&agent, Some(48), Some(48)).await.map_err(|e| e.to_string())?;
+    line(
+        v,
+        format!("✓ agent image: {} bytes of {}", image.bytes.len(), image.content_type.unwrap_or_default()),
+    );
+    Ok(())
 }
 
 async fn lp() -> Step {

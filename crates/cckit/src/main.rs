@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Runs each vendor's flow against its simulator, in-process, and prints a transcript.
     Demo {
-        /// ece, alvaria, lp, wxcc-legacy or all.
+        /// ece, alvaria, icc-website, lp, wxcc-legacy or all.
         #[arg(default_value = "all")]
         vendor: String,
     },
@@ -39,7 +39,7 @@ enum Command {
     },
     /// Parses a captured payload with the vendor's model and prints it as JSON.
     Decode {
-        /// ece, alvaria, lp or wxcc-legacy (omit with --list).
+        /// ece, alvaria, icc-website, lp or wxcc-legacy (omit with --list).
         vendor: Option<String>,
         /// The payload kind (see --list).
         #[arg(long)]

@@ -28,7 +28,7 @@ fn demo_all_succeeds() {
     let out = cckit(&["demo", "all"]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
-    for vendor in ["ece: ok", "alvaria: ok", "lp: ok", "wxcc-legacy: ok"] {
+    for vendor in ["ece: ok", "alvaria: ok", "icc-website: ok", "lp: ok", "wxcc-legacy: ok"] {
         assert!(text.contains(vendor), "{vendor} missing:\n{text}");
     }
     assert!(text.contains("← conversation ended"), "{text}");
@@ -78,6 +78,13 @@ fn decode_success_errors_and_roundtrip() {
         stdout(&lossy)
     );
 
+    let routing = cckit(&[
+        "decode",
+        "icc-website",
+        &fixture("icc-website-rest/routing.chat-answered.json"),
+        "--events",
+    ]);
+    assert!(stdout(&routing).contains("\"event\": \"agent_joined\""), "{}", stdout(&routing));
     assert_eq!(cckit(&["decode", "nope", "x"]).status.code(), Some(2));
     assert_eq!(cckit(&["decode", "ece", "--kind", "csv", "x"]).status.code(), Some(2));
     assert!(stdout(&cckit(&["decode", "--list"])).contains("wxcc-legacy: csv, record"));

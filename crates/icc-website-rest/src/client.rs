@@ -76,6 +76,31 @@ impl WebSiteClient {
         Visitor { client: self.clone(), tracking_id: Arc::default() }
     }
 
+    /// The Routing request for `app` at `now` (without the visitor's cookie), checked
+    /// (`UserToken` at most 320 characters) but not sent.
+    pub fn routing_request(
+        &self,
+        app: &WebApp,
+        user_token: Option<&str>,
+        include_settings: bool,
+        now: EpochMillis,
+    ) -> Result<Request, Error> {
+        let token = user_token.unwrap_or("");
+        let chars = token.chars().count();
+        if chars > MAX_USER_TOKEN {
+            return Err(Error::Invalid {
+                field: "UserToken",
+                reason: format!("{chars} characters; at most {MAX_USER_TOKEN}"),
+            });
+        }
+        Ok(Request::get(format!("{}/api/Routing/{}", self.base, app.as_str()))
+            .operation("icc-website.routing")
+            .query("RegionalTime", now.as_i64().to_string())
+            .query("UserToken", token)
+            .query("IncludeSettings", if include_settings { "true" } else { "false" })
+            .header("accept", "application/json"))
+    }
+
     /// A visitor resumed from an exported tracking id (after a restart).
     pub fn resume(&self, tracking_id: impl Into<String>) -> Visitor {
         Visitor { client: self.clone(), tracking_id: Arc::new(Mutex::new(Some(tracking_id.into()))) }

@@ -35,3 +35,21 @@ fn website_fixtures() {
         insta::assert_json_snapshot!(report);
     });
 }
+
+/// The Routing request the client builds (fixed time, no cookie yet).
+#[cfg(feature = "client")]
+#[test]
+fn built_routing_request() {
+    use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
+    use icc_website_rest::model::WebApp;
+    let client = WebSiteClient::new(WebSiteConfig::new("https://chat.example.com/WebSite/")).unwrap();
+    let request = client
+        .routing_request(
+            &WebApp::WebChat,
+            Some("logged in: yes & vip"),
+            true,
+            cc_core::EpochMillis::new(1_714_557_600_000),
+        )
+        .unwrap();
+    insta::assert_snapshot!(request.describe());
+}
