@@ -14,8 +14,9 @@ const USAGE: &str = "usage: cargo xtask <test-fixtures|ci>
                  fixtures found, fixtures covered by a snapshot and snapshots passed; fails on an
                  uncovered fixture, a new or changed snapshot, a stale snapshot or a fixture
                  without provenance in its sources.txt
-  ci             cargo fmt --check, clippy -D warnings, cargo test --workspace --all-features,
-                 then test-fixtures";
+  ci             what .ci/run does: cargo fmt --check, clippy -D warnings (workspace, and
+                 cc-core without features), rustdoc -D warnings, cargo test --workspace
+                 --all-features, test-fixtures, and the no-HTTP-stack check of the light crates";
 
 /// Provenance kinds a `sources.txt` line may name.
 const KINDS: &[&str] = &["seed", "doc", "reference", "constructed"];
@@ -63,15 +64,46 @@ fn run(root: &Path, title: &str, args: &[&str], env: &[(&str, &str)]) -> bool {
 }
 
 fn ci(root: &Path) -> bool {
+    let lint = ["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"];
+    let lint_light =
+        ["clippy", "-p", "cc-core", "--no-default-features", "--all-targets", "--", "-D", "warnings"];
+    let docs = ["doc", "--workspace", "--all-features", "--no-deps", "--quiet"];
     run(root, "format", &["fmt", "--all", "--", "--check"], &[])
-        && run(
-            root,
-            "lint",
-            &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
-            &[],
-        )
+        && run(root, "lint", &lint, &[])
+        && run(root, "lint cc-core without features", &lint_light, &[])
+        && run(root, "docs", &docs, &[("RUSTDOCFLAGS", "-D warnings")])
         && run(root, "test", &["test", "--workspace", "--all-features"], &[("INSTA_UPDATE", "no")])
         && test_fixtures(root)
+        && light_crates_stay_light(root)
+}
+
+/// cc-core without features and lp-notifications by default must not pull an HTTP stack or
+/// an async runtime.
+fn light_crates_stay_light(root: &Path) -> bool {
+    let heavy = ["reqwest ", "hyper ", "axum ", "tokio "];
+    let trees: [&[&str]; 2] = [
+        &["tree", "-p", "cc-core", "--no-default-features", "-e", "normal", "--prefix", "none"],
+        &["tree", "-p", "lp-notifications", "-e", "normal", "--prefix", "none"],
+    ];
+    for args in trees {
+        let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(args)
+            .current_dir(root)
+            .output();
+        let Ok(output) = output else {
+            eprintln!("xtask: could not run cargo tree");
+            return false;
+        };
+        let tree = String::from_utf8_lossy(&output.stdout);
+        if let Some(line) = tree.lines().find(|l| heavy.iter().any(|h| l.starts_with(h))) {
+            eprintln!("xtask: `cargo {}` lists {line}", args.join(" "));
+            return false;
+        }
+    }
+    println!(
+        "\n==> light crates: cc-core without features and lp-notifications pull no HTTP stack or runtime"
+    );
+    true
 }
 
 /// One fixture's provenance line.
