@@ -120,6 +120,81 @@ macro_rules! open_enum {
     };
 }
 
+/// Declares an open integer enum: known values plus `Unknown(i64)`; serde reads and writes
+/// integers (a string of digits is read too).
+///
+/// ```
+/// cc_core::open_int_enum! {
+///     /// Message model.
+///     pub enum Model {
+///         /// A sentence.
+///         Sentence = 0,
+///         /// A note.
+///         TechNote = 2,
+///     }
+/// }
+/// assert_eq!(Model::from_i64(2), Model::TechNote);
+/// assert_eq!(serde_json::from_str::<Model>("7").unwrap(), Model::Unknown(7));
+/// assert_eq!(serde_json::to_string(&Model::Sentence).unwrap(), "0");
+/// ```
+#[macro_export]
+macro_rules! open_int_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident = $value:literal
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version does not know, kept as received.
+            Unknown(i64),
+        }
+
+        impl $name {
+            /// Maps a wire value; never fails.
+            pub fn from_i64(value: i64) -> Self {
+                match value {
+                    $( $value => Self::$variant, )+
+                    other => Self::Unknown(other),
+                }
+            }
+
+            /// The wire value.
+            pub fn as_i64(self) -> i64 {
+                match self {
+                    $( Self::$variant => $value, )+
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+            where
+                S: $crate::__private::serde::Serializer,
+            {
+                serializer.serialize_i64(self.as_i64())
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+            where
+                D: $crate::__private::serde::Deserializer<'de>,
+            {
+                $crate::de::lenient_i64(deserializer).map(Self::from_i64)
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     crate::open_enum! {

@@ -52,6 +52,70 @@ impl EpochMillis {
     }
 }
 
+impl EpochMillis {
+    /// Parses an RFC 3339 / ISO 8601 date-time: `2024-05-01T10:00:00Z`, with optional fraction
+    /// (`.5`, `.123456`; truncated to milliseconds) and offset (`+02:00`). A time without an
+    /// offset is taken as UTC (.NET writes UTC values that way). `None` when it is not one.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let t = text.trim().as_bytes();
+        let num = |range: std::ops::Range<usize>| -> Option<i64> {
+            let part = t.get(range)?;
+            part.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| part.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0')))
+        };
+        if t.len() < 19
+            || t[4] != b'-'
+            || t[7] != b'-'
+            || !matches!(t[10], b'T' | b't' | b' ')
+            || t[13] != b':'
+            || t[16] != b':'
+        {
+            return None;
+        }
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut rest = &t[19..];
+        let mut millis = 0;
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            for (i, d) in fraction[..digits.min(3)].iter().enumerate() {
+                millis += i64::from(d - b'0') * [100, 10, 1][i];
+            }
+            rest = &fraction[digits..];
+        }
+        let offset_minutes = match rest {
+            [] | [b'Z'] | [b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let digit = |b: &u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+                let minutes = (digit(h1)? * 10 + digit(h2)?) * 60 + digit(m1)? * 10 + digit(m2)?;
+                if *sign == b'+' { minutes } else { -minutes }
+            }
+            _ => return None,
+        };
+        let days = days_from_civil(year, month as u32, day as u32);
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+        Some(Self(seconds * 1000 + millis))
+    }
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 impl From<SystemTime> for EpochMillis {
     fn from(time: SystemTime) -> Self {
         Self::from_system_time(time)
@@ -121,6 +185,32 @@ mod tests {
         assert_eq!(EpochMillis::new(0).to_string(), "1970-01-01T00:00:00.000Z");
         assert_eq!(EpochMillis::new(-1).to_string(), "1969-12-31T23:59:59.999Z");
         assert_eq!(EpochMillis::new(951_782_400_000).to_string(), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn parses_rfc3339() {
+        for (text, ms) in [
+            ("1970-01-01T00:00:00Z", 0),
+            ("2023-11-14T22:13:20.123Z", 1_700_000_000_123),
+            ("2023-11-14T22:13:20.1234567", 1_700_000_000_123),
+            ("2023-11-15T00:13:20+02:00", 1_700_000_000_000),
+            ("2000-02-29 00:00:00z", 951_782_400_000),
+            ("1969-12-31T23:59:59.999Z", -1),
+        ] {
+            assert_eq!(EpochMillis::parse_rfc3339(text).map(EpochMillis::as_i64), Some(ms), "{text}");
+        }
+        for bad in [
+            "",
+            "2023-13-01T00:00:00Z",
+            "2023-11-14",
+            "2023-11-14T22:13:20.Z",
+            "2023-11-14T22:13:20+0200",
+            "tomorrow",
+        ] {
+            assert_eq!(EpochMillis::parse_rfc3339(bad), None, "{bad}");
+        }
+        let t = EpochMillis::new(1_700_000_000_123);
+        assert_eq!(EpochMillis::parse_rfc3339(&t.to_string()), Some(t), "Display round-trips");
     }
 
     #[test]
