@@ -1,25 +1,19 @@
 //! # icc-simprot
 //!
-//! Atlantis iCC SimProt over TCP + MessagePack: codec, connection, chat/agent/gateway APIs, simulator.
+//! Atlantis iCC SimProt: the messages external chat and messaging applications and agent
+//! clients exchange with ProServer over TCP. This crate has the wire layer so far:
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 5 (see the workspace README). Nothing here talks to the vendor yet.
+//! - [`model`]: every data structure of the seed (PascalCase members, typed GUIDs, UTC times,
+//!   open enums), as JSON and MessagePack;
+//! - [`catalogue`]: every message name with its payload type; unknown names are kept;
+//! - [`framing`]: the TCP framing. The vendor's framing is not public: this is an explicit,
+//!   swappable assumption (length prefix + MessagePack `[name, payload]`, see
+//!   `docs/vendors/icc-simprot.md`) with a maximum frame size, to be checked against a capture.
 //!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `client` | The outbound client (feature `client`): typed calls run through cc-core's executor. |
-//! | `connection` | The inbound/outbound TCP connection: framing, reconnect, resynchronisation. |
-//! | `channel` | The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping. |
-//! | `sim` | An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection. |
+//! The connection with reconnect and resynchronisation, the chat/agent/gateway APIs and the
+//! simulator are not implemented yet.
 #![deny(missing_docs)]
 
-pub mod channel;
-#[cfg(feature = "client")]
-pub mod client;
-pub mod connection;
-pub mod error;
+pub mod catalogue;
+pub mod framing;
 pub mod model;
-#[cfg(feature = "sim")]
-pub mod sim;

@@ -1,1 +1,0 @@
-//! The crate's `cc_core::MessagingChannel` implementation and its `ConversationEvent` mapping.

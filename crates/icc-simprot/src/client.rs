@@ -1,1 +1,0 @@
-//! The outbound client (feature `client`): typed calls run through cc-core's executor.

@@ -1,1 +1,0 @@
-//! The inbound/outbound TCP connection: framing, reconnect, resynchronisation.

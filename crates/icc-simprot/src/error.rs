@@ -1,1 +1,0 @@
-//! The crate's error type: vendor status, code and message, never a secret.

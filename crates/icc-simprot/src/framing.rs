@@ -1,0 +1,251 @@
+//! How messages travel on the TCP stream.
+//!
+//! **Assumption, not vendor fact.** The seed gives the message names and payload types and says
+//! the transport is TCP with MessagePack, but not the framing, how the name travels, the
+//! handshake or keep-alive. This module makes one explicit choice, [`LengthPrefixed`], behind
+//! the [`Framing`] trait so a framing checked against a capture of the real ProServer can
+//! replace it without touching the model or the catalogue. See `docs/vendors/icc-simprot.md`.
+//!
+//! [`LengthPrefixed`]: a 4-byte big-endian length, then that many bytes holding a MessagePack
+//! array `[name, payload]`: the message name as a string and the payload as MessagePack with
+//! PascalCase map keys (as in JSON). Frames above a maximum size are rejected from their header,
+//! before any allocation.
+
+use crate::catalogue::{Message, MessageName, Payload, PayloadError};
+
+/// The default maximum frame size: 4 MiB (a message with a large HTML body fits; a corrupt
+/// header read as a length does not make us allocate gigabytes).
+pub const DEFAULT_MAX_FRAME: usize = 4 * 1024 * 1024;
+
+/// A framing: how a [`Message`] becomes bytes and back.
+pub trait Framing {
+    /// Appends the frame of `message` to `out`.
+    fn encode(&self, message: &Message, out: &mut Vec<u8>) -> Result<(), FrameError>;
+
+    /// The length of the frame starting `buf`, header included, or `Ok(None)` while too few
+    /// bytes have arrived to tell. Errors when the frame would exceed the maximum size.
+    fn frame_len(&self, buf: &[u8]) -> Result<Option<usize>, FrameError>;
+
+    /// Decodes one whole frame (exactly [`Framing::frame_len`] bytes).
+    fn decode(&self, frame: &[u8]) -> Result<Message, FrameError>;
+}
+
+/// What is wrong with a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The header announces a frame above the maximum.
+    #[error("frame of {length} bytes exceeds the maximum of {max} bytes")]
+    TooLarge {
+        /// The announced length.
+        length: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// The stream ended inside a frame.
+    #[error("stream ended inside a frame: {have} of {need} bytes")]
+    Truncated {
+        /// Bytes received.
+        have: usize,
+        /// Bytes the frame needs (header included).
+        need: usize,
+    },
+    /// The frame body is not a MessagePack `[name, payload]` array.
+    #[error("frame is not a MessagePack [name, payload] array: {0}")]
+    Envelope(String),
+    /// The payload does not match the message's type.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The message could not be encoded.
+    #[error("cannot encode {name}: {reason}")]
+    Encode {
+        /// The message name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// 4-byte big-endian length + MessagePack `[name, payload]` (the assumption described above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LengthPrefixed {
+    /// The largest frame body accepted or sent, in bytes.
+    pub max_frame: usize,
+}
+
+impl Default for LengthPrefixed {
+    fn default() -> Self {
+        Self { max_frame: DEFAULT_MAX_FRAME }
+    }
+}
+
+const HEADER: usize = 4;
+
+impl Framing for LengthPrefixed {
+    fn encode(&self, message: &Message, out: &mut Vec<u8>) -> Result<(), FrameError> {
+        let encode_error = |reason: String| FrameError::Encode { name: message.name.to_string(), reason };
+        let body = rmp_serde::to_vec_named(&(message.name.as_str(), &message.payload))
+            .map_err(|e| encode_error(e.to_string()))?;
+        if body.len() > self.max_frame {
+            return Err(FrameError::TooLarge { length: body.len(), max: self.max_frame });
+        }
+        let length = u32::try_from(body.len()).map_err(|_| encode_error("longer than 4 GiB".into()))?;
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(&body);
+        Ok(())
+    }
+
+    fn frame_len(&self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
+        let Some(header) = buf.first_chunk::<HEADER>() else { return Ok(None) };
+        let length = u32::from_be_bytes(*header) as usize;
+        if length > self.max_frame {
+            return Err(FrameError::TooLarge { length, max: self.max_frame });
+        }
+        Ok(Some(HEADER + length))
+    }
+
+    fn decode(&self, frame: &[u8]) -> Result<Message, FrameError> {
+        let body = frame.get(HEADER..).unwrap_or_default();
+        let (name, payload): (String, serde_json::Value) =
+            rmp_serde::from_slice(body).map_err(|e| FrameError::Envelope(e.to_string()))?;
+        let name = MessageName::parse(&name);
+        let payload = Payload::from_json(&name, payload)?;
+        Ok(Message { name, payload })
+    }
+}
+
+/// Turns a byte stream into messages: feed it what the socket gives with [`Decoder::extend`],
+/// take messages with [`Decoder::next_message`], and call [`Decoder::finish`] at end of stream.
+#[derive(Debug)]
+pub struct Decoder<F: Framing = LengthPrefixed> {
+    framing: F,
+    buf: Vec<u8>,
+}
+
+impl Default for Decoder<LengthPrefixed> {
+    fn default() -> Self {
+        Self::new(LengthPrefixed::default())
+    }
+}
+
+impl<F: Framing> Decoder<F> {
+    /// A decoder using `framing`.
+    pub fn new(framing: F) -> Self {
+        Self { framing, buf: Vec::new() }
+    }
+
+    /// Appends bytes read from the stream.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next whole message, `Ok(None)` until more bytes arrive. A frame that fails to decode
+    /// is consumed (the error says why, the next frame decodes); a frame that is too large
+    /// leaves the stream unusable, as where the next frame starts is unknown.
+    pub fn next_message(&mut self) -> Result<Option<Message>, FrameError> {
+        let Some(len) = self.framing.frame_len(&self.buf)? else { return Ok(None) };
+        if self.buf.len() < len {
+            return Ok(None);
+        }
+        let frame: Vec<u8> = self.buf.drain(..len).collect();
+        self.framing.decode(&frame).map(Some)
+    }
+
+    /// Checks the stream ended between frames.
+    pub fn finish(&self) -> Result<(), FrameError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let need = self.framing.frame_len(&self.buf)?.unwrap_or(self.buf.len() + 1);
+        Err(FrameError::Truncated { have: self.buf.len(), need })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ChatCommandInfo;
+
+    fn typing() -> Message {
+        let info = ChatCommandInfo {
+            chat_id: crate::model::Guid::parse("6f9619ff-8b86-d011-b42d-00cf4fc964ff"),
+            is_typing: Some(true),
+            ..Default::default()
+        };
+        Message { name: MessageName::EsChatTyping, payload: Payload::ChatCommandInfo(Box::new(info)) }
+    }
+
+    fn frame(message: &Message) -> Vec<u8> {
+        let mut out = Vec::new();
+        LengthPrefixed::default().encode(message, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn frames_round_trip_byte_by_byte() {
+        let bytes = [frame(&typing()), frame(&typing())].concat();
+        let mut decoder = Decoder::default();
+        let mut got = Vec::new();
+        for b in &bytes {
+            decoder.extend(std::slice::from_ref(b));
+            while let Some(m) = decoder.next_message().unwrap() {
+                got.push(m);
+            }
+        }
+        assert_eq!(got, vec![typing(), typing()]);
+        decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn oversize_header_is_rejected_before_reading_the_body() {
+        let mut decoder = Decoder::new(LengthPrefixed { max_frame: 16 });
+        decoder.extend(&[0, 0, 0, 17]);
+        let err = decoder.next_message().unwrap_err();
+        assert_eq!(err.to_string(), "frame of 17 bytes exceeds the maximum of 16 bytes");
+        let sent = LengthPrefixed { max_frame: 16 }.encode(&typing(), &mut Vec::new()).unwrap_err();
+        assert!(matches!(sent, FrameError::TooLarge { max: 16, .. }), "{sent}");
+    }
+
+    #[test]
+    fn truncated_stream_is_reported_at_the_end() {
+        let bytes = frame(&typing());
+        let mut decoder = Decoder::default();
+        decoder.extend(&bytes[..bytes.len() - 1]);
+        assert!(decoder.next_message().unwrap().is_none());
+        let err = decoder.finish().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("stream ended inside a frame: {} of {} bytes", bytes.len() - 1, bytes.len())
+        );
+    }
+
+    #[test]
+    fn garbage_and_bad_payloads_name_the_problem_and_the_next_frame_still_decodes() {
+        let mut decoder = Decoder::default();
+        decoder.extend(&[0, 0, 0, 2, 0xc1, 0xc1]); // 0xc1 is never used in MessagePack
+        decoder.extend(&frame(&typing()));
+        let err = decoder.next_message().unwrap_err();
+        assert!(err.to_string().starts_with("frame is not a MessagePack [name, payload] array"), "{err}");
+        assert_eq!(decoder.next_message().unwrap(), Some(typing()));
+
+        let body = rmp_serde::to_vec_named(&("ES_CHAT_TYPING", serde_json::json!({"ChatId": "not-a-guid"})))
+            .unwrap();
+        decoder.extend(&(body.len() as u32).to_be_bytes());
+        decoder.extend(&body);
+        let err = decoder.next_message().unwrap_err();
+        assert!(err.to_string().starts_with("ES_CHAT_TYPING payload: at `ChatId`"), "{err}");
+        decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn unknown_names_are_kept_with_their_payload() {
+        let body = rmp_serde::to_vec_named(&("XX_NEW_THING", serde_json::json!({"A": [1, 2]}))).unwrap();
+        let mut bytes = (body.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&body);
+        let framing = LengthPrefixed::default();
+        assert_eq!(framing.frame_len(&bytes).unwrap(), Some(bytes.len()));
+        let message = framing.decode(&bytes).unwrap();
+        assert_eq!(message.name, MessageName::parse("XX_NEW_THING"));
+        assert_eq!(message.payload, Payload::Unknown(serde_json::json!({"A": [1, 2]})));
+        assert_eq!(frame(&message), bytes);
+    }
+}

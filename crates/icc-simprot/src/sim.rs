@@ -1,1 +1,0 @@
-//! An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection.
