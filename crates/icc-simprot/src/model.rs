@@ -665,6 +665,38 @@ impl ChatServiceInfo {
     }
 }
 
+impl CommandInfo {
+    /// The ES_MESSAGE_SENT answer to an SE_MESSAGE_SENDING: its MessageId and GatewayId
+    /// mirrored, the DeliverySystemId the connector registered (at most 80 characters; `None`
+    /// leaves the server's draft), and `error` = `None` for success or the failure text the
+    /// server stores. Send exactly one per SE_MESSAGE_SENDING, within 90 seconds.
+    pub fn message_sent(
+        sending: &MessageContentInfo,
+        delivery_system_id: Option<String>,
+        error: Option<String>,
+        now: UtcTime,
+    ) -> Result<Self, TooLong> {
+        check("DeliverySystemId", &delivery_system_id, 80)?;
+        Ok(Self {
+            id: sending.message_id.clone(),
+            ref_id: sending.gateway_id.clone(),
+            time_stamp: Some(now),
+            reference: delivery_system_id,
+            data: error,
+        })
+    }
+
+    /// For SE_MESSAGE_RECEIVED: whether the server processed the inbound message (`Data`,
+    /// `true`/`false` in any case); `None` when `Data` is neither.
+    pub fn processed(&self) -> Option<bool> {
+        match self.data.as_deref().map(str::trim) {
+            Some(d) if d.eq_ignore_ascii_case("true") => Some(true),
+            Some(d) if d.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
 impl MessageContentInfo {
     /// Checks the seed's limits: DeliverySystemId 80, FromField 160, RemoteAddress 250,
     /// To/Cc/Bcc 320, SubjectField 320.
@@ -706,6 +738,27 @@ mod tests {
         assert_eq!(s.counter, 3);
         let err = serde_json::from_str::<ChatCommandInfo>(r#"{"ChatId":"nope"}"#).unwrap_err();
         assert!(err.to_string().contains("not a GUID"), "{err}");
+    }
+
+    #[test]
+    fn message_acknowledgements() {
+        let sending = MessageContentInfo {
+            message_id: Guid::parse("b7c8d9e0-f1a2-b3c4-d5e6-f708192a3b4c"),
+            gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
+            ..Default::default()
+        };
+        let now = UtcTime(EpochMillis::new(1_714_557_600_000));
+        let sent = CommandInfo::message_sent(&sending, Some("<id@mail>".into()), None, now).unwrap();
+        assert_eq!((&sent.id, &sent.ref_id), (&sending.message_id, &sending.gateway_id));
+        assert_eq!((sent.reference.as_deref(), sent.data.as_deref()), (Some("<id@mail>"), None));
+        let err = CommandInfo::message_sent(&sending, Some("x".repeat(81)), None, now).unwrap_err();
+        assert_eq!(err.to_string(), "DeliverySystemId is 81 characters; at most 80");
+        for (data, processed) in
+            [(Some("True"), Some(true)), (Some("false"), Some(false)), (Some("?"), None), (None, None)]
+        {
+            let received = CommandInfo { data: data.map(str::to_owned), ..Default::default() };
+            assert_eq!(received.processed(), processed, "{data:?}");
+        }
     }
 
     #[test]
