@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 use crate::Failure;
 
 /// Vendors with a demo, in the order `all` runs them.
-pub const VENDORS: &[&str] = &["ece", "alvaria", "icc-website", "lp", "wxcc-legacy"];
+pub const VENDORS: &[&str] = &["ece", "alvaria", "icc-website", "icc-simprot", "lp", "wxcc-legacy"];
 /// Vendors whose crates are not implemented yet.
-const PLANNED: &[&str] = &["icc-simprot", "wxcc"];
+const PLANNED: &[&str] = &["wxcc"];
 const WAIT: Duration = Duration::from_secs(5);
 
 type Step = Result<(), String>;
@@ -85,6 +85,7 @@ pub async fn run(vendor: &str) -> Result<(), Failure> {
             "ece" => ece().await,
             "alvaria" => alvaria().await,
             "icc-website" => icc_website().await,
+            "icc-simprot" => icc_simprot().await,
             "lp" => lp().await,
             "wxcc-legacy" => wxcc_legacy().await,
             _ => unreachable!("selected from VENDORS"),
@@ -278,6 +279,62 @@ async fn icc_website() -> Step {
         v,
         format!("✓ agent image: {} bytes of {}", image.bytes.len(), image.content_type.unwrap_or_default()),
     );
+    Ok(())
+}
+
+async fn icc_simprot() -> Step {
+    use icc_simprot::catalogue::{Message, MessageName as N, Payload};
+    use icc_simprot::connection::Connection;
+    use icc_simprot::model::{ChatSentenceInfo, ChatServiceInfo};
+    use icc_simprot::sim::{SimConfig, SimServer};
+
+    let v = "icc-simprot";
+    let sim = SimServer::start(SimConfig::default()).await.map_err(|e| e.to_string())?;
+    line(v, format!("simulator at {} (framing: length prefix + MessagePack, an assumption)", sim.addr()));
+    let mut c = Connection::connect(sim.addr()).await.map_err(|e| e.to_string())?;
+    let service = ChatServiceInfo {
+        peer: Some("demo-gateway".into()),
+        tracking_id: Some("demo-1".into()),
+        party_name: Some("Jana".into()),
+        ..Default::default()
+    };
+    let sentence = ChatSentenceInfo {
+        peer: service.peer.clone(),
+        tracking_id: service.tracking_id.clone(),
+        id: Some("demo-m1".into()),
+        party_name: Some("Jana".into()),
+        text: Some("Where is my order?".into()),
+        ..Default::default()
+    };
+    let outgoing = [
+        (N::EsChatRequest, Payload::ChatServiceInfo(Box::new(service.clone())), 1),
+        (N::EsChatStart, Payload::ChatServiceInfo(Box::new(service)), 2),
+        (N::EsChatSentence, Payload::ChatSentenceInfo(Box::new(sentence)), 3),
+    ];
+    for (name, payload, replies) in outgoing {
+        line(v, format!("→ {name}"));
+        c.send(&Message { name, payload }).await.map_err(|e| e.to_string())?;
+        for _ in 0..replies {
+            let m = tokio::time::timeout(WAIT, c.recv())
+                .await
+                .map_err(|_| "no reply in time")?
+                .map_err(|e| e.to_string())?
+                .ok_or("the simulator closed the connection")?;
+            let detail = match &m.payload {
+                Payload::ChatServiceInfo(s) => {
+                    format!("signal {}", s.signal.as_ref().map_or("-", |s| s.as_str()))
+                }
+                Payload::ChatStatusInfo(s) => {
+                    format!("status {}", s.status.as_ref().map_or("-", |s| s.as_str()))
+                }
+                Payload::ChatSentenceInfo(s) => {
+                    format!("#{} {}", s.counter, s.text.as_deref().unwrap_or_default())
+                }
+                _ => String::new(),
+            };
+            line(v, format!("← {} {detail}", m.name));
+        }
+    }
     Ok(())
 }
 

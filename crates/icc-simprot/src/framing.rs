@@ -133,6 +133,11 @@ impl<F: Framing> Decoder<F> {
         Self { framing, buf: Vec::new() }
     }
 
+    /// The framing, to encode what is sent on the same stream.
+    pub fn framing(&self) -> &F {
+        &self.framing
+    }
+
     /// Appends bytes read from the stream.
     pub fn extend(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);

@@ -10,10 +10,18 @@
 //!   swappable assumption (length prefix + MessagePack `[name, payload]`, see
 //!   `docs/vendors/icc-simprot.md`) with a maximum frame size, to be checked against a capture.
 //!
-//! The connection with reconnect and resynchronisation, the chat/agent/gateway APIs and the
-//! simulator are not implemented yet.
+//! - `connection` (feature `client`, default): one TCP connection, send and a cancel-safe
+//!   receive;
+//! - `sim` (feature `sim`): an in-process ProServer for external chat and messaging apps.
+//!
+//! Automatic reconnect with resynchronisation and typed chat/agent/gateway APIs are not
+//! implemented yet: reconnect and resync by hand as `connection` describes.
 #![deny(missing_docs)]
 
 pub mod catalogue;
+#[cfg(feature = "client")]
+pub mod connection;
 pub mod framing;
 pub mod model;
+#[cfg(feature = "sim")]
+pub mod sim;

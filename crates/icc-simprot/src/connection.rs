@@ -1,0 +1,80 @@
+//! One SimProt TCP connection: send messages, receive them as they arrive.
+//!
+//! The connection does not reconnect by itself. After a drop, connect again and resynchronise
+//! as the seed describes: ES_CHAT_RESYNC (answered by SE_CHAT_LIST) for an external app,
+//! CS_CHAT_RESYNC for an agent client, and ES_CHAT_START with the same TrackingId to get a
+//! chat's sentences back.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, ToSocketAddrs};
+
+use crate::catalogue::Message;
+use crate::framing::{Decoder, FrameError, Framing, LengthPrefixed};
+
+/// Why a send or receive failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    /// The socket failed (refused, reset, …).
+    #[error("SimProt connection: {0}")]
+    Io(#[from] std::io::Error),
+    /// A frame was bad. After [`FrameError::Envelope`] or [`FrameError::Payload`] the
+    /// connection is still usable; after [`FrameError::TooLarge`] or
+    /// [`FrameError::Truncated`] it is not.
+    #[error("SimProt connection: {0}")]
+    Frame(#[from] FrameError),
+}
+
+/// A TCP connection speaking SimProt with framing `F`.
+#[derive(Debug)]
+pub struct Connection<F: Framing = LengthPrefixed> {
+    stream: TcpStream,
+    decoder: Decoder<F>,
+    read_buf: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Connection<LengthPrefixed> {
+    /// Connects with the default framing (see [`crate::framing`]: an assumption).
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Self, ConnectionError> {
+        Ok(Self::new(TcpStream::connect(addr).await?, LengthPrefixed::default()))
+    }
+}
+
+impl<F: Framing> Connection<F> {
+    /// Wraps an open stream (Nagle is switched off: messages are small and interactive).
+    pub fn new(stream: TcpStream, framing: F) -> Self {
+        let _ = stream.set_nodelay(true);
+        Self { stream, decoder: Decoder::new(framing), read_buf: vec![0; 16 * 1024], out: Vec::new() }
+    }
+
+    /// Sends one message (written whole before returning).
+    pub async fn send(&mut self, message: &Message) -> Result<(), ConnectionError> {
+        self.out.clear();
+        self.decoder.framing().encode(message, &mut self.out)?;
+        self.stream.write_all(&self.out).await?;
+        Ok(())
+    }
+
+    /// The next message; `Ok(None)` when the peer closed the connection between frames.
+    ///
+    /// Cancel-safe: dropping the future (in `tokio::select!`, or on a timeout) loses nothing;
+    /// bytes already read stay buffered for the next call.
+    pub async fn recv(&mut self) -> Result<Option<Message>, ConnectionError> {
+        loop {
+            if let Some(message) = self.decoder.next_message()? {
+                return Ok(Some(message));
+            }
+            let n = self.stream.read(&mut self.read_buf).await?;
+            if n == 0 {
+                self.decoder.finish()?;
+                return Ok(None);
+            }
+            self.decoder.extend(&self.read_buf[..n]);
+        }
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.stream.peer_addr()
+    }
+}

@@ -1,0 +1,247 @@
+//! An in-process ProServer for external chat and messaging applications, on loopback TCP with
+//! the crate's framing, for building and testing a connector without an iCC installation.
+//!
+//! What it does, following the seed: ES_CHAT_REQUEST → SE_CHAT_RESPONSE with the configured
+//! signal; ES_CHAT_START → SE_CHAT_STATUS Waiting (with the chat's sentences), then Answered by
+//! the simulated agent — a known TrackingId continues its chat; ES_CHAT_SENTENCE → the echo
+//! SE_CHAT_SENTENCE (IsOutbound false, next Counter), SE_CHAT_CONFIRM, and optionally an agent
+//! reply; ES_CHAT_STATUS → SE_CHAT_STATUS; ES_CHAT_STOP → SE_CHAT_STATUS Closed; ES_CHAT_RESYNC →
+//! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
+//! SE_MESSAGE_RECEIVED. Chats outlive connections, so reconnect-and-resync can be tested. Other
+//! messages are ignored. Timings are immediate: the real server's are load-dependent.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use cc_core::EpochMillis;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::catalogue::{Message, MessageName, Payload};
+use crate::connection::{Connection, ConnectionError};
+use crate::framing::LengthPrefixed;
+use crate::model::{
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, Guid,
+    MessageContentInfo, Signal, Status, UtcTime,
+};
+
+/// How the simulated server behaves.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The SE_CHAT_RESPONSE signal.
+    pub signal: Signal,
+    /// The simulated agent's name.
+    pub agent_name: String,
+    /// Whether the agent answers each sentence with `You wrote: <text>`.
+    pub agent_replies: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self { signal: Signal::Free, agent_name: "Sim Agent".into(), agent_replies: true }
+    }
+}
+
+/// A running simulator; stops when dropped.
+#[derive(Debug)]
+pub struct SimServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+#[derive(Clone, Debug)]
+struct Chat {
+    status: ChatStatusInfo,
+    sentences: Vec<ChatSentenceInfo>,
+}
+
+#[derive(Debug)]
+struct State {
+    config: SimConfig,
+    agent_id: Guid,
+    next_id: u64,
+    chats: HashMap<String, Chat>,
+}
+
+impl State {
+    fn new_guid(&mut self) -> Guid {
+        self.next_id += 1;
+        Guid::parse(&format!("00000000-0000-4000-8000-{:012x}", self.next_id)).expect("well-formed GUID")
+    }
+}
+
+impl SimServer {
+    /// Starts listening on `127.0.0.1` on a free port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let agent_id = Guid::parse("00000000-0000-4000-8000-00000000a9e7").expect("well-formed GUID");
+        let state = Arc::new(Mutex::new(State { config, agent_id, next_id: 0, chats: HashMap::new() }));
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let mut connection = Connection::new(stream, LengthPrefixed::default());
+                    // A connection ends on close or on a frame error, as a real server would drop it.
+                    let _: Result<(), ConnectionError> = serve(&mut connection, &state).await;
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    /// Where to connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(connection: &mut Connection, state: &Mutex<State>) -> Result<(), ConnectionError> {
+    while let Some(message) = connection.recv().await? {
+        let replies = respond(&mut state.lock().unwrap_or_else(|e| e.into_inner()), message);
+        for reply in &replies {
+            connection.send(reply).await?;
+        }
+    }
+    Ok(())
+}
+
+fn now() -> UtcTime {
+    UtcTime(EpochMillis::now())
+}
+
+fn msg(name: MessageName, payload: Payload) -> Message {
+    Message { name, payload }
+}
+
+fn status_message(chat: &Chat, with_sentences: bool) -> Message {
+    let mut status = chat.status.clone();
+    status.sentences = with_sentences.then(|| chat.sentences.clone());
+    msg(MessageName::SeChatStatus, Payload::ChatStatusInfo(Box::new(status)))
+}
+
+fn respond(state: &mut State, message: Message) -> Vec<Message> {
+    use MessageName as N;
+    match (message.name, message.payload) {
+        (N::EsChatRequest, Payload::ChatServiceInfo(request)) => {
+            let response = ChatServiceInfo {
+                peer: request.peer,
+                port: request.port,
+                tracking_id: request.tracking_id,
+                signal: Some(state.config.signal.clone()),
+                ..Default::default()
+            };
+            vec![msg(N::SeChatResponse, Payload::ChatServiceInfo(Box::new(response)))]
+        }
+        (N::EsChatStart, Payload::ChatServiceInfo(start)) => start_chat(state, *start),
+        (N::EsChatSentence, Payload::ChatSentenceInfo(sentence)) => add_sentence(state, *sentence),
+        (N::EsChatStatus, Payload::ChatStatusInfo(query)) => {
+            chat_of(state, &query.tracking_id).map(|chat| status_message(chat, false)).into_iter().collect()
+        }
+        (N::EsChatStop, Payload::ChatCommandInfo(stop)) => {
+            let Some(chat) = chat_of(state, &stop.tracking_id) else { return Vec::new() };
+            chat.status.status = Some(Status::Closed);
+            vec![status_message(chat, false)]
+        }
+        (N::EsChatResync, Payload::ChatCommandInfo(resync)) => {
+            let list = state
+                .chats
+                .values()
+                .filter(|c| c.status.peer == resync.peer && c.status.status != Some(Status::Closed))
+                .map(|c| c.status.clone())
+                .collect();
+            vec![msg(N::SeChatList, Payload::ChatStatusInfoList(list))]
+        }
+        (N::EsMessageReceiving, Payload::MessageContentInfo(inbound)) => vec![received(state, &inbound)],
+        _ => Vec::new(),
+    }
+}
+
+fn chat_of<'a>(state: &'a mut State, tracking_id: &Option<String>) -> Option<&'a mut Chat> {
+    state.chats.get_mut(tracking_id.as_deref()?)
+}
+
+fn start_chat(state: &mut State, start: ChatServiceInfo) -> Vec<Message> {
+    let tracking_id = start.tracking_id.clone().unwrap_or_default();
+    if !state.chats.contains_key(&tracking_id) {
+        let chat_id = state.new_guid();
+        let status = ChatStatusInfo {
+            peer: start.peer,
+            port: start.port,
+            tracking_id: Some(tracking_id.clone()),
+            chat_id: Some(chat_id),
+            status: Some(Status::Waiting),
+            ..Default::default()
+        };
+        state.chats.insert(tracking_id.clone(), Chat { status, sentences: Vec::new() });
+    }
+    let (agent_name, agent_id) = (state.config.agent_name.clone(), state.agent_id.clone());
+    let chat = state.chats.get_mut(&tracking_id).expect("inserted above");
+    if chat.status.status == Some(Status::Answered) {
+        return vec![status_message(chat, true)];
+    }
+    let waiting = status_message(chat, true);
+    chat.status.status = Some(Status::Answered);
+    chat.status.agent_name = Some(agent_name);
+    chat.status.agent_id = Some(agent_id);
+    vec![waiting, status_message(chat, false)]
+}
+
+fn add_sentence(state: &mut State, mut sentence: ChatSentenceInfo) -> Vec<Message> {
+    let reply_id = state.new_guid();
+    let (agent_replies, agent_name) = (state.config.agent_replies, state.config.agent_name.clone());
+    let Some(chat) = chat_of(state, &sentence.tracking_id) else { return Vec::new() };
+    if chat.status.status == Some(Status::Closed) || sentence.validate().is_err() {
+        return Vec::new(); // no echo: the connector's 20-second wait tells it the send failed
+    }
+    sentence.chat_id = chat.status.chat_id.clone();
+    sentence.is_outbound = false;
+    sentence.counter = chat.sentences.len() as i64 + 1;
+    chat.sentences.push(sentence.clone());
+    let confirm = ChatCommandInfo {
+        peer: sentence.peer.clone(),
+        port: sentence.port.clone(),
+        tracking_id: sentence.tracking_id.clone(),
+        chat_id: sentence.chat_id.clone(),
+        id: sentence.id.clone(),
+        time_stamp: Some(now()),
+        ..Default::default()
+    };
+    let mut out = vec![
+        msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(sentence.clone()))),
+        msg(MessageName::SeChatConfirm, Payload::ChatCommandInfo(Box::new(confirm))),
+    ];
+    if agent_replies {
+        let reply = ChatSentenceInfo {
+            id: Some(reply_id.to_string()),
+            party_name: Some(agent_name),
+            text: Some(format!("You wrote: {}", sentence.text.as_deref().unwrap_or_default())),
+            time_sent: Some(now()),
+            is_outbound: true,
+            counter: chat.sentences.len() as i64 + 1,
+            confirmed_time: None,
+            ..sentence
+        };
+        chat.sentences.push(reply.clone());
+        out.push(msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(reply))));
+    }
+    out
+}
+
+fn received(state: &mut State, inbound: &MessageContentInfo) -> Message {
+    let ack = CommandInfo {
+        id: Some(state.new_guid()),
+        ref_id: inbound.gateway_id.clone(),
+        time_stamp: Some(now()),
+        reference: inbound.request_id.clone(),
+        data: Some(inbound.validate().is_ok().to_string()),
+    };
+    msg(MessageName::SeMessageReceived, Payload::CommandInfo(Box::new(ack)))
+}

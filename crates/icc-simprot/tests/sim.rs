@@ -1,0 +1,207 @@
+//! Flows against the simulator over real loopback sockets, and connection faults.
+#![cfg(feature = "sim")]
+
+use std::time::Duration;
+
+use icc_simprot::catalogue::{Message, MessageName, Payload};
+use icc_simprot::connection::{Connection, ConnectionError};
+use icc_simprot::framing::FrameError;
+use icc_simprot::model::{
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, Guid, MessageContentInfo, Signal,
+    Status,
+};
+use icc_simprot::sim::{SimConfig, SimServer};
+use tokio::io::AsyncWriteExt;
+
+const PEER: &str = "10.0.0.5";
+
+async fn recv(connection: &mut Connection) -> Message {
+    tokio::time::timeout(Duration::from_secs(5), connection.recv())
+        .await
+        .expect("a reply within 5 s")
+        .expect("a good frame")
+        .expect("connection open")
+}
+
+fn service(tracking_id: &str) -> ChatServiceInfo {
+    ChatServiceInfo { peer: Some(PEER.into()), tracking_id: Some(tracking_id.into()), ..Default::default() }
+}
+
+fn sentence(tracking_id: &str, id: &str, text: &str) -> ChatSentenceInfo {
+    ChatSentenceInfo {
+        peer: Some(PEER.into()),
+        tracking_id: Some(tracking_id.into()),
+        id: Some(id.into()),
+        party_name: Some("Jana".into()),
+        text: Some(text.into()),
+        ..Default::default()
+    }
+}
+
+fn status_of(message: &Message) -> (Option<Status>, usize) {
+    match &message.payload {
+        Payload::ChatStatusInfo(s) => (s.status.clone(), s.sentences.as_ref().map_or(0, Vec::len)),
+        other => panic!("expected ChatStatusInfo, got {other:?}"),
+    }
+}
+
+fn sentence_of(message: &Message) -> &ChatSentenceInfo {
+    match &message.payload {
+        Payload::ChatSentenceInfo(s) => s,
+        other => panic!("expected ChatSentenceInfo, got {other:?}"),
+    }
+}
+
+async fn send(connection: &mut Connection, name: MessageName, payload: Payload) {
+    connection.send(&Message { name, payload }).await.unwrap();
+}
+
+#[tokio::test]
+async fn chat_from_request_to_stop() {
+    let sim = SimServer::start(SimConfig { signal: Signal::Busy, ..Default::default() }).await.unwrap();
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+
+    send(&mut c, MessageName::EsChatRequest, Payload::ChatServiceInfo(Box::new(service("t-1")))).await;
+    let response = recv(&mut c).await;
+    assert_eq!(response.name, MessageName::SeChatResponse);
+    let Payload::ChatServiceInfo(r) = response.payload else { panic!("{response:?}") };
+    assert_eq!((r.signal, r.tracking_id.as_deref()), (Some(Signal::Busy), Some("t-1")));
+
+    send(&mut c, MessageName::EsChatStart, Payload::ChatServiceInfo(Box::new(service("t-1")))).await;
+    assert_eq!(status_of(&recv(&mut c).await), (Some(Status::Waiting), 0));
+    assert_eq!(status_of(&recv(&mut c).await), (Some(Status::Answered), 0));
+
+    send(
+        &mut c,
+        MessageName::EsChatSentence,
+        Payload::ChatSentenceInfo(Box::new(sentence("t-1", "m-1", "Hi"))),
+    )
+    .await;
+    let echo = recv(&mut c).await;
+    assert_eq!(echo.name, MessageName::SeChatSentence);
+    let echo = sentence_of(&echo);
+    assert_eq!((echo.id.as_deref(), echo.counter, echo.is_outbound), (Some("m-1"), 1, false));
+    let confirm = recv(&mut c).await;
+    let Payload::ChatCommandInfo(confirm) = confirm.payload else { panic!("{confirm:?}") };
+    assert_eq!(confirm.id.as_deref(), Some("m-1"));
+    let reply = recv(&mut c).await;
+    let reply = sentence_of(&reply);
+    assert_eq!((reply.text.as_deref(), reply.counter, reply.is_outbound), (Some("You wrote: Hi"), 2, true));
+
+    let stop =
+        ChatCommandInfo { peer: Some(PEER.into()), tracking_id: Some("t-1".into()), ..Default::default() };
+    send(&mut c, MessageName::EsChatStop, Payload::ChatCommandInfo(Box::new(stop))).await;
+    assert_eq!(status_of(&recv(&mut c).await).0, Some(Status::Closed));
+}
+
+#[tokio::test]
+async fn after_a_drop_resync_lists_the_chat_and_start_returns_its_sentences() {
+    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+    send(&mut c, MessageName::EsChatStart, Payload::ChatServiceInfo(Box::new(service("t-2")))).await;
+    let Payload::ChatStatusInfo(first) = recv(&mut c).await.payload else { panic!() };
+    recv(&mut c).await;
+    send(
+        &mut c,
+        MessageName::EsChatSentence,
+        Payload::ChatSentenceInfo(Box::new(sentence("t-2", "m-1", "Hi"))),
+    )
+    .await;
+    for _ in 0..3 {
+        recv(&mut c).await;
+    }
+    drop(c);
+
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+    let resync = ChatCommandInfo { peer: Some(PEER.into()), ..Default::default() };
+    send(&mut c, MessageName::EsChatResync, Payload::ChatCommandInfo(Box::new(resync))).await;
+    let list = recv(&mut c).await;
+    assert_eq!(list.name, MessageName::SeChatList);
+    let Payload::ChatStatusInfoList(list) = list.payload else { panic!() };
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].chat_id.clone(), list[0].status.clone()),
+        (first.chat_id.clone(), Some(Status::Answered))
+    );
+
+    send(&mut c, MessageName::EsChatStart, Payload::ChatServiceInfo(Box::new(service("t-2")))).await;
+    let again = recv(&mut c).await;
+    assert_eq!(status_of(&again), (Some(Status::Answered), 2));
+    let Payload::ChatStatusInfo(again) = again.payload else { panic!() };
+    assert_eq!(again.chat_id, first.chat_id);
+}
+
+#[tokio::test]
+async fn an_inbound_message_gets_one_acknowledgement_mirroring_gateway_and_request() {
+    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+    let inbound = MessageContentInfo {
+        gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
+        request_id: Some("r-7".into()),
+        subject_field: Some("Order".into()),
+        ..Default::default()
+    };
+    send(&mut c, MessageName::EsMessageReceiving, Payload::MessageContentInfo(Box::new(inbound.clone())))
+        .await;
+    let ack = recv(&mut c).await;
+    assert_eq!(ack.name, MessageName::SeMessageReceived);
+    let Payload::CommandInfo(ack) = ack.payload else { panic!() };
+    assert_eq!(
+        (ack.ref_id.clone(), ack.reference.as_deref(), ack.processed()),
+        (inbound.gateway_id, Some("r-7"), Some(true))
+    );
+    assert!(ack.id.is_some());
+}
+
+/// A raw peer that writes `bytes` then closes.
+async fn raw_peer(bytes: Vec<u8>) -> Connection {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        s.write_all(&bytes).await.unwrap();
+        s.shutdown().await.unwrap();
+    });
+    Connection::connect(addr).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_bad_frame_is_named_and_the_next_one_still_arrives_then_clean_close() {
+    let good = {
+        let mut out = Vec::new();
+        let status = ChatStatusInfo { status: Some(Status::Waiting), ..Default::default() };
+        icc_simprot::framing::Framing::encode(
+            &icc_simprot::framing::LengthPrefixed::default(),
+            &Message { name: MessageName::SeChatStatus, payload: Payload::ChatStatusInfo(Box::new(status)) },
+            &mut out,
+        )
+        .unwrap();
+        out
+    };
+    let mut c = raw_peer([vec![0, 0, 0, 1, 0xc1], good].concat()).await;
+    let err = c.recv().await.unwrap_err();
+    assert!(matches!(err, ConnectionError::Frame(FrameError::Envelope(_))), "{err}");
+    assert_eq!(status_of(&c.recv().await.unwrap().unwrap()).0, Some(Status::Waiting));
+    assert!(c.recv().await.unwrap().is_none(), "closed between frames");
+}
+
+#[tokio::test]
+async fn oversize_and_truncated_frames_are_errors() {
+    let mut c = raw_peer(vec![0x7f, 0xff, 0xff, 0xff]).await;
+    let err = c.recv().await.unwrap_err();
+    assert!(matches!(err, ConnectionError::Frame(FrameError::TooLarge { .. })), "{err}");
+
+    let mut c = raw_peer(vec![0, 0, 0, 10, 0x92]).await;
+    let err = c.recv().await.unwrap_err();
+    assert_eq!(err.to_string(), "SimProt connection: stream ended inside a frame: 5 of 14 bytes");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_an_io_error() {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let err = Connection::connect(addr).await.unwrap_err();
+    assert!(matches!(err, ConnectionError::Io(_)), "{err}");
+}
