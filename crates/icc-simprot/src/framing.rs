@@ -4,7 +4,7 @@
 //! the transport is TCP with MessagePack, but not the framing, how the name travels, the
 //! handshake or keep-alive. This module makes one explicit choice, [`LengthPrefixed`], behind
 //! the [`Framing`] trait so a framing checked against a capture of the real ProServer can
-//! replace it without touching the model or the catalogue. See `docs/vendors/icc-simprot.md`.
+//! replace it without touching the model or the catalogue. See `docs/simprot-framing.md`.
 //!
 //! [`LengthPrefixed`]: a 4-byte big-endian length, then that many bytes holding a MessagePack
 //! array `[name, payload]`: the message name as a string and the payload as MessagePack with

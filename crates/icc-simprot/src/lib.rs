@@ -8,7 +8,7 @@
 //! - [`catalogue`]: every message name with its payload type; unknown names are kept;
 //! - [`framing`]: the TCP framing. The vendor's framing is not public: this is an explicit,
 //!   swappable assumption (length prefix + MessagePack `[name, payload]`, see
-//!   `docs/vendors/icc-simprot.md`) with a maximum frame size, to be checked against a capture.
+//!   `docs/simprot-framing.md`) with a maximum frame size, to be checked against a capture.
 //!
 //! - `connection` (feature `client`, default): one TCP connection, send and a cancel-safe
 //!   receive;

@@ -7,8 +7,7 @@ use icc_simprot::catalogue::{Message, MessageName, Payload};
 use icc_simprot::connection::{Connection, ConnectionError};
 use icc_simprot::framing::FrameError;
 use icc_simprot::model::{
-    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, Guid, MessageContentInfo, Signal,
-    Status,
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Guid, MessageContentInfo, Signal, Status,
 };
 use icc_simprot::sim::{SimConfig, SimServer};
 use tokio::io::AsyncWriteExt;
@@ -165,24 +164,33 @@ async fn raw_peer(bytes: Vec<u8>) -> Connection {
     Connection::connect(addr).await.unwrap()
 }
 
+fn frame(name: MessageName, payload: serde_json::Value) -> Vec<u8> {
+    let body = rmp_serde::to_vec_named(&(name.as_str(), payload)).unwrap();
+    [(body.len() as u32).to_be_bytes().to_vec(), body].concat()
+}
+
 #[tokio::test]
-async fn a_bad_frame_is_named_and_the_next_one_still_arrives_then_clean_close() {
-    let good = {
-        let mut out = Vec::new();
-        let status = ChatStatusInfo { status: Some(Status::Waiting), ..Default::default() };
-        icc_simprot::framing::Framing::encode(
-            &icc_simprot::framing::LengthPrefixed::default(),
-            &Message { name: MessageName::SeChatStatus, payload: Payload::ChatStatusInfo(Box::new(status)) },
-            &mut out,
-        )
-        .unwrap();
-        out
-    };
+async fn a_mistyped_payload_is_named_and_the_next_frame_still_arrives_then_clean_close() {
+    let bad = frame(MessageName::SeChatStatus, serde_json::json!({"ChatId": "not-a-guid"}));
+    let good = frame(MessageName::SeChatStatus, serde_json::json!({"Status": "Waiting"}));
+    let mut c = raw_peer([bad, good].concat()).await;
+    let err = c.recv().await.unwrap_err();
+    assert!(err.to_string().contains("SE_CHAT_STATUS payload: at `ChatId`"), "{err}");
+    assert_eq!(status_of(&c.recv().await.unwrap().unwrap()).0, Some(Status::Waiting));
+    assert!(c.recv().await.unwrap().is_none(), "closed between frames");
+}
+
+#[tokio::test]
+async fn a_garbage_frame_closes_the_connection() {
+    let good = frame(MessageName::SeChatStatus, serde_json::json!({"Status": "Waiting"}));
     let mut c = raw_peer([vec![0, 0, 0, 1, 0xc1], good].concat()).await;
     let err = c.recv().await.unwrap_err();
     assert!(matches!(err, ConnectionError::Frame(FrameError::Envelope(_))), "{err}");
-    assert_eq!(status_of(&c.recv().await.unwrap().unwrap()).0, Some(Status::Waiting));
-    assert!(c.recv().await.unwrap().is_none(), "closed between frames");
+    let again = c.recv().await.unwrap_err();
+    assert!(matches!(again, ConnectionError::Closed(_)), "{again}");
+    let sent =
+        c.send(&Message { name: MessageName::EsChatStatus, payload: Payload::String(String::new()) }).await;
+    assert!(matches!(sent, Err(ConnectionError::Closed(_))));
 }
 
 #[tokio::test]
@@ -190,6 +198,7 @@ async fn oversize_and_truncated_frames_are_errors() {
     let mut c = raw_peer(vec![0x7f, 0xff, 0xff, 0xff]).await;
     let err = c.recv().await.unwrap_err();
     assert!(matches!(err, ConnectionError::Frame(FrameError::TooLarge { .. })), "{err}");
+    assert!(matches!(c.recv().await, Err(ConnectionError::Closed(_))));
 
     let mut c = raw_peer(vec![0, 0, 0, 10, 0x92]).await;
     let err = c.recv().await.unwrap_err();
