@@ -4,6 +4,7 @@
 
 use cc_core::open_enum;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::model::{
     ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, GatewayInfo,
@@ -219,38 +220,75 @@ pub struct PayloadError {
 }
 
 impl Payload {
-    /// Decodes a payload given as JSON for `name`.
+    /// Decodes a payload given as JSON for `name`; errors name the field.
     pub fn from_json(name: &MessageName, value: serde_json::Value) -> Result<Self, PayloadError> {
-        fn typed<T: serde::de::DeserializeOwned>(
-            name: &MessageName,
-            value: serde_json::Value,
-        ) -> Result<T, PayloadError> {
-            from_value(value).map_err(|reason| PayloadError { name: name.to_string(), reason })
-        }
         let Some(kind) = name.payload_kind() else { return Ok(Payload::Unknown(value)) };
+        Self::typed(kind, Json(value)).map_err(|reason| PayloadError { name: name.to_string(), reason })
+    }
+
+    /// Decodes a MessagePack payload for `name`: straight into the typed payload, and only when
+    /// that fails a second pass through JSON to name the field at fault.
+    pub fn from_msgpack(name: &MessageName, bytes: &[u8]) -> Result<Self, PayloadError> {
+        let error = |reason: String| PayloadError { name: name.to_string(), reason };
+        let as_json = || read_one::<serde_json::Value>(bytes).map_err(error);
+        match name.payload_kind() {
+            None => Ok(Payload::Unknown(as_json()?)),
+            Some(kind) => Self::typed(kind, MsgPack(bytes)).or_else(|_| Self::from_json(name, as_json()?)),
+        }
+    }
+
+    fn typed(kind: PayloadKind, source: impl Source) -> Result<Self, String> {
+        use PayloadKind as K;
         Ok(match kind {
-            PayloadKind::ChatServiceInfo => Payload::ChatServiceInfo(typed(name, value)?),
-            PayloadKind::ChatStatusInfo => Payload::ChatStatusInfo(typed(name, value)?),
-            PayloadKind::ChatStatusInfoList => Payload::ChatStatusInfoList(typed(name, value)?),
-            PayloadKind::ChatSentenceInfo => Payload::ChatSentenceInfo(typed(name, value)?),
-            PayloadKind::ChatCommandInfo => Payload::ChatCommandInfo(typed(name, value)?),
-            PayloadKind::CommandInfo => Payload::CommandInfo(typed(name, value)?),
-            PayloadKind::ScenarioInfo => Payload::ScenarioInfo(typed(name, value)?),
-            PayloadKind::ScenarioResultInfo => Payload::ScenarioResultInfo(typed(name, value)?),
-            PayloadKind::WebSiteRoutingInfoList => Payload::WebSiteRoutingInfoList(typed(name, value)?),
-            PayloadKind::LiteralLookupInfo => Payload::LiteralLookupInfo(typed(name, value)?),
-            PayloadKind::LiteralLookupInfoList => Payload::LiteralLookupInfoList(typed(name, value)?),
-            PayloadKind::String => Payload::String(typed(name, value)?),
-            PayloadKind::GatewayInfoList => Payload::GatewayInfoList(typed(name, value)?),
-            PayloadKind::MessageContentInfo => Payload::MessageContentInfo(typed(name, value)?),
+            K::ChatServiceInfo => Payload::ChatServiceInfo(source.typed()?),
+            K::ChatStatusInfo => Payload::ChatStatusInfo(source.typed()?),
+            K::ChatStatusInfoList => Payload::ChatStatusInfoList(source.typed()?),
+            K::ChatSentenceInfo => Payload::ChatSentenceInfo(source.typed()?),
+            K::ChatCommandInfo => Payload::ChatCommandInfo(source.typed()?),
+            K::CommandInfo => Payload::CommandInfo(source.typed()?),
+            K::ScenarioInfo => Payload::ScenarioInfo(source.typed()?),
+            K::ScenarioResultInfo => Payload::ScenarioResultInfo(source.typed()?),
+            K::WebSiteRoutingInfoList => Payload::WebSiteRoutingInfoList(source.typed()?),
+            K::LiteralLookupInfo => Payload::LiteralLookupInfo(source.typed()?),
+            K::LiteralLookupInfoList => Payload::LiteralLookupInfoList(source.typed()?),
+            K::String => Payload::String(source.typed()?),
+            K::GatewayInfoList => Payload::GatewayInfoList(source.typed()?),
+            K::MessageContentInfo => Payload::MessageContentInfo(source.typed()?),
         })
     }
 }
 
-/// Deserializes from a JSON value, naming the field path on error.
-fn from_value<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
-    let bytes = serde_json::to_vec(&value).map_err(|e| e.to_string())?;
-    cc_core::de::parse_json(&bytes).map_err(|e| format!("at `{}`: {}", e.path, e.message))
+/// Where a typed payload is decoded from.
+trait Source {
+    fn typed<T: DeserializeOwned>(self) -> Result<T, String>;
+}
+
+struct Json(serde_json::Value);
+
+impl Source for Json {
+    /// Names the field path on error.
+    fn typed<T: DeserializeOwned>(self) -> Result<T, String> {
+        let bytes = serde_json::to_vec(&self.0).map_err(|e| e.to_string())?;
+        cc_core::de::parse_json(&bytes).map_err(|e| format!("at `{}`: {}", e.path, e.message))
+    }
+}
+
+struct MsgPack<'a>(&'a [u8]);
+
+impl Source for MsgPack<'_> {
+    fn typed<T: DeserializeOwned>(self) -> Result<T, String> {
+        read_one(self.0)
+    }
+}
+
+/// Reads exactly one MessagePack value: bytes after it are an error.
+fn read_one<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut rest = bytes;
+    let value = T::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).map_err(|e| e.to_string())?;
+    match rest.len() {
+        0 => Ok(value),
+        n => Err(format!("{n} bytes after the payload")),
+    }
 }
 
 #[cfg(test)]

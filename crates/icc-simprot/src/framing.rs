@@ -104,13 +104,26 @@ impl Framing for LengthPrefixed {
     }
 
     fn decode(&self, frame: &[u8]) -> Result<Message, FrameError> {
-        let body = frame.get(HEADER..).unwrap_or_default();
-        let (name, payload): (String, serde_json::Value) =
-            rmp_serde::from_slice(body).map_err(|e| FrameError::Envelope(e.to_string()))?;
+        let mut rest = frame.get(HEADER..).unwrap_or_default();
+        let name = envelope_name(&mut rest).map_err(FrameError::Envelope)?;
         let name = MessageName::parse(&name);
-        let payload = Payload::from_json(&name, payload)?;
+        let payload = Payload::from_msgpack(&name, rest)?;
         Ok(Message { name, payload })
     }
+}
+
+/// Reads the array header and the name of `[name, payload]`, leaving `rest` at the payload.
+fn envelope_name(rest: &mut &[u8]) -> Result<String, String> {
+    let len = rmp::decode::read_array_len(rest).map_err(|e| format!("expected a 2-element array: {e}"))?;
+    if len != 2 {
+        return Err(format!("expected a 2-element array, found {len} elements"));
+    }
+    let name_len =
+        rmp::decode::read_str_len(rest).map_err(|e| format!("expected the message name: {e}"))? as usize;
+    let Some(name) = rest.get(..name_len) else { return Err("the message name is cut short".into()) };
+    let name = std::str::from_utf8(name).map_err(|_| "the message name is not UTF-8".to_string())?.to_owned();
+    *rest = &rest[name_len..];
+    Ok(name)
 }
 
 /// Turns a byte stream into messages: feed it what the socket gives with [`Decoder::extend`],
@@ -239,6 +252,25 @@ mod tests {
         let err = decoder.next_message().unwrap_err();
         assert!(err.to_string().starts_with("ES_CHAT_TYPING payload: at `ChatId`"), "{err}");
         decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn envelopes_other_than_name_and_one_payload_are_refused() {
+        let framing = LengthPrefixed::default();
+        let framed = |body: Vec<u8>| [(body.len() as u32).to_be_bytes().to_vec(), body].concat();
+        let three = framed(rmp_serde::to_vec(&("ES_WS_ROUTING", "gw", 1)).unwrap());
+        let err = framing.decode(&three).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "frame is not a MessagePack [name, payload] array: expected a 2-element array, found 3 elements"
+        );
+        let mut body = rmp_serde::to_vec(&("ES_WS_ROUTING", "gw")).unwrap();
+        body.push(0xc0);
+        let err = framing.decode(&framed(body)).unwrap_err();
+        assert_eq!(err.to_string(), "ES_WS_ROUTING payload: 1 bytes after the payload");
+        let number_name = framed(rmp_serde::to_vec(&(7, "gw")).unwrap());
+        let err = framing.decode(&number_name).unwrap_err();
+        assert!(err.to_string().contains("expected the message name"), "{err}");
     }
 
     #[test]
