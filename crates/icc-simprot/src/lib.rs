@@ -12,15 +12,18 @@
 //!
 //! - `connection` (feature `client`, default): one TCP connection, send and a cancel-safe
 //!   receive;
+//! - `external` (feature `client`): the external chat application with reconnect,
+//!   resynchronisation, the 20-second echo wait and a cached chat request;
 //! - `sim` (feature `sim`): an in-process ProServer for external chat and messaging apps.
 //!
-//! Automatic reconnect with resynchronisation and typed chat/agent/gateway APIs are not
-//! implemented yet: reconnect and resync by hand as `connection` describes.
+//! The agent-client and message-gateway APIs are not implemented yet.
 #![deny(missing_docs)]
 
 pub mod catalogue;
 #[cfg(feature = "client")]
 pub mod connection;
+#[cfg(feature = "client")]
+pub mod external;
 pub mod framing;
 pub mod model;
 #[cfg(feature = "sim")]

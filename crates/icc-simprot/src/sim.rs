@@ -9,6 +9,8 @@
 //! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
 //! SE_MESSAGE_RECEIVED. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
+//!
+//! Faults: [`SimServer::drop_connections`], [`SimServer::withhold_echoes`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use cc_core::EpochMillis;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::catalogue::{Message, MessageName, Payload};
@@ -48,6 +51,8 @@ impl Default for SimConfig {
 pub struct SimServer {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    state: Arc<Mutex<State>>,
+    drop_all: Arc<Notify>,
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +67,8 @@ struct State {
     agent_id: Guid,
     next_id: u64,
     chats: HashMap<String, Chat>,
+    /// How many coming ES_CHAT_SENTENCEs to lose (no echo, not stored).
+    withhold: usize,
 }
 
 impl State {
@@ -77,18 +84,35 @@ impl SimServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let agent_id = Guid::parse("00000000-0000-4000-8000-00000000a9e7").expect("well-formed GUID");
-        let state = Arc::new(Mutex::new(State { config, agent_id, next_id: 0, chats: HashMap::new() }));
+        let state =
+            Arc::new(Mutex::new(State { config, agent_id, next_id: 0, chats: HashMap::new(), withhold: 0 }));
+        let drop_all = Arc::new(Notify::new());
+        let (task_state, task_drop) = (state.clone(), drop_all.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let state = state.clone();
+                let (state, drop_all) = (task_state.clone(), task_drop.clone());
                 tokio::spawn(async move {
                     let mut connection = Connection::new(stream, LengthPrefixed::default());
-                    // A connection ends on close or on a frame error, as a real server would drop it.
-                    let _: Result<(), ConnectionError> = serve(&mut connection, &state).await;
+                    // A connection ends on close, on a frame error (as a real server would drop
+                    // it) or when the test drops every connection.
+                    tokio::select! {
+                        _ = serve(&mut connection, &state) => {}
+                        () = drop_all.notified() => {}
+                    }
                 });
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, task, state, drop_all })
+    }
+
+    /// Fault: closes every open connection (chats are kept, as on the real server).
+    pub fn drop_connections(&self) {
+        self.drop_all.notify_waiters();
+    }
+
+    /// Fault: the next `n` ES_CHAT_SENTENCEs are lost before the broker — no echo, not stored.
+    pub fn withhold_echoes(&self, n: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).withhold = n;
     }
 
     /// Where to connect.
@@ -195,6 +219,10 @@ fn start_chat(state: &mut State, start: ChatServiceInfo) -> Vec<Message> {
 }
 
 fn add_sentence(state: &mut State, mut sentence: ChatSentenceInfo) -> Vec<Message> {
+    if state.withhold > 0 {
+        state.withhold -= 1;
+        return Vec::new();
+    }
     let reply_id = state.new_guid();
     let (agent_replies, agent_name) = (state.config.agent_replies, state.config.agent_name.clone());
     let Some(chat) = chat_of(state, &sentence.tracking_id) else { return Vec::new() };

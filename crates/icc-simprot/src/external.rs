@@ -1,0 +1,400 @@
+//! The external chat application side (ES/SE messages) with reconnect and resynchronisation.
+//!
+//! [`ExternalApp`] owns one connection in a background task. It reconnects with exponential
+//! backoff when the connection drops, sends ES_CHAT_RESYNC after every reconnect and reports
+//! what changed while it was away ([`AppEvent::Resynced`]). [`ExternalApp::send_sentence`]
+//! waits for the SE_CHAT_SENTENCE echo (20 s by default, as the seed says); a retry with the
+//! same sentence re-sends the same `ID`, and an echo is delivered once, to its waiter or — if
+//! it comes late — as an event. [`ExternalApp::request_chat`] caches SE_CHAT_RESPONSE per
+//! parameter set for a configurable few seconds.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::catalogue::{Message, MessageName, Payload};
+use crate::connection::{Connection, ConnectionError};
+use crate::framing::FrameError;
+use crate::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, Status, TooLong};
+
+/// How an [`ExternalApp`] connects and waits.
+#[derive(Clone, Debug)]
+pub struct ExternalAppConfig {
+    /// The server address (`host:port`).
+    pub addr: String,
+    /// The gateway address (`Peer`, the ChatGateway.PeerAddress).
+    pub peer: String,
+    /// The gateway subaddress (`Port`), optional.
+    pub port: Option<String>,
+    /// How long to wait for a sentence's echo (seed: 20 s).
+    pub echo_timeout: Duration,
+    /// How long to wait for SE_CHAT_RESPONSE.
+    pub response_timeout: Duration,
+    /// How long an SE_CHAT_RESPONSE is reused for the same parameters (seed: up to tens of
+    /// seconds; default 10 s; zero disables the cache).
+    pub response_cache: Duration,
+    /// First reconnect delay; doubled per failed attempt up to `reconnect_max`.
+    pub reconnect_initial: Duration,
+    /// Longest reconnect delay.
+    pub reconnect_max: Duration,
+}
+
+impl ExternalAppConfig {
+    /// Defaults for `addr` and gateway `peer`.
+    pub fn new(addr: impl Into<String>, peer: impl Into<String>) -> Self {
+        Self {
+            addr: addr.into(),
+            peer: peer.into(),
+            port: None,
+            echo_timeout: Duration::from_secs(20),
+            response_timeout: Duration::from_secs(10),
+            response_cache: Duration::from_secs(10),
+            reconnect_initial: Duration::from_millis(200),
+            reconnect_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the server said, as it arrives.
+#[derive(Debug)]
+pub enum AppEvent {
+    /// A server message no call was waiting for (status, agent sentences, typing, confirms, a
+    /// late echo, …).
+    Message(Message),
+    /// A message whose payload did not fit its type; the connection goes on.
+    Malformed(String),
+    /// The connection dropped; reconnecting.
+    Disconnected(String),
+    /// Reconnected and resynchronised: the gateway's open chats, those whose status differs
+    /// from the last one seen, and those seen open before that are no longer listed (ended
+    /// while away).
+    Resynced {
+        /// Every open chat (SE_CHAT_LIST).
+        chats: Vec<ChatStatusInfo>,
+        /// New or with another status than last seen.
+        changed: Vec<ChatStatusInfo>,
+        /// Seen open before, not listed now.
+        ended: Vec<ChatStatusInfo>,
+    },
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Not connected right now (reconnecting); try again.
+    #[error("not connected to the SimProt server: {0}")]
+    Disconnected(String),
+    /// No echo within the timeout: the sentence counts as not sent. Retrying with the same
+    /// sentence re-sends the same ID.
+    #[error("no SE_CHAT_SENTENCE echo for sentence `{id}` within {timeout:?}")]
+    NoEcho {
+        /// The sentence ID.
+        id: String,
+        /// The wait.
+        timeout: Duration,
+    },
+    /// No SE_CHAT_RESPONSE within the timeout.
+    #[error("no SE_CHAT_RESPONSE within {0:?}")]
+    NoResponse(Duration),
+    /// The message breaks a length limit of the seed; nothing was sent.
+    #[error("not sent: {0}")]
+    Invalid(#[from] TooLong),
+    /// A required member is missing; nothing was sent.
+    #[error("not sent: {0}")]
+    Missing(&'static str),
+    /// The client was shut down.
+    #[error("the SimProt client has stopped")]
+    Stopped,
+}
+
+enum Waiter {
+    Echo(String, oneshot::Sender<ChatSentenceInfo>),
+    Response(String, oneshot::Sender<ChatServiceInfo>),
+}
+
+struct Op {
+    message: Message,
+    waiter: Option<Waiter>,
+    sent: oneshot::Sender<Result<(), AppError>>,
+}
+
+type CacheKey = (Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// An external chat application connected to ProServer. Cheap to share (`&self` methods).
+pub struct ExternalApp {
+    config: ExternalAppConfig,
+    ops: mpsc::Sender<Op>,
+    cache: Mutex<HashMap<CacheKey, (Instant, ChatServiceInfo)>>,
+}
+
+impl std::fmt::Debug for ExternalApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalApp")
+            .field("addr", &self.config.addr)
+            .field("peer", &self.config.peer)
+            .finish()
+    }
+}
+
+impl ExternalApp {
+    /// Connects (the first connection must succeed) and starts the background task. Events
+    /// arrive on the returned receiver; keep reading it (it holds up to 1024 unread events).
+    pub async fn connect(
+        config: ExternalAppConfig,
+    ) -> Result<(Self, mpsc::Receiver<AppEvent>), ConnectionError> {
+        let connection = Connection::connect(config.addr.as_str()).await?;
+        let (ops_tx, ops_rx) = mpsc::channel(64);
+        let (events_tx, events_rx) = mpsc::channel(1024);
+        tokio::spawn(run(config.clone(), connection, ops_rx, events_tx));
+        Ok((Self { config, ops: ops_tx, cache: Mutex::new(HashMap::new()) }, events_rx))
+    }
+
+    /// Sends any message (ES_CHAT_START, ES_CHAT_STOP, ES_CHAT_TYPING, ES_CHAT_CONFIRM, …);
+    /// replies arrive as events.
+    pub async fn send(&self, message: Message) -> Result<(), AppError> {
+        self.submit(message, None).await
+    }
+
+    /// Asks whether a chat can start (ES_CHAT_REQUEST → SE_CHAT_RESPONSE). `Peer`/`Port` are
+    /// filled from the configuration; `TrackingId` is required (the answer is matched by it).
+    /// Answers are reused for the same culture, user token and external response for
+    /// [`ExternalAppConfig::response_cache`].
+    pub async fn request_chat(&self, mut request: ChatServiceInfo) -> Result<ChatServiceInfo, AppError> {
+        let tracking_id = request.tracking_id.clone().ok_or(AppError::Missing("TrackingId"))?;
+        request.validate()?;
+        request.peer = Some(self.config.peer.clone());
+        request.port = self.config.port.clone();
+        let key = (
+            request.preferred_culture.clone(),
+            request.user_token.clone(),
+            request.ext_response.clone(),
+            request.port.clone(),
+        );
+        if let Some((at, cached)) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+            && at.elapsed() < self.config.response_cache
+        {
+            return Ok(ChatServiceInfo { tracking_id: Some(tracking_id), ..cached.clone() });
+        }
+        let (tx, rx) = oneshot::channel();
+        let message = Message {
+            name: MessageName::EsChatRequest,
+            payload: Payload::ChatServiceInfo(Box::new(request)),
+        };
+        self.submit(message, Some(Waiter::Response(tracking_id, tx))).await?;
+        let timeout = self.config.response_timeout;
+        let response = match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(_)) => {
+                return Err(AppError::Disconnected("the connection dropped before the answer".into()));
+            }
+            Err(_) => return Err(AppError::NoResponse(timeout)),
+        };
+        if !self.config.response_cache.is_zero() {
+            self.cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, (Instant::now(), response.clone()));
+        }
+        Ok(response)
+    }
+
+    /// Sends a sentence (ES_CHAT_SENTENCE) and waits for its echo, which it returns (with the
+    /// server's Counter). `ID` is required (at most 64 characters) and is what a retry re-sends;
+    /// `Peer`/`Port` are filled from the configuration.
+    pub async fn send_sentence(&self, mut sentence: ChatSentenceInfo) -> Result<ChatSentenceInfo, AppError> {
+        let id = sentence.id.clone().ok_or(AppError::Missing("ID"))?;
+        sentence.validate()?;
+        sentence.peer = Some(self.config.peer.clone());
+        sentence.port = self.config.port.clone();
+        sentence.is_outbound = false;
+        sentence.counter = 0;
+        let (tx, rx) = oneshot::channel();
+        let message = Message {
+            name: MessageName::EsChatSentence,
+            payload: Payload::ChatSentenceInfo(Box::new(sentence)),
+        };
+        self.submit(message, Some(Waiter::Echo(id.clone(), tx))).await?;
+        let timeout = self.config.echo_timeout;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(echo)) => Ok(echo),
+            Ok(Err(_)) | Err(_) => Err(AppError::NoEcho { id, timeout }),
+        }
+    }
+
+    async fn submit(&self, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
+        let (sent, done) = oneshot::channel();
+        self.ops.send(Op { message, waiter, sent }).await.map_err(|_| AppError::Stopped)?;
+        done.await.map_err(|_| AppError::Stopped)?
+    }
+}
+
+/// The background task's state between connections.
+#[derive(Default)]
+struct Routing {
+    echoes: HashMap<String, oneshot::Sender<ChatSentenceInfo>>,
+    responses: HashMap<String, Vec<oneshot::Sender<ChatServiceInfo>>>,
+    /// Last status seen per ChatId, for the resync report.
+    known: HashMap<String, ChatStatusInfo>,
+}
+
+impl Routing {
+    /// Hands `message` to its waiter, or returns the event to emit.
+    fn route(&mut self, message: Message) -> Option<AppEvent> {
+        match (&message.name, &message.payload) {
+            (MessageName::SeChatSentence, Payload::ChatSentenceInfo(s)) if !s.is_outbound => {
+                if let Some(waiter) = s.id.as_ref().and_then(|id| self.echoes.remove(id))
+                    && waiter.send((**s).clone()).is_ok()
+                {
+                    return None;
+                }
+            }
+            (MessageName::SeChatResponse, Payload::ChatServiceInfo(r)) => {
+                let waiters =
+                    r.tracking_id.as_ref().and_then(|t| self.responses.remove(t)).unwrap_or_default();
+                let mut delivered = false;
+                for waiter in waiters {
+                    delivered |= waiter.send((**r).clone()).is_ok();
+                }
+                if delivered {
+                    return None;
+                }
+            }
+            (MessageName::SeChatStatus, Payload::ChatStatusInfo(s)) => self.remember(s),
+            (MessageName::SeChatList, Payload::ChatStatusInfoList(list)) => {
+                return Some(self.resynced(list.clone()));
+            }
+            _ => {}
+        }
+        Some(AppEvent::Message(message))
+    }
+
+    fn remember(&mut self, status: &ChatStatusInfo) {
+        let Some(id) = status.chat_id.as_ref().map(|g| g.to_string()) else { return };
+        let closed =
+            matches!(status.status, Some(Status::Closed | Status::ClosedByAgent | Status::ClosedByExtApp));
+        if closed {
+            self.known.remove(&id);
+        } else {
+            self.known.insert(id, ChatStatusInfo { sentences: None, ..status.clone() });
+        }
+    }
+
+    fn resynced(&mut self, chats: Vec<ChatStatusInfo>) -> AppEvent {
+        let listed: HashMap<String, &ChatStatusInfo> =
+            chats.iter().filter_map(|c| Some((c.chat_id.as_ref()?.to_string(), c))).collect();
+        let changed = chats
+            .iter()
+            .filter(|c| {
+                let id = c.chat_id.as_ref().map(|g| g.to_string()).unwrap_or_default();
+                self.known.get(&id).map(|k| &k.status) != Some(&c.status)
+            })
+            .cloned()
+            .collect();
+        let ended =
+            self.known.iter().filter(|(id, _)| !listed.contains_key(*id)).map(|(_, c)| c.clone()).collect();
+        self.known = listed.into_iter().map(|(id, c)| (id, c.clone())).collect();
+        AppEvent::Resynced { chats, changed, ended }
+    }
+
+    fn register(&mut self, waiter: Waiter) {
+        match waiter {
+            Waiter::Echo(id, tx) => {
+                self.echoes.insert(id, tx);
+            }
+            Waiter::Response(tracking_id, tx) => self.responses.entry(tracking_id).or_default().push(tx),
+        }
+    }
+
+    /// Drops waiters whose callers gave up, so the maps stay bounded.
+    fn prune(&mut self) {
+        self.echoes.retain(|_, tx| !tx.is_closed());
+        self.responses.retain(|_, txs| {
+            txs.retain(|tx| !tx.is_closed());
+            !txs.is_empty()
+        });
+    }
+}
+
+async fn run(
+    config: ExternalAppConfig,
+    mut connection: Connection,
+    mut ops: mpsc::Receiver<Op>,
+    events: mpsc::Sender<AppEvent>,
+) {
+    let mut routing = Routing::default();
+    loop {
+        let why = loop {
+            tokio::select! {
+                op = ops.recv() => {
+                    let Some(op) = op else { return };
+                    routing.prune();
+                    if let Some(waiter) = op.waiter {
+                        routing.register(waiter);
+                    }
+                    let result = connection.send(&op.message).await;
+                    let failed = result.as_ref().err().map(|e| e.to_string());
+                    let _ = op.sent.send(result.map_err(|e| AppError::Disconnected(e.to_string())));
+                    if let Some(why) = failed {
+                        break why;
+                    }
+                }
+                received = connection.recv() => match received {
+                    Ok(Some(message)) => {
+                        if let Some(event) = routing.route(message) {
+                            let _ = events.send(event).await;
+                        }
+                    }
+                    Err(ConnectionError::Frame(FrameError::Payload(e))) => {
+                        let _ = events.send(AppEvent::Malformed(e.to_string())).await;
+                    }
+                    Ok(None) => break "the server closed the connection".to_owned(),
+                    Err(e) => break e.to_string(),
+                }
+            }
+        };
+        let _ = events.send(AppEvent::Disconnected(why.clone())).await;
+        match reconnect(&config, &mut ops, &why).await {
+            Some(fresh) => connection = fresh,
+            None => return,
+        }
+        let resync = ChatCommandInfo {
+            peer: Some(config.peer.clone()),
+            port: config.port.clone(),
+            ..Default::default()
+        };
+        let message =
+            Message { name: MessageName::EsChatResync, payload: Payload::ChatCommandInfo(Box::new(resync)) };
+        if let Err(e) = connection.send(&message).await {
+            let _ = events.send(AppEvent::Disconnected(e.to_string())).await;
+        }
+    }
+}
+
+/// Reconnects with doubling delays; calls made meanwhile fail with `Disconnected`. `None` when
+/// the client was dropped.
+async fn reconnect(
+    config: &ExternalAppConfig,
+    ops: &mut mpsc::Receiver<Op>,
+    why: &str,
+) -> Option<Connection> {
+    let mut delay = config.reconnect_initial;
+    loop {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                op = ops.recv() => {
+                    let op = op?;
+                    let _ = op.sent.send(Err(AppError::Disconnected(why.to_owned())));
+                }
+            }
+        }
+        if let Ok(connection) = Connection::connect(config.addr.as_str()).await {
+            return Some(connection);
+        }
+        delay = (delay * 2).min(config.reconnect_max);
+    }
+}
