@@ -6,7 +6,10 @@
 //! waits for the SE_CHAT_SENTENCE echo (20 s by default, as the seed says); a retry with the
 //! same sentence re-sends the same `ID`, and an echo is delivered once, to its waiter or — if
 //! it comes late — as an event. [`ExternalApp::request_chat`] caches SE_CHAT_RESPONSE per
-//! parameter set for a configurable few seconds.
+//! parameter set for a configurable few seconds. As a message gateway it hands inbound
+//! messages to the server and waits for their one acknowledgement
+//! ([`ExternalApp::receive_message`]), and passes outbound ones to you as
+//! [`AppEvent::Sending`], to be answered exactly once within 90 s.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,7 +20,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::catalogue::{Message, MessageName, Payload};
 use crate::connection::{Connection, ConnectionError};
 use crate::framing::FrameError;
-use crate::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, Status, TooLong};
+use cc_core::EpochMillis;
+
+use crate::model::{
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, Direction,
+    MessageContentInfo, Status, TooLong, UtcTime,
+};
 
 /// How an [`ExternalApp`] connects and waits.
 #[derive(Clone, Debug)]
@@ -39,6 +47,12 @@ pub struct ExternalAppConfig {
     pub reconnect_initial: Duration,
     /// Longest reconnect delay.
     pub reconnect_max: Duration,
+    /// How long to wait for SE_MESSAGE_RECEIVED (seed: at least 60 s; default 120 s).
+    pub received_timeout: Duration,
+    /// How long after SE_MESSAGE_SENDING an ES_MESSAGE_SENT may still be sent (seed: 90 s).
+    /// Later answers are refused: the server has already counted the delivery as failed and
+    /// will send the message again.
+    pub sent_limit: Duration,
 }
 
 impl ExternalAppConfig {
@@ -53,6 +67,8 @@ impl ExternalAppConfig {
             response_cache: Duration::from_secs(10),
             reconnect_initial: Duration::from_millis(200),
             reconnect_max: Duration::from_secs(30),
+            received_timeout: Duration::from_secs(120),
+            sent_limit: Duration::from_secs(90),
         }
     }
 }
@@ -63,6 +79,8 @@ pub enum AppEvent {
     /// A server message no call was waiting for (status, agent sentences, typing, confirms, a
     /// late echo, …).
     Message(Message),
+    /// An outbound e-mail/SMS/fax to send (SE_MESSAGE_SENDING): send it, then answer once.
+    Sending(Box<OutboundMessage>),
     /// A message whose payload did not fit its type; the connection goes on.
     Malformed(String),
     /// The connection dropped; reconnecting.
@@ -95,9 +113,28 @@ pub enum AppError {
         /// The wait.
         timeout: Duration,
     },
-    /// No SE_CHAT_RESPONSE within the timeout.
-    #[error("no SE_CHAT_RESPONSE within {0:?}")]
-    NoResponse(Duration),
+    /// No SE_CHAT_RESPONSE / SE_MESSAGE_RECEIVED within the timeout.
+    #[error("no {0} within {1:?}")]
+    NoResponse(&'static str, Duration),
+    /// The server could not process the inbound message (SE_MESSAGE_RECEIVED with Success
+    /// false): send it again later, or report the failure to the counterparty.
+    #[error("the server did not process inbound message `{request_id}`")]
+    NotProcessed {
+        /// The RequestId.
+        request_id: String,
+    },
+    /// The ES_MESSAGE_SENT answer is past the limit; it was not sent (the server retries).
+    #[error(
+        "ES_MESSAGE_SENT for message {message_id} is {elapsed:?} after SE_MESSAGE_SENDING; the limit is {limit:?}"
+    )]
+    TooLate {
+        /// The MessageId.
+        message_id: String,
+        /// Time since SE_MESSAGE_SENDING arrived.
+        elapsed: Duration,
+        /// The limit.
+        limit: Duration,
+    },
     /// The message breaks a length limit of the seed; nothing was sent.
     #[error("not sent: {0}")]
     Invalid(#[from] TooLong),
@@ -112,6 +149,7 @@ pub enum AppError {
 enum Waiter {
     Echo(String, oneshot::Sender<ChatSentenceInfo>),
     Response(String, oneshot::Sender<ChatServiceInfo>),
+    Received(String, oneshot::Sender<CommandInfo>),
 }
 
 struct Op {
@@ -147,7 +185,7 @@ impl ExternalApp {
         let connection = Connection::connect(config.addr.as_str()).await?;
         let (ops_tx, ops_rx) = mpsc::channel(64);
         let (events_tx, events_rx) = mpsc::channel(1024);
-        tokio::spawn(run(config.clone(), connection, ops_rx, events_tx));
+        tokio::spawn(run(config.clone(), connection, (ops_rx, ops_tx.downgrade()), events_tx));
         Ok((Self { config, ops: ops_tx, cache: Mutex::new(HashMap::new()) }, events_rx))
     }
 
@@ -189,7 +227,7 @@ impl ExternalApp {
             Ok(Err(_)) => {
                 return Err(AppError::Disconnected("the connection dropped before the answer".into()));
             }
-            Err(_) => return Err(AppError::NoResponse(timeout)),
+            Err(_) => return Err(AppError::NoResponse("SE_CHAT_RESPONSE", timeout)),
         };
         if !self.config.response_cache.is_zero() {
             self.cache
@@ -223,10 +261,81 @@ impl ExternalApp {
         }
     }
 
+    /// Hands an inbound e-mail/SMS/fax to the server (ES_MESSAGE_RECEIVING) and waits for its
+    /// one SE_MESSAGE_RECEIVED (matched by RequestId, required) for `received_timeout`.
+    /// Returns the acknowledgement (`Id` = the stored message); Success false is
+    /// [`AppError::NotProcessed`]. Field limits are checked before sending.
+    pub async fn receive_message(&self, mut content: MessageContentInfo) -> Result<CommandInfo, AppError> {
+        let request_id = content.request_id.clone().ok_or(AppError::Missing("RequestId"))?;
+        content.validate()?;
+        content.direction = Some(Direction::Inbound);
+        let (tx, rx) = oneshot::channel();
+        let message = Message {
+            name: MessageName::EsMessageReceiving,
+            payload: Payload::MessageContentInfo(Box::new(content)),
+        };
+        self.submit(message, Some(Waiter::Received(request_id.clone(), tx))).await?;
+        let timeout = self.config.received_timeout;
+        let ack = match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(ack)) => ack,
+            Ok(Err(_)) => {
+                return Err(AppError::Disconnected("the connection dropped before the answer".into()));
+            }
+            Err(_) => return Err(AppError::NoResponse("SE_MESSAGE_RECEIVED", timeout)),
+        };
+        match ack.processed() {
+            Some(false) => Err(AppError::NotProcessed { request_id }),
+            _ => Ok(ack),
+        }
+    }
+
     async fn submit(&self, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
-        let (sent, done) = oneshot::channel();
-        self.ops.send(Op { message, waiter, sent }).await.map_err(|_| AppError::Stopped)?;
-        done.await.map_err(|_| AppError::Stopped)?
+        submit(&self.ops, message, waiter).await
+    }
+}
+
+async fn submit(ops: &mpsc::Sender<Op>, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
+    let (sent, done) = oneshot::channel();
+    ops.send(Op { message, waiter, sent }).await.map_err(|_| AppError::Stopped)?;
+    done.await.map_err(|_| AppError::Stopped)?
+}
+
+/// An outbound message the server asks the connector to send (SE_MESSAGE_SENDING). Answer it
+/// exactly once — the methods take `self` — within the limit; dropping it unanswered leaves the
+/// server to retry after 90 s.
+#[derive(Debug)]
+pub struct OutboundMessage {
+    /// What to send.
+    pub content: MessageContentInfo,
+    arrived: Instant,
+    limit: Duration,
+    ops: mpsc::WeakSender<Op>,
+}
+
+impl OutboundMessage {
+    /// Reports the message sent, with the external id the delivery system gave it (at most
+    /// 80 characters; `None` keeps the server's draft).
+    pub async fn sent(self, delivery_system_id: Option<String>) -> Result<(), AppError> {
+        self.answer(delivery_system_id, None).await
+    }
+
+    /// Reports that sending failed; `error` is stored by the server as the reason.
+    pub async fn failed(self, error: impl Into<String>) -> Result<(), AppError> {
+        self.answer(None, Some(error.into())).await
+    }
+
+    async fn answer(self, delivery_system_id: Option<String>, error: Option<String>) -> Result<(), AppError> {
+        let elapsed = self.arrived.elapsed();
+        if elapsed > self.limit {
+            let message_id = self.content.message_id.as_ref().map(|g| g.to_string()).unwrap_or_default();
+            return Err(AppError::TooLate { message_id, elapsed, limit: self.limit });
+        }
+        let ack =
+            CommandInfo::message_sent(&self.content, delivery_system_id, error, UtcTime(EpochMillis::now()))?;
+        let ops = self.ops.upgrade().ok_or(AppError::Stopped)?;
+        let message =
+            Message { name: MessageName::EsMessageSent, payload: Payload::CommandInfo(Box::new(ack)) };
+        submit(&ops, message, None).await
     }
 }
 
@@ -234,6 +343,7 @@ impl ExternalApp {
 #[derive(Default)]
 struct Routing {
     echoes: HashMap<String, oneshot::Sender<ChatSentenceInfo>>,
+    received: HashMap<String, oneshot::Sender<CommandInfo>>,
     responses: HashMap<String, Vec<oneshot::Sender<ChatServiceInfo>>>,
     /// Last status seen per ChatId, for the resync report.
     known: HashMap<String, ChatStatusInfo>,
@@ -258,6 +368,13 @@ impl Routing {
                     delivered |= waiter.send((**r).clone()).is_ok();
                 }
                 if delivered {
+                    return None;
+                }
+            }
+            (MessageName::SeMessageReceived, Payload::CommandInfo(ack)) => {
+                if let Some(waiter) = ack.reference.as_ref().and_then(|r| self.received.remove(r))
+                    && waiter.send((**ack).clone()).is_ok()
+                {
                     return None;
                 }
             }
@@ -304,12 +421,16 @@ impl Routing {
                 self.echoes.insert(id, tx);
             }
             Waiter::Response(tracking_id, tx) => self.responses.entry(tracking_id).or_default().push(tx),
+            Waiter::Received(request_id, tx) => {
+                self.received.insert(request_id, tx);
+            }
         }
     }
 
     /// Drops waiters whose callers gave up, so the maps stay bounded.
     fn prune(&mut self) {
         self.echoes.retain(|_, tx| !tx.is_closed());
+        self.received.retain(|_, tx| !tx.is_closed());
         self.responses.retain(|_, txs| {
             txs.retain(|tx| !tx.is_closed());
             !txs.is_empty()
@@ -320,7 +441,7 @@ impl Routing {
 async fn run(
     config: ExternalAppConfig,
     mut connection: Connection,
-    mut ops: mpsc::Receiver<Op>,
+    (mut ops, answers): (mpsc::Receiver<Op>, mpsc::WeakSender<Op>),
     events: mpsc::Sender<AppEvent>,
 ) {
     let mut routing = Routing::default();
@@ -341,6 +462,15 @@ async fn run(
                     }
                 }
                 received = connection.recv() => match received {
+                    Ok(Some(Message { name: MessageName::SeMessageSending, payload: Payload::MessageContentInfo(content) })) => {
+                        let outbound = OutboundMessage {
+                            content: *content,
+                            arrived: Instant::now(),
+                            limit: config.sent_limit,
+                            ops: answers.clone(),
+                        };
+                        let _ = events.send(AppEvent::Sending(Box::new(outbound))).await;
+                    }
                     Ok(Some(message)) => {
                         if let Some(event) = routing.route(message) {
                             let _ = events.send(event).await;

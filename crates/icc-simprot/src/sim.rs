@@ -7,7 +7,8 @@
 //! SE_CHAT_SENTENCE (IsOutbound false, next Counter), SE_CHAT_CONFIRM, and optionally an agent
 //! reply; ES_CHAT_STATUS → SE_CHAT_STATUS; ES_CHAT_STOP → SE_CHAT_STATUS Closed; ES_CHAT_RESYNC →
 //! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
-//! SE_MESSAGE_RECEIVED. Chats outlive connections, so reconnect-and-resync can be tested. Other
+//! SE_MESSAGE_RECEIVED; [`SimServer::send_outbound`] pushes SE_MESSAGE_SENDING and
+//! [`SimServer::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
 //!
 //! Faults: [`SimServer::drop_connections`], [`SimServer::withhold_echoes`].
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use cc_core::EpochMillis;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 
 use crate::catalogue::{Message, MessageName, Payload};
@@ -38,11 +39,18 @@ pub struct SimConfig {
     pub agent_name: String,
     /// Whether the agent answers each sentence with `You wrote: <text>`.
     pub agent_replies: bool,
+    /// The Success flag of SE_MESSAGE_RECEIVED for valid inbound messages.
+    pub inbound_processed: bool,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { signal: Signal::Free, agent_name: "Sim Agent".into(), agent_replies: true }
+        Self {
+            signal: Signal::Free,
+            agent_name: "Sim Agent".into(),
+            agent_replies: true,
+            inbound_processed: true,
+        }
     }
 }
 
@@ -53,6 +61,7 @@ pub struct SimServer {
     task: JoinHandle<()>,
     state: Arc<Mutex<State>>,
     drop_all: Arc<Notify>,
+    outbound: broadcast::Sender<Message>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +78,8 @@ struct State {
     chats: HashMap<String, Chat>,
     /// How many coming ES_CHAT_SENTENCEs to lose (no echo, not stored).
     withhold: usize,
+    /// ES_MESSAGE_SENT answers received, in order.
+    sent: Vec<CommandInfo>,
 }
 
 impl State {
@@ -84,25 +95,45 @@ impl SimServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let agent_id = Guid::parse("00000000-0000-4000-8000-00000000a9e7").expect("well-formed GUID");
-        let state =
-            Arc::new(Mutex::new(State { config, agent_id, next_id: 0, chats: HashMap::new(), withhold: 0 }));
+        let state = Arc::new(Mutex::new(State {
+            config,
+            agent_id,
+            next_id: 0,
+            chats: HashMap::new(),
+            withhold: 0,
+            sent: Vec::new(),
+        }));
         let drop_all = Arc::new(Notify::new());
-        let (task_state, task_drop) = (state.clone(), drop_all.clone());
+        let (outbound, _) = broadcast::channel(64);
+        let (task_state, task_drop, task_outbound) = (state.clone(), drop_all.clone(), outbound.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (state, drop_all) = (task_state.clone(), task_drop.clone());
+                let (state, drop_all, outbound) =
+                    (task_state.clone(), task_drop.clone(), task_outbound.subscribe());
                 tokio::spawn(async move {
                     let mut connection = Connection::new(stream, LengthPrefixed::default());
                     // A connection ends on close, on a frame error (as a real server would drop
                     // it) or when the test drops every connection.
                     tokio::select! {
-                        _ = serve(&mut connection, &state) => {}
+                        _ = serve(&mut connection, &state, outbound) => {}
                         () = drop_all.notified() => {}
                     }
                 });
             }
         });
-        Ok(Self { addr, task, state, drop_all })
+        Ok(Self { addr, task, state, drop_all, outbound })
+    }
+
+    /// Sends SE_MESSAGE_SENDING with `content` to every connection the simulator has accepted
+    /// (a connection counts once one of its messages has been answered); returns how many.
+    pub fn send_outbound(&self, content: MessageContentInfo) -> usize {
+        let message = msg(MessageName::SeMessageSending, Payload::MessageContentInfo(Box::new(content)));
+        self.outbound.send(message).unwrap_or(0)
+    }
+
+    /// The ES_MESSAGE_SENT answers received so far, in order.
+    pub fn sent_answers(&self) -> Vec<CommandInfo> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).sent.clone()
     }
 
     /// Fault: closes every open connection (chats are kept, as on the real server).
@@ -127,14 +158,23 @@ impl Drop for SimServer {
     }
 }
 
-async fn serve(connection: &mut Connection, state: &Mutex<State>) -> Result<(), ConnectionError> {
-    while let Some(message) = connection.recv().await? {
-        let replies = respond(&mut state.lock().unwrap_or_else(|e| e.into_inner()), message);
-        for reply in &replies {
-            connection.send(reply).await?;
+async fn serve(
+    connection: &mut Connection,
+    state: &Mutex<State>,
+    mut outbound: broadcast::Receiver<Message>,
+) -> Result<(), ConnectionError> {
+    loop {
+        tokio::select! {
+            received = connection.recv() => {
+                let Some(message) = received? else { return Ok(()) };
+                let replies = respond(&mut state.lock().unwrap_or_else(|e| e.into_inner()), message);
+                for reply in &replies {
+                    connection.send(reply).await?;
+                }
+            }
+            Ok(message) = outbound.recv() => connection.send(&message).await?,
         }
     }
-    Ok(())
 }
 
 fn now() -> UtcTime {
@@ -184,6 +224,10 @@ fn respond(state: &mut State, message: Message) -> Vec<Message> {
             vec![msg(N::SeChatList, Payload::ChatStatusInfoList(list))]
         }
         (N::EsMessageReceiving, Payload::MessageContentInfo(inbound)) => vec![received(state, &inbound)],
+        (N::EsMessageSent, Payload::CommandInfo(answer)) => {
+            state.sent.push(*answer);
+            Vec::new()
+        }
         _ => Vec::new(),
     }
 }
@@ -269,7 +313,7 @@ fn received(state: &mut State, inbound: &MessageContentInfo) -> Message {
         ref_id: inbound.gateway_id.clone(),
         time_stamp: Some(now()),
         reference: inbound.request_id.clone(),
-        data: Some(inbound.validate().is_ok().to_string()),
+        data: Some((state.config.inbound_processed && inbound.validate().is_ok()).to_string()),
     };
     msg(MessageName::SeMessageReceived, Payload::CommandInfo(Box::new(ack)))
 }

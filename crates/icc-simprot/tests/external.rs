@@ -7,14 +7,23 @@ use std::time::Duration;
 use icc_simprot::catalogue::{Message, MessageName, Payload};
 use icc_simprot::connection::Connection;
 use icc_simprot::external::{AppError, AppEvent, ExternalApp, ExternalAppConfig};
-use icc_simprot::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Signal, Status};
+use icc_simprot::model::{
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Guid, MessageContentInfo, Signal, Status,
+};
 use icc_simprot::sim::{SimConfig, SimServer};
 use tokio::sync::mpsc::Receiver;
 
 const PEER: &str = "10.0.0.5";
 
 async fn setup(tweak: impl FnOnce(&mut ExternalAppConfig)) -> (SimServer, ExternalApp, Receiver<AppEvent>) {
-    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    setup_with(SimConfig::default(), tweak).await
+}
+
+async fn setup_with(
+    sim: SimConfig,
+    tweak: impl FnOnce(&mut ExternalAppConfig),
+) -> (SimServer, ExternalApp, Receiver<AppEvent>) {
+    let sim = SimServer::start(sim).await.unwrap();
     let mut config = ExternalAppConfig::new(sim.addr().to_string(), PEER);
     tweak(&mut config);
     let (app, events) = ExternalApp::connect(config).await.unwrap();
@@ -151,4 +160,82 @@ async fn after_a_drop_it_reconnects_and_reports_what_changed() {
     assert_eq!(ids(&ended), vec![closed]);
     let echo = app.send_sentence(sentence("t-1", "m-9")).await.unwrap();
     assert_eq!(echo.chat_id.unwrap().to_string(), kept);
+}
+
+fn inbound(request_id: Option<&str>) -> MessageContentInfo {
+    MessageContentInfo {
+        gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
+        request_id: request_id.map(str::to_owned),
+        from_field: Some("jana@example.com".into()),
+        subject_field: Some("Order".into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn an_inbound_message_waits_for_its_acknowledgement() {
+    let (_sim, app, _events) = setup(|_| {}).await;
+    let ack = app.receive_message(inbound(Some("r-1"))).await.unwrap();
+    assert_eq!((ack.reference.as_deref(), ack.processed()), (Some("r-1"), Some(true)));
+    assert_eq!(ack.ref_id, inbound(None).gateway_id);
+    assert_eq!(app.receive_message(inbound(None)).await.unwrap_err().to_string(), "not sent: RequestId");
+    let long = MessageContentInfo { subject_field: Some("s".repeat(321)), ..inbound(Some("r-2")) };
+    assert_eq!(
+        app.receive_message(long).await.unwrap_err().to_string(),
+        "not sent: SubjectField is 321 characters; at most 320"
+    );
+
+    let (_sim, app, _events) =
+        setup_with(SimConfig { inbound_processed: false, ..Default::default() }, |_| {}).await;
+    let err = app.receive_message(inbound(Some("r-3"))).await.unwrap_err();
+    assert!(matches!(err, AppError::NotProcessed { ref request_id } if request_id == "r-3"), "{err}");
+}
+
+fn outbound() -> MessageContentInfo {
+    MessageContentInfo {
+        message_id: Guid::parse("0819a2b3-c4d5-e6f7-0819-2a3b4c5d6e7f"),
+        gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
+        to_field: Some("+420777000111".into()),
+        body_text: Some("Your order ships today.".into()),
+        ..Default::default()
+    }
+}
+
+/// A round trip on the same connection (never cached): everything sent before it has been
+/// handled.
+async fn barrier(app: &ExternalApp) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!("barrier-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    app.receive_message(inbound(Some(&id))).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_outbound_message_is_answered_once_mirroring_its_ids() {
+    let (sim, app, mut events) = setup(|_| {}).await;
+    barrier(&app).await; // the simulator has accepted the connection
+    assert_eq!(sim.send_outbound(outbound()), 1);
+    let AppEvent::Sending(message) = next(&mut events).await else { panic!("expected SE_MESSAGE_SENDING") };
+    assert_eq!(message.content.body_text.as_deref(), Some("Your order ships today."));
+    message.sent(Some("sms-1".into())).await.unwrap();
+    barrier(&app).await;
+    let answers = sim.sent_answers();
+    assert_eq!(answers.len(), 1);
+    assert_eq!(
+        (answers[0].id.clone(), answers[0].ref_id.clone()),
+        (outbound().message_id, outbound().gateway_id)
+    );
+    assert_eq!((answers[0].reference.as_deref(), answers[0].data.as_deref()), (Some("sms-1"), None));
+}
+
+#[tokio::test]
+async fn a_late_outbound_answer_is_not_sent() {
+    let (sim, app, mut events) = setup(|c| c.sent_limit = Duration::from_millis(50)).await;
+    barrier(&app).await;
+    assert_eq!(sim.send_outbound(outbound()), 1);
+    let AppEvent::Sending(message) = next(&mut events).await else { panic!("expected SE_MESSAGE_SENDING") };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = message.failed("gateway down").await.unwrap_err();
+    assert!(matches!(err, AppError::TooLate { .. }), "{err}");
+    barrier(&app).await;
+    assert!(sim.sent_answers().is_empty());
 }
