@@ -215,20 +215,15 @@ impl ExternalApp {
         {
             return Ok(ChatServiceInfo { tracking_id: Some(tracking_id), ..cached.clone() });
         }
-        let (tx, rx) = oneshot::channel();
         let message = Message {
             name: MessageName::EsChatRequest,
             payload: Payload::ChatServiceInfo(Box::new(request)),
         };
-        self.submit(message, Some(Waiter::Response(tracking_id, tx))).await?;
         let timeout = self.config.response_timeout;
-        let response = match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(_)) => {
-                return Err(AppError::Disconnected("the connection dropped before the answer".into()));
-            }
-            Err(_) => return Err(AppError::NoResponse("SE_CHAT_RESPONSE", timeout)),
-        };
+        let response = self
+            .ask(message, |tx| Waiter::Response(tracking_id, tx), timeout)
+            .await?
+            .map_err(|e| e.into_error("SE_CHAT_RESPONSE", timeout))?;
         if !self.config.response_cache.is_zero() {
             self.cache
                 .lock()
@@ -248,17 +243,14 @@ impl ExternalApp {
         sentence.port = self.config.port.clone();
         sentence.is_outbound = false;
         sentence.counter = 0;
-        let (tx, rx) = oneshot::channel();
         let message = Message {
             name: MessageName::EsChatSentence,
             payload: Payload::ChatSentenceInfo(Box::new(sentence)),
         };
-        self.submit(message, Some(Waiter::Echo(id.clone(), tx))).await?;
         let timeout = self.config.echo_timeout;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(echo)) => Ok(echo),
-            Ok(Err(_)) | Err(_) => Err(AppError::NoEcho { id, timeout }),
-        }
+        // A drop before the echo also means "not sent": the caller retries with the same ID.
+        let echo = self.ask(message, |tx| Waiter::Echo(id.clone(), tx), timeout).await?;
+        echo.map_err(|_| AppError::NoEcho { id, timeout })
     }
 
     /// Hands an inbound e-mail/SMS/fax to the server (ES_MESSAGE_RECEIVING) and waits for its
@@ -269,20 +261,15 @@ impl ExternalApp {
         let request_id = content.request_id.clone().ok_or(AppError::Missing("RequestId"))?;
         content.validate()?;
         content.direction = Some(Direction::Inbound);
-        let (tx, rx) = oneshot::channel();
         let message = Message {
             name: MessageName::EsMessageReceiving,
             payload: Payload::MessageContentInfo(Box::new(content)),
         };
-        self.submit(message, Some(Waiter::Received(request_id.clone(), tx))).await?;
         let timeout = self.config.received_timeout;
-        let ack = match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(ack)) => ack,
-            Ok(Err(_)) => {
-                return Err(AppError::Disconnected("the connection dropped before the answer".into()));
-            }
-            Err(_) => return Err(AppError::NoResponse("SE_MESSAGE_RECEIVED", timeout)),
-        };
+        let ack = self
+            .ask(message, |tx| Waiter::Received(request_id.clone(), tx), timeout)
+            .await?
+            .map_err(|e| e.into_error("SE_MESSAGE_RECEIVED", timeout))?;
         match ack.processed() {
             Some(false) => Err(AppError::NotProcessed { request_id }),
             _ => Ok(ack),
@@ -291,6 +278,39 @@ impl ExternalApp {
 
     async fn submit(&self, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
         submit(&self.ops, message, waiter).await
+    }
+
+    /// Sends `message` with a waiter for its answer and waits up to `timeout`.
+    async fn ask<T>(
+        &self,
+        message: Message,
+        waiter: impl FnOnce(oneshot::Sender<T>) -> Waiter,
+        timeout: Duration,
+    ) -> Result<Result<T, NoAnswer>, AppError> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(message, Some(waiter(tx))).await?;
+        Ok(match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(NoAnswer::Dropped),
+            Err(_) => Err(NoAnswer::TimedOut),
+        })
+    }
+}
+
+/// Why an awaited answer did not come.
+enum NoAnswer {
+    /// The connection dropped first.
+    Dropped,
+    /// The wait ran out.
+    TimedOut,
+}
+
+impl NoAnswer {
+    fn into_error(self, what: &'static str, timeout: Duration) -> AppError {
+        match self {
+            NoAnswer::Dropped => AppError::Disconnected(format!("the connection dropped before {what}")),
+            NoAnswer::TimedOut => AppError::NoResponse(what, timeout),
+        }
     }
 }
 
