@@ -189,6 +189,11 @@ impl ExternalApp {
         Ok((Self { config, ops: ops_tx, cache: Mutex::new(HashMap::new()) }, events_rx))
     }
 
+    /// The configuration.
+    pub fn config(&self) -> &ExternalAppConfig {
+        &self.config
+    }
+
     /// Sends any message (ES_CHAT_START, ES_CHAT_STOP, ES_CHAT_TYPING, ES_CHAT_CONFIRM, …);
     /// replies arrive as events.
     pub async fn send(&self, message: Message) -> Result<(), AppError> {

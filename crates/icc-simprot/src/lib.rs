@@ -14,12 +14,16 @@
 //!   receive;
 //! - `external` (feature `client`): the external chat application with reconnect,
 //!   resynchronisation, the 20-second echo wait and a cached chat request;
+//! - `channel` (feature `client`): `MessagingChannel` for the external app and the mapping of
+//!   its events to cc-core `ConversationEvent`s (conversation id = TrackingId);
 //! - `sim` (feature `sim`): an in-process ProServer for external chat and messaging apps.
 //!
 //! The agent-client and message-gateway APIs are not implemented yet.
 #![deny(missing_docs)]
 
 pub mod catalogue;
+#[cfg(feature = "client")]
+pub mod channel;
 #[cfg(feature = "client")]
 pub mod connection;
 #[cfg(feature = "client")]

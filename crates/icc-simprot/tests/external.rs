@@ -239,3 +239,46 @@ async fn a_late_outbound_answer_is_not_sent() {
     barrier(&app).await;
     assert!(sim.sent_answers().is_empty());
 }
+
+#[tokio::test]
+async fn as_a_messaging_channel_with_neutral_events() {
+    use cc_core::conversation::{ConversationEvent, MessagingChannel, ReceiptKind, Role, StartConversation};
+    use icc_simprot::channel::conversation_events;
+
+    let (_sim, app, mut events) = setup(|_| {}).await;
+    let channel: &dyn MessagingChannel = &app;
+    let started =
+        channel.start(StartConversation::new().customer_name("Jana").attribute("TrackingId", "t-n")).await;
+    let conversation = started.unwrap().id;
+    assert_eq!(conversation.as_str(), "t-n");
+    let mut neutral = Vec::new();
+    let mut collect = async |n: usize, neutral: &mut Vec<ConversationEvent>| {
+        while neutral.len() < n {
+            neutral.extend(conversation_events(&next(&mut events).await));
+        }
+    };
+    collect(2, &mut neutral).await;
+    assert!(matches!(&neutral[0], ConversationEvent::Started { conversation: c, .. } if c == &conversation));
+    assert!(
+        matches!(&neutral[1], ConversationEvent::AgentJoined { agent, .. } if agent.name.as_deref() == Some("Sim Agent"))
+    );
+
+    let id = channel.send_text(&conversation, "Hello").await.unwrap().expect("our sentence ID");
+    channel.typing(&conversation, true).await.unwrap();
+    collect(4, &mut neutral).await;
+    assert!(
+        matches!(&neutral[2], ConversationEvent::Receipt { kind: ReceiptKind::Delivered, messages, .. } if messages == &vec![id])
+    );
+    let ConversationEvent::Message { message, .. } = &neutral[3] else { panic!("{:?}", neutral[3]) };
+    assert_eq!(
+        (message.sender.role.clone(), message.text.as_deref()),
+        (Role::Agent, Some("You wrote: Hello"))
+    );
+
+    channel.end(&conversation).await.unwrap();
+    collect(5, &mut neutral).await;
+    assert!(neutral[4].is_end(), "{:?}", neutral[4]);
+    let too_long = StartConversation::new().customer_email("x".repeat(251)).attribute("TrackingId", "t-x");
+    let err = channel.start(too_long).await.unwrap_err();
+    assert_eq!(err.kind, cc_core::ChannelErrorKind::InvalidInput, "{err}");
+}
