@@ -49,8 +49,6 @@ impl MessagingChannel for ExternalApp {
         let attribute = |name: &str| request.attributes.get(name).cloned();
         let tracking_id = attribute("TrackingId").unwrap_or_else(|| new_id("cc"));
         let start = ChatServiceInfo {
-            peer: Some(self.config().peer.clone()),
-            port: self.config().port.clone(),
             tracking_id: Some(tracking_id.clone()),
             preferred_culture: attribute("PreferredCulture"),
             user_token: attribute("UserToken"),

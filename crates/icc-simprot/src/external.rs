@@ -195,8 +195,22 @@ impl ExternalApp {
     }
 
     /// Sends any message (ES_CHAT_START, ES_CHAT_STOP, ES_CHAT_TYPING, ES_CHAT_CONFIRM, …);
-    /// replies arrive as events.
-    pub async fn send(&self, message: Message) -> Result<(), AppError> {
+    /// replies arrive as events. A chat payload without `Peer` gets the configured gateway
+    /// (`Peer` and `Port`).
+    pub async fn send(&self, mut message: Message) -> Result<(), AppError> {
+        let gateway = |peer: &mut Option<String>, port: &mut Option<String>| {
+            if peer.is_none() {
+                *peer = Some(self.config.peer.clone());
+                *port = self.config.port.clone();
+            }
+        };
+        match &mut message.payload {
+            Payload::ChatServiceInfo(p) => gateway(&mut p.peer, &mut p.port),
+            Payload::ChatStatusInfo(p) => gateway(&mut p.peer, &mut p.port),
+            Payload::ChatSentenceInfo(p) => gateway(&mut p.peer, &mut p.port),
+            Payload::ChatCommandInfo(p) => gateway(&mut p.peer, &mut p.port),
+            _ => {}
+        }
         self.submit(message, None).await
     }
 

@@ -38,11 +38,8 @@ async fn next(events: &mut Receiver<AppEvent>) -> AppEvent {
 }
 
 fn start(tracking_id: &str) -> Message {
-    let info = ChatServiceInfo {
-        peer: Some(PEER.into()),
-        tracking_id: Some(tracking_id.into()),
-        ..Default::default()
-    };
+    // No Peer: `send` fills in the configured gateway, which the resync list is filtered by.
+    let info = ChatServiceInfo { tracking_id: Some(tracking_id.into()), ..Default::default() };
     Message { name: MessageName::EsChatStart, payload: Payload::ChatServiceInfo(Box::new(info)) }
 }
 
