@@ -7,7 +7,9 @@
 //! SE_CHAT_SENTENCE (IsOutbound false, next Counter), SE_CHAT_CONFIRM, and optionally an agent
 //! reply; ES_CHAT_STATUS → SE_CHAT_STATUS; ES_CHAT_STOP → SE_CHAT_STATUS Closed; ES_CHAT_RESYNC →
 //! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
-//! SE_MESSAGE_RECEIVED; [`SimServer::send_outbound`] pushes SE_MESSAGE_SENDING and
+//! SE_MESSAGE_RECEIVED; ES_SL_GETGATEWAYS, ES_WS_ROUTING, ES_WS_LITERALS_GET and ES_SCENARIO_LOAD
+//! are answered from [`SimConfig`], ES_SCENARIO_SAVE is kept ([`SimServer::saved_forms`]);
+//! [`SimServer::send_outbound`] pushes SE_MESSAGE_SENDING and
 //! [`SimServer::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
 //!
@@ -26,8 +28,9 @@ use crate::catalogue::{Message, MessageName, Payload};
 use crate::connection::{Connection, ConnectionError};
 use crate::framing::LengthPrefixed;
 use crate::model::{
-    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, Guid,
-    MessageContentInfo, Signal, Status, UtcTime,
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, GatewayInfo, Guid,
+    LiteralLookupInfo, MessageContentInfo, ScenarioInfo, ScenarioResultInfo, Signal, Status, UtcTime,
+    WebSiteRoutingInfo,
 };
 
 /// How the simulated server behaves.
@@ -41,6 +44,14 @@ pub struct SimConfig {
     pub agent_replies: bool,
     /// The Success flag of SE_MESSAGE_RECEIVED for valid inbound messages.
     pub inbound_processed: bool,
+    /// The message gateways (SE_SL_MSGGATEWAYS answers ES_SL_GETGATEWAYS with all of them).
+    pub gateways: Vec<GatewayInfo>,
+    /// The scenarios ES_SCENARIO_LOAD can ask for (by ScenarioId).
+    pub scenarios: Vec<ScenarioInfo>,
+    /// The routing rules (SE_WS_ROUTING answers ES_WS_ROUTING with all of them).
+    pub routing: Vec<WebSiteRoutingInfo>,
+    /// The literals (SE_WS_LITERALS_INFO answers ES_WS_LITERALS_GET with its group and culture).
+    pub literals: Vec<LiteralLookupInfo>,
 }
 
 impl Default for SimConfig {
@@ -50,6 +61,10 @@ impl Default for SimConfig {
             agent_name: "Sim Agent".into(),
             agent_replies: true,
             inbound_processed: true,
+            gateways: Vec::new(),
+            scenarios: Vec::new(),
+            routing: Vec::new(),
+            literals: Vec::new(),
         }
     }
 }
@@ -80,6 +95,8 @@ struct State {
     withhold: usize,
     /// ES_MESSAGE_SENT answers received, in order.
     sent: Vec<CommandInfo>,
+    /// ES_SCENARIO_SAVE form data received, in order.
+    saved: Vec<ScenarioResultInfo>,
 }
 
 impl State {
@@ -102,6 +119,7 @@ impl SimServer {
             chats: HashMap::new(),
             withhold: 0,
             sent: Vec::new(),
+            saved: Vec::new(),
         }));
         let drop_all = Arc::new(Notify::new());
         let (outbound, _) = broadcast::channel(64);
@@ -129,6 +147,11 @@ impl SimServer {
     pub fn send_outbound(&self, content: MessageContentInfo) -> usize {
         let message = msg(MessageName::SeMessageSending, Payload::MessageContentInfo(Box::new(content)));
         self.outbound.send(message).unwrap_or(0)
+    }
+
+    /// The ES_SCENARIO_SAVE form data received so far, in order.
+    pub fn saved_forms(&self) -> Vec<ScenarioResultInfo> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).saved.clone()
     }
 
     /// The ES_MESSAGE_SENT answers received so far, in order.
@@ -224,6 +247,41 @@ fn respond(state: &mut State, message: Message) -> Vec<Message> {
             vec![msg(N::SeChatList, Payload::ChatStatusInfoList(list))]
         }
         (N::EsMessageReceiving, Payload::MessageContentInfo(inbound)) => vec![received(state, &inbound)],
+        (N::EsSlGetGateways, _) => {
+            vec![msg(N::SeSlMsgGateways, Payload::GatewayInfoList(state.config.gateways.clone()))]
+        }
+        (N::EsWsRouting, _) => {
+            vec![msg(N::SeWsRouting, Payload::WebSiteRoutingInfoList(state.config.routing.clone()))]
+        }
+        (N::EsWsLiteralsGet, Payload::LiteralLookupInfo(query)) => {
+            let literals = state
+                .config
+                .literals
+                .iter()
+                .filter(|l| {
+                    l.literal_group == query.literal_group
+                        && (query.culture.is_none() || l.culture == query.culture)
+                })
+                .cloned()
+                .collect();
+            vec![msg(N::SeWsLiteralsInfo, Payload::LiteralLookupInfoList(literals))]
+        }
+        (N::EsScenarioLoad, Payload::CommandInfo(load)) => {
+            let Some(scenario) =
+                state.config.scenarios.iter().find(|s| s.scenario_id.is_some() && s.scenario_id == load.id)
+            else {
+                return Vec::new();
+            };
+            let scenario = ScenarioInfo {
+                culture: load.reference.clone().or(scenario.culture.clone()),
+                ..scenario.clone()
+            };
+            vec![msg(N::SeScenarioModel, Payload::ScenarioInfo(Box::new(scenario)))]
+        }
+        (N::EsScenarioSave, Payload::ScenarioResultInfo(result)) => {
+            state.saved.push(*result);
+            Vec::new()
+        }
         (N::EsMessageSent, Payload::CommandInfo(answer)) => {
             state.sent.push(*answer);
             Vec::new()

@@ -214,3 +214,58 @@ async fn a_refused_connection_is_an_io_error() {
     let err = Connection::connect(addr).await.unwrap_err();
     assert!(matches!(err, ConnectionError::Io(_)), "{err}");
 }
+
+#[tokio::test]
+async fn gateways_routing_literals_and_scenarios_are_served_and_forms_kept() {
+    use icc_simprot::model::{
+        CommandInfo, GatewayInfo, LiteralLookupInfo, ScenarioInfo, ScenarioResultInfo, WebSiteRoutingInfo,
+    };
+    let scenario_id = Guid::parse("2e3f4051-6273-8495-a6b7-c8d9e0f1a2b3");
+    let literal = |culture: &str, value: i64| LiteralLookupInfo {
+        literal_group: 3,
+        literal_value: value,
+        culture: Some(culture.into()),
+        literal_text: Some(format!("{culture}-{value}")),
+        ..Default::default()
+    };
+    let config = SimConfig {
+        gateways: vec![GatewayInfo { display_name: Some("SMS".into()), ..Default::default() }],
+        routing: vec![WebSiteRoutingInfo { web_app: Some("webchat".into()), rank: 1, ..Default::default() }],
+        literals: vec![literal("cs-CZ", 1), literal("en-US", 1), literal("cs-CZ", 2)],
+        scenarios: vec![ScenarioInfo {
+            scenario_id: scenario_id.clone(),
+            display_name: Some("Form".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let sim = SimServer::start(config).await.unwrap();
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+
+    send(&mut c, MessageName::EsSlGetGateways, Payload::String(PEER.into())).await;
+    let Payload::GatewayInfoList(gateways) = recv(&mut c).await.payload else { panic!() };
+    assert_eq!(gateways[0].display_name.as_deref(), Some("SMS"));
+
+    send(&mut c, MessageName::EsWsRouting, Payload::String(PEER.into())).await;
+    let Payload::WebSiteRoutingInfoList(routing) = recv(&mut c).await.payload else { panic!() };
+    assert_eq!(routing[0].web_app.as_deref(), Some("webchat"));
+
+    let query = LiteralLookupInfo { literal_group: 3, culture: Some("cs-CZ".into()), ..Default::default() };
+    send(&mut c, MessageName::EsWsLiteralsGet, Payload::LiteralLookupInfo(Box::new(query))).await;
+    let Payload::LiteralLookupInfoList(literals) = recv(&mut c).await.payload else { panic!() };
+    let texts: Vec<_> = literals.iter().filter_map(|l| l.literal_text.as_deref()).collect();
+    assert_eq!(texts, ["cs-CZ-1", "cs-CZ-2"]);
+
+    let load = CommandInfo { id: scenario_id.clone(), reference: Some("cs-CZ".into()), ..Default::default() };
+    send(&mut c, MessageName::EsScenarioLoad, Payload::CommandInfo(Box::new(load))).await;
+    let model = recv(&mut c).await;
+    assert_eq!(model.name, MessageName::SeScenarioModel);
+    let Payload::ScenarioInfo(model) = model.payload else { panic!() };
+    assert_eq!((model.display_name.as_deref(), model.culture.as_deref()), (Some("Form"), Some("cs-CZ")));
+
+    let save = ScenarioResultInfo { scenario_id, activity: Some("chat".into()), ..Default::default() };
+    send(&mut c, MessageName::EsScenarioSave, Payload::ScenarioResultInfo(Box::new(save.clone()))).await;
+    send(&mut c, MessageName::EsWsRouting, Payload::String(PEER.into())).await;
+    recv(&mut c).await; // a round trip: the save was handled before it
+    assert_eq!(sim.saved_forms(), vec![save]);
+}
