@@ -27,6 +27,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("ece", &["webhook"]),
     ("alvaria", &["callback"]),
     ("icc-website", &["routing"]),
+    ("icc-simprot", &["frames", "message"]),
     ("lp", &["notification"]),
     ("wxcc-legacy", &["csv", "record"]),
 ];
@@ -98,6 +99,21 @@ pub fn run(
             };
             (to_value(&routing)?, events)
         }
+        ("icc-simprot", "frames") => {
+            let messages = simprot_frames(&bytes)?;
+            let events = simprot_events(&messages);
+            let value = messages.iter().map(simprot_value).collect();
+            (Value::Array(value), events)
+        }
+        ("icc-simprot", _) => {
+            let input: Value = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
+            let name = icc_simprot::catalogue::MessageName::parse(input["name"].as_str().unwrap_or_default());
+            let payload = icc_simprot::catalogue::Payload::from_json(&name, input["payload"].clone())
+                .map_err(|e| bad(&e))?;
+            let message = icc_simprot::catalogue::Message { name, payload };
+            let events = simprot_events(std::slice::from_ref(&message));
+            (simprot_value(&message), events)
+        }
         ("lp", _) => {
             if let Some(secret) = &options.secret {
                 verify_lp(secret, options, &bytes)?;
@@ -129,6 +145,25 @@ pub fn run(
     if options.roundtrip {
         if vendor == "wxcc-legacy" && kind == "csv" {
             println!("roundtrip: CSV keeps every column (lossless)");
+        } else if vendor == "icc-simprot" && kind == "frames" {
+            let mut again = Vec::new();
+            for message in simprot_frames(&bytes)? {
+                icc_simprot::framing::Framing::encode(
+                    &icc_simprot::framing::LengthPrefixed::default(),
+                    &message,
+                    &mut again,
+                )
+                .map_err(|e| bad(&e))?;
+            }
+            if again == bytes {
+                println!("roundtrip: re-encoding gives the same bytes (lossless)");
+            } else {
+                println!(
+                    "roundtrip: re-encoding gives different bytes ({} vs {}): members dropped, reordered or nil-filled",
+                    again.len(),
+                    bytes.len()
+                );
+            }
         } else {
             let input: Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e))?;
             let mut dropped = Vec::new();
@@ -158,6 +193,33 @@ fn verify_lp(secret: &str, options: &Options, bytes: &[u8]) -> Result<(), Failur
         signature: options.signature.as_deref(),
     };
     hook.verify(&headers, bytes).map(|_| ()).map_err(|e| Failure::failed(format!("verification failed: {e}")))
+}
+
+/// Every frame of a captured SimProt byte stream (the crate's assumed framing).
+fn simprot_frames(bytes: &[u8]) -> Result<Vec<icc_simprot::catalogue::Message>, Failure> {
+    let mut decoder = icc_simprot::framing::Decoder::default();
+    decoder.extend(bytes);
+    let mut messages = Vec::new();
+    while let Some(message) =
+        decoder.next_message().map_err(|e| Failure::failed(format!("frame {}: {e}", messages.len() + 1)))?
+    {
+        messages.push(message);
+    }
+    decoder.finish().map_err(|e| Failure::failed(format!("frame {}: {e}", messages.len() + 1)))?;
+    Ok(messages)
+}
+
+fn simprot_value(message: &icc_simprot::catalogue::Message) -> Value {
+    serde_json::json!({ "name": message.name.as_str(), "payload": message.payload })
+}
+
+fn simprot_events(messages: &[icc_simprot::catalogue::Message]) -> Vec<cc_core::ConversationEvent> {
+    messages
+        .iter()
+        .flat_map(|m| {
+            icc_simprot::channel::conversation_events(&icc_simprot::external::AppEvent::Message(m.clone()))
+        })
+        .collect()
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Failure> {

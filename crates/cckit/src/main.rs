@@ -39,7 +39,7 @@ enum Command {
     },
     /// Parses a captured payload with the vendor's model and prints it as JSON.
     Decode {
-        /// ece, alvaria, icc-website, lp or wxcc-legacy (omit with --list).
+        /// ece, alvaria, icc-website, icc-simprot, lp or wxcc-legacy (omit with --list).
         vendor: Option<String>,
         /// The payload kind (see --list).
         #[arg(long)]

@@ -28,12 +28,40 @@ fn demo_all_succeeds() {
     let out = cckit(&["demo", "all"]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
-    for vendor in ["ece: ok", "alvaria: ok", "icc-website: ok", "lp: ok", "wxcc-legacy: ok"] {
+    for vendor in
+        ["ece: ok", "alvaria: ok", "icc-website: ok", "icc-simprot: ok", "lp: ok", "wxcc-legacy: ok"]
+    {
         assert!(text.contains(vendor), "{vendor} missing:\n{text}");
     }
     assert!(text.contains("← conversation ended"), "{text}");
     let planned = cckit(&["demo", "wxcc"]);
     assert_eq!(planned.status.code(), Some(2));
+}
+
+#[test]
+fn decode_simprot_frames_with_events_and_a_cut_capture() {
+    let capture = std::env::temp_dir().join(format!("cckit-simprot-{}.bin", std::process::id()));
+    let frames: Vec<u8> = ["se_chat_status.answered.frame", "se_chat_confirm.frame"]
+        .iter()
+        .flat_map(|f| std::fs::read(fixture(&format!("icc-simprot/{f}"))).unwrap())
+        .collect();
+    std::fs::write(&capture, &frames).unwrap();
+    let out = cckit(&["decode", "icc-simprot", capture.to_str().unwrap(), "--events", "--roundtrip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "\"SE_CHAT_CONFIRM\"",
+        "\"agent_joined\"",
+        "\"receipt\"",
+        "roundtrip: re-encoding gives the same bytes",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    std::fs::write(&capture, &frames[..frames.len() - 3]).unwrap();
+    let cut = cckit(&["decode", "icc-simprot", capture.to_str().unwrap()]);
+    std::fs::remove_file(&capture).unwrap();
+    assert_eq!(cut.status.code(), Some(1));
+    assert!(stderr(&cut).contains("frame 2: stream ended inside a frame"), "{}", stderr(&cut));
 }
 
 #[test]
