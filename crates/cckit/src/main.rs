@@ -22,13 +22,13 @@ struct Cli {
 enum Command {
     /// Runs each vendor's flow against its simulator, in-process, and prints a transcript.
     Demo {
-        /// ece, alvaria, icc-website, lp, wxcc-legacy or all.
+        /// ece, alvaria, icc-website, icc-simprot, lp, wxcc-legacy or all.
         #[arg(default_value = "all")]
         vendor: String,
     },
     /// Runs one simulator until interrupted; prints its URL and the credentials it accepts.
     Sim {
-        /// ece, alvaria or wxcc-legacy.
+        /// ece, alvaria, icc-simprot or wxcc-legacy.
         vendor: String,
         /// Port on 127.0.0.1 (default: any free port).
         #[arg(long)]

@@ -54,6 +54,22 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
             );
             Box::new(sim)
         }
+        "icc-simprot" => {
+            if webhook.is_some() {
+                return Err(Failure::usage("SimProt is one TCP connection: --webhook does not apply"));
+            }
+            let sim = icc_simprot::sim::SimServer::start_on(icc_simprot::sim::SimConfig::default(), addr)
+                .await
+                .map_err(io)?;
+            println!("Atlantis iCC SimProt simulator at tcp://{}", sim.addr());
+            println!(
+                "  framing:       u32 big-endian length + MessagePack [name, payload] (docs/simprot-framing.md)"
+            );
+            println!(
+                "  answers:       ES_CHAT_* (agent \"Sim Agent\" answers and replies), ES_MESSAGE_RECEIVING"
+            );
+            Box::new(sim)
+        }
         "wxcc-legacy" => {
             if webhook.is_some() {
                 return Err(Failure::usage(
@@ -78,7 +94,7 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
         }
         other => {
             return Err(Failure::usage(format!(
-                "no simulator for `{other}`: one of ece, alvaria, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
+                "no simulator for `{other}`: one of ece, alvaria, icc-simprot, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
             )));
         }
     };

@@ -239,3 +239,38 @@ async fn sim_answers_on_its_port() {
     let _ = child.wait();
     assert!(answered, "the simulator answered on port {port}");
 }
+
+#[tokio::test]
+async fn simprot_sim_answers_on_its_port() {
+    use icc_simprot::catalogue::{Message, MessageName, Payload};
+    use icc_simprot::connection::Connection;
+    use icc_simprot::model::ChatCommandInfo;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["sim", "icc-simprot", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let resync = Message {
+        name: MessageName::EsChatResync,
+        payload: Payload::ChatCommandInfo(Box::new(ChatCommandInfo {
+            peer: Some("gw".into()),
+            ..Default::default()
+        })),
+    };
+    let mut answer = None;
+    for _ in 0..100 {
+        if let Ok(mut connection) = Connection::connect(("127.0.0.1", port)).await {
+            connection.send(&resync).await.unwrap();
+            answer = tokio::time::timeout(Duration::from_secs(5), connection.recv()).await.ok();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let answer = answer.expect("connected and answered").unwrap().unwrap();
+    assert_eq!(answer.name, MessageName::SeChatList);
+}

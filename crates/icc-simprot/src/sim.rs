@@ -109,7 +109,12 @@ impl State {
 impl SimServer {
     /// Starts listening on `127.0.0.1` on a free port.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts listening on `addr` (port 0: a free one).
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let agent_id = Guid::parse("00000000-0000-4000-8000-00000000a9e7").expect("well-formed GUID");
         let state = Arc::new(Mutex::new(State {
