@@ -25,7 +25,9 @@ const VENDOR: &str = "icc-simprot";
 
 fn channel_error(error: AppError) -> ChannelError {
     let kind = match error {
-        AppError::Invalid(_) | AppError::Missing(_) => ChannelErrorKind::InvalidInput,
+        AppError::Invalid(_) | AppError::Missing(_) | AppError::NotEncodable(_) => {
+            ChannelErrorKind::InvalidInput
+        }
         AppError::TooLate { .. } => ChannelErrorKind::Other,
         _ => ChannelErrorKind::Unavailable,
     };

@@ -138,6 +138,9 @@ pub enum AppError {
     /// The message breaks a length limit of the seed; nothing was sent.
     #[error("not sent: {0}")]
     Invalid(#[from] TooLong),
+    /// The message cannot be framed (larger than the frame limit); nothing was sent.
+    #[error("not sent: {0}")]
+    NotEncodable(FrameError),
     /// A required member is missing; nothing was sent.
     #[error("not sent: {0}")]
     Missing(&'static str),
@@ -493,11 +496,19 @@ async fn run(
                     if let Some(waiter) = op.waiter {
                         routing.register(waiter);
                     }
-                    let result = connection.send(&op.message).await;
-                    let failed = result.as_ref().err().map(|e| e.to_string());
-                    let _ = op.sent.send(result.map_err(|e| AppError::Disconnected(e.to_string())));
-                    if let Some(why) = failed {
-                        break why;
+                    match connection.send(&op.message).await {
+                        Ok(()) => {
+                            let _ = op.sent.send(Ok(()));
+                        }
+                        // Could not be encoded (too large): nothing was written, the connection is fine.
+                        Err(ConnectionError::Frame(e)) => {
+                            let _ = op.sent.send(Err(AppError::NotEncodable(e)));
+                        }
+                        Err(e) => {
+                            let why = e.to_string();
+                            let _ = op.sent.send(Err(AppError::Disconnected(why.clone())));
+                            break why;
+                        }
                     }
                 }
                 received = connection.recv() => match received {

@@ -103,6 +103,10 @@ async fn a_sentence_returns_its_echo_and_the_agent_reply_is_an_event() {
         seen.push(m.name);
     }
     assert_eq!(seen, [MessageName::SeChatConfirm, MessageName::SeChatSentence]);
+    let huge = ChatSentenceInfo { text: Some("x".repeat(5 * 1024 * 1024)), ..sentence("t-1", "m-2") };
+    let err = app.send_sentence(huge).await.unwrap_err();
+    assert!(matches!(err, AppError::NotEncodable(_)), "{err}");
+    assert_eq!(app.send_sentence(sentence("t-1", "m-3")).await.unwrap().counter, 3, "still connected");
     let long = ChatSentenceInfo { id: Some("x".repeat(65)), ..sentence("t-1", "") };
     assert_eq!(
         app.send_sentence(long).await.unwrap_err().to_string(),
