@@ -181,8 +181,10 @@ impl SimServer {
 }
 
 impl Drop for SimServer {
+    /// Stops accepting and closes the open connections.
     fn drop(&mut self) {
         self.task.abort();
+        self.drop_all.notify_waiters();
     }
 }
 

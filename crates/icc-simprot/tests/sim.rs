@@ -269,3 +269,14 @@ async fn gateways_routing_literals_and_scenarios_are_served_and_forms_kept() {
     recv(&mut c).await; // a round trip: the save was handled before it
     assert_eq!(sim.saved_forms(), vec![save]);
 }
+
+#[tokio::test]
+async fn dropping_the_simulator_closes_its_connections() {
+    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let mut c = Connection::connect(sim.addr()).await.unwrap();
+    send(&mut c, MessageName::EsWsRouting, Payload::String(PEER.into())).await;
+    recv(&mut c).await; // the connection is being served
+    drop(sim);
+    let closed = tokio::time::timeout(Duration::from_secs(5), c.recv()).await.expect("closed within 5 s");
+    assert!(matches!(closed, Ok(None)), "{closed:?}");
+}
