@@ -66,6 +66,14 @@ impl<F: Framing> Connection<F> {
         Ok(())
     }
 
+    /// Writes bytes as they are (the simulator's garbage-frame fault).
+    #[cfg(feature = "sim")]
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), ConnectionError> {
+        self.check_open()?;
+        self.stream.write_all(bytes).await?;
+        Ok(())
+    }
+
     /// The next message; `Ok(None)` when the peer closed the connection between frames.
     ///
     /// Cancel-safe: dropping the future (in `tokio::select!`, or on a timeout) loses nothing;

@@ -23,8 +23,8 @@ use crate::framing::FrameError;
 use cc_core::EpochMillis;
 
 use crate::model::{
-    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, Direction,
-    MessageContentInfo, Status, TooLong, UtcTime,
+    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, Direction, GatewayInfo,
+    Guid, LiteralLookupInfo, MessageContentInfo, ScenarioInfo, Status, TooLong, UtcTime, WebSiteRoutingInfo,
 };
 
 /// How an [`ExternalApp`] connects and waits.
@@ -116,6 +116,9 @@ pub enum AppError {
     /// No SE_CHAT_RESPONSE / SE_MESSAGE_RECEIVED within the timeout.
     #[error("no {0} within {1:?}")]
     NoResponse(&'static str, Duration),
+    /// No answer of this name within the timeout.
+    #[error("no {0} within {1:?}")]
+    NoReply(String, Duration),
     /// The server could not process the inbound message (SE_MESSAGE_RECEIVED with Success
     /// false): send it again later, or report the failure to the counterparty.
     #[error("the server did not process inbound message `{request_id}`")]
@@ -149,13 +152,15 @@ pub enum AppError {
     Stopped,
 }
 
-enum Waiter {
+pub(crate) enum Waiter {
     Echo(String, oneshot::Sender<ChatSentenceInfo>),
     Response(String, oneshot::Sender<ChatServiceInfo>),
     Received(String, oneshot::Sender<CommandInfo>),
+    /// The next message with this name (answers without a correlation id), first come first served.
+    Reply(MessageName, oneshot::Sender<Message>),
 }
 
-struct Op {
+pub(crate) struct Op {
     message: Message,
     waiter: Option<Waiter>,
     sent: oneshot::Sender<Result<(), AppError>>,
@@ -166,7 +171,7 @@ type CacheKey = (Option<String>, Option<String>, Option<String>, Option<String>)
 /// An external chat application connected to ProServer. Cheap to share (`&self` methods).
 pub struct ExternalApp {
     config: ExternalAppConfig,
-    ops: mpsc::Sender<Op>,
+    engine: Engine,
     cache: Mutex<HashMap<CacheKey, (Instant, ChatServiceInfo)>>,
 }
 
@@ -185,11 +190,8 @@ impl ExternalApp {
     pub async fn connect(
         config: ExternalAppConfig,
     ) -> Result<(Self, mpsc::Receiver<AppEvent>), ConnectionError> {
-        let connection = Connection::connect(config.addr.as_str()).await?;
-        let (ops_tx, ops_rx) = mpsc::channel(64);
-        let (events_tx, events_rx) = mpsc::channel(1024);
-        tokio::spawn(run(config.clone(), connection, (ops_rx, ops_tx.downgrade()), events_tx));
-        Ok((Self { config, ops: ops_tx, cache: Mutex::new(HashMap::new()) }, events_rx))
+        let (engine, events) = Engine::start(config.clone(), Side::App).await?;
+        Ok((Self { config, engine, cache: Mutex::new(HashMap::new()) }, events))
     }
 
     /// The configuration.
@@ -259,20 +261,82 @@ impl ExternalApp {
     /// server's Counter). `ID` is required (at most 64 characters) and is what a retry re-sends;
     /// `Peer`/`Port` are filled from the configuration.
     pub async fn send_sentence(&self, mut sentence: ChatSentenceInfo) -> Result<ChatSentenceInfo, AppError> {
-        let id = sentence.id.clone().ok_or(AppError::Missing("ID"))?;
-        sentence.validate()?;
         sentence.peer = Some(self.config.peer.clone());
         sentence.port = self.config.port.clone();
-        sentence.is_outbound = false;
-        sentence.counter = 0;
-        let message = Message {
-            name: MessageName::EsChatSentence,
-            payload: Payload::ChatSentenceInfo(Box::new(sentence)),
+        self.engine.sentence(MessageName::EsChatSentence, sentence, false, self.config.echo_timeout).await
+    }
+
+    /// The message gateways (ES_SL_GETGATEWAYS → SE_SL_MSGGATEWAYS).
+    pub async fn gateways(&self) -> Result<Vec<GatewayInfo>, AppError> {
+        let payload = Payload::String(self.config.peer.clone());
+        match self.request(MessageName::EsSlGetGateways, payload, MessageName::SeSlMsgGateways).await? {
+            Payload::GatewayInfoList(list) => Ok(list),
+            _ => Err(AppError::NoResponse("SE_SL_MSGGATEWAYS", self.config.response_timeout)),
+        }
+    }
+
+    /// The website routing rules (ES_WS_ROUTING → SE_WS_ROUTING).
+    pub async fn routing(&self) -> Result<Vec<WebSiteRoutingInfo>, AppError> {
+        let payload = Payload::String(self.config.peer.clone());
+        match self.request(MessageName::EsWsRouting, payload, MessageName::SeWsRouting).await? {
+            Payload::WebSiteRoutingInfoList(list) => Ok(list),
+            _ => Err(AppError::NoResponse("SE_WS_ROUTING", self.config.response_timeout)),
+        }
+    }
+
+    /// A literal group in a culture (ES_WS_LITERALS_GET → SE_WS_LITERALS_INFO).
+    pub async fn literals(
+        &self,
+        group: i64,
+        culture: Option<String>,
+    ) -> Result<Vec<LiteralLookupInfo>, AppError> {
+        let query = LiteralLookupInfo {
+            literal_group: group,
+            culture,
+            peer: Some(self.config.peer.clone()),
+            ..Default::default()
         };
-        let timeout = self.config.echo_timeout;
-        // A drop before the echo also means "not sent": the caller retries with the same ID.
-        let echo = self.ask(message, |tx| Waiter::Echo(id.clone(), tx), timeout).await?;
-        echo.map_err(|_| AppError::NoEcho { id, timeout })
+        let payload = Payload::LiteralLookupInfo(Box::new(query));
+        match self.request(MessageName::EsWsLiteralsGet, payload, MessageName::SeWsLiteralsInfo).await? {
+            Payload::LiteralLookupInfoList(list) => Ok(list),
+            _ => Err(AppError::NoResponse("SE_WS_LITERALS_INFO", self.config.response_timeout)),
+        }
+    }
+
+    /// A scenario (form) in a culture (ES_SCENARIO_LOAD → SE_SCENARIO_MODEL: Id = the
+    /// scenario, Reference = the ISO language, as the seed says).
+    pub async fn scenario(
+        &self,
+        scenario_id: Guid,
+        culture: Option<String>,
+    ) -> Result<ScenarioInfo, AppError> {
+        let load = CommandInfo { id: Some(scenario_id), reference: culture, ..Default::default() };
+        let payload = Payload::CommandInfo(Box::new(load));
+        match self.request(MessageName::EsScenarioLoad, payload, MessageName::SeScenarioModel).await? {
+            Payload::ScenarioInfo(scenario) => Ok(*scenario),
+            _ => Err(AppError::NoResponse("SE_SCENARIO_MODEL", self.config.response_timeout)),
+        }
+    }
+
+    /// Sends `payload` as `name` and waits `response_timeout` for the next `answer` message.
+    /// These answers carry no correlation id: concurrent requests of one kind are answered in
+    /// order (our assumption: the server answers in order).
+    async fn request(
+        &self,
+        name: MessageName,
+        payload: Payload,
+        answer: MessageName,
+    ) -> Result<Payload, AppError> {
+        let timeout = self.config.response_timeout;
+        let what = answer.as_str().to_owned();
+        let message = Message { name, payload };
+        match self.ask(message, |tx| Waiter::Reply(answer, tx), timeout).await? {
+            Ok(reply) => Ok(reply.payload),
+            Err(NoAnswer::Dropped) => {
+                Err(AppError::Disconnected(format!("the connection dropped before {what}")))
+            }
+            Err(NoAnswer::TimedOut) => Err(AppError::NoReply(what, timeout)),
+        }
     }
 
     /// Hands an inbound e-mail/SMS/fax to the server (ES_MESSAGE_RECEIVING) and waits for its
@@ -299,11 +363,113 @@ impl ExternalApp {
     }
 
     async fn submit(&self, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
+        self.engine.submit(message, waiter).await
+    }
+
+    async fn ask<T>(
+        &self,
+        message: Message,
+        waiter: impl FnOnce(oneshot::Sender<T>) -> Waiter,
+        timeout: Duration,
+    ) -> Result<Result<T, NoAnswer>, AppError> {
+        self.engine.ask(message, waiter, timeout).await
+    }
+}
+
+/// Which side of SimProt a connection speaks: the external application (ES/SE) or an agent
+/// client (CS/SC). It decides which messages are echoes, statuses and resync lists.
+#[derive(Clone, Debug)]
+pub(crate) enum Side {
+    /// ES/SE.
+    App,
+    /// CS/SC, for this agent.
+    Agent(Option<Guid>),
+}
+
+impl Side {
+    fn echo(&self) -> (MessageName, bool) {
+        match self {
+            Side::App => (MessageName::SeChatSentence, false),
+            Side::Agent(_) => (MessageName::ScChatSentence, true),
+        }
+    }
+
+    fn status(&self) -> MessageName {
+        match self {
+            Side::App => MessageName::SeChatStatus,
+            Side::Agent(_) => MessageName::ScChatStatus,
+        }
+    }
+
+    fn list(&self) -> MessageName {
+        match self {
+            Side::App => MessageName::SeChatList,
+            Side::Agent(_) => MessageName::ScChatList,
+        }
+    }
+
+    /// ES_CHAT_RESYNC for the gateway, or CS_CHAT_RESYNC for the workplace and agent.
+    fn resync(&self, config: &ExternalAppConfig) -> Message {
+        let mut command = ChatCommandInfo { peer: Some(config.peer.clone()), ..Default::default() };
+        let name = match self {
+            Side::App => {
+                command.port = config.port.clone();
+                MessageName::EsChatResync
+            }
+            Side::Agent(agent_id) => {
+                command.agent_id = agent_id.clone();
+                MessageName::CsChatResync
+            }
+        };
+        Message { name, payload: Payload::ChatCommandInfo(Box::new(command)) }
+    }
+}
+
+/// The handle to one connection's background task, shared by [`ExternalApp`] and
+/// [`crate::agent::AgentClient`].
+#[derive(Debug)]
+pub(crate) struct Engine {
+    ops: mpsc::Sender<Op>,
+}
+
+impl Engine {
+    /// Connects (the first connection must succeed) and starts the background task.
+    pub(crate) async fn start(
+        config: ExternalAppConfig,
+        side: Side,
+    ) -> Result<(Self, mpsc::Receiver<AppEvent>), ConnectionError> {
+        let connection = Connection::connect(config.addr.as_str()).await?;
+        let (ops_tx, ops_rx) = mpsc::channel(64);
+        let (events_tx, events_rx) = mpsc::channel(1024);
+        tokio::spawn(run(config, side, connection, (ops_rx, ops_tx.downgrade()), events_tx));
+        Ok((Self { ops: ops_tx }, events_rx))
+    }
+
+    pub(crate) async fn submit(&self, message: Message, waiter: Option<Waiter>) -> Result<(), AppError> {
         submit(&self.ops, message, waiter).await
     }
 
+    /// Sends a sentence (`name`: ES_ or CS_CHAT_SENTENCE) and waits up to `timeout` for its
+    /// echo (same ID and direction). `ID` is required and is what a retry re-sends; a drop
+    /// before the echo also means "not sent".
+    pub(crate) async fn sentence(
+        &self,
+        name: MessageName,
+        mut sentence: ChatSentenceInfo,
+        is_outbound: bool,
+        timeout: Duration,
+    ) -> Result<ChatSentenceInfo, AppError> {
+        let id = sentence.id.clone().ok_or(AppError::Missing("ID"))?;
+        sentence.validate()?;
+        sentence.is_outbound = is_outbound;
+        sentence.counter = 0;
+        let message = Message { name, payload: Payload::ChatSentenceInfo(Box::new(sentence)) };
+        let echo = self.ask(message, |tx| Waiter::Echo(id.clone(), tx), timeout).await?;
+        echo.map_err(|_| AppError::NoEcho { id, timeout })
+    }
+
     /// Sends `message` with a waiter for its answer and waits up to `timeout`.
-    async fn ask<T>(
+    pub(crate) async fn ask<T>(
         &self,
         message: Message,
         waiter: impl FnOnce(oneshot::Sender<T>) -> Waiter,
@@ -320,7 +486,7 @@ impl ExternalApp {
 }
 
 /// Why an awaited answer did not come.
-enum NoAnswer {
+pub(crate) enum NoAnswer {
     /// The connection dropped first.
     Dropped,
     /// The wait ran out.
@@ -382,10 +548,11 @@ impl OutboundMessage {
 }
 
 /// The background task's state between connections.
-#[derive(Default)]
 struct Routing {
+    side: Side,
     echoes: HashMap<String, oneshot::Sender<ChatSentenceInfo>>,
     received: HashMap<String, oneshot::Sender<CommandInfo>>,
+    replies: HashMap<MessageName, std::collections::VecDeque<oneshot::Sender<Message>>>,
     responses: HashMap<String, Vec<oneshot::Sender<ChatServiceInfo>>>,
     /// Last status seen per ChatId, for the resync report.
     known: HashMap<String, ChatStatusInfo>,
@@ -394,8 +561,23 @@ struct Routing {
 impl Routing {
     /// Hands `message` to its waiter, or returns the event to emit.
     fn route(&mut self, message: Message) -> Option<AppEvent> {
+        let message = match self.replies.get_mut(&message.name) {
+            Some(waiters) => {
+                let mut message = message;
+                loop {
+                    match waiters.pop_front() {
+                        None => break message,
+                        Some(waiter) => match waiter.send(message) {
+                            Ok(()) => return None,
+                            Err(back) => message = back,
+                        },
+                    }
+                }
+            }
+            None => message,
+        };
         match (&message.name, &message.payload) {
-            (MessageName::SeChatSentence, Payload::ChatSentenceInfo(s)) if !s.is_outbound => {
+            (name, Payload::ChatSentenceInfo(s)) if (name.clone(), s.is_outbound) == self.side.echo() => {
                 if let Some(waiter) = s.id.as_ref().and_then(|id| self.echoes.remove(id))
                     && waiter.send((**s).clone()).is_ok()
                 {
@@ -420,8 +602,8 @@ impl Routing {
                     return None;
                 }
             }
-            (MessageName::SeChatStatus, Payload::ChatStatusInfo(s)) => self.remember(s),
-            (MessageName::SeChatList, Payload::ChatStatusInfoList(list)) => {
+            (name, Payload::ChatStatusInfo(s)) if *name == self.side.status() => self.remember(s),
+            (name, Payload::ChatStatusInfoList(list)) if *name == self.side.list() => {
                 return Some(self.resynced(list.clone()));
             }
             _ => {}
@@ -466,6 +648,7 @@ impl Routing {
             Waiter::Received(request_id, tx) => {
                 self.received.insert(request_id, tx);
             }
+            Waiter::Reply(name, tx) => self.replies.entry(name).or_default().push_back(tx),
         }
     }
 
@@ -473,6 +656,10 @@ impl Routing {
     fn prune(&mut self) {
         self.echoes.retain(|_, tx| !tx.is_closed());
         self.received.retain(|_, tx| !tx.is_closed());
+        self.replies.retain(|_, txs| {
+            txs.retain(|tx| !tx.is_closed());
+            !txs.is_empty()
+        });
         self.responses.retain(|_, txs| {
             txs.retain(|tx| !tx.is_closed());
             !txs.is_empty()
@@ -482,11 +669,25 @@ impl Routing {
 
 async fn run(
     config: ExternalAppConfig,
+    side: Side,
     mut connection: Connection,
     (mut ops, answers): (mpsc::Receiver<Op>, mpsc::WeakSender<Op>),
     events: mpsc::Sender<AppEvent>,
 ) {
-    let mut routing = Routing::default();
+    let mut routing = Routing {
+        side: side.clone(),
+        echoes: HashMap::new(),
+        received: HashMap::new(),
+        replies: HashMap::new(),
+        responses: HashMap::new(),
+        known: HashMap::new(),
+    };
+    // An agent client announces itself and learns its chats at once.
+    if matches!(side, Side::Agent(_))
+        && let Err(e) = connection.send(&side.resync(&config)).await
+    {
+        let _ = events.send(AppEvent::Disconnected(e.to_string())).await;
+    }
     loop {
         let why = loop {
             tokio::select! {
@@ -539,14 +740,7 @@ async fn run(
             Some(fresh) => connection = fresh,
             None => return,
         }
-        let resync = ChatCommandInfo {
-            peer: Some(config.peer.clone()),
-            port: config.port.clone(),
-            ..Default::default()
-        };
-        let message =
-            Message { name: MessageName::EsChatResync, payload: Payload::ChatCommandInfo(Box::new(resync)) };
-        if let Err(e) = connection.send(&message).await {
+        if let Err(e) = connection.send(&side.resync(&config)).await {
             let _ = events.send(AppEvent::Disconnected(e.to_string())).await;
         }
     }

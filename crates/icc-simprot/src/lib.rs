@@ -16,11 +16,14 @@
 //!   resynchronisation, the 20-second echo wait and a cached chat request;
 //! - `channel` (feature `client`): `MessagingChannel` for the external app and the mapping of
 //!   its events to cc-core `ConversationEvent`s (conversation id = TrackingId);
+//! - `agent` (feature `client`): the agent client (CS/SC) on the same engine;
 //! - `sim` (feature `sim`): an in-process ProServer for external chat and messaging apps.
 //!
-//! The agent-client and message-gateway APIs are not implemented yet.
+
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
+pub mod agent;
 pub mod catalogue;
 #[cfg(feature = "client")]
 pub mod channel;

@@ -13,7 +13,8 @@
 //! [`SimServer::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
 //!
-//! Faults: [`SimServer::drop_connections`], [`SimServer::withhold_echoes`].
+//! Faults: [`SimServer::drop_connections`], [`SimServer::withhold_echoes`],
+//! [`SimServer::send_garbage`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,15 +22,15 @@ use std::sync::{Arc, Mutex};
 
 use cc_core::EpochMillis;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::catalogue::{Message, MessageName, Payload};
 use crate::connection::{Connection, ConnectionError};
 use crate::framing::LengthPrefixed;
 use crate::model::{
-    ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, GatewayInfo, Guid,
-    LiteralLookupInfo, MessageContentInfo, ScenarioInfo, ScenarioResultInfo, Signal, Status, UtcTime,
+    ChatCommandInfo, ChatInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, GatewayInfo,
+    Guid, LiteralLookupInfo, MessageContentInfo, ScenarioInfo, ScenarioResultInfo, Signal, Status, UtcTime,
     WebSiteRoutingInfo,
 };
 
@@ -76,13 +77,32 @@ pub struct SimServer {
     task: JoinHandle<()>,
     state: Arc<Mutex<State>>,
     drop_all: Arc<Notify>,
-    outbound: broadcast::Sender<Message>,
+    outbound: broadcast::Sender<Broadcast>,
 }
 
 #[derive(Clone, Debug)]
 struct Chat {
     status: ChatStatusInfo,
     sentences: Vec<ChatSentenceInfo>,
+    /// The workplace of the connected agent client the chat went to, if any.
+    agent: Option<String>,
+}
+
+/// What the simulator sends to every connection.
+#[derive(Clone, Debug)]
+enum Broadcast {
+    Message(Message),
+    /// Bytes as they are, for faults.
+    Raw(Vec<u8>),
+}
+
+/// Where a message the simulator sends goes.
+#[derive(Debug)]
+enum To {
+    /// The external application connected for this gateway Peer.
+    App(String),
+    /// The agent client connected at this workplace.
+    Agent(String),
 }
 
 #[derive(Debug)]
@@ -97,9 +117,49 @@ struct State {
     sent: Vec<CommandInfo>,
     /// ES_SCENARIO_SAVE form data received, in order.
     saved: Vec<ScenarioResultInfo>,
+    /// External applications by gateway Peer, and agent clients by workplace.
+    apps: HashMap<String, mpsc::UnboundedSender<Message>>,
+    agents: HashMap<String, mpsc::UnboundedSender<Message>>,
+    /// Messages for other connections, produced while answering one.
+    pushes: Vec<(To, Message)>,
 }
 
 impl State {
+    /// Remembers which connection speaks for a gateway (ES messages) or workplace (CS).
+    fn register(&mut self, message: &Message, tx: &mpsc::UnboundedSender<Message>) {
+        let peer = match &message.payload {
+            Payload::ChatServiceInfo(p) => p.peer.clone(),
+            Payload::ChatStatusInfo(p) => p.peer.clone(),
+            Payload::ChatSentenceInfo(p) => p.peer.clone(),
+            Payload::ChatCommandInfo(p) => p.peer.clone(),
+            _ => None,
+        };
+        let Some(peer) = peer else { return };
+        match &message.name.as_str()[..3] {
+            "ES_" => self.apps.insert(peer, tx.clone()),
+            "CS_" => self.agents.insert(peer, tx.clone()),
+            _ => None,
+        };
+    }
+
+    /// Hands queued messages to their connections; forgets connections that are gone.
+    fn dispatch(&mut self) {
+        for (to, message) in std::mem::take(&mut self.pushes) {
+            let (map, key) = match &to {
+                To::App(peer) => (&mut self.apps, peer),
+                To::Agent(workplace) => (&mut self.agents, workplace),
+            };
+            if map.get(key).is_some_and(|tx| tx.send(message).is_err()) {
+                map.remove(key);
+            }
+        }
+    }
+
+    fn chat_by_id(&mut self, chat_id: &Option<Guid>) -> Option<&mut Chat> {
+        let chat_id = chat_id.as_ref()?;
+        self.chats.values_mut().find(|c| c.status.chat_id.as_ref() == Some(chat_id))
+    }
+
     fn new_guid(&mut self) -> Guid {
         self.next_id += 1;
         Guid::parse(&format!("00000000-0000-4000-8000-{:012x}", self.next_id)).expect("well-formed GUID")
@@ -125,6 +185,9 @@ impl SimServer {
             withhold: 0,
             sent: Vec::new(),
             saved: Vec::new(),
+            apps: HashMap::new(),
+            agents: HashMap::new(),
+            pushes: Vec::new(),
         }));
         let drop_all = Arc::new(Notify::new());
         let (outbound, _) = broadcast::channel(64);
@@ -151,7 +214,7 @@ impl SimServer {
     /// (a connection counts once one of its messages has been answered); returns how many.
     pub fn send_outbound(&self, content: MessageContentInfo) -> usize {
         let message = msg(MessageName::SeMessageSending, Payload::MessageContentInfo(Box::new(content)));
-        self.outbound.send(message).unwrap_or(0)
+        self.outbound.send(Broadcast::Message(message)).unwrap_or(0)
     }
 
     /// The ES_SCENARIO_SAVE form data received so far, in order.
@@ -162,6 +225,12 @@ impl SimServer {
     /// The ES_MESSAGE_SENT answers received so far, in order.
     pub fn sent_answers(&self) -> Vec<CommandInfo> {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).sent.clone()
+    }
+
+    /// Fault: writes a garbage frame (a valid length, then bytes that are not MessagePack) to
+    /// every open connection; returns how many.
+    pub fn send_garbage(&self) -> usize {
+        self.outbound.send(Broadcast::Raw(vec![0, 0, 0, 3, 0xc1, 0xc1, 0xc1])).unwrap_or(0)
     }
 
     /// Fault: closes every open connection (chats are kept, as on the real server).
@@ -191,18 +260,29 @@ impl Drop for SimServer {
 async fn serve(
     connection: &mut Connection,
     state: &Mutex<State>,
-    mut outbound: broadcast::Receiver<Message>,
+    mut outbound: broadcast::Receiver<Broadcast>,
 ) -> Result<(), ConnectionError> {
+    let (tx, mut pushed) = mpsc::unbounded_channel();
     loop {
         tokio::select! {
             received = connection.recv() => {
                 let Some(message) = received? else { return Ok(()) };
-                let replies = respond(&mut state.lock().unwrap_or_else(|e| e.into_inner()), message);
+                let replies = {
+                    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+                    state.register(&message, &tx);
+                    let replies = respond(&mut state, message);
+                    state.dispatch();
+                    replies
+                };
                 for reply in &replies {
                     connection.send(reply).await?;
                 }
             }
-            Ok(message) = outbound.recv() => connection.send(&message).await?,
+            Some(message) = pushed.recv() => connection.send(&message).await?,
+            Ok(broadcast) = outbound.recv() => match broadcast {
+                Broadcast::Message(message) => connection.send(&message).await?,
+                Broadcast::Raw(bytes) => connection.send_raw(&bytes).await?,
+            },
         }
     }
 }
@@ -242,7 +322,81 @@ fn respond(state: &mut State, message: Message) -> Vec<Message> {
         (N::EsChatStop, Payload::ChatCommandInfo(stop)) => {
             let Some(chat) = chat_of(state, &stop.tracking_id) else { return Vec::new() };
             chat.status.status = Some(Status::Closed);
-            vec![status_message(chat, false)]
+            let reply = status_message(chat, false);
+            if let Some(workplace) = chat.agent.clone() {
+                let closed = for_agent(chat, true);
+                state.pushes.push((
+                    To::Agent(workplace),
+                    msg(N::ScChatStatus, Payload::ChatStatusInfo(Box::new(closed))),
+                ));
+            }
+            vec![reply]
+        }
+        (N::EsChatTyping, Payload::ChatCommandInfo(typing)) => {
+            let Some(chat) = chat_of(state, &typing.tracking_id) else { return Vec::new() };
+            if let Some(workplace) = chat.agent.clone() {
+                let command = ChatCommandInfo {
+                    peer: Some(workplace.clone()),
+                    chat_id: chat.status.chat_id.clone(),
+                    is_typing: typing.is_typing,
+                    time_stamp: Some(now()),
+                    ..Default::default()
+                };
+                state.pushes.push((
+                    To::Agent(workplace),
+                    msg(N::ScChatTyping, Payload::ChatCommandInfo(Box::new(command))),
+                ));
+            }
+            Vec::new()
+        }
+        (N::CsChatAnswer, Payload::ChatCommandInfo(answer)) => {
+            let agent_name = state.config.agent_name.clone();
+            let Some(chat) = state.chat_by_id(&answer.chat_id) else { return Vec::new() };
+            chat.status.status = Some(Status::Answered);
+            chat.status.agent_id = answer.agent_id.clone();
+            chat.status.agent_name = Some(agent_name);
+            let (to_app, to_agent, peer) =
+                (status_message(chat, false), for_agent(chat, true), chat_peer(chat));
+            state.pushes.push((To::App(peer), to_app));
+            vec![msg(N::ScChatStatus, Payload::ChatStatusInfo(Box::new(to_agent)))]
+        }
+        (N::CsChatHangup, Payload::ChatCommandInfo(hangup)) => {
+            let Some(chat) = state.chat_by_id(&hangup.chat_id) else { return Vec::new() };
+            chat.status.status = Some(Status::Closed);
+            let (to_app, to_agent, peer) =
+                (status_message(chat, false), for_agent(chat, true), chat_peer(chat));
+            state.pushes.push((To::App(peer), to_app));
+            vec![msg(N::ScChatStatus, Payload::ChatStatusInfo(Box::new(to_agent)))]
+        }
+        (N::CsChatSentence, Payload::ChatSentenceInfo(sentence)) => agent_sentence(state, *sentence),
+        (name @ (N::CsChatConfirm | N::CsChatTyping), Payload::ChatCommandInfo(command)) => {
+            let name = if name == N::CsChatConfirm { N::SeChatConfirm } else { N::SeChatTyping };
+            let Some(chat) = state.chat_by_id(&command.chat_id) else { return Vec::new() };
+            let to_app = ChatCommandInfo {
+                peer: chat.status.peer.clone(),
+                port: chat.status.port.clone(),
+                tracking_id: chat.status.tracking_id.clone(),
+                time_stamp: Some(now()),
+                ..*command
+            };
+            let peer = chat_peer(chat);
+            state.pushes.push((To::App(peer), msg(name, Payload::ChatCommandInfo(Box::new(to_app)))));
+            Vec::new()
+        }
+        (N::CsChatResync, Payload::ChatCommandInfo(resync)) => {
+            let list = state
+                .chats
+                .values()
+                .filter(|c| {
+                    c.agent.is_some() && c.agent == resync.peer && c.status.status != Some(Status::Closed)
+                })
+                .map(|c| for_agent(c, false))
+                .collect();
+            vec![msg(N::ScChatList, Payload::ChatStatusInfoList(list))]
+        }
+        (N::CsChatStatus, Payload::ChatCommandInfo(query)) => {
+            let Some(chat) = state.chat_by_id(&query.chat_id) else { return Vec::new() };
+            vec![msg(N::ScChatStatus, Payload::ChatStatusInfo(Box::new(for_agent(chat, false))))]
         }
         (N::EsChatResync, Payload::ChatCommandInfo(resync)) => {
             let list = state
@@ -297,6 +451,42 @@ fn respond(state: &mut State, message: Message) -> Vec<Message> {
     }
 }
 
+/// The chat's status as the agent client sees it (Peer = the workplace number).
+fn for_agent(chat: &Chat, with_sentences: bool) -> ChatStatusInfo {
+    ChatStatusInfo {
+        peer: chat.agent.clone(),
+        port: None,
+        sentences: with_sentences.then(|| chat.sentences.clone()),
+        ..chat.status.clone()
+    }
+}
+
+fn chat_peer(chat: &Chat) -> String {
+    chat.status.peer.clone().unwrap_or_default()
+}
+
+/// CS_CHAT_SENTENCE: stored, echoed to the agent (IsOutbound true), forwarded to the app.
+fn agent_sentence(state: &mut State, mut sentence: ChatSentenceInfo) -> Vec<Message> {
+    let Some(chat) = state.chat_by_id(&sentence.chat_id) else { return Vec::new() };
+    if chat.status.status == Some(Status::Closed) || sentence.validate().is_err() {
+        return Vec::new(); // no echo: the agent client's 20-second wait reports it
+    }
+    sentence.is_outbound = true;
+    sentence.counter = chat.sentences.len() as i64 + 1;
+    chat.sentences.push(sentence.clone());
+    let to_app = ChatSentenceInfo {
+        peer: chat.status.peer.clone(),
+        port: chat.status.port.clone(),
+        tracking_id: chat.status.tracking_id.clone(),
+        ..sentence.clone()
+    };
+    let peer = chat_peer(chat);
+    state
+        .pushes
+        .push((To::App(peer), msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(to_app)))));
+    vec![msg(MessageName::ScChatSentence, Payload::ChatSentenceInfo(Box::new(sentence)))]
+}
+
 fn chat_of<'a>(state: &'a mut State, tracking_id: &Option<String>) -> Option<&'a mut Chat> {
     state.chats.get_mut(tracking_id.as_deref()?)
 }
@@ -313,12 +503,31 @@ fn start_chat(state: &mut State, start: ChatServiceInfo) -> Vec<Message> {
             status: Some(Status::Waiting),
             ..Default::default()
         };
-        state.chats.insert(tracking_id.clone(), Chat { status, sentences: Vec::new() });
+        state.chats.insert(tracking_id.clone(), Chat { status, sentences: Vec::new(), agent: None });
     }
     let (agent_name, agent_id) = (state.config.agent_name.clone(), state.agent_id.clone());
+    let workplace = state.agents.keys().min().cloned();
     let chat = state.chats.get_mut(&tracking_id).expect("inserted above");
-    if chat.status.status == Some(Status::Answered) {
+    if chat.status.status == Some(Status::Answered) || chat.agent.is_some() {
         return vec![status_message(chat, true)];
+    }
+    if let Some(workplace) = workplace {
+        // A connected agent client gets the chat: alert it and wait for CS_CHAT_ANSWER.
+        chat.agent = Some(workplace.clone());
+        let waiting = status_message(chat, true);
+        chat.status.status = Some(Status::Alerting);
+        let mut alert = for_agent(chat, false);
+        alert.info = Some(ChatInfo {
+            remote_party_name: start.party_name,
+            remote_address: start.remote_address,
+            workplace_number: Some(workplace.clone()),
+            ..Default::default()
+        });
+        state.pushes.push((
+            To::Agent(workplace),
+            msg(MessageName::ScChatAlert, Payload::ChatStatusInfo(Box::new(alert))),
+        ));
+        return vec![waiting];
     }
     let waiting = status_message(chat, true);
     chat.status.status = Some(Status::Answered);
@@ -342,6 +551,14 @@ fn add_sentence(state: &mut State, mut sentence: ChatSentenceInfo) -> Vec<Messag
     sentence.is_outbound = false;
     sentence.counter = chat.sentences.len() as i64 + 1;
     chat.sentences.push(sentence.clone());
+    if let Some(workplace) = chat.agent.clone() {
+        let forwarded = ChatSentenceInfo { peer: Some(workplace.clone()), port: None, ..sentence.clone() };
+        state.pushes.push((
+            To::Agent(workplace),
+            msg(MessageName::ScChatSentence, Payload::ChatSentenceInfo(Box::new(forwarded))),
+        ));
+        return vec![msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(sentence)))];
+    }
     let confirm = ChatCommandInfo {
         peer: sentence.peer.clone(),
         port: sentence.port.clone(),

@@ -283,3 +283,42 @@ async fn as_a_messaging_channel_with_neutral_events() {
     let err = channel.start(too_long).await.unwrap_err();
     assert_eq!(err.kind, cc_core::ChannelErrorKind::InvalidInput, "{err}");
 }
+
+#[tokio::test]
+async fn gateways_routing_literals_and_scenarios_are_asked_and_awaited() {
+    use icc_simprot::model::{GatewayInfo, LiteralLookupInfo, ScenarioInfo, WebSiteRoutingInfo};
+    let scenario_id = Guid::parse("2e3f4051-6273-8495-a6b7-c8d9e0f1a2b3").unwrap();
+    let config = SimConfig {
+        gateways: vec![GatewayInfo { display_name: Some("SMS".into()), ..Default::default() }],
+        routing: vec![WebSiteRoutingInfo { web_app: Some("webchat".into()), ..Default::default() }],
+        literals: vec![
+            LiteralLookupInfo { literal_group: 3, culture: Some("cs-CZ".into()), ..Default::default() },
+            LiteralLookupInfo { literal_group: 4, culture: Some("cs-CZ".into()), ..Default::default() },
+        ],
+        scenarios: vec![ScenarioInfo { scenario_id: Some(scenario_id.clone()), ..Default::default() }],
+        ..Default::default()
+    };
+    let (_sim, app, _events) = setup_with(config, |c| c.response_timeout = Duration::from_millis(300)).await;
+    let (gateways, routing, literals) =
+        tokio::join!(app.gateways(), app.routing(), app.literals(3, Some("cs-CZ".into())));
+    assert_eq!(gateways.unwrap()[0].display_name.as_deref(), Some("SMS"));
+    assert_eq!(routing.unwrap()[0].web_app.as_deref(), Some("webchat"));
+    assert_eq!(literals.unwrap().len(), 1);
+    let scenario = app.scenario(scenario_id, Some("en-US".into())).await.unwrap();
+    assert_eq!(scenario.culture.as_deref(), Some("en-US"));
+    let unknown = Guid::parse("00000000-0000-4000-8000-000000000bad").unwrap();
+    let err = app.scenario(unknown, None).await.unwrap_err();
+    assert!(matches!(err, AppError::NoReply(ref what, _) if what == "SE_SCENARIO_MODEL"), "{err}");
+}
+
+#[tokio::test]
+async fn a_garbage_frame_from_the_server_drops_the_connection_and_the_app_comes_back() {
+    let (sim, app, mut events) = setup(|c| c.reconnect_initial = Duration::from_millis(50)).await;
+    started(&app, &mut events, "t-1").await;
+    assert_eq!(sim.send_garbage(), 1);
+    let AppEvent::Disconnected(why) = next(&mut events).await else { panic!("expected the drop") };
+    assert!(why.contains("not a MessagePack [name, payload] array"), "{why}");
+    let AppEvent::Resynced { chats, .. } = next(&mut events).await else { panic!("expected the resync") };
+    assert_eq!(chats.len(), 1);
+    assert_eq!(app.send_sentence(sentence("t-1", "m-1")).await.unwrap().counter, 1);
+}
