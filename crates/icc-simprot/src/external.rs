@@ -341,12 +341,19 @@ impl ExternalApp {
 
     /// Hands an inbound e-mail/SMS/fax to the server (ES_MESSAGE_RECEIVING) and waits for its
     /// one SE_MESSAGE_RECEIVED (matched by RequestId, required) for `received_timeout`.
+    /// DeliverySystemId, RemoteAddress and GatewayId are required (the seed makes the first
+    /// two mandatory; the gateway must be one of [`ExternalApp::gateways`]); ReceivedSentTime,
+    /// also mandatory, is set to now when missing.
     /// Returns the acknowledgement (`Id` = the stored message); Success false is
     /// [`AppError::NotProcessed`]. Field limits are checked before sending.
     pub async fn receive_message(&self, mut content: MessageContentInfo) -> Result<CommandInfo, AppError> {
         let request_id = content.request_id.clone().ok_or(AppError::Missing("RequestId"))?;
+        content.delivery_system_id.as_ref().ok_or(AppError::Missing("DeliverySystemId"))?;
+        content.remote_address.as_ref().ok_or(AppError::Missing("RemoteAddress"))?;
+        content.gateway_id.as_ref().ok_or(AppError::Missing("GatewayId"))?;
         content.validate()?;
         content.direction = Some(Direction::Inbound);
+        content.received_sent_time.get_or_insert(UtcTime(EpochMillis::now()));
         let message = Message {
             name: MessageName::EsMessageReceiving,
             payload: Payload::MessageContentInfo(Box::new(content)),

@@ -167,6 +167,8 @@ fn inbound(request_id: Option<&str>) -> MessageContentInfo {
     MessageContentInfo {
         gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
         request_id: request_id.map(str::to_owned),
+        delivery_system_id: Some("<abc@mail.example.com>".into()),
+        remote_address: Some("jana@example.com".into()),
         from_field: Some("jana@example.com".into()),
         subject_field: Some("Order".into()),
         ..Default::default()
@@ -180,6 +182,8 @@ async fn an_inbound_message_waits_for_its_acknowledgement() {
     assert_eq!((ack.reference.as_deref(), ack.processed()), (Some("r-1"), Some(true)));
     assert_eq!(ack.ref_id, inbound(None).gateway_id);
     assert_eq!(app.receive_message(inbound(None)).await.unwrap_err().to_string(), "not sent: RequestId");
+    let anonymous = MessageContentInfo { delivery_system_id: None, ..inbound(Some("r-9")) };
+    assert_eq!(app.receive_message(anonymous).await.unwrap_err().to_string(), "not sent: DeliverySystemId");
     let long = MessageContentInfo { subject_field: Some("s".repeat(321)), ..inbound(Some("r-2")) };
     assert_eq!(
         app.receive_message(long).await.unwrap_err().to_string(),
