@@ -1,25 +1,26 @@
 //! # icc-simprot
 //!
 //! Atlantis iCC SimProt: the messages external chat and messaging applications and agent
-//! clients exchange with ProServer over TCP. This crate has the wire layer so far:
+//! clients exchange with ProServer over TCP and MessagePack.
 //!
 //! - [`model`]: every data structure of the seed (PascalCase members, typed GUIDs, UTC times,
 //!   open enums), as JSON and MessagePack;
 //! - [`catalogue`]: every message name with its payload type; unknown names are kept;
 //! - [`framing`]: the TCP framing. The vendor's framing is not public: this is an explicit,
 //!   swappable assumption (length prefix + MessagePack `[name, payload]`, see
-//!   `docs/simprot-framing.md`) with a maximum frame size, to be checked against a capture.
-//!
+//!   `docs/simprot-framing.md`) with a maximum frame size, to be checked against a capture;
 //! - `connection` (feature `client`, default): one TCP connection, send and a cancel-safe
 //!   receive;
-//! - `external` (feature `client`): the external chat application with reconnect,
-//!   resynchronisation, the 20-second echo wait and a cached chat request;
+//! - `external` (feature `client`): the external chat application and message gateway with
+//!   reconnect, resynchronisation, the 20-second echo wait, a cached chat request and the
+//!   60 s / 90 s message rules;
+//! - `agent` (feature `client`): the agent client (CS/SC) on the same engine;
 //! - `channel` (feature `client`): `MessagingChannel` for the external app and the mapping of
 //!   its events to cc-core `ConversationEvent`s (conversation id = TrackingId);
-//! - `agent` (feature `client`): the agent client (CS/SC) on the same engine;
-//! - `sim` (feature `sim`): an in-process ProServer for external chat and messaging apps.
+//! - `sim` (feature `sim`): an in-process ProServer that brokers between external apps and
+//!   agent clients, with faults.
 //!
-
+//! Guide: `docs/vendors/icc-simprot.md`.
 #![deny(missing_docs)]
 
 #[cfg(feature = "client")]

@@ -1,7 +1,14 @@
-//! An in-process ProServer for external chat and messaging applications, on loopback TCP with
-//! the crate's framing, for building and testing a connector without an iCC installation.
+//! An in-process ProServer for external chat and messaging applications and agent clients, on
+//! loopback TCP with the crate's framing, for building and testing a connector without an iCC
+//! installation.
 //!
-//! What it does, following the seed: ES_CHAT_REQUEST → SE_CHAT_RESPONSE with the configured
+//! With an agent client connected (any connection sending CS messages, by workplace), chats are
+//! brokered: ES_CHAT_START alerts the agent (SC_CHAT_ALERT), CS_CHAT_ANSWER answers it, sentences
+//! are echoed to their sender and forwarded to the other side, confirmations and typing cross
+//! over, CS_CHAT_HANGUP / ES_CHAT_STOP close it on both sides, CS_CHAT_RESYNC / CS_CHAT_STATUS
+//! answer with the workplace's chats. Without one, a scripted agent answers:
+//!
+//! ES_CHAT_REQUEST → SE_CHAT_RESPONSE with the configured
 //! signal; ES_CHAT_START → SE_CHAT_STATUS Waiting (with the chat's sentences), then Answered by
 //! the simulated agent — a known TrackingId continues its chat; ES_CHAT_SENTENCE → the echo
 //! SE_CHAT_SENTENCE (IsOutbound false, next Counter), SE_CHAT_CONFIRM, and optionally an agent
