@@ -356,6 +356,11 @@ fn session_header(headers: &HeaderMap) -> Option<SessionId> {
     headers.get("server-messaging-session-id").and_then(|v| v.to_str().ok()).map(SessionId::from)
 }
 
+/// The 400 the API answers without a `server-messaging-session-id` header.
+fn missing_session() -> Response {
+    error_body(StatusCode::BAD_REQUEST, "missingHeader", "server-messaging-session-id is required")
+}
+
 async fn create_session(
     State(shared): State<Arc<Shared>>,
     Path(org): Path<String>,
@@ -422,13 +427,7 @@ async fn send_message(
         Ok(reset) => reset,
         Err(response) => return response,
     };
-    let Some(session) = session_header(&headers) else {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            "missingHeader",
-            "server-messaging-session-id is required",
-        );
-    };
+    let Some(session) = session_header(&headers) else { return missing_session() };
     let message: Message = match cc_core::de::parse_json(&body) {
         Ok(m) => m,
         Err(e) => return error_body(StatusCode::BAD_REQUEST, "invalidBody", &e.to_string()),
@@ -469,13 +468,7 @@ async fn delete_session(
         Ok(reset) => reset,
         Err(response) => return response,
     };
-    let Some(session) = session_header(&headers) else {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            "missingHeader",
-            "server-messaging-session-id is required",
-        );
-    };
+    let Some(session) = session_header(&headers) else { return missing_session() };
     let existed = {
         let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
         match sessions.get_mut(&session) {

@@ -129,20 +129,7 @@ impl Visitor {
         user_token: Option<&str>,
         include_settings: bool,
     ) -> Result<Option<RoutingModel>, Error> {
-        let token = user_token.unwrap_or("");
-        let chars = token.chars().count();
-        if chars > MAX_USER_TOKEN {
-            return Err(Error::Invalid {
-                field: "UserToken",
-                reason: format!("{chars} characters; at most {MAX_USER_TOKEN}"),
-            });
-        }
-        let request = Request::get(format!("{}/api/Routing/{}", self.client.base, app.as_str()))
-            .operation("icc-website.routing")
-            .query("RegionalTime", EpochMillis::now().as_i64().to_string())
-            .query("UserToken", token)
-            .query("IncludeSettings", if include_settings { "true" } else { "false" })
-            .header("accept", "application/json");
+        let request = self.client.routing_request(app, user_token, include_settings, EpochMillis::now())?;
         let response = self.send(request).await?;
         Ok(response.json::<Option<RoutingModel>>()?)
     }
