@@ -112,6 +112,47 @@ pub fn lenient_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D
     optional(d)
 }
 
+/// `deserialize_with` for an optional `f64` sent as number, numeric string, `null` or `""`.
+/// Pair it with `#[serde(default)]` so that a missing field is `None` too.
+pub fn lenient_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    struct F64Visitor;
+    impl<'de> Visitor<'de> for F64Visitor {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number (or a numeric string), null or an empty string")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<f64>, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<f64>, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<f64>, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<f64>, E> {
+            let trimmed = v.trim();
+            if trimmed.is_empty() {
+                return Ok(None);
+            }
+            match trimmed.parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(Some(n)),
+                _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_option(F64Visitor)
+}
+
 fn optional<'de, D: Deserializer<'de>, T: LenientInt>(d: D) -> Result<Option<T>, D::Error> {
     struct OptVisitor<T>(PhantomData<T>);
     impl<'de, T: LenientInt> Visitor<'de> for OptVisitor<T> {
@@ -240,6 +281,29 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(parse_json::<T>(raw.as_bytes()).unwrap(), want, "{raw}");
+        }
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct F {
+        #[serde(default, deserialize_with = "lenient_opt_f64")]
+        x: Option<f64>,
+    }
+
+    #[test]
+    fn floats_as_numbers_or_strings() {
+        for (raw, want) in [
+            (r#"{"x":20349.12}"#, Some(20349.12)),
+            (r#"{"x":"93729.01"}"#, Some(93729.01)),
+            (r#"{"x":7}"#, Some(7.0)),
+            (r#"{"x":null}"#, None),
+            (r#"{"x":""}"#, None),
+            ("{}", None),
+        ] {
+            assert_eq!(parse_json::<F>(raw.as_bytes()).unwrap(), F { x: want }, "{raw}");
+        }
+        for raw in [r#"{"x":"fast"}"#, r#"{"x":"NaN"}"#, r#"{"x":true}"#] {
+            assert_eq!(parse_json::<F>(raw.as_bytes()).unwrap_err().path, "x", "{raw}");
         }
     }
 

@@ -57,6 +57,9 @@ pub enum AuthError {
     /// A refresh is needed but there is no refresh token and no other grant to fall back on.
     #[error("no refresh token available; authorize again")]
     NoRefreshToken,
+    /// Loading or saving tokens in a token store failed.
+    #[error("token store: {0}")]
+    Store(String),
     /// Anything else.
     #[error("{0}")]
     Other(String),

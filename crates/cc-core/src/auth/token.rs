@@ -51,6 +51,12 @@ impl Token {
         self
     }
 
+    /// Sets the refresh token's lifetime (builder style; tokens restored from a store).
+    pub fn with_refresh_token_expires_in(mut self, lifetime: Duration) -> Self {
+        self.refresh_token_expires_in = Some(lifetime.as_secs());
+        self
+    }
+
     /// The access token.
     pub fn access_token(&self) -> &Secret<String> {
         &self.access_token

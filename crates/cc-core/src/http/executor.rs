@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind};
+use super::ratelimit::RateLimiter;
 use super::request::{Body, Request};
 use super::retry::{Attempt, Decision, Outcome, RetryBudget, RetryPolicy, decide, parse_retry_after};
 use crate::Secret;
@@ -106,6 +107,10 @@ impl StreamingResponse {
     }
 }
 
+fn request_tracking_id(request: &Request, names: &[String]) -> Option<String> {
+    names.iter().find_map(|name| request.header_value(name)).map(str::to_owned)
+}
+
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
@@ -123,6 +128,7 @@ pub struct ExecutorBuilder {
     tracking_headers: Vec<String>,
     default_headers: Vec<(String, MaybeSecret)>,
     user_agent: String,
+    rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl ExecutorBuilder {
@@ -200,6 +206,13 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Holds every attempt, retries included, to the limiter's rate. Clone the `Arc` into
+    /// several executors to share one limit between them.
+    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
     /// Builds the executor.
     pub fn build(self) -> Result<Executor, Error> {
         let http = match self.http {
@@ -221,6 +234,7 @@ impl ExecutorBuilder {
                 max_body: self.max_body,
                 tracking_headers: self.tracking_headers,
                 default_headers: self.default_headers,
+                rate_limiter: self.rate_limiter,
             }),
         })
     }
@@ -236,6 +250,7 @@ struct Inner {
     max_body: usize,
     tracking_headers: Vec<String>,
     default_headers: Vec<(String, MaybeSecret)>,
+    rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 /// Sends requests: injects credentials, applies the per-attempt timeout, retries by
@@ -283,6 +298,7 @@ impl Executor {
             tracking_headers: DEFAULT_TRACKING_HEADERS.iter().map(|s| s.to_string()).collect(),
             default_headers: Vec::new(),
             user_agent: concat!("cc-core/", env!("CARGO_PKG_VERSION")).into(),
+            rate_limiter: None,
         }
     }
 
@@ -338,8 +354,14 @@ impl Executor {
                 };
                 // A request that cannot be built is not sent at all: nothing to retry.
                 let builder = self.build(request, credential.as_ref())?;
+                // Held until this attempt's answer: see `RateLimiter`.
+                let permit = match &inner.rate_limiter {
+                    Some(limiter) => Some(limiter.acquire().await),
+                    None => None,
+                };
                 tracing::debug!(attempt = attempt.number, headers = %self.redacted_headers(request, credential.as_ref()), "sending");
                 let AttemptResult { outcome, result } = self.attempt(request, builder, buffer, attempt.number).await;
+                drop(permit);
                 let span = tracing::Span::current();
                 if let Outcome::Status { status, .. } = outcome {
                     span.record("status", status);
@@ -466,7 +488,10 @@ impl Executor {
                 Err(Error::Api(Box::new(ApiError {
                     operation: request.operation,
                     status,
-                    tracking_id: tracking_id.or_else(|| vendor.tracking_id.clone()),
+                    // The response's id, else the body's, else the one this request sent.
+                    tracking_id: tracking_id
+                        .or_else(|| vendor.tracking_id.clone())
+                        .or_else(|| request_tracking_id(request, &inner.tracking_headers)),
                     vendor,
                     body: shown,
                     retry_after,
@@ -512,6 +537,9 @@ impl Executor {
         let builder = match &request.body {
             Body::Empty => builder,
             Body::Json(bytes) => builder.header("content-type", "application/json").body(bytes.clone()),
+            Body::SecretJson(bytes) => {
+                builder.header("content-type", "application/json").body(bytes.expose_secret().clone())
+            }
             Body::Form(form) => builder
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form.expose_secret().clone()),

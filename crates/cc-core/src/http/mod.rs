@@ -3,10 +3,12 @@
 
 mod error;
 mod executor;
+mod ratelimit;
 mod request;
 pub mod retry;
 
 pub use self::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind, VendorError};
 pub use self::executor::{DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Response, StreamingResponse};
+pub use self::ratelimit::{RateLimiter, RatePermit};
 pub use self::request::{Body, Method, Request};
 pub use self::retry::{RetryBudget, RetryPolicy};

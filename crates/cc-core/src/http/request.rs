@@ -53,6 +53,8 @@ pub enum Body {
     Json(Vec<u8>),
     /// `application/x-www-form-urlencoded` text (may hold secrets).
     Form(Secret<String>),
+    /// `application/json` bytes that hold secrets (a token request): never shown.
+    SecretJson(Secret<Vec<u8>>),
     /// Other bytes with their content type.
     Bytes {
         /// `Content-Type` value.
@@ -158,6 +160,12 @@ impl Request {
         Ok(self)
     }
 
+    /// Sets a JSON body that holds secrets: redacted in `Debug` and [`Request::describe`].
+    pub fn secret_json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self, serde_json::Error> {
+        self.body = Body::SecretJson(Secret::new(serde_json::to_vec(body)?));
+        Ok(self)
+    }
+
     /// Sets the body.
     pub fn body(mut self, body: Body) -> Self {
         self.body = body;
@@ -242,6 +250,7 @@ impl Request {
                     .unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned());
                 let _ = write!(out, "content-type: application/json\n\n{pretty}\n");
             }
+            Body::SecretJson(_) => out.push_str("content-type: application/json\n\n[redacted JSON]\n"),
             Body::Form(_) => {
                 out.push_str("content-type: application/x-www-form-urlencoded\n\n[redacted form]\n")
             }
