@@ -1,1 +1,120 @@
-//! The crate's error type: vendor status, code and message, never a secret.
+//! The crate's error type.
+
+use cc_core::EpochMillis;
+use cc_core::auth::AuthError;
+use cc_core::de::JsonError;
+
+use crate::model::GraphQlError;
+
+/// One bad row of a sites CSV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    /// The line in the file (the header is line 1).
+    pub line: usize,
+    /// What is wrong, naming the column.
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// What went wrong. Never contains a token, a client secret or a pre-signed URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request breaks a documented constraint; it was not sent.
+    #[error("invalid request: {field}: {message}")]
+    Invalid {
+        /// The parameter (wire name).
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// Obtaining or refreshing a token failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// An HTTP failure: status, vendor code and message, tracking id; or a transport error.
+    #[cfg(feature = "client")]
+    #[error(transparent)]
+    Http(#[from] cc_core::http::Error),
+    /// A body does not have the documented shape.
+    #[error("{operation}: {error}")]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// Where and what.
+        error: JsonError,
+    },
+    /// The search API answered with GraphQL errors (possibly with partial `data`).
+    #[error("search failed: {}", join(.0))]
+    GraphQl(Vec<GraphQlError>),
+    /// A window of agent activities reached the API's cap of records per window: records
+    /// after the cap are not returned. Split the window (see
+    /// [`split_window`](crate::query::split_window)) or use `agent_activities_split`.
+    #[error(
+        "agent activities from {from} to {to} reached the cap of {cap} records per window; \
+         the rest is not returned: split the window"
+    )]
+    RecordCap {
+        /// Window start.
+        from: EpochMillis,
+        /// Window end.
+        to: EpochMillis,
+        /// The cap.
+        cap: usize,
+    },
+    /// Paging cannot make progress (more tasks share one `createdTime` than a page holds).
+    #[error("{operation}: paging stuck at {at}: {message}")]
+    Paging {
+        /// The operation.
+        operation: &'static str,
+        /// Where.
+        at: EpochMillis,
+        /// What to do.
+        message: String,
+    },
+    /// Rows of a sites CSV are malformed; nothing was sent.
+    #[error("{} bad row(s) in the sites CSV: {}", .0.len(), join(.0))]
+    Csv(Vec<RowError>),
+    /// Writing a download failed.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+
+    /// The HTTP status, when the API answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => e.status(),
+            Self::Auth(AuthError::Rejected { status, .. }) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The tracking id of the failed call (the one sent, unless the API returned another).
+    pub fn tracking_id(&self) -> Option<&str> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => e.tracking_id(),
+            _ => None,
+        }
+    }
+}

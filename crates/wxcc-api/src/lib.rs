@@ -1,21 +1,39 @@
 //! # wxcc-api
 //!
-//! Webex Contact Center APIs: OAuth2, tasks, statistics, captures, sites, search, simulator.
+//! Webex Contact Center APIs (the "new" API on developer.webex-cx.com): OAuth2, tasks,
+//! queue and agent statistics, agent activities, captures, sites, search; and a simulator.
 //!
-//! **Status: skeleton.** The module layout below is in place; the contents arrive with
-//! issue 8 (see the workspace README). Nothing here talks to the vendor yet.
-//!
-//! | module | role |
-//! |---|---|
-//! | `model` | Wire types: every payload of the contract as Rust types, lenient where the vendor varies. |
-//! | `error` | The crate's error type: vendor status, code and message, never a secret. |
-//! | `client` | The outbound client (feature `client`): typed calls run through cc-core's executor. |
-//! | `sim` | An in-process simulator of the vendor (feature `sim`), faithful to the documented behaviour, with fault injection. |
+//! - [`auth`] (feature `client`, default): the integration (authorization-code) flow with
+//!   `state` checked, refresh with rotated refresh tokens saved through a [`auth::TokenStore`]
+//!   (file-backed one included), one refresh however many callers wait, service-app tokens,
+//!   regions, and the org id read from the token.
+//! - [`client`] (feature `client`): typed calls through cc-core's executor — client-side
+//!   rate limit (300/min by default), 429 `Retry-After`, a `TrackingId` on every request
+//!   (surfaced in errors), lenient error bodies, gzip. Streams over all tasks of a window
+//!   (deduplicated) and all agent activities (aware of the 10,000-record cap); statistics
+//!   windows split into valid chunks; captures chunked by 10 ids and downloads without
+//!   `Authorization`; sites CRUD, bulk (207 per item), export, CSV upload; GraphQL search
+//!   with typed errors and cursor pages; any other path through [`WxccClient::call_json`].
+//! - [`model`]: the spec's schemas; unknown fields and enum values never fail.
+//! - [`query`]: validated parameters and window splitting, usable without the client.
+//! - [`csv`]: a sites CSV into a bulk request, with every bad row named by line.
+//! - `sim` (feature `sim`): a fake WxCC on loopback, with OAuth rotation, generated data,
+//!   version conflicts, a rate limit answering 429, and faults on demand.
 #![deny(missing_docs)]
 
 #[cfg(feature = "client")]
+pub mod auth;
+#[cfg(feature = "client")]
 pub mod client;
+pub mod csv;
 pub mod error;
 pub mod model;
+pub mod query;
 #[cfg(feature = "sim")]
 pub mod sim;
+
+#[cfg(feature = "client")]
+pub use auth::{FileTokenStore, Integration, Region, ServiceApp, TokenStore};
+#[cfg(feature = "client")]
+pub use client::{WxccClient, WxccConfig};
+pub use error::Error;
