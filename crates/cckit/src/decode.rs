@@ -29,8 +29,58 @@ const KINDS: &[(&str, &[&str])] = &[
     ("icc-website", &["routing"]),
     ("icc-simprot", &["frames", "message"]),
     ("lp", &["notification"]),
+    ("wxcc", &["tasks", "captures", "sites", "search", "token"]),
     ("wxcc-legacy", &["csv", "record"]),
 ];
+
+/// A WxCC response as its model, in wire names. Sites: an array (v1 list), a `{meta, data}`
+/// page (v2), or one site. A token is shown with its secrets redacted.
+fn wxcc_value(kind: &str, bytes: &[u8]) -> Result<Value, Failure> {
+    use cc_core::de::parse_json;
+    use wxcc_api::model::{CaptureList, SearchResponse, Site, SitePage, TaskPage};
+    let bad = |e: &dyn std::fmt::Display| Failure::failed(e.to_string());
+    match kind {
+        "tasks" => to_value(&parse_json::<TaskPage>(bytes).map_err(|e| bad(&e))?),
+        "captures" => to_value(&parse_json::<CaptureList>(bytes).map_err(|e| bad(&e))?),
+        "search" => to_value(&parse_json::<SearchResponse>(bytes).map_err(|e| bad(&e))?),
+        "sites" => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => to_value(&parse_json::<Vec<Site>>(bytes).map_err(|e| bad(&e))?),
+            _ => match parse_json::<SitePage>(bytes) {
+                Ok(page) if serde_json::from_slice::<Value>(bytes).is_ok_and(|v| v.get("data").is_some()) => {
+                    to_value(&page)
+                }
+                _ => to_value(&parse_json::<Site>(bytes).map_err(|e| bad(&e))?),
+            },
+        },
+        _ => {
+            let token: cc_core::auth::Token = parse_json(bytes).map_err(|e| bad(&e))?;
+            let access = token.access_token().expose_secret();
+            let mut out = serde_json::json!({"access_token": "[redacted]"});
+            if let Some(t) = token.expires_in() {
+                out["expires_in"] = t.as_secs().into();
+            }
+            if token.refresh_token().is_some() {
+                out["refresh_token"] = "[redacted]".into();
+            }
+            if let Some(t) = token.refresh_token_expires_in() {
+                out["refresh_token_expires_in"] = t.as_secs().into();
+            }
+            if let Some(t) = token.token_type() {
+                out["token_type"] = t.into();
+            }
+            if let Some(scope) = token.scope() {
+                out["scope"] = scope.into();
+            }
+            for (k, v) in token.extra() {
+                out[k] = v.clone();
+            }
+            if let Some(org) = wxcc_api::auth::org_id_from_token(access) {
+                eprintln!("org id (from the access token): {org}");
+            }
+            Ok(out)
+        }
+    }
+}
 
 /// Prints vendors and kinds.
 pub fn list() {
@@ -128,6 +178,7 @@ pub fn run(
                 .collect();
             (value, events)
         }
+        ("wxcc", kind) => (wxcc_value(kind, &bytes)?, Vec::new()),
         ("wxcc-legacy", "csv") => {
             let records = wxcc_legacy::csv::CsvDecoder::decode_all(&bytes).map_err(|e| bad(&e))?;
             (to_value(&records)?, Vec::new())

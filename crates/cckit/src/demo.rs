@@ -11,9 +11,7 @@ use tokio::sync::mpsc;
 use crate::Failure;
 
 /// Vendors with a demo, in the order `all` runs them.
-pub const VENDORS: &[&str] = &["ece", "alvaria", "icc-website", "icc-simprot", "lp", "wxcc-legacy"];
-/// Vendors whose crates are not implemented yet.
-const PLANNED: &[&str] = &["wxcc"];
+pub const VENDORS: &[&str] = &["ece", "alvaria", "icc-website", "icc-simprot", "lp", "wxcc", "wxcc-legacy"];
 const WAIT: Duration = Duration::from_secs(5);
 
 type Step = Result<(), String>;
@@ -66,9 +64,6 @@ pub async fn run(vendor: &str) -> Result<(), Failure> {
     let selected: Vec<&str> = match vendor {
         "all" => VENDORS.to_vec(),
         v if VENDORS.contains(&v) => vec![v],
-        v if PLANNED.contains(&v) => {
-            return Err(Failure::usage(format!("no demo for {v} yet: its crate is not implemented")));
-        }
         other => {
             return Err(Failure::usage(format!(
                 "unknown vendor `{other}`; one of {} or all",
@@ -87,6 +82,7 @@ pub async fn run(vendor: &str) -> Result<(), Failure> {
             "icc-website" => icc_website().await,
             "icc-simprot" => icc_simprot().await,
             "lp" => lp().await,
+            "wxcc" => wxcc().await,
             "wxcc-legacy" => wxcc_legacy().await,
             _ => unreachable!("selected from VENDORS"),
         };
@@ -98,9 +94,6 @@ pub async fn run(vendor: &str) -> Result<(), Failure> {
                 failures.push(v);
             }
         }
-    }
-    if vendor == "all" {
-        summary.push(format!("not yet available: {}", PLANNED.join(", ")));
     }
     println!("\nsummary");
     for s in &summary {
@@ -414,6 +407,77 @@ async fn lp() -> Step {
     if stats.duplicates != 1 {
         return Err(format!("expected one duplicate dropped, got {}", stats.duplicates));
     }
+    Ok(())
+}
+
+async fn wxcc() -> Step {
+    use cc_core::EpochMillis;
+    use cc_core::auth::State;
+    use cc_core::http::Executor;
+    use wxcc_api::model::Site;
+    use wxcc_api::query::{Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
+    use wxcc_api::sim::{SimConfig, WxccSim};
+    use wxcc_api::{FileTokenStore, Integration, Region, WxccClient, WxccConfig};
+
+    let v = "wxcc";
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let sim = WxccSim::start(SimConfig::demo()).await.map_err(|e| err(&e))?;
+    let config = sim.config();
+    line(v, format!("simulator at {} (OAuth at {})", sim.base_url(), sim.oauth_base()));
+    let integration =
+        Integration::new(&config.client_id, config.client_secret.clone(), "https://demo.example/auth")
+            .scopes(["cjp:config_read", "cjp:config_write"])
+            .oauth_base(sim.oauth_base());
+    let state = State::generate().map_err(|e| err(&e))?;
+    let redirect = sim.consent(&integration.authorize_url(&state))?;
+    let plain = Executor::builder().build().map_err(|e| err(&e))?;
+    let token = integration.complete(&plain, &redirect, &state).await.map_err(|e| err(&e))?;
+    line(v, "✓ OAuth: consent, state checked, code exchanged for an access/refresh pair");
+    let dir = std::env::temp_dir().join(format!("cckit-demo-wxcc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| err(&e))?;
+    let store = std::sync::Arc::new(FileTokenStore::new(dir.join("token.json")));
+    let auth = integration.token_cache(plain, token, store).await.map_err(|e| err(&e))?;
+    let client =
+        WxccClient::new(WxccConfig::new(Region::Custom(sim.base_url())), auth).map_err(|e| err(&e))?;
+    line(v, format!("  org id from the token: {}", client.org_id().await.map_err(|e| err(&e))?));
+
+    let from = config.start;
+    let page = client
+        .tasks(&TaskQuery::new(from, EpochMillis::new(from.as_i64() + DAY_MS)).page_size(100))
+        .await
+        .map_err(|e| err(&e))?;
+    line(v, format!("✓ tasks: a page of {}", page.data.len()));
+    let stats = client
+        .queue_statistics(&StatisticsQuery::new(
+            from,
+            EpochMillis::new(from.as_i64() + 4 * 3_600_000),
+            Interval::Minutes60,
+        ))
+        .await
+        .map_err(|e| err(&e))?;
+    line(v, format!("✓ queue statistics: {} rows (4 hourly intervals × queues)", stats.len()));
+    let recorded: Vec<_> = page
+        .data
+        .iter()
+        .filter(|t| t.attributes.capture_requested == Some(true))
+        .map(|t| t.id.clone())
+        .take(3)
+        .collect();
+    let captures = client.captures(&Captures::of(recorded).url_expiration(5)).await.map_err(|e| err(&e))?;
+    let url = captures
+        .data
+        .iter()
+        .flat_map(|c| &c.recording)
+        .find_map(|r| r.attributes.file_path.clone())
+        .ok_or("no recording in the captures")?;
+    let bytes = client.download(&url, &dir.join("recording.wav")).await.map_err(|e| err(&e))?;
+    line(v, format!("✓ capture downloaded from its pre-signed URL without Authorization: {bytes} bytes"));
+    let mut site = client.create_site(&Site::new("Demo Site", "mm-profile-1")).await.map_err(|e| err(&e))?;
+    line(v, format!("✓ site created: {} (version {:?})", site.id.as_deref().unwrap_or("?"), site.version));
+    site.name = "Demo Site Renamed".into();
+    let site = client.update_site(&site).await.map_err(|e| err(&e))?;
+    line(v, format!("✓ site updated: {:?} (version {:?})", site.name, site.version));
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

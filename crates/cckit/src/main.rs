@@ -22,13 +22,13 @@ struct Cli {
 enum Command {
     /// Runs each vendor's flow against its simulator, in-process, and prints a transcript.
     Demo {
-        /// ece, alvaria, icc-website, icc-simprot, lp, wxcc-legacy or all.
+        /// ece, alvaria, icc-website, icc-simprot, lp, wxcc, wxcc-legacy or all.
         #[arg(default_value = "all")]
         vendor: String,
     },
     /// Runs one simulator until interrupted; prints its URL and the credentials it accepts.
     Sim {
-        /// ece, alvaria, icc-simprot or wxcc-legacy.
+        /// ece, alvaria, icc-simprot, wxcc or wxcc-legacy.
         vendor: String,
         /// Port on 127.0.0.1 (default: any free port).
         #[arg(long)]
@@ -39,7 +39,7 @@ enum Command {
     },
     /// Parses a captured payload with the vendor's model and prints it as JSON.
     Decode {
-        /// ece, alvaria, icc-website, icc-simprot, lp or wxcc-legacy (omit with --list).
+        /// ece, alvaria, icc-website, icc-simprot, lp, wxcc or wxcc-legacy (omit with --list).
         vendor: Option<String>,
         /// The payload kind (see --list).
         #[arg(long)]

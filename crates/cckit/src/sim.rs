@@ -70,6 +70,38 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
             );
             Box::new(sim)
         }
+        "wxcc" => {
+            if webhook.is_some() {
+                return Err(Failure::usage(
+                    "the Webex CC APIs used here have no callbacks: --webhook does not apply",
+                ));
+            }
+            let sim =
+                wxcc_api::sim::WxccSim::start_on(wxcc_api::sim::SimConfig::demo(), addr).await.map_err(io)?;
+            let config = sim.config();
+            println!("Webex Contact Center simulator at {}", sim.base_url());
+            println!(
+                "  API root:      {}  (/v1/tasks, /v1/queues/statistics, /v1/captures/query, /organization/{{orgid}}/site, /search…)",
+                sim.base_url()
+            );
+            println!(
+                "  OAuth:         {}/authorize and {}/access_token (refresh tokens rotate)",
+                sim.oauth_base(),
+                sim.oauth_base()
+            );
+            println!(
+                "  client:        id {} secret {} (form fields), org {}",
+                config.client_id,
+                config.client_secret.expose_secret(),
+                config.org_id
+            );
+            println!(
+                "  limit:         {} requests per {} s, then 429 with Retry-After",
+                config.rate_limit,
+                config.rate_window.as_secs()
+            );
+            Box::new(sim)
+        }
         "wxcc-legacy" => {
             if webhook.is_some() {
                 return Err(Failure::usage(
@@ -94,7 +126,7 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
         }
         other => {
             return Err(Failure::usage(format!(
-                "no simulator for `{other}`: one of ece, alvaria, icc-simprot, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
+                "no simulator for `{other}`: one of ece, alvaria, icc-simprot, wxcc, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
             )));
         }
     };

@@ -28,14 +28,75 @@ fn demo_all_succeeds() {
     let out = cckit(&["demo", "all"]);
     assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
-    for vendor in
-        ["ece: ok", "alvaria: ok", "icc-website: ok", "icc-simprot: ok", "lp: ok", "wxcc-legacy: ok"]
-    {
+    for vendor in [
+        "ece: ok",
+        "alvaria: ok",
+        "icc-website: ok",
+        "icc-simprot: ok",
+        "lp: ok",
+        "wxcc: ok",
+        "wxcc-legacy: ok",
+    ] {
         assert!(text.contains(vendor), "{vendor} missing:\n{text}");
     }
     assert!(text.contains("← conversation ended"), "{text}");
-    let planned = cckit(&["demo", "wxcc"]);
-    assert_eq!(planned.status.code(), Some(2));
+    assert!(text.contains("[wxcc] ✓ site updated"), "{text}");
+    assert_eq!(cckit(&["demo", "nope"]).status.code(), Some(2));
+}
+
+#[test]
+fn decode_wxcc_kinds() {
+    let tasks = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "tasks",
+        &fixture("wxcc/constructed.tasks.lenient.json"),
+        "--roundtrip",
+    ]);
+    assert!(tasks.status.success(), "{}", stderr(&tasks));
+    let text = stdout(&tasks);
+    assert!(text.contains("\"channelType\": \"whatsapp\""), "{text}");
+    assert!(text.contains("newVendorField"), "the roundtrip names the dropped field:\n{text}");
+
+    let missing = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "tasks",
+        &fixture("wxcc/constructed.tasks.missing-created-time.json"),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("data[1].attributes"), "{}", stderr(&missing));
+
+    let sites = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "sites",
+        &fixture("wxcc/reference.sites-page.meta-example.json"),
+        "--roundtrip",
+    ]);
+    assert!(stdout(&sites).contains("lossless"), "{}", stdout(&sites));
+    for kind_file in
+        ["captures:reference.captures.schema-examples.json", "search:reference.search.response-example.json"]
+    {
+        let (kind, file) = kind_file.split_once(':').unwrap();
+        let out = cckit(&["decode", "wxcc", "--kind", kind, &fixture(&format!("wxcc/{file}"))]);
+        assert!(out.status.success(), "{kind}: {}", stderr(&out));
+    }
+    let token = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "token",
+        &fixture("wxcc/constructed.token.strings-and-org-suffix.json"),
+    ]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert!(!stdout(&token).contains("MDEyMzQ1"), "tokens are redacted:\n{}", stdout(&token));
+    assert!(stdout(&token).contains("\"expires_in\": 43199"));
+    assert!(stderr(&token).contains("97cdbf45-ebe2-4687-8341-44d5c7abf101"));
+    assert!(stdout(&cckit(&["decode", "--list"])).contains("wxcc: tasks, captures, sites, search, token"));
 }
 
 #[test]
@@ -238,6 +299,30 @@ async fn sim_answers_on_its_port() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(answered, "the simulator answered on port {port}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wxcc_sim_answers_on_its_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["sim", "wxcc", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Without a token the API answers 401 with the vendor's error body.
+    let http = reqwest::Client::new();
+    let mut status = None;
+    for _ in 0..100 {
+        if let Ok(resp) = http.get(format!("http://127.0.0.1:{port}/v1/tasks?from=0")).send().await {
+            status = Some(resp.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, Some(401), "the simulator answered on port {port}");
 }
 
 #[tokio::test]

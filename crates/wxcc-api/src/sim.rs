@@ -929,7 +929,7 @@ fn save_site(
                     format!("name: a site named {:?} already exists", site.name),
                 ));
             }
-            let id = format!("site-{}", random_token(shared, ""));
+            let id = format!("site-{:05}", shared.counter.fetch_add(1, Ordering::Relaxed));
             site.id = Some(id.clone());
             site.version = Some(0);
             site.organization_id = Some(shared.config.org_id.clone());
