@@ -28,7 +28,7 @@ enum Command {
     },
     /// Runs one simulator until interrupted; prints its URL and the credentials it accepts.
     Sim {
-        /// ece, alvaria, icc-simprot, wxcc or wxcc-legacy.
+        /// ece, alvaria, icc-website, icc-simprot, wxcc or wxcc-legacy.
         vendor: String,
         /// Port on 127.0.0.1 (default: any free port).
         #[arg(long)]
@@ -36,6 +36,11 @@ enum Command {
         /// Where the simulator posts callbacks (ece, alvaria).
         #[arg(long)]
         webhook: Option<String>,
+        /// Faults for the next API calls, in order (ece, alvaria, icc-website, wxcc): a comma list of
+        /// `STATUS` or `STATUS:RETRY_AFTER_SECONDS` (e.g. `429:2`, `503`), `reset` (break the
+        /// connection after processing) and `delay:MILLISECONDS`.
+        #[arg(long)]
+        faults: Option<String>,
     },
     /// Parses a captured payload with the vendor's model and prints it as JSON.
     Decode {
@@ -125,7 +130,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { vendor } => demo::run(&vendor).await,
-        Command::Sim { vendor, port, webhook } => sim::run(&vendor, port, webhook).await,
+        Command::Sim { vendor, port, webhook, faults } => {
+            sim::run(&vendor, port, webhook, faults.as_deref()).await
+        }
         Command::Decode {
             vendor,
             kind,

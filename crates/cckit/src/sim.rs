@@ -1,13 +1,61 @@
 //! `cckit sim`: one simulator standalone, for integrations written in any language.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use cc_core::Secret;
+use cc_core::sim::Fault;
 
 use crate::Failure;
 
+/// Reads `--faults`: `STATUS[:RETRY_AFTER]`, `reset`, `delay:MS`, comma separated.
+fn parse_faults(spec: &str) -> Result<Vec<Fault>, Failure> {
+    let bad = |item: &str, why: &str| Failure::usage(format!("--faults: `{item}` {why}"));
+    spec.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            if item == "reset" {
+                return Ok(Fault::Reset);
+            }
+            if let Some(ms) = item.strip_prefix("delay:") {
+                let ms = ms.parse::<u64>().map_err(|_| bad(item, "needs milliseconds"))?;
+                return Ok(Fault::Delay(Duration::from_millis(ms)));
+            }
+            let (status, retry_after) = match item.split_once(':') {
+                Some((status, after)) => {
+                    (status, Some(after.parse::<u64>().map_err(|_| bad(item, "needs Retry-After seconds"))?))
+                }
+                None => (item, None),
+            };
+            match status.parse::<u16>() {
+                Ok(status) if (400..=599).contains(&status) => Ok(Fault::Status { status, retry_after }),
+                _ => Err(bad(item, "is not a 4xx/5xx status, `reset` or `delay:MS`")),
+            }
+        })
+        .collect()
+}
+
 /// Starts `vendor`'s simulator and waits for Ctrl-C.
-pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Result<(), Failure> {
+pub async fn run(
+    vendor: &str,
+    port: Option<u16>,
+    webhook: Option<String>,
+    faults: Option<&str>,
+) -> Result<(), Failure> {
+    let faults = parse_faults(faults.unwrap_or_default())?;
+    if !faults.is_empty() && !matches!(vendor, "ece" | "alvaria" | "icc-website" | "wxcc") {
+        return Err(Failure::usage(format!(
+            "--faults applies to ece, alvaria, icc-website and wxcc, not {vendor}"
+        )));
+    }
+    let shown = |faults: &[Fault]| {
+        if faults.is_empty() {
+            String::new()
+        } else {
+            format!("  faults:        {faults:?} for the next API calls")
+        }
+    };
     let addr = SocketAddr::from(([127, 0, 0, 1], port.unwrap_or(0)));
     let io = |e: std::io::Error| Failure::failed(format!("could not start the simulator on {addr}: {e}"));
     // Keep the simulator alive until interrupted.
@@ -21,6 +69,7 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
             );
             config.callback_url = webhook.clone();
             let sim = ece_messaging::sim::EceSim::start_on(config, addr).await.map_err(io)?;
+            faults.iter().cloned().for_each(|f| sim.inject(f));
             println!("ECE simulator at {}", sim.base_url());
             println!("  API root:      {}{}", sim.base_url(), ece_messaging::client::API_PATH);
             println!("  login:         Basic ABCD:01234 (client key:secret), entry point 1001");
@@ -39,6 +88,7 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
             );
             config.callback_url = webhook.clone();
             let sim = alvaria_servermsg::sim::AlvariaSim::start_on(config, addr).await.map_err(io)?;
+            faults.iter().cloned().for_each(|f| sim.inject(f));
             println!("Alvaria simulator at {}", sim.base_url());
             println!(
                 "  token:         POST {} (Basic client:secret, scope=servermessagingapi, realm=acme)",
@@ -51,6 +101,28 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
             println!(
                 "  callbacks to:  {} signed RS256; public key: cckit trigger alvaria --print-public-key",
                 webhook.as_deref().unwrap_or("(none: pass --webhook URL)")
+            );
+            Box::new(sim)
+        }
+        "icc-website" => {
+            if webhook.is_some() {
+                return Err(Failure::usage("the WebSite API is polled: --webhook does not apply"));
+            }
+            let sim = icc_website_rest::sim::WebSiteSim::start_on(
+                icc_website_rest::sim::SimConfig::default(),
+                addr,
+            )
+            .await
+            .map_err(io)?;
+            faults.iter().cloned().for_each(|f| sim.inject(f));
+            println!("Atlantis iCC WebSite simulator at {}", sim.base_url());
+            println!(
+                "  routing:       GET {}/api/Routing/WebChat (WebForm free, WebCback busy, WebClick blocked)",
+                sim.base_url()
+            );
+            println!(
+                "  agent image:   GET {}/api/AgentImage/{{agentId}}; tracking cookie set on first call",
+                sim.base_url()
             );
             Box::new(sim)
         }
@@ -126,11 +198,38 @@ pub async fn run(vendor: &str, port: Option<u16>, webhook: Option<String>) -> Re
         }
         other => {
             return Err(Failure::usage(format!(
-                "no simulator for `{other}`: one of ece, alvaria, icc-simprot, wxcc, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
+                "no simulator for `{other}`: one of ece, alvaria, icc-website, icc-simprot, wxcc, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
             )));
         }
     };
+    let note = shown(&faults);
+    if !note.is_empty() {
+        println!("{note}");
+    }
     println!("running; Ctrl-C to stop");
     tokio::signal::ctrl_c().await.map_err(|e| Failure::failed(format!("waiting for Ctrl-C: {e}")))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_in_order_and_bad_ones_are_usage_errors() {
+        let faults = parse_faults("429:2, 503,reset,delay:150").unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(
+            faults,
+            [
+                Fault::Status { status: 429, retry_after: Some(2) },
+                Fault::Status { status: 503, retry_after: None },
+                Fault::Reset,
+                Fault::Delay(Duration::from_millis(150)),
+            ]
+        );
+        for bad in ["200", "abc", "429:x", "delay:soon"] {
+            assert!(parse_faults(bad).is_err(), "{bad}");
+        }
+        assert!(parse_faults("").unwrap_or_default().is_empty());
+    }
 }

@@ -323,6 +323,8 @@ async fn wxcc_sim_answers_on_its_port() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, Some(401), "the simulator answered on port {port}");
+    assert_eq!(cckit(&["sim", "wxcc", "--faults", "200"]).status.code(), Some(2));
+    assert_eq!(cckit(&["sim", "wxcc-legacy", "--faults", "503"]).status.code(), Some(2));
 }
 
 #[tokio::test]

@@ -115,6 +115,11 @@ impl std::fmt::Debug for WebSiteSim {
 impl WebSiteSim {
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
+        Self::start_on(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts on `addr`.
+    pub async fn start_on(config: SimConfig, addr: std::net::SocketAddr) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             config,
             chats: Mutex::default(),
@@ -127,7 +132,7 @@ impl WebSiteSim {
             .route("/api/AgentImage/{agent}", get(agent_image))
             .route("/sim/echo", post(echo))
             .with_state(shared.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

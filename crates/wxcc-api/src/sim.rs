@@ -714,6 +714,29 @@ fn statistics_window(params: &HashMap<String, String>) -> Result<(i64, i64, i64)
     Ok((start, to, step))
 }
 
+/// One row per interval of `window` and per generated entity (`count` ids from `salt`) that
+/// `wanted` lets through (all when empty).
+fn per_interval(
+    (start, to, step): (i64, i64, i64),
+    count: u64,
+    salt: u64,
+    wanted: &[String],
+    row: impl Fn(i64, u64, String) -> Value,
+) -> Vec<Value> {
+    let mut data = Vec::new();
+    let mut at = start;
+    while at < to {
+        for n in 0..count {
+            let id = uuid(n, salt);
+            if wanted.is_empty() || wanted.contains(&id) {
+                data.push(row(at, n, id));
+            }
+        }
+        at += step;
+    }
+    data
+}
+
 async fn queue_statistics(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -723,25 +746,16 @@ async fn queue_statistics(
         check_org(&shared, &params)?;
         let (start, to, step) = statistics_window(&params)?;
         let wanted = list_param(&params, "queueIds");
-        let mut data = Vec::new();
-        let mut at = start;
-        while at < to {
-            for q in 0..3u64 {
-                let id = uuid(q, 0x51);
-                if !wanted.is_empty() && !wanted.contains(&id) {
-                    continue;
-                }
-                let n = (at / step) as u64 % 7 + q;
-                data.push(json!({
-                    "intervalStartTime": at, "queueId": id, "queueName": format!("Queue {}", q + 1),
-                    "channelType": CHANNELS[q as usize], "totalOfferedTasks": n + 2, "totalEnqueuedTasks": n + 2,
-                    "totalAssignedTasks": n, "totalAcceptedTasks": n, "totalRejectedTasks": 1,
-                    "totalAbandonedTasks": 1, "averageEnqueuedTime": 20349.12 + n as f64,
-                    "averageHandledTime": 93729.01, "serviceLevelThresholdPercentage": 25.34,
-                }));
-            }
-            at += step;
-        }
+        let data = per_interval((start, to, step), 3, 0x51, &wanted, |at, q, id| {
+            let n = (at / step) as u64 % 7 + q;
+            json!({
+                "intervalStartTime": at, "queueId": id, "queueName": format!("Queue {}", q + 1),
+                "channelType": CHANNELS[q as usize], "totalOfferedTasks": n + 2, "totalEnqueuedTasks": n + 2,
+                "totalAssignedTasks": n, "totalAcceptedTasks": n, "totalRejectedTasks": 1,
+                "totalAbandonedTasks": 1, "averageEnqueuedTime": 20349.12 + n as f64,
+                "averageHandledTime": 93729.01, "serviceLevelThresholdPercentage": 25.34,
+            })
+        });
         Ok((StatusCode::OK, json!({"meta": meta(&shared), "data": data})))
     })())
 }
@@ -758,27 +772,18 @@ async fn agent_statistics(
         if wanted.len() > 100 {
             return Err(bad("agentIds: at most 100"));
         }
-        let mut data = Vec::new();
-        let mut at = start;
-        while at < to {
-            for a in 0..7u64 {
-                let id = uuid(a, 0xa6);
-                if !wanted.is_empty() && !wanted.contains(&id) {
-                    continue;
-                }
-                data.push(json!({
-                    "intervalStartTime": at, "agentId": id, "agentName": format!("Agent {}", a + 1),
-                    "teamId": uuid(a % 2, 0x7e), "teamName": format!("Team {}", a % 2 + 1),
-                    "channels": [{
-                        "channelType": "chat", "totalAssignedTasks": 3, "totalOfferedTasks": 3,
-                        "totalAcceptedTasks": 3, "totalRejectedTasks": 0, "totalTransferredTasks": 1,
-                        "totalEngagedDuration": 40302, "totalHoldDuration": 10198, "totalWrapUpDuration": 3552,
-                        "totalAvailableTime": 234947, "totalUnAvailableTime": 22300, "averageHandledTime": 22300,
-                    }],
-                }));
-            }
-            at += step;
-        }
+        let data = per_interval((start, to, step), 7, 0xa6, &wanted, |at, a, id| {
+            json!({
+                "intervalStartTime": at, "agentId": id, "agentName": format!("Agent {}", a + 1),
+                "teamId": uuid(a % 2, 0x7e), "teamName": format!("Team {}", a % 2 + 1),
+                "channels": [{
+                    "channelType": "chat", "totalAssignedTasks": 3, "totalOfferedTasks": 3,
+                    "totalAcceptedTasks": 3, "totalRejectedTasks": 0, "totalTransferredTasks": 1,
+                    "totalEngagedDuration": 40302, "totalHoldDuration": 10198, "totalWrapUpDuration": 3552,
+                    "totalAvailableTime": 234947, "totalUnAvailableTime": 22300, "averageHandledTime": 22300,
+                }],
+            })
+        });
         Ok((StatusCode::OK, json!({"meta": meta(&shared), "data": data})))
     })())
 }
