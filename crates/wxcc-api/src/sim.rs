@@ -21,6 +21,8 @@
 //!   arguments (literals or `$variables`); it returns pages with `pageInfo`. It does not
 //!   execute GraphQL selections: every task field is returned. Unknown root fields give a
 //!   GraphQL validation error with a 200, as GraphQL servers do.
+//! - **gzip**: responses over `gzip_threshold` (1 MB, as the API) are compressed when the
+//!   request sends `Accept-Encoding: gzip`.
 //! - **Limits and faults**: a sliding-window rate limit (default 300 per minute) answering
 //!   429 with `Retry-After` and no body; queued [`Fault`]s for the next API calls;
 //!   [`WxccSim::expire_access_tokens`] to provoke 401s. Every response echoes the request's
@@ -82,6 +84,9 @@ pub struct SimConfig {
     pub rate_limit: usize,
     /// The rate limit's sliding window (default 60 s).
     pub rate_window: Duration,
+    /// Responses larger than this are gzip-compressed when the request accepts gzip
+    /// (default 1 MB, as the API).
+    pub gzip_threshold: usize,
 }
 
 impl SimConfig {
@@ -107,6 +112,7 @@ impl SimConfig {
             search_page_size: 50,
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
+            gzip_threshold: 1 << 20,
         }
     }
 
@@ -138,6 +144,8 @@ pub struct SimStats {
     pub downloads: u64,
     /// Task ids per capture query, in order.
     pub capture_batches: Vec<usize>,
+    /// Responses sent gzip-compressed.
+    pub gzipped: u64,
 }
 
 struct Grant {
@@ -513,11 +521,35 @@ async fn admit(shared: &Shared, headers: &HeaderMap, tracking: &str) -> Result<b
     }
 }
 
-fn respond(reset: bool, status: StatusCode, body: Value, tracking: &str) -> Response {
+fn respond(
+    shared: &Shared,
+    headers: &HeaderMap,
+    reset: bool,
+    status: StatusCode,
+    body: Value,
+    tracking: &str,
+) -> Response {
     if reset {
         return broken_response();
     }
-    echo((status, axum::Json(body)).into_response(), tracking)
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
+    // Like the API: compressed only when asked for and larger than the threshold.
+    if accepts_gzip && bytes.len() > shared.config.gzip_threshold {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        if encoder.write_all(&bytes).is_ok()
+            && let Ok(compressed) = encoder.finish()
+        {
+            lock(&shared.stats).gzipped += 1;
+            let headers = [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_ENCODING, "gzip")];
+            return echo((status, headers, compressed).into_response(), tracking);
+        }
+    }
+    echo((status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(), tracking)
 }
 
 /// Runs `handler` after [`admit`], answering 400 for its `Err`.
@@ -529,7 +561,7 @@ macro_rules! api {
             Ok($reset) => {
                 let result: Result<(StatusCode, Value), (StatusCode, String)> = $body;
                 match result {
-                    Ok((status, body)) => respond($reset, status, body, &$tracking),
+                    Ok((status, body)) => respond(&$shared, &$headers, $reset, status, body, &$tracking),
                     Err((status, message)) => echo(error_body(status, &$tracking, &message), &$tracking),
                 }
             }

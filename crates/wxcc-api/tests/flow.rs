@@ -198,6 +198,7 @@ async fn service_app_token_from_an_admin_token() {
 async fn task_stream_pages_without_loss_or_duplicates() {
     let mut config = SimConfig::demo();
     config.tasks = 1_000;
+    config.gzip_threshold = 64 * 1024;
     let (sim, client) = setup(config).await;
     let start = sim.config().start;
     let end = EpochMillis::new(start.as_i64() + 2 * DAY_MS);
@@ -210,6 +211,9 @@ async fn task_stream_pages_without_loss_or_duplicates() {
             .await;
         assert_eq!(ids, sim.task_ids(), "page size {size}");
     }
+    // Pages of 1000 are over the simulator's gzip threshold: they came compressed.
+    assert!(sim.stats().gzipped > 0, "gzip was asked for and decoded");
+
     // Filtering by channel.
     let chats: Vec<_> = client
         .task_stream(TaskQuery::new(start, end).channels([ChannelType::Chat]).page_size(50))
