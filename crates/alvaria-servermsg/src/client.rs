@@ -1,6 +1,6 @@
 //! The client (feature `client`): token, sessions with their state, messages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,6 +76,8 @@ pub struct AlvariaConfig {
     /// Retry limits. Creating sessions and sending messages are not idempotent: they are
     /// repeated only after a connect failure, a 429, or a 503 with `Retry-After`.
     pub retry: RetryPolicy,
+    /// How long one attempt may take, headers and body (default 30 s).
+    pub attempt_timeout: Duration,
 }
 
 impl AlvariaConfig {
@@ -97,6 +99,7 @@ impl AlvariaConfig {
             api_base: None,
             session_lifetime: Duration::from_secs(4 * 3600),
             retry: RetryPolicy::default(),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 
@@ -255,7 +258,14 @@ pub struct AlvariaClient {
     base: Arc<str>,
     lifetime: Duration,
     sessions: Arc<Mutex<HashMap<SessionId, Tracked>>>,
+    /// Callbacks that arrived before their session was known (NEW_SESSION may overtake the
+    /// create response); applied when `create_session` registers the session.
+    early: Arc<Mutex<VecDeque<(Instant, Callback)>>>,
 }
+
+/// Early callbacks kept at most (oldest dropped first), and for at most this long.
+const EARLY_CAPACITY: usize = 1024;
+const EARLY_MAX_AGE: Duration = Duration::from_secs(300);
 
 impl std::fmt::Debug for AlvariaClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -266,7 +276,8 @@ impl std::fmt::Debug for AlvariaClient {
 impl AlvariaClient {
     /// A client; the first call fetches a token.
     pub fn new(config: AlvariaConfig) -> Result<Self, Error> {
-        let token_http = Executor::builder().retry_policy(config.retry).build()?;
+        let token_http =
+            Executor::builder().retry_policy(config.retry).attempt_timeout(config.attempt_timeout).build()?;
         let endpoint = TokenEndpoint::new(
             config.token_host.token_url(),
             config.client_id.clone(),
@@ -278,6 +289,7 @@ impl AlvariaClient {
         let http = Executor::builder()
             .auth(Arc::new(tokens))
             .retry_policy(config.retry)
+            .attempt_timeout(config.attempt_timeout)
             .default_secret_header("x-api-key", config.api_key.clone())
             .default_header("accept", "application/json")
             .build()?;
@@ -287,7 +299,13 @@ impl AlvariaClient {
             .unwrap_or_else(|| format!("https://{}.via.aspect-cloud.net", config.org_id));
         let base =
             format!("{}/via/v2/organizations/{}/serverMessaging", root.trim_end_matches('/'), config.org_id);
-        Ok(Self { http, base: base.into(), lifetime: config.session_lifetime, sessions: Arc::default() })
+        Ok(Self {
+            http,
+            base: base.into(),
+            lifetime: config.session_lifetime,
+            sessions: Arc::default(),
+            early: Arc::default(),
+        })
     }
 
     /// Creates a session. It is provisional until the NEW_SESSION callback reaches
@@ -313,7 +331,18 @@ impl AlvariaClient {
             failures: tracked.failures.clone(),
             agent: tracked.agent.clone(),
         };
-        self.lock().insert(response.session_id, tracked);
+        self.lock().insert(response.session_id.clone(), tracked);
+        // Callbacks for this session that overtook the response.
+        let early: Vec<Callback> = {
+            let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                early.drain(..).partition(|(_, c)| c.session_id().as_ref() == Some(&response.session_id));
+            early.extend(rest);
+            mine.into_iter().map(|(_, c)| c).collect()
+        };
+        for callback in &early {
+            self.observe(callback);
+        }
         Ok(handle)
     }
 
@@ -332,12 +361,19 @@ impl AlvariaClient {
     }
 
     /// Deletes the session; SESSION_END follows as a callback. Further calls are refused.
+    /// Deleting is idempotent, so it is retried after resets and timeouts; a 404 to such a
+    /// retry counts as deleted (the attempt whose answer was lost did it).
     pub async fn delete_session(&self, session: &SessionHandle) -> Result<(), Error> {
         session.ensure_usable(true)?;
         let request = Request::delete(format!("{}/session", self.base))
             .operation("alvaria.delete_session")
             .header("server-messaging-session-id", session.id.as_str());
-        self.http.send(&request).await?;
+        match self.http.send(&request).await {
+            Ok(_) => {}
+            // A 404 to a repeated DELETE: an earlier attempt (its answer lost) deleted it.
+            Err(cc_core::http::Error::Api(api)) if api.status == 404 && api.attempts > 1 => {}
+            Err(e) => return Err(e.into()),
+        }
         if let Some(tracked) = self.lock().get(&session.id) {
             tracked.state.send_if_modified(|s| {
                 let ending = !matches!(s, SessionState::Ended { .. });
@@ -366,12 +402,24 @@ impl AlvariaClient {
 
     /// Applies a callback to the session it names: NEW_SESSION confirms or fails it,
     /// AGENT_JOINED/SESSION_REROUTE record the agent, MESSAGE_STATUS FAILED records the failed
-    /// message, SESSION_END ends it (and the client forgets it). Callbacks for sessions this
-    /// client does not know are ignored.
+    /// message, SESSION_END ends it (and the client forgets it). A callback for a session this
+    /// client does not know yet is kept (up to 1024, for 5 minutes) and applied if
+    /// `create_session` returns that session: Alvaria may deliver NEW_SESSION before the
+    /// create call has answered.
     pub fn observe(&self, callback: &Callback) {
         let mut sessions = self.lock();
         let Some(id) = callback.session_id() else { return };
-        let Some(tracked) = sessions.get(&id) else { return };
+        let Some(tracked) = sessions.get(&id) else {
+            let now = Instant::now();
+            let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+            while early.front().is_some_and(|(at, _)| now.duration_since(*at) > EARLY_MAX_AGE)
+                || early.len() >= EARLY_CAPACITY
+            {
+                early.pop_front();
+            }
+            early.push_back((now, callback.clone()));
+            return;
+        };
         match callback {
             Callback::NewSession { status, status_message, .. } => {
                 let next = match status {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use cc_core::auth::{ClientAuth, OAuth2Source, TokenCache, TokenEndpoint};
 use cc_core::http::{Executor, Request, RetryPolicy};
@@ -34,6 +35,8 @@ pub struct EceConfig {
     /// Retry limits. Start and send are not idempotent: they are repeated only after a
     /// connect failure, a 429, or a 503 with `Retry-After`.
     pub retry: RetryPolicy,
+    /// How long one attempt may take, headers and body (default 30 s).
+    pub attempt_timeout: Duration,
 }
 
 impl EceConfig {
@@ -50,6 +53,7 @@ impl EceConfig {
             accept_language: "en-US".into(),
             force_login: false,
             retry: RetryPolicy::default(),
+            attempt_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -92,11 +96,13 @@ impl EceClient {
         };
         let endpoint = TokenEndpoint::new(login_url, config.client_key.clone(), config.client_secret.clone())
             .client_auth(ClientAuth::Basic);
-        let login_http = Executor::builder().retry_policy(config.retry).build()?;
+        let login_http =
+            Executor::builder().retry_policy(config.retry).attempt_timeout(config.attempt_timeout).build()?;
         let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, login_http));
         let http = Executor::builder()
             .auth(Arc::new(tokens))
             .retry_policy(config.retry)
+            .attempt_timeout(config.attempt_timeout)
             .default_header("accept", "application/json")
             .default_header("accept-language", config.accept_language.clone())
             .build()?;

@@ -6,7 +6,8 @@
 //! serves generated contact sessions: CSRs and the CARs of each session's activity chain
 //! (`new → ivr-connected → parked → connected → ended` by default), by id as JSON, and queries
 //! (`?q=` with the Analyzer query JSON) as CSV (`Accept: text/csv`) or JSON, honouring the
-//! first date range, `numberOfRecords` and `lastNRecords`.
+//! first date range, `numberOfRecords` and `lastNRecords`. Queued [`Fault`]s (status with
+//! `Retry-After`, delay, broken connection) apply to the next calls.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,6 +22,9 @@ use cc_core::auth::hmac_sha1_base64;
 use cc_core::{EpochMillis, Secret};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+
+pub use cc_core::sim::Fault;
+use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
 
 use crate::model::{CarId, Query, Record};
 
@@ -56,6 +60,7 @@ impl SimConfig {
 }
 
 struct Data {
+    faults: Faults,
     signature: String,
     from: String,
     tenant_id: String,
@@ -111,6 +116,11 @@ impl LegacySim {
         format!("http://{}", self.addr)
     }
 
+    /// Queues a fault for the next API call (after the credentials are checked).
+    pub fn inject(&self, fault: Fault) {
+        self.data.faults.push(fault);
+    }
+
     /// The generated contact sessions.
     pub fn csrs(&self) -> &[Record] {
         &self.data.csrs
@@ -161,6 +171,7 @@ fn generate(config: &SimConfig) -> Data {
         csrs.push(Record::from_fields(record.as_object().cloned().unwrap_or_default().into_iter().collect()));
     }
     Data {
+        faults: Faults::default(),
         signature: hmac_sha1_base64(config.api_key.expose_secret().as_bytes(), config.from.as_bytes()),
         from: config.from.clone(),
         tenant_id: config.tenant_id.clone(),
@@ -172,6 +183,25 @@ fn generate(config: &SimConfig) -> Data {
 fn unauthorized(reason: &str) -> Response {
     (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "Unauthorized", "message": reason})))
         .into_response()
+}
+
+/// Checks the credentials, then applies a queued fault: `Err` is the answer to send instead.
+async fn admit(data: &Data, headers: &HeaderMap) -> Result<(), Response> {
+    check_auth(data, headers).map_err(unauthorized)?;
+    match data.faults.apply().await {
+        Injected::None => Ok(()),
+        Injected::Reset => Err(broken_response()),
+        Injected::Status { status, retry_after } => Err(with_retry_after(
+            (
+                status,
+                axum::Json(
+                    json!({"error": status.canonical_reason(), "message": "fault injected by the simulator"}),
+                ),
+            )
+                .into_response(),
+            retry_after,
+        )),
+    }
 }
 
 /// Checks the credentials; the error is the reason given in the 401.
@@ -197,8 +227,8 @@ async fn by_id(
     headers: HeaderMap,
     Path((record_type, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(reason) = check_auth(&data, &headers) {
-        return unauthorized(reason);
+    if let Err(response) = admit(&data, &headers).await {
+        return response;
     }
     let found = match record_type.as_str() {
         "csrs" => data.csrs.iter().find(|r| r.sid() == Some(id.as_str())),
@@ -221,8 +251,8 @@ async fn query(
     Path(record_type): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(reason) = check_auth(&data, &headers) {
-        return unauthorized(reason);
+    if let Err(response) = admit(&data, &headers).await {
+        return response;
     }
     let q = raw.as_deref().and_then(|raw| {
         form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.into_owned())
