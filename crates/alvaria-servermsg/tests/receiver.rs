@@ -104,7 +104,12 @@ async fn the_route_answers_401_and_never_calls_the_handler() {
     );
     assert!(rx.try_recv().is_ok());
     assert!(rx.try_recv().is_err(), "and dropped");
-    let malformed = http.send(&post(good, br#"{"event":"AGENT_JOINED","sessionId":"s"}"#)).await.unwrap_err();
+    let malformed =
+        http.send(&post(good.clone(), br#"{"event":"AGENT_JOINED","sessionId":"s"}"#)).await.unwrap_err();
     assert_eq!(malformed.status(), Some(400));
     assert!(malformed.as_api().unwrap().body.contains("agentAlias"), "{malformed}");
+    // Bodies over the 1 MiB limit are refused before verification or parsing.
+    let huge: &'static [u8] = Box::leak(vec![b' '; 1024 * 1024 + 1].into_boxed_slice());
+    assert_eq!(http.send(&post(good, huge)).await.unwrap_err().status(), Some(413));
+    assert!(rx.try_recv().is_err());
 }

@@ -174,3 +174,33 @@ async fn configured_paths_reuse_the_cookie() {
     let err = visitor.call_json::<(), serde_json::Value>(Method::Post, "/sim/echo", None).await.unwrap_err();
     assert!(matches!(&err, Error::Http(e) if e.status() == Some(400)), "{err}");
 }
+
+/// The fault matrix of docs/reliability.md. Routing is a GET: 429 (after `Retry-After`), 503,
+/// a reset and a read timeout are retried. The WebSite API has no credentials to expire.
+#[tokio::test]
+async fn fault_matrix() {
+    let sim = WebSiteSim::start(SimConfig::default()).await.unwrap();
+    let config = WebSiteConfig {
+        attempt_timeout: Duration::from_millis(200),
+        retry: cc_core::http::RetryPolicy { base_delay: Duration::from_millis(5), ..Default::default() },
+        ..WebSiteConfig::new(sim.base_url())
+    };
+    let visitor = WebSiteClient::new(config).unwrap().visitor();
+    for fault in [
+        Fault::Status { status: 429, retry_after: Some(1) },
+        Fault::Status { status: 503, retry_after: None },
+        Fault::Reset,
+        Fault::Delay(Duration::from_millis(400)),
+    ] {
+        sim.inject(fault.clone());
+        let routing =
+            visitor.routing(&WebApp::WebChat, None, false).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(routing.unwrap().signal, Some(Signal::Free), "{fault:?}");
+    }
+    // Beyond the retry limit the status is surfaced.
+    for _ in 0..4 {
+        sim.inject(Fault::Status { status: 500, retry_after: None });
+    }
+    let err = visitor.routing(&WebApp::WebChat, None, false).await.unwrap_err();
+    assert!(err.to_string().contains("500"), "{err}");
+}

@@ -18,8 +18,6 @@ use cc_core::auth::{
 use cc_core::http::{Executor, Request};
 use serde::{Deserialize, Serialize};
 
-use crate::model::ServiceAppTokenRequest;
-
 /// The global Webex OAuth endpoints' root.
 pub const WEBEX_API: &str = "https://webexapis.com/v1";
 
@@ -299,6 +297,15 @@ impl Integration {
         cache.seed(token);
         Ok(Arc::new(cache))
     }
+}
+
+/// Service-app token request (`POST /v1/applications/{appId}/token`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceAppTokenRequest<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+    target_org_id: &'a str,
 }
 
 /// A Service App (machine account): its token comes from

@@ -895,12 +895,3 @@ pub struct PageInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_cursor: Option<String>,
 }
-
-/// Service-app token request (`POST /v1/applications/{appId}/token`).
-#[derive(Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ServiceAppTokenRequest<'a> {
-    pub client_id: &'a str,
-    pub client_secret: &'a str,
-    pub target_org_id: &'a str,
-}

@@ -525,3 +525,42 @@ async fn faults_are_retried_or_surfaced_with_status_and_tracking_id() {
     assert!(tracking.starts_with("cckit_"), "{tracking}");
     assert!(err.to_string().contains("fault injected"), "{err}");
 }
+
+/// The fault matrix of docs/reliability.md: a read (`sites`, GET) and a create (POST, not
+/// idempotent) under 429, 503, reset, read timeout and an expired token.
+#[tokio::test]
+async fn fault_matrix() {
+    let sim = WxccSim::start(SimConfig::demo()).await.unwrap();
+    let auth = authorized(&sim, temp_store("matrix")).await;
+    let mut config = client_config(&sim);
+    config.attempt_timeout = Duration::from_millis(200);
+    let client = WxccClient::new(config, auth).unwrap();
+    let timeout = Fault::Delay(Duration::from_millis(400));
+    for fault in [
+        Fault::Status { status: 429, retry_after: Some(1) },
+        Fault::Status { status: 503, retry_after: None },
+        Fault::Reset,
+        timeout.clone(),
+    ] {
+        sim.inject(fault.clone());
+        client.sites().await.unwrap_or_else(|e| panic!("read under {fault:?}: {e}"));
+    }
+    sim.inject(Fault::Status { status: 429, retry_after: Some(0) });
+    client.create_site(&Site::new("After 429", "mm")).await.unwrap();
+    sim.inject(Fault::Status { status: 503, retry_after: None });
+    assert_eq!(client.create_site(&Site::new("After 503", "mm")).await.unwrap_err().status(), Some(503));
+    sim.inject(Fault::Reset);
+    assert!(client.create_site(&Site::new("Reset", "mm")).await.unwrap_err().status().is_none());
+    sim.inject(timeout);
+    assert!(client.create_site(&Site::new("Slow", "mm")).await.is_err());
+    sim.expire_access_tokens();
+    client.create_site(&Site::new("After 401", "mm")).await.unwrap();
+    assert_eq!(sim.stats().refreshes, 1);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let names: Vec<String> =
+        client.sites().await.unwrap().into_iter().map(|s| s.name).filter(|n| n != "Slow").collect();
+    let mut created: Vec<&String> = names.iter().filter(|n| !n.starts_with("Site ")).collect();
+    created.sort();
+    assert_eq!(created, ["After 401", "After 429", "Reset"], "nothing created twice, the 503 not repeated");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cc_core::auth::{StaticAuth, hmac_sha1_base64};
-use cc_core::http::{Executor, Request, StreamingResponse};
+use cc_core::http::{Executor, Request, RetryPolicy, StreamingResponse};
 use cc_core::{EpochMillis, Secret};
 use serde_json::Value;
 
@@ -50,6 +50,8 @@ pub struct LegacyConfig {
     pub separator: Separator,
     /// Time one attempt may take (default 60 s: reports can be slow).
     pub attempt_timeout: Duration,
+    /// Retry limits (every call is a GET: retried on 429, 5xx, resets and timeouts).
+    pub retry: RetryPolicy,
 }
 
 impl LegacyConfig {
@@ -62,6 +64,7 @@ impl LegacyConfig {
             tenant_id: tenant_id.into(),
             separator: Separator::default(),
             attempt_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -158,6 +161,7 @@ impl LegacyClient {
         let http = Executor::builder()
             .auth(Arc::new(auth))
             .attempt_timeout(config.attempt_timeout)
+            .retry_policy(config.retry)
             .build()
             .map_err(Error::Http)?;
         Ok(Self {
