@@ -2,13 +2,16 @@
 //!
 //! - `test-fixtures`: snapshot tests over `fixtures/`, with a coverage table per vendor.
 //! - `ci`: the same steps as `.ci/run` (fmt, clippy, tests, test-fixtures).
+//! - `bench [--quick]`: every benchmark, ours beside a baseline, as one table (see `bench.rs`).
+
+mod bench;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <test-fixtures|ci>
+const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|bench [--quick]>
 
   test-fixtures  run the snapshot tests over fixtures/ (INSTA_UPDATE=no) and print, per vendor,
                  fixtures found, fixtures covered by a snapshot and snapshots passed; fails on an
@@ -16,7 +19,10 @@ const USAGE: &str = "usage: cargo xtask <test-fixtures|ci>
                  without provenance in its sources.txt
   ci             what .ci/run does: cargo fmt --check, clippy -D warnings (workspace, and
                  cc-core without features), rustdoc -D warnings, cargo test --workspace
-                 --all-features, test-fixtures, and the no-HTTP-stack check of the light crates";
+                 --all-features, test-fixtures, and the no-HTTP-stack check of the light crates
+  bench          every benchmark (criterion and the load/memory bench), ours beside a baseline
+                 measured in the same run, as one markdown table also written to
+                 docs/benchmarks.md; --quick for a smoke run";
 
 /// Provenance kinds a `sources.txt` line may name.
 const KINDS: &[&str] = &["seed", "doc", "reference", "constructed"];
@@ -27,6 +33,7 @@ fn main() -> ExitCode {
     let ok = match task.as_deref() {
         Some("test-fixtures") => test_fixtures(&root),
         Some("ci") => ci(&root),
+        Some("bench") => bench::bench(&root, std::env::args().any(|a| a == "--quick")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             true

@@ -20,14 +20,14 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("alvaria callback");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("verify JWT + parse", |b| {
+    group.bench_function("ours: verify JWT + parse", |b| {
         b.iter(|| verifier.verify_and_parse(Some(black_box(&authorization)), black_box(BODY)).unwrap())
     });
     group.bench_function("verify JWT only (RS256, 2048-bit)", |b| {
         b.iter(|| verifier.verify(Some(black_box(&authorization))).unwrap())
     });
     group.bench_function("parse only", |b| b.iter(|| Callback::parse(black_box(BODY)).unwrap()));
-    group.bench_function("serde_json::Value (baseline)", |b| {
+    group.bench_function("baseline: serde_json::Value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(BODY)).unwrap())
     });
     group.finish();

@@ -11,10 +11,10 @@ const BATCH: &[u8] = include_bytes!("../../../fixtures/ece/constructed.callback.
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("ece callback batch (1000 messages)");
     group.throughput(Throughput::Bytes(BATCH.len() as u64));
-    group.bench_function("parse (ece-messaging)", |b| {
+    group.bench_function("ours: parse (ece-messaging)", |b| {
         b.iter(|| parse_callback(Some("application/json"), black_box(BATCH)).unwrap())
     });
-    group.bench_function("serde_json::Value (baseline)", |b| {
+    group.bench_function("baseline: serde_json::Value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(BATCH)).unwrap())
     });
     group.finish();

@@ -25,7 +25,7 @@ fn codec(c: &mut Criterion) {
     let framing = LengthPrefixed::default();
     let mut group = c.benchmark_group("ChatSentenceInfo encode + decode");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("frame (icc-simprot)", |b| {
+    group.bench_function("ours: frame (icc-simprot)", |b| {
         let mut out = Vec::with_capacity(512);
         b.iter(|| {
             out.clear();
@@ -33,7 +33,7 @@ fn codec(c: &mut Criterion) {
             framing.decode(black_box(&out)).unwrap()
         })
     });
-    group.bench_function("rmp_serde on the struct (baseline)", |b| {
+    group.bench_function("baseline: rmp_serde on the same struct", |b| {
         b.iter(|| {
             let bytes = rmp_serde::to_vec_named(black_box(&info)).unwrap();
             rmp_serde::from_slice::<ChatSentenceInfo>(black_box(&bytes)).unwrap()
@@ -64,11 +64,49 @@ fn loopback(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("loopback round trip (simulator)");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("ES_CHAT_RESYNC → SE_CHAT_LIST", |b| {
+    group.bench_function("ours: ES_CHAT_RESYNC → SE_CHAT_LIST", |b| {
         b.iter(|| {
             runtime.block_on(async {
                 connection.send(&resync).await.unwrap();
                 connection.recv().await.unwrap().unwrap()
+            })
+        })
+    });
+
+    // The floor: a raw TCP echo of the same request bytes, no decoding, no simulator logic.
+    let mut frame = Vec::new();
+    icc_simprot::framing::Framing::encode(
+        &icc_simprot::framing::LengthPrefixed::default(),
+        &resync,
+        &mut frame,
+    )
+    .unwrap();
+    let mut echo = runtime.block_on(async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let len = frame.len();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            socket.set_nodelay(true).unwrap();
+            let mut buf = vec![0u8; len];
+            while socket.read_exact(&mut buf).await.is_ok() {
+                if socket.write_all(&buf).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream
+    });
+    let mut buf = vec![0u8; frame.len()];
+    group.bench_function("baseline: raw TCP echo of the same bytes", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                echo.write_all(&frame).await.unwrap();
+                echo.read_exact(&mut buf).await.unwrap();
             })
         })
     });

@@ -27,13 +27,13 @@ fn bench(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("liveperson notification (1020 bytes)");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("verify + parse (lp-notifications)", |b| {
+    group.bench_function("ours: verify signature + parse", |b| {
         b.iter(|| hook.verify_and_parse(black_box(&headers), black_box(BODY)).unwrap())
     });
     group.bench_function("parse only (lp-notifications)", |b| {
         b.iter(|| parse_notification(black_box(BODY)).unwrap())
     });
-    group.bench_function("serde_json::Value (baseline)", |b| {
+    group.bench_function("baseline: serde_json::Value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(BODY)).unwrap())
     });
     group.finish();

@@ -42,9 +42,10 @@ fn bench(c: &mut Criterion) {
     assert_eq!(parse_json::<TaskPage>(&body).unwrap().data.len(), 1000);
     let mut group = c.benchmark_group("wxcc 1000-task page");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group
-        .bench_function("TaskPage (typed)", |b| b.iter(|| parse_json::<TaskPage>(black_box(&body)).unwrap()));
-    group.bench_function("serde_json::Value (baseline)", |b| {
+    group.bench_function("ours: TaskPage (typed)", |b| {
+        b.iter(|| parse_json::<TaskPage>(black_box(&body)).unwrap())
+    });
+    group.bench_function("baseline: serde_json::Value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)).unwrap())
     });
     group.finish();
