@@ -53,9 +53,13 @@ pub fn bench(root: &Path, quick: bool) -> bool {
         "# Benchmarks\n\nWritten by `cargo xtask bench{}` on a {cpus}-CPU machine. Every figure is a \
          throughput (higher is better); `ratio` = ours / baseline, both measured in the same run so \
          that machine noise mostly cancels. Latency rows give p99 beside the throughput. Criterion \
-         figures use the median time of each benchmark.\n\n{table}\n\nWhat the rows measure: \
-         [docs/reliability.md](reliability.md) for the fault behaviour; the bench sources are \
-         `crates/*/benches/`.{}\n",
+         figures use the median time of each benchmark.\n\n{table}\n\nReading the rows: `ours` often does more than the baseline — the Alvaria row \
+         verifies an RS256 JWT (2048-bit) before parsing, the LivePerson rows check an HMAC \
+         signature, the typed parsers build models the `Value` baseline does not — so a ratio \
+         below 1 is the price of that work, and above 1 means the typed path is faster than \
+         generic JSON. Memory rows are conversations per MiB (bytes per conversation inverted): \
+         the baseline keeps only the ids. Sources: `crates/*/benches/`; fault behaviour: \
+         [reliability.md](reliability.md).{}\n",
         if quick { " --quick" } else { "" },
         if quick { " This was a `--quick` run: fewer samples, wider error." } else { "" },
     );
