@@ -275,19 +275,14 @@ async fn fault_matrix() {
     assert_eq!(send("after 503").await.unwrap_err().status(), Some(503));
     sim.inject(Fault::Reset);
     assert!(send("reset").await.unwrap_err().status().is_none());
-    sim.inject(timeout.clone());
+    sim.inject(timeout);
     assert!(send("slow").await.is_err());
     let tokens = sim.stats().tokens_issued;
     sim.expire_tokens();
     send("after 401").await.unwrap();
     assert_eq!(sim.stats().tokens_issued, tokens + 1, "one new token");
 
-    for fault in [
-        Fault::Status { status: 429, retry_after: Some(1) },
-        Fault::Status { status: 503, retry_after: None },
-        Fault::Reset,
-        timeout,
-    ] {
+    for fault in Fault::survivable(Duration::from_millis(400)) {
         let session = confirmed().await;
         sim.inject(fault.clone());
         client.delete_session(&session).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));

@@ -27,6 +27,20 @@ pub enum Fault {
     Reset,
 }
 
+impl Fault {
+    /// The faults an idempotent call must come through (the fault matrix of
+    /// docs/reliability.md): 429 with `Retry-After: 1`, 503, a reset after processing, and a
+    /// delay of `read_timeout` (longer than the client's attempt timeout).
+    pub fn survivable(read_timeout: Duration) -> [Fault; 4] {
+        [
+            Fault::Status { status: 429, retry_after: Some(1) },
+            Fault::Status { status: 503, retry_after: None },
+            Fault::Reset,
+            Fault::Delay(read_timeout),
+        ]
+    }
+}
+
 /// What the next call must do after [`Faults::apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Injected {

@@ -186,12 +186,7 @@ async fn fault_matrix() {
         ..WebSiteConfig::new(sim.base_url())
     };
     let visitor = WebSiteClient::new(config).unwrap().visitor();
-    for fault in [
-        Fault::Status { status: 429, retry_after: Some(1) },
-        Fault::Status { status: 503, retry_after: None },
-        Fault::Reset,
-        Fault::Delay(Duration::from_millis(400)),
-    ] {
+    for fault in Fault::survivable(Duration::from_millis(400)) {
         sim.inject(fault.clone());
         let routing =
             visitor.routing(&WebApp::WebChat, None, false).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));

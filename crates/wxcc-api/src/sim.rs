@@ -577,6 +577,17 @@ fn param_i64(params: &HashMap<String, String>, name: &str) -> Result<Option<i64>
     params.get(name).map(|v| v.parse::<i64>().map_err(|_| bad(format!("{name}: not a number")))).transpose()
 }
 
+/// `from` (required), `to` (default: open) and `pageSize` (1..=1000, default 100).
+fn paged_window(params: &HashMap<String, String>) -> Result<(i64, i64, i64), (StatusCode, String)> {
+    let from = param_i64(params, "from")?.ok_or_else(|| bad("from: required"))?;
+    let to = param_i64(params, "to")?.unwrap_or(i64::MAX);
+    let size = param_i64(params, "pageSize")?.unwrap_or(100);
+    if !(1..=1000).contains(&size) {
+        return Err(bad("pageSize: must be between 1 and 1000"));
+    }
+    Ok((from, to, size))
+}
+
 fn check_org(shared: &Shared, params: &HashMap<String, String>) -> Result<(), (StatusCode, String)> {
     match params.get("orgId") {
         Some(org) if *org != shared.config.org_id => {
@@ -707,12 +718,7 @@ async fn tasks(
 ) -> Response {
     api!(shared, headers, |reset, tracking| (|| {
         check_org(&shared, &params)?;
-        let from = param_i64(&params, "from")?.ok_or_else(|| bad("from: required"))?;
-        let to = param_i64(&params, "to")?.unwrap_or(i64::MAX);
-        let size = param_i64(&params, "pageSize")?.unwrap_or(100);
-        if !(1..=1000).contains(&size) {
-            return Err(bad("pageSize: must be between 1 and 1000"));
-        }
+        let (from, to, size) = paged_window(&params)?;
         let channels = list_param(&params, "channelTypes");
         let data: Vec<&Value> = shared
             .tasks
@@ -827,12 +833,7 @@ async fn activities(
 ) -> Response {
     api!(shared, headers, |reset, tracking| (|| {
         check_org(&shared, &params)?;
-        let from = param_i64(&params, "from")?.ok_or_else(|| bad("from: required"))?;
-        let to = param_i64(&params, "to")?.unwrap_or(i64::MAX);
-        let size = param_i64(&params, "pageSize")?.unwrap_or(100);
-        if !(1..=1000).contains(&size) {
-            return Err(bad("pageSize: must be between 1 and 1000"));
-        }
+        let (from, to, size) = paged_window(&params)?;
         let page = param_i64(&params, "page")?.unwrap_or(0).max(0);
         let agents = list_param(&params, "agentIds");
         let data: Vec<&Value> = shared

@@ -536,12 +536,7 @@ async fn fault_matrix() {
     config.attempt_timeout = Duration::from_millis(200);
     let client = WxccClient::new(config, auth).unwrap();
     let timeout = Fault::Delay(Duration::from_millis(400));
-    for fault in [
-        Fault::Status { status: 429, retry_after: Some(1) },
-        Fault::Status { status: 503, retry_after: None },
-        Fault::Reset,
-        timeout.clone(),
-    ] {
+    for fault in Fault::survivable(Duration::from_millis(400)) {
         sim.inject(fault.clone());
         client.sites().await.unwrap_or_else(|e| panic!("read under {fault:?}: {e}"));
     }

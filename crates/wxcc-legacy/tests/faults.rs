@@ -21,12 +21,7 @@ async fn fault_matrix() {
     config.retry = RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
     let client = LegacyClient::new(config).unwrap();
     let sid = sim.csrs()[0].sid().unwrap().to_owned();
-    for fault in [
-        Fault::Status { status: 429, retry_after: Some(1) },
-        Fault::Status { status: 503, retry_after: None },
-        Fault::Reset,
-        Fault::Delay(Duration::from_millis(400)),
-    ] {
+    for fault in Fault::survivable(Duration::from_millis(400)) {
         sim.inject(fault.clone());
         let record =
             client.record(&RecordType::Csrs, &sid).await.unwrap_or_else(|e| panic!("{fault:?}: {e}"));
