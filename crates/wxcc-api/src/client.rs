@@ -124,28 +124,18 @@ impl WxccClient {
         })
     }
 
+    /// `{prefix}_{random UUID v4}`.
     fn tracking_id(&self) -> String {
-        let b: [u8; 16] = std::array::from_fn(|_| fastrand::u8(..));
+        let hex = format!("{:032x}", fastrand::u128(..));
+        let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
         format!(
-            "{}_{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-{:01x}{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            "{}_{}-{}-4{}-{variant}{}-{}",
             self.tracking_prefix,
-            b[0],
-            b[1],
-            b[2],
-            b[3],
-            b[4],
-            b[5],
-            b[6] & 0x0f,
-            b[7],
-            8 | (b[8] & 0x3),
-            b[8] >> 4,
-            b[9],
-            b[10],
-            b[11],
-            b[12],
-            b[13],
-            b[14],
-            b[15]
+            &hex[..8],
+            &hex[8..12],
+            &hex[13..16],
+            &hex[17..20],
+            &hex[20..]
         )
     }
 
