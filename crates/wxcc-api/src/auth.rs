@@ -310,7 +310,9 @@ struct ServiceAppTokenRequest<'a> {
 
 /// A Service App (machine account): its token comes from
 /// `POST /v1/applications/{appId}/token`, called with an admin token that holds
-/// `spark:applications_token`; it is then refreshed with the app's own credentials.
+/// `spark:applications_token`. It is then refreshed with the app's own credentials — our
+/// assumption (the vendor notes only describe issuing); a refused refresh falls back to issuing
+/// a new token with the admin token.
 pub struct ServiceApp {
     app_id: String,
     client_id: String,
