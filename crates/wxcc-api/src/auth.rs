@@ -136,7 +136,7 @@ impl FileTokenStore {
 #[async_trait]
 impl TokenStore for FileTokenStore {
     async fn load(&self) -> Result<Option<Token>, AuthError> {
-        let bytes = match std::fs::read(&self.path) {
+        let bytes = match tokio::fs::read(&self.path).await {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io_error("reading", e)),
@@ -168,18 +168,18 @@ impl TokenStore for FileTokenStore {
         };
         let bytes = serde_json::to_vec_pretty(&stored).map_err(|e| AuthError::Store(e.to_string()))?;
         let tmp = self.path.with_extension("tmp");
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let write = || -> std::io::Result<()> {
-            use std::io::Write as _;
-            let mut file = options.open(&tmp)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
+        let write = async {
+            use tokio::io::AsyncWriteExt as _;
+            let mut options = tokio::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            let mut file = options.open(&tmp).await?;
+            file.write_all(&bytes).await?;
+            file.sync_all().await?;
+            tokio::fs::rename(&tmp, &self.path).await
         };
-        write().map_err(|e| self.io_error("writing", e))
+        write.await.map_err(|e| self.io_error("writing", e))
     }
 }
 
