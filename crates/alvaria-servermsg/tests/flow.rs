@@ -293,3 +293,53 @@ async fn fault_matrix() {
     let messages: Vec<_> = sim.stats().messages.into_iter().filter(|m| m != "slow").collect();
     assert_eq!(messages, ["after 429", "reset", "after 401"], "nothing sent twice");
 }
+
+/// NEW_SESSION may reach the callback route before the create call has answered (the fault
+/// matrix met it): the callback is kept and applied when the session is registered.
+#[tokio::test]
+async fn a_new_session_callback_that_overtakes_the_create_answer_still_confirms() {
+    use alvaria_servermsg::model::{EventId, SessionId, Status};
+    use axum::routing::post;
+
+    // A stub that answers the token and the create call only; ids are fixed.
+    let app = Router::new()
+        .route(
+            "/token",
+            post(|| async { axum::Json(serde_json::json!({"access_token": "t", "expires_in": 3600})) }),
+        )
+        .route(
+            "/via/v2/organizations/acme/serverMessaging/session",
+            post(|| async {
+                (axum::http::StatusCode::ACCEPTED, axum::Json(serde_json::json!({"sessionId": "S-1"})))
+            }),
+        );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let config = AlvariaConfig::new(
+        "acme",
+        Secret::from("k"),
+        "c",
+        Secret::from("s"),
+        TokenHost::Url(format!("http://{addr}/token")),
+    )
+    .api_base(format!("http://{addr}"));
+    let client = AlvariaClient::new(config).unwrap();
+
+    client.observe(&Callback::NewSession {
+        session_id: SessionId::new("S-1"),
+        status: Status::Success,
+        status_message: None,
+        event_id: EventId::new("e-1"),
+    });
+    // A callback for a session nobody creates is kept but changes nothing.
+    client.observe(&Callback::NewSession {
+        session_id: SessionId::new("S-other"),
+        status: Status::Success,
+        status_message: None,
+        event_id: EventId::new("e-2"),
+    });
+    let session = client.create_session(&new_session()).await.unwrap();
+    assert_eq!(session.state(), SessionState::Active);
+    session.wait_confirmed(Duration::from_millis(10)).await.unwrap();
+}
