@@ -203,6 +203,9 @@ impl WxccClient {
     /// Whether `from` is inclusive is not documented: the 1 ms overlap covers both readings
     /// (an assumption). If a full page brings nothing new (more tasks share one millisecond
     /// than a page holds), the stream ends with [`Error::Paging`] rather than skip tasks.
+    /// The stream ends when a page brings no new task (an empty page, or only the overlap):
+    /// a page shorter than `pageSize` is not taken as the end, since a server may cap pages
+    /// lower; this costs one extra call per stream.
     pub fn task_stream(&self, query: TaskQuery) -> impl Stream<Item = Result<Task, Error>> + Send + 'static {
         struct State {
             client: WxccClient,
@@ -220,10 +223,13 @@ impl WxccClient {
             let full = page.len() >= s.query.page_size.unwrap_or(100) as usize;
             let last = page.last().map(|t| t.attributes.created_time);
             let fresh: Vec<Task> = page.into_iter().filter(|t| !s.seen.contains_key(&t.id)).collect();
-            let (Some(last), true) = (last, full) else {
-                return (fresh.into_iter().map(Ok).collect(), None);
-            };
+            let Some(last) = last else { return (Vec::new(), None) };
+            // A short page is not trusted as the end (a server may cap pages below pageSize):
+            // only a page that brings nothing new ends the stream.
             if fresh.is_empty() {
+                if !full {
+                    return (Vec::new(), None);
+                }
                 let error = Error::Paging {
                     operation: "wxcc.tasks",
                     at: last,

@@ -72,6 +72,9 @@ pub struct SimConfig {
     pub start: EpochMillis,
     /// Time between task groups (default 60 s).
     pub task_spacing: Duration,
+    /// Most tasks one page returns whatever `pageSize` asks (default 1000, the spec's
+    /// maximum); set lower to play a server that caps pages.
+    pub task_page_cap: usize,
     /// Generated agent activities (default 1,200), spread like the tasks.
     pub activities: usize,
     /// Most activity records one window returns (default 10,000, as the API).
@@ -106,6 +109,7 @@ impl SimConfig {
             tasks: 2_500,
             start: EpochMillis::new(1_651_395_600_000),
             task_spacing: Duration::from_secs(60),
+            task_page_cap: 1000,
             activities: 1_200,
             activity_record_cap: 10_000,
             sites: 3,
@@ -730,7 +734,7 @@ async fn tasks(
             .filter(|t| {
                 channels.is_empty() || channels.iter().any(|c| t["attributes"]["channelType"] == c.as_str())
             })
-            .take(size as usize)
+            .take((size as usize).min(shared.config.task_page_cap))
             .collect();
         Ok((StatusCode::OK, json!({"meta": meta(&shared), "data": data})))
     })())

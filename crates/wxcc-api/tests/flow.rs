@@ -52,10 +52,15 @@ fn client_config(sim: &WxccSim) -> WxccConfig {
     config
 }
 
-async fn setup(config: SimConfig) -> (WxccSim, WxccClient) {
+/// A simulator and an authorized client. The rate limit is lifted on both sides: the suites
+/// that use this page through hundreds of calls; rate limiting has its own tests below.
+async fn setup(mut config: SimConfig) -> (WxccSim, WxccClient) {
+    config.rate_limit = 1_000_000;
     let sim = WxccSim::start(config).await.unwrap();
     let auth = authorized(&sim, temp_store(&format!("{}", fastrand::u64(..)))).await;
-    let client = WxccClient::new(client_config(&sim), auth).unwrap();
+    let mut client_config = client_config(&sim);
+    client_config.rate_limit = 1_000_000;
+    let client = WxccClient::new(client_config, auth).unwrap();
     (sim, client)
 }
 
@@ -223,6 +228,21 @@ async fn task_stream_pages_without_loss_or_duplicates() {
     assert!(chats.iter().all(|t| t.as_ref().unwrap().attributes.channel_type == Some(ChannelType::Chat)));
     let unique: HashSet<_> = chats.iter().map(|t| t.as_ref().unwrap().id.clone()).collect();
     assert_eq!(unique.len(), 250);
+}
+
+#[tokio::test]
+async fn a_server_that_caps_pages_below_page_size_loses_nothing() {
+    let mut config = SimConfig::demo();
+    config.tasks = 500;
+    config.task_page_cap = 40;
+    let (sim, client) = setup(config).await;
+    let start = sim.config().start;
+    let ids: Vec<String> = client
+        .task_stream(TaskQuery::new(start, EpochMillis::new(start.as_i64() + DAY_MS)).page_size(100))
+        .map(|t| t.unwrap().id.to_string())
+        .collect()
+        .await;
+    assert_eq!(ids, sim.task_ids(), "short pages are not taken as the end");
 }
 
 #[tokio::test]
