@@ -362,13 +362,13 @@ impl WxccClient {
                 Ok(page) => page.data,
                 Err(e) => return (vec![Err(e)], None),
             };
-            let full = !page.is_empty() && page.len() >= s.query.page_size.unwrap_or(100) as usize;
+            // An empty page ends the window; a short one does not (a server may cap pages).
+            if page.is_empty() {
+                return (Vec::new(), None);
+            }
             s.fetched += page.len();
             s.page += 1;
             let mut items: Vec<Result<AgentActivity, Error>> = page.into_iter().map(Ok).collect();
-            if !full {
-                return (items, None);
-            }
             if s.fetched >= ACTIVITY_RECORD_CAP {
                 items.push(Err(Error::RecordCap {
                     from: s.query.from,
