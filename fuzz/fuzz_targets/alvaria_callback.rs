@@ -2,7 +2,9 @@
 //! decoder), then the neutral event.
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(callback) = alvaria_servermsg::model::Callback::parse(data) {
-        let _ = alvaria_servermsg::channel::conversation_event(&callback);
-    }
+    cc_fuzz::on_worker_stack(data, |data| {
+        if let Ok(callback) = alvaria_servermsg::model::Callback::parse(data) {
+            let _ = alvaria_servermsg::channel::conversation_event(&callback);
+        }
+    });
 });

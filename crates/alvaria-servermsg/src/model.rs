@@ -377,7 +377,8 @@ impl Callback {
         Ok(Some(callback))
     }
 
-    /// The event id (the de-duplication key), when present.
+    /// The event id (the de-duplication key), when present and not blank: an empty
+    /// `eventId` is no key, so such a callback is never taken for a redelivery.
     pub fn event_id(&self) -> Option<EventId> {
         match self {
             Self::NewSession { event_id, .. }
@@ -388,6 +389,7 @@ impl Callback {
             | Self::Message { event_id, .. } => Some(event_id.clone()),
             Self::Unknown(raw) => raw.get("eventId").and_then(Value::as_str).map(EventId::from),
         }
+        .filter(|id| !id.as_str().trim().is_empty())
     }
 
     /// The session, when present.

@@ -14,8 +14,10 @@ pub const REDELIVERY_WINDOW: Duration = Duration::from_secs(4 * 3600);
 
 /// Verifies callback JWTs with Alvaria's public key(s).
 ///
-/// The algorithm is pinned to RS256 (`none`, HS256 and the rest are refused), `exp`/`nbf`
-/// are checked when present. Alvaria does not document its claims, so `iss`/`aud` checks are
+/// The algorithm is pinned to RS256 (`none`, HS256 and the rest are refused); `exp` is
+/// required and checked (a token without one could be replayed for ever; opt out with
+/// [`CallbackVerifier::allow_missing_exp`] if your tenant's tokens lack it), `nbf` is
+/// checked when present. Alvaria does not document its claims, so `iss`/`aud` checks are
 /// opt-in ([`CallbackVerifier::issuer`], [`CallbackVerifier::audience`]).
 #[derive(Clone, Debug)]
 pub struct CallbackVerifier {
@@ -29,7 +31,14 @@ impl CallbackVerifier {
         I: IntoIterator<Item = P>,
         P: AsRef<[u8]>,
     {
-        Ok(Self { jwt: JwtVerifier::from_rsa_pems(pems).map_err(Error::Config)? })
+        Ok(Self { jwt: JwtVerifier::from_rsa_pems(pems).map_err(Error::Config)?.require_exp() })
+    }
+
+    /// Accepts tokens without `exp` (not recommended: such a token never expires, so a
+    /// captured one can be replayed).
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.jwt = self.jwt.allow_missing_exp();
+        self
     }
 
     /// Requires `iss` to be one of `issuers`.
@@ -68,7 +77,7 @@ mod server {
     impl Inbound for CallbackVerifier {
         type Event = Callback;
 
-        fn verify(&self, headers: &HeaderMap, _body: &[u8]) -> Result<(), VerifyError> {
+        fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
             let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
             CallbackVerifier::verify(self, authorization).map(|_| ())
         }
@@ -88,9 +97,23 @@ mod server {
             H: EventHandler<Callback>,
             S: Clone + Send + Sync + 'static,
         {
+            self.into_route_with(handler, ReceiverConfig::default())
+        }
+
+        /// [`CallbackVerifier::into_route`] with explicit settings (body limit and read
+        /// deadline, success status).
+        pub fn into_route_with<H, S>(
+            self,
+            handler: H,
+            config: ReceiverConfig,
+        ) -> axum::routing::MethodRouter<S>
+        where
+            H: EventHandler<Callback>,
+            S: Clone + Send + Sync + 'static,
+        {
             let filter = DuplicateFilter::new(100_000, REDELIVERY_WINDOW);
             let dedupe = Deduplicate::new(handler, |c: &Callback| c.event_id(), filter);
-            receiver::<_, _, S>(self, dedupe, ReceiverConfig::default())
+            receiver::<_, _, S>(self, dedupe, config)
         }
     }
 }

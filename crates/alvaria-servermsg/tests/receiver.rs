@@ -25,6 +25,11 @@ fn rs256(private: &str, exp: u64) -> String {
     encode(&Header::new(Algorithm::RS256), &json!({"iss": "alvaria", "exp": exp}), &key).unwrap()
 }
 
+fn no_exp(private: &str) -> String {
+    let key = EncodingKey::from_rsa_pem(private.as_bytes()).unwrap();
+    encode(&Header::new(Algorithm::RS256), &json!({"iss": "alvaria"}), &key).unwrap()
+}
+
 fn verifier() -> CallbackVerifier {
     CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap()
 }
@@ -44,6 +49,7 @@ fn bad_tokens() -> Vec<(&'static str, String)> {
         ("alg none", format!("{none_header}.{claims}.")),
         ("HS256 with the public key", hs256),
         ("garbage", "not-a-jwt".into()),
+        ("no exp", no_exp(SIM_PRIVATE)),
     ]
 }
 
@@ -53,6 +59,9 @@ fn valid_tokens_pass_bearer_or_bare() {
     assert!(verifier().verify_and_parse(Some(&format!("Bearer {token}")), BODY).is_ok());
     assert!(verifier().verify_and_parse(Some(&token), BODY).is_ok());
     assert!(verifier().issuer(["alvaria"]).verify(Some(&token)).is_ok());
+    // `exp` is required unless the opt-out is taken.
+    assert!(verifier().verify(Some(&no_exp(SIM_PRIVATE))).is_err());
+    assert!(verifier().allow_missing_exp().verify(Some(&no_exp(SIM_PRIVATE))).is_ok());
     assert_eq!(
         verifier().issuer(["someone-else"]).verify(Some(&token)),
         Err(VerifyError::ClaimMismatch("iss"))
@@ -112,4 +121,49 @@ async fn the_route_answers_401_and_never_calls_the_handler() {
     let huge: &'static [u8] = Box::leak(vec![b' '; 1024 * 1024 + 1].into_boxed_slice());
     assert_eq!(http.send(&post(good, huge)).await.unwrap_err().status(), Some(413));
     assert!(rx.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn blank_event_ids_are_no_dedupe_key() {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let app = Router::new().route("/cb", verifier().into_route(tx));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    let http = Executor::builder().retry_policy(RetryPolicy::no_retries()).build().unwrap();
+    let token = rs256(SIM_PRIVATE, now() + 300);
+    for session in ["s-1", "s-2"] {
+        let body = json!({"event": "AGENT_JOINED", "sessionId": session, "agentAlias": "Ann", "eventId": ""});
+        let request = Request::post(format!("http://{addr}/cb"))
+            .without_auth()
+            .header("authorization", format!("Bearer {token}"))
+            .json(&body)
+            .unwrap();
+        assert_eq!(http.send(&request).await.unwrap().status(), 200);
+    }
+    let sessions: Vec<String> =
+        (0..2).map(|_| rx.try_recv().unwrap().session_id().unwrap().to_string()).collect();
+    assert_eq!(sessions, ["s-1", "s-2"], "both callbacks reached the handler");
+}
+
+#[tokio::test]
+async fn bad_credentials_are_answered_before_the_body_arrives() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (tx, _rx) = tokio::sync::mpsc::channel::<alvaria_servermsg::Callback>(8);
+    let app = Router::new().route("/cb", verifier().into_route(tx));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /cb HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-length: 900000\r\n\r\n",
+        rs256(OTHER_PRIVATE, now() + 300)
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 12];
+    tokio::time::timeout(std::time::Duration::from_secs(2), s.read_exact(&mut buf))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 401");
 }

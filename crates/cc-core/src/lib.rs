@@ -12,6 +12,7 @@
 //! | `http` | request executor: auth, retries, timeouts, tracing | `client` |
 //! | [`webhook`] | Basic/HMAC/JWT verification on raw bytes, duplicate filter, axum blocks | JWT: `jwt`, axum: `server` |
 //! | [`conversation`] | vendor-neutral [`ConversationEvent`] and [`MessagingChannel`] | – |
+//! | `serve` | serving a router with connection limits (slow clients, idle and stalled connections) | `server` |
 //! | `sim` | fault injection shared by the vendor simulators | `sim` |
 //!
 //! With no features, cc-core depends on no HTTP stack and no async runtime.
@@ -26,6 +27,8 @@ pub mod enums;
 pub mod http;
 pub mod ids;
 pub mod secret;
+#[cfg(feature = "server")]
+pub mod serve;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod time;

@@ -424,3 +424,38 @@ async fn refresh_grants_rotate_and_fall_back_to_client_credentials() {
     assert_eq!(calls[1].body, "grant_type=refresh_token&refresh_token=r1&client_id=cid&client_secret=cs");
     assert!(calls[1].headers.get("authorization").is_none());
 }
+
+#[tokio::test]
+async fn no_redirect_is_followed_by_default_and_no_secret_leaves_for_another_host() {
+    let (a, b) = (Arc::new(Script::default()), Arc::new(Script::default()));
+    let (addr_a, addr_b) = (serve(a.clone()).await, serve(b.clone()).await);
+    b.on("/steal", vec![reply(200, "{}")]);
+    a.on("/token", vec![reply(307, "").header("location", &format!("http://{addr_b}/steal"))]);
+    let http = Executor::builder()
+        .retry_policy(fast_policy())
+        .default_secret_header("x-api-key", Secret::from("k-123"))
+        .build()
+        .unwrap();
+    let token = Request::post(format!("http://{addr_a}/token"))
+        .without_auth()
+        .body(cc_core::http::Body::Form(Secret::from("grant_type=client_credentials&client_secret=s3cr3t")));
+    let err = http.send(&token).await.unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err}");
+    assert!(b.seen("/steal").is_empty(), "nothing reached the other host");
+
+    // Opt-in: same-origin redirects are followed, others still are not.
+    let same = Executor::builder()
+        .retry_policy(fast_policy())
+        .redirects(cc_core::http::Redirects::SameOrigin { max: 3 })
+        .default_secret_header("x-api-key", Secret::from("k-123"))
+        .build()
+        .unwrap();
+    a.on("/moved", vec![reply(308, "").header("location", "/here")]);
+    a.on("/here", vec![reply(200, r#"{"ok":true}"#)]);
+    let moved =
+        Request::post(format!("http://{addr_a}/moved")).without_auth().json(&serde_json::json!({})).unwrap();
+    assert_eq!(same.send(&moved).await.unwrap().status(), 200);
+    assert_eq!(a.seen("/here").len(), 1);
+    assert_eq!(same.send(&token).await.unwrap_err().status(), Some(307));
+    assert!(b.seen("/steal").is_empty(), "a cross-origin redirect is never followed");
+}

@@ -220,3 +220,43 @@ async fn tokens_without_expiry_live_until_invalidated() {
     assert_eq!(access(&cache.token().await.unwrap()), "t2");
     assert!(format!("{cache:?}").contains("fetches: 2"));
 }
+
+/// Hands out the same parsed token response every time.
+struct Parsed(&'static str, AtomicU32);
+
+#[async_trait]
+impl TokenSource for Parsed {
+    async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, AuthError> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        Ok(cc_core::de::parse_json(self.0.as_bytes()).unwrap())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn absurd_lifetimes_from_the_server_are_clamped() {
+    for body in [
+        r#"{"access_token":"a","expires_in":9223372036854775807}"#,
+        r#"{"access_token":"a","expires_in":"18446744073709551615"}"#,
+    ] {
+        let source = Arc::new(Parsed(body, AtomicU32::new(0)));
+        let cache = TokenCache::new(source.clone());
+        // Used to panic: "overflow when adding duration to instant".
+        cache.token().await.unwrap();
+        cache.token().await.unwrap();
+        assert_eq!(source.1.load(Ordering::SeqCst), 1, "{body}");
+        let token: Token = cc_core::de::parse_json(body.as_bytes()).unwrap();
+        assert_eq!(token.expires_in(), Some(cc_core::auth::MAX_TOKEN_LIFETIME));
+    }
+
+    // `expires_in: 0` is short-lived, not one token request per call.
+    let source = Arc::new(Parsed(r#"{"access_token":"a","expires_in":0}"#, AtomicU32::new(0)));
+    let cache = TokenCache::new(source.clone());
+    for _ in 0..10 {
+        cache.token().await.unwrap();
+    }
+    assert_eq!(source.1.load(Ordering::SeqCst), 1);
+    // The floor is 30 s (refreshed at half of it at the latest).
+    tokio::time::advance(Duration::from_secs(31)).await;
+    cache.token().await.unwrap();
+    assert_eq!(source.1.load(Ordering::SeqCst), 2);
+}

@@ -148,6 +148,12 @@ fn message_from_value(value: Value) -> Result<CallbackMessage, (String, String)>
     parse_json::<CallbackMessage>(&bytes).map_err(|e: JsonError| (e.path, e.message))
 }
 
+/// How deep XML callback elements may nest. A real callback nests 4 levels
+/// (`message/sender/user/name`); a hostile one nested thousands deep would overflow the
+/// stack when the mirrored JSON value is converted or dropped, so deeper documents are
+/// refused (400) naming this limit.
+pub const MAX_XML_DEPTH: usize = 64;
+
 /// Converts an XML document into the JSON shape it mirrors: elements become keys, repeated
 /// elements arrays, leaf text strings. The root element's content is returned.
 fn xml_to_value(body: &[u8]) -> Result<Value, ParseError> {
@@ -188,6 +194,11 @@ fn xml_to_value(body: &[u8]) -> Result<Value, ParseError> {
             Err(e) => return Err(xml_error(&e, position)),
             Ok(Event::Eof) => break,
             Ok(Event::Start(start)) => {
+                if stack.len() >= MAX_XML_DEPTH {
+                    return Err(ParseError::new(format!(
+                        "invalid XML at byte {position}: elements nested deeper than {MAX_XML_DEPTH}"
+                    )));
+                }
                 let name = start.local_name().as_ref().to_owned();
                 stack.push(Frame { name, children: Map::new(), text: String::new() });
             }
@@ -248,10 +259,11 @@ fn xml_to_value(body: &[u8]) -> Result<Value, ParseError> {
 #[cfg(feature = "server")]
 mod server {
     use std::collections::HashSet;
-    use std::sync::Mutex;
+    use std::sync::Arc;
 
     use async_trait::async_trait;
     use axum::http::HeaderMap;
+    use cc_core::webhook::claim::DeliveryGate;
     use cc_core::webhook::server::{EventHandler, HandlerError, Inbound, ReceiverConfig, receiver};
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
@@ -264,7 +276,7 @@ mod server {
     impl Inbound for EceWebhook {
         type Event = CallbackBatch;
 
-        fn verify(&self, headers: &HeaderMap, _body: &[u8]) -> Result<(), VerifyError> {
+        fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
             self.auth.verify(headers.get("authorization").and_then(|v| v.to_str().ok()))
         }
 
@@ -273,54 +285,68 @@ mod server {
         }
     }
 
-    /// Removes messages seen before (by id) from each batch, keeping batch order; a batch of
-    /// only duplicates is acknowledged without reaching the handler.
+    /// Removes messages committed before (by id) from each batch, keeping batch order; a
+    /// batch of only duplicates is acknowledged without reaching the handler. The batch's ids
+    /// are in flight while the handler runs, committed on its `Ok`, released on an error or
+    /// a dropped request (see [`DeliveryGate`]). A message with an empty id has no key: it
+    /// is always handed over.
     struct DropSeen<H> {
         inner: H,
-        seen: Mutex<DuplicateFilter<MessageId>>,
+        gate: Arc<DeliveryGate<MessageId>>,
     }
 
     #[async_trait]
     impl<H: EventHandler<CallbackBatch>> EventHandler<CallbackBatch> for DropSeen<H> {
         async fn accept(&self, mut batch: CallbackBatch) -> Result<(), HandlerError> {
-            let fresh: Vec<MessageId> = {
-                let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-                let mut in_batch = HashSet::new();
-                batch.message.retain(|m| in_batch.insert(m.id.clone()) && seen.first_time(m.id.clone()));
-                batch.message.iter().map(|m| m.id.clone()).collect()
-            };
+            let keyed = |id: &MessageId| !id.as_str().trim().is_empty();
+            let ids: Vec<MessageId> = batch.message.iter().map(|m| m.id.clone()).filter(keyed).collect();
+            let claim = self.gate.claim(ids).await?;
+            let duplicates: HashSet<&MessageId> = claim.duplicates().iter().collect();
+            let mut in_batch = HashSet::new();
+            batch
+                .message
+                .retain(|m| !keyed(&m.id) || (!duplicates.contains(&m.id) && in_batch.insert(m.id.clone())));
             if batch.message.is_empty() {
                 return Ok(());
             }
-            let result = self.inner.accept(batch).await;
-            if result.is_err() {
-                let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-                for id in &fresh {
-                    seen.forget(id);
-                }
-            }
-            result
+            // Dropped on error or cancellation: the ids are released for the redelivery.
+            self.inner.accept(batch).await?;
+            claim.commit();
+            Ok(())
         }
     }
 
     impl EceWebhook {
-        /// An axum POST route for the callback URL: 401 on bad credentials (handler not
-        /// called), 400 naming the field of a malformed body, 413 over [`BODY_LIMIT`];
-        /// messages seen before are dropped (by id, for 24 hours, at most 1,000,000); the rest
-        /// of the batch goes to `handler` in order, and the answer is 200 once it accepted,
-        /// 503 if it refused.
+        /// An axum POST route for the callback URL: 401 on bad credentials (checked before
+        /// the body is read; handler not called), 400 naming the field of a malformed body,
+        /// 413 over [`BODY_LIMIT`]; messages seen before are dropped (by id, for 24 hours, at
+        /// most 1,000,000); the rest of the batch goes to `handler` in order, and the answer
+        /// is 200 once it accepted, 503 if it refused.
         pub fn into_route<H, S>(self, handler: H) -> axum::routing::MethodRouter<S>
         where
             H: EventHandler<CallbackBatch>,
             S: Clone + Send + Sync + 'static,
         {
-            let filter = DuplicateFilter::new(1_000_000, std::time::Duration::from_secs(24 * 3600));
-            let handler = DropSeen { inner: handler, seen: Mutex::new(filter) };
-            receiver::<_, _, S>(
-                self,
+            self.into_route_with(
                 handler,
                 ReceiverConfig { body_limit: BODY_LIMIT, ..ReceiverConfig::default() },
             )
+        }
+
+        /// [`EceWebhook::into_route`] with explicit settings (body limit and read deadline,
+        /// success status).
+        pub fn into_route_with<H, S>(
+            self,
+            handler: H,
+            config: ReceiverConfig,
+        ) -> axum::routing::MethodRouter<S>
+        where
+            H: EventHandler<CallbackBatch>,
+            S: Clone + Send + Sync + 'static,
+        {
+            let filter = DuplicateFilter::new(1_000_000, std::time::Duration::from_secs(24 * 3600));
+            let handler = DropSeen { inner: handler, gate: DeliveryGate::new(filter) };
+            receiver::<_, _, S>(self, handler, config)
         }
     }
 }

@@ -35,7 +35,7 @@ async fn receiver(
     let app = Router::new().route("/webhook1", hook.into_route(tx));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
     (rx, format!("http://{addr}/webhook1"))
 }
 
@@ -202,6 +202,37 @@ async fn the_route_checks_credentials_bodies_and_sizes() {
     // Message 6554364198 of the XML batch already came as JSON above: only the other passes.
     let batch = rx.try_recv().unwrap();
     assert_eq!(batch.message.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["7860514302"]);
+}
+
+#[tokio::test]
+async fn hostile_xml_nesting_is_refused_not_a_crash() {
+    let (mut rx, url) = receiver("MyWebhookPassword", 64).await;
+    // ~15,000 levels: overflowed the stack (an abort of the whole process) before the cap.
+    let deep = format!("{}{}", "<a>".repeat(15_000), "</a>".repeat(15_000)).into_bytes();
+    let (status, text) =
+        tokio::spawn(async move { post(&url, GOOD, "application/xml", deep).await }).await.unwrap();
+    assert_eq!(status, 400);
+    assert!(text.contains("nested deeper than 64"), "{text}");
+    assert!(rx.try_recv().is_err());
+    // At the limit it still parses (and then fails on the missing fields, by name).
+    let at_limit = format!("{}{}", "<a>".repeat(64), "</a>".repeat(64));
+    let err =
+        ece_messaging::webhook::parse_callback(Some("application/xml"), at_limit.as_bytes()).unwrap_err();
+    assert!(!err.to_string().contains("nested deeper"), "{err}");
+}
+
+#[tokio::test]
+async fn empty_message_ids_are_no_dedupe_key() {
+    let (mut rx, url) = receiver("MyWebhookPassword", 64).await;
+    for conversation in ["c-1", "c-2"] {
+        let body = format!(
+            r#"{{"id":"","conversation":{{"id":"{conversation}"}},"sender":{{"type":"user"}},"type":{{"value":"text/html"}},"content":"hi"}}"#
+        );
+        assert_eq!(post(&url, GOOD, "application/json", body.into_bytes()).await.0, 200);
+    }
+    let conversations: Vec<String> =
+        (0..2).map(|_| rx.try_recv().unwrap().message[0].conversation.id.to_string()).collect();
+    assert_eq!(conversations, ["c-1", "c-2"], "both reached the handler");
 }
 
 #[tokio::test]

@@ -281,10 +281,25 @@ impl Source for MsgPack<'_> {
     }
 }
 
+/// How deep arrays and maps may nest in a MessagePack payload. Real SimProt payloads nest
+/// three or four levels (a list of records holding a list); decoding recurses once per level,
+/// and at rmp-serde's default of 1024 a 1 KB frame nested ~700 deep overflowed a 2 MiB tokio
+/// worker stack in a debug build (an abort of the whole process). 64 levels leave a wide
+/// margin on a 2 MiB stack (pinned by a test on a spawned task); deeper payloads are refused
+/// as [`PayloadError`]s naming the limit.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
+
 /// Reads exactly one MessagePack value: bytes after it are an error.
 fn read_one<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let mut rest = bytes;
-    let value = T::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).map_err(|e| e.to_string())?;
+    let mut decoder = rmp_serde::Deserializer::new(&mut rest);
+    decoder.set_max_depth(MAX_PAYLOAD_DEPTH);
+    let value = T::deserialize(&mut decoder).map_err(|e| match e {
+        rmp_serde::decode::Error::DepthLimitExceeded => {
+            format!("arrays and maps nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+        }
+        e => e.to_string(),
+    })?;
     match rest.len() {
         0 => Ok(value),
         n => Err(format!("{n} bytes after the payload")),

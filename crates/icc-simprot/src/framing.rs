@@ -223,6 +223,43 @@ mod tests {
         assert!(matches!(sent, FrameError::TooLarge { max: 16, .. }), "{sent}");
     }
 
+    /// `[name, [[[…nil…]]]]` with `depth` nested arrays in the payload.
+    fn nested(name: &str, depth: usize) -> Vec<u8> {
+        let mut body = vec![0x92];
+        rmp::encode::write_str(&mut body, name).unwrap();
+        body.extend(std::iter::repeat_n(0x91, depth));
+        body.push(0xc0);
+        [(body.len() as u32).to_be_bytes().to_vec(), body].concat()
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_on_a_2_mib_task() {
+        // Tokio's worker threads have 2 MiB stacks: the depth limit must hold there, in a
+        // debug build, not only on the 8 MiB main thread.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_stack_size(2 * 1024 * 1024)
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::spawn(async {
+                let mut decoder = Decoder::default();
+                for name in ["XX_UNKNOWN", "ES_CHAT_TYPING"] {
+                    decoder.extend(&nested(name, 700));
+                    let err = decoder.next_message().unwrap_err();
+                    let limit = crate::catalogue::MAX_PAYLOAD_DEPTH;
+                    assert!(err.to_string().contains(&format!("nested deeper than {limit}")), "{err}");
+                }
+                decoder.extend(&nested("XX_UNKNOWN", crate::catalogue::MAX_PAYLOAD_DEPTH - 1));
+                assert!(decoder.next_message().unwrap().is_some(), "within the limit it decodes");
+                decoder.extend(&frame(&typing()));
+                assert_eq!(decoder.next_message().unwrap(), Some(typing()), "the stream goes on");
+            })
+            .await
+            .unwrap();
+        });
+    }
+
     #[test]
     fn truncated_stream_is_reported_at_the_end() {
         let bytes = frame(&typing());

@@ -9,7 +9,12 @@
 //!   until [`SequencerConfig::max_pending`] events wait) for the gap to fill, then the gap is
 //!   skipped: the sequencer never stalls. Sequences legitimately have gaps (events of types you
 //!   did not subscribe to use them too), so keep `max_hold` short. An event that arrives after
-//!   its gap was skipped is still released, marked `late`: nothing is lost.
+//!   its gap was skipped is still released, marked `late`: nothing is lost. The skipped gaps
+//!   of a dialog are remembered in at most [`SequencerConfig::max_skipped_ranges`] ranges;
+//!   past that the two ranges closest to each other are merged (never forgotten), so a late
+//!   event is always released. The price of a merge: a repeat of an event delivered between
+//!   the two merged gaps is released again, marked `late` (counted in
+//!   [`SequencerStats::merged_gaps`]); treat a `late` event as possibly seen before.
 //! - **Events without a sequence** (chat state) are released at once; the latest chat state
 //!   per participant wins ([`Sequencer::chat_state`]).
 //! - **Conversation snapshots** are full states: only a snapshot newer than the last one
@@ -48,8 +53,8 @@ pub struct SequencerConfig {
     pub max_dialogs: usize,
     /// Most closed conversations remembered to reject late snapshots (default 100,000).
     pub max_tombstones: usize,
-    /// Skipped gaps remembered per dialog so late events can still be told from duplicates
-    /// (default 16).
+    /// Ranges of skipped gaps kept per dialog to tell late events from duplicates (default
+    /// 16); beyond that the closest two are merged, so no late event is ever dropped.
     pub max_skipped_ranges: usize,
 }
 
@@ -127,6 +132,8 @@ pub struct SequencerStats {
     pub late: u64,
     /// Dialogs forgotten for idleness or the cap.
     pub evicted_dialogs: u64,
+    /// Skipped-gap ranges merged to stay within `max_skipped_ranges`.
+    pub merged_gaps: u64,
 }
 
 struct Pending {
@@ -138,8 +145,9 @@ struct DialogState {
     /// The next sequence to release.
     next: u64,
     pending: BTreeMap<u64, Pending>,
-    /// Skipped sequence ranges below `next`: an event in one is late, not a duplicate.
-    skipped: VecDeque<Range<u64>>,
+    /// Skipped sequence ranges below `next`, sorted and disjoint: an event in one is late,
+    /// not a duplicate.
+    skipped: Vec<Range<u64>>,
     chat_states: Vec<(ParticipantId, ChatState)>,
     last_activity: Instant,
 }
@@ -149,7 +157,7 @@ impl DialogState {
         Self {
             next: 0,
             pending: BTreeMap::new(),
-            skipped: VecDeque::new(),
+            skipped: Vec::new(),
             chat_states: Vec::new(),
             last_activity: now,
         }
@@ -290,12 +298,13 @@ impl Sequencer {
             // Below the release point: a late event if its slot was skipped, else a duplicate.
             match dialog.skipped.iter().position(|r| r.contains(&seq)) {
                 Some(i) => {
-                    let range = dialog.skipped.remove(i).expect("index from position");
-                    if range.start < seq {
-                        dialog.skipped.push_back(range.start..seq);
-                    }
-                    if seq + 1 < range.end {
-                        dialog.skipped.push_back(seq + 1..range.end);
+                    let range = dialog.skipped.remove(i);
+                    let halves = [range.start..seq, seq + 1..range.end];
+                    let kept: Vec<Range<u64>> = halves.into_iter().filter(|r| !r.is_empty()).collect();
+                    dialog.skipped.splice(i..i, kept);
+                    if dialog.skipped.len() > config.max_skipped_ranges.max(1) {
+                        Self::merge_closest(&mut dialog.skipped);
+                        self.stats.merged_gaps += 1;
                     }
                     self.stats.late += 1;
                     out.push(Delivery::Messaging { change, late: true });
@@ -332,14 +341,25 @@ impl Sequencer {
     ) {
         let Some(&lowest) = dialog.pending.keys().next() else { return };
         if lowest > dialog.next {
-            dialog.skipped.push_back(dialog.next..lowest);
-            while dialog.skipped.len() > config.max_skipped_ranges {
-                dialog.skipped.pop_front();
+            dialog.skipped.push(dialog.next..lowest);
+            while dialog.skipped.len() > config.max_skipped_ranges.max(1) {
+                Self::merge_closest(&mut dialog.skipped);
+                stats.merged_gaps += 1;
             }
             stats.gaps_skipped += 1;
             dialog.next = lowest;
         }
         Self::release_ready(dialog, out);
+    }
+
+    /// Merges the two neighbouring ranges with the fewest delivered sequences between them:
+    /// memory stays bounded and no skipped sequence is forgotten.
+    fn merge_closest(ranges: &mut Vec<Range<u64>>) {
+        let closest = (1..ranges.len()).min_by_key(|&i| ranges[i].start - ranges[i - 1].end);
+        if let Some(i) = closest {
+            let right = ranges.remove(i);
+            ranges[i - 1].end = right.end;
+        }
     }
 
     fn push_conversation(&mut self, change: Box<ConversationChange>, now: Instant, out: &mut Vec<Delivery>) {

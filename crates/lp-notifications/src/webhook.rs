@@ -92,10 +92,15 @@ impl Webhook {
 
     /// Checks the account id, the client id and the signature over the raw `body`.
     pub fn verify<'b>(&self, headers: &LpHeaders<'_>, body: &'b [u8]) -> Result<Verified<'b>, VerifyError> {
-        check_header(headers.account_id, &self.account_id, ACCOUNT_ID_HEADER)?;
-        check_header(headers.client_id, &self.client_id, CLIENT_ID_HEADER)?;
+        self.verify_sender(headers)?;
         self.verifier.verify(body, headers.signature)?;
         Ok(Verified { body })
+    }
+
+    /// Checks the account id and the client id: what can be checked before the body is read.
+    pub fn verify_sender(&self, headers: &LpHeaders<'_>) -> Result<(), VerifyError> {
+        check_header(headers.account_id, &self.account_id, ACCOUNT_ID_HEADER)?;
+        check_header(headers.client_id, &self.client_id, CLIENT_ID_HEADER)
     }
 }
 
@@ -146,12 +151,19 @@ mod server {
     use super::{LpHeaders, Webhook};
     use crate::model::Notification;
 
+    fn lp_headers(headers: &HeaderMap) -> LpHeaders<'_> {
+        LpHeaders::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+    }
+
     impl Inbound for Webhook {
         type Event = Notification;
 
+        fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
+            self.verify_sender(&lp_headers(headers))
+        }
+
         fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-            let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            Webhook::verify(self, &LpHeaders::from_lookup(lookup), body).map(|_| ())
+            self.verifier.verify(body, lp_headers(headers).signature)
         }
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Notification, ParseError> {
@@ -175,7 +187,7 @@ mod server {
             receiver(self, handler, ReceiverConfig::default())
         }
 
-        /// [`Webhook::into_route`] with explicit settings (body limit, success status).
+        /// [`Webhook::into_route`] with explicit settings (body limit and read deadline, success status).
         pub fn into_route_with<H, S>(
             self,
             handler: H,

@@ -109,6 +109,35 @@ fn a_gap_is_skipped_after_max_hold_and_a_late_event_still_arrives() {
 }
 
 #[test]
+fn late_events_are_delivered_however_many_gaps_were_skipped() {
+    let config = SequencerConfig { max_hold: Duration::from_millis(10), ..SequencerConfig::default() };
+    let mut s = Sequencer::new(config);
+    let t = Instant::now();
+    // 40 gaps (more than the 16 ranges kept): even sequences arrive, odd ones are missing.
+    let mut released = Vec::new();
+    for (i, seq) in (0..80).step_by(2).enumerate() {
+        let at = t + Duration::from_millis(20 * i as u64);
+        released.extend(seqs(&push(&mut s, content("d", seq), at)));
+        released.extend(seqs(&s.poll_at(at + Duration::from_millis(15))));
+    }
+    assert_eq!(released.len(), 40);
+    assert!(s.stats().gaps_skipped >= 39);
+    // Every odd one turns up late: each is delivered, marked late, none dropped.
+    let later = t + Duration::from_secs(5);
+    let mut late = Vec::new();
+    for seq in (1..80).step_by(2) {
+        late.extend(seqs(&push(&mut s, content("d", seq), later)));
+    }
+    // 79 comes after the last released event (78): in order, not late.
+    let mut expected: Vec<(u64, bool)> = (1..79).step_by(2).map(|q| (q, true)).collect();
+    expected.push((79, false));
+    assert_eq!(late, expected);
+    assert_eq!(s.stats().late, 39);
+    assert_eq!(s.stats().duplicates, 0);
+    assert!(s.stats().merged_gaps > 0, "the bound was reached and ranges merged");
+}
+
+#[test]
 fn a_full_window_skips_the_gap_without_waiting() {
     let config =
         SequencerConfig { max_pending: 3, max_hold: Duration::from_secs(3600), ..SequencerConfig::default() };

@@ -52,6 +52,10 @@ pub struct RefreshPolicy {
     /// Lifetime assumed for tokens that do not state `expires_in`; `None`: such tokens are
     /// used until a 401 invalidates them.
     pub assumed_lifetime: Option<Duration>,
+    /// Shortest lifetime a token is given (default 30 s). A server answering
+    /// `expires_in: 0` (or 1) would otherwise cost one token request per API call; such a
+    /// token is treated as short-lived instead, and a 401 still renews it at once.
+    pub min_lifetime: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -61,6 +65,7 @@ impl Default for RefreshPolicy {
             jitter: Duration::from_secs(60),
             retry_interval: Duration::from_secs(5),
             assumed_lifetime: None,
+            min_lifetime: Duration::from_secs(30),
         }
     }
 }
@@ -285,6 +290,7 @@ impl TokenCache {
         let lifetime = token.expires_in().or(self.policy.assumed_lifetime);
         let (refresh_at, expires_at) = match lifetime {
             Some(lifetime) => {
+                let lifetime = lifetime.clamp(self.policy.min_lifetime, super::MAX_TOKEN_LIFETIME);
                 let jitter_ms = u64::try_from(self.policy.jitter.as_millis()).unwrap_or(u64::MAX);
                 let jitter = Duration::from_millis(
                     self.rng.lock().unwrap_or_else(|p| p.into_inner()).u64(0..=jitter_ms),

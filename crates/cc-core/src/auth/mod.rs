@@ -19,7 +19,7 @@ pub use self::hmac::{HmacAlgorithm, SignatureEncoding, hmac, hmac_matches, hmac_
 pub use self::oauth::{AuthorizeUrl, ClientAuth, Grant, State, TokenEndpoint, TokenRequest, parse_redirect};
 #[cfg(feature = "client")]
 pub use self::source::OAuth2Source;
-pub use self::token::{OAuthErrorBody, Token};
+pub use self::token::{MAX_TOKEN_LIFETIME, OAuthErrorBody, Token};
 
 use crate::Secret;
 

@@ -9,6 +9,15 @@ use serde::Deserialize;
 use crate::Secret;
 use crate::de::lenient_opt_u64;
 
+/// The longest lifetime taken from a token response: larger values (a server's "never
+/// expires" as `i64::MAX`, garbage) are read as this, so that adding it to a clock cannot
+/// overflow. A token is still renewed early on a 401.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 24 * 3600);
+
+fn clamped(seconds: u64) -> Duration {
+    Duration::from_secs(seconds).min(MAX_TOKEN_LIFETIME)
+}
+
 /// An access token as a token endpoint returned it (RFC 6749 §5.1), parsed leniently:
 /// expiries may be numbers or strings, `token_type`, `scope` and the refresh fields are
 /// optional, unknown fields are kept in [`Token::extra`].
@@ -67,9 +76,10 @@ impl Token {
         self.token_type.as_deref()
     }
 
-    /// Lifetime of the access token from when it was issued.
+    /// Lifetime of the access token from when it was issued, at most [`MAX_TOKEN_LIFETIME`]
+    /// (a server that says `expires_in: 9223372036854775807` gets a year, not an overflow).
     pub fn expires_in(&self) -> Option<Duration> {
-        self.expires_in.map(Duration::from_secs)
+        self.expires_in.map(clamped)
     }
 
     /// The refresh token, if the grant returned one.
@@ -77,9 +87,9 @@ impl Token {
         self.refresh_token.as_ref()
     }
 
-    /// Lifetime of the refresh token, if the vendor says.
+    /// Lifetime of the refresh token, if the vendor says; at most [`MAX_TOKEN_LIFETIME`].
     pub fn refresh_token_expires_in(&self) -> Option<Duration> {
-        self.refresh_token_expires_in.map(Duration::from_secs)
+        self.refresh_token_expires_in.map(clamped)
     }
 
     /// Granted scopes, space separated.

@@ -129,9 +129,57 @@ pub struct ExecutorBuilder {
     default_headers: Vec<(String, MaybeSecret)>,
     user_agent: String,
     rate_limiter: Option<Arc<RateLimiter>>,
+    redirects: Redirects,
+}
+
+/// Whether the executor follows HTTP redirects.
+///
+/// Vendor APIs answer, they do not redirect; a redirect is a misconfiguration or an attack.
+/// Following one to another host would re-send the request's headers (an `x-api-key`), its
+/// body and, on a 307/308, a form with a `client_secret`. So the default is [`Redirects::None`]:
+/// a 3xx is returned as an error with its status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Redirects {
+    /// Follow none (default).
+    #[default]
+    None,
+    /// Follow at most `max` redirects that stay on the scheme, host and port of the request;
+    /// a redirect elsewhere is returned as it came.
+    SameOrigin {
+        /// Redirects followed at most.
+        max: usize,
+    },
+}
+
+impl Redirects {
+    fn policy(self) -> reqwest::redirect::Policy {
+        match self {
+            Self::None => reqwest::redirect::Policy::none(),
+            Self::SameOrigin { max } => reqwest::redirect::Policy::custom(move |attempt| {
+                let Some(first) = attempt.previous().first() else { return attempt.stop() };
+                let same = first.scheme() == attempt.url().scheme()
+                    && first.host_str() == attempt.url().host_str()
+                    && first.port_or_known_default() == attempt.url().port_or_known_default();
+                if !same {
+                    attempt.stop()
+                } else if attempt.previous().len() > max {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }),
+        }
+    }
 }
 
 impl ExecutorBuilder {
+    /// Redirect handling (default [`Redirects::None`]). Ignored with
+    /// [`ExecutorBuilder::http_client`]: that client's own policy applies.
+    pub fn redirects(mut self, redirects: Redirects) -> Self {
+        self.redirects = redirects;
+        self
+    }
+
     /// Credentials for every request not marked [`Request::without_auth`].
     pub fn auth(mut self, auth: Arc<dyn Authenticator>) -> Self {
         self.auth = Some(auth);
@@ -220,6 +268,7 @@ impl ExecutorBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .user_agent(self.user_agent)
+                .redirect(self.redirects.policy())
                 .build()
                 .map_err(|e| Error::InvalidRequest(format!("HTTP client: {}", error_text(&e))))?,
         };
@@ -299,6 +348,7 @@ impl Executor {
             default_headers: Vec::new(),
             user_agent: concat!("cc-core/", env!("CARGO_PKG_VERSION")).into(),
             rate_limiter: None,
+            redirects: Redirects::None,
         }
     }
 

@@ -8,7 +8,9 @@ mod request;
 pub mod retry;
 
 pub use self::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind, VendorError};
-pub use self::executor::{DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Response, StreamingResponse};
+pub use self::executor::{
+    DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Redirects, Response, StreamingResponse,
+};
 pub use self::ratelimit::{RateLimiter, RatePermit};
 pub use self::request::{Body, Method, Request};
 pub use self::retry::{RetryBudget, RetryPolicy};

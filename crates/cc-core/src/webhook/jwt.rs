@@ -84,6 +84,12 @@ impl JwtVerifier {
         self
     }
 
+    /// Accepts tokens without an `exp` claim again (undoes [`JwtVerifier::require_exp`]).
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.validation.required_spec_claims.remove("exp");
+        self
+    }
+
     /// Clock skew tolerated on `exp` and `nbf` (default 60 s).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.validation.leeway = leeway.as_secs();
@@ -202,6 +208,7 @@ mod tests {
         let no_exp = rs256(PRIV_A, &json!({"sub": "x"}));
         assert!(verifier().verify_token(&no_exp).is_ok());
         assert!(matches!(verifier().require_exp().verify_token(&no_exp), Err(VerifyError::InvalidToken(_))));
+        assert!(verifier().require_exp().allow_missing_exp().verify_token(&no_exp).is_ok());
     }
 
     #[test]

@@ -5,11 +5,14 @@
 //!   for rotation (LivePerson).
 //! - `JwtVerifier` (feature `jwt`): RS256 bearer tokens, algorithm pinned (Alvaria).
 //! - [`DuplicateFilter`]: drops redeliveries by id, bounded by capacity and age.
-//! - `server` (feature `server`): axum building blocks that answer 413/401/400.
+//! - `claim` (feature `server`): duplicate detection with in-flight, committed and released states.
+//! - `server` (feature `server`): axum building blocks that answer 413/408/401/400/503.
 //!
 //! Errors say which check failed, never the expected value.
 
 mod basic;
+#[cfg(feature = "server")]
+pub mod claim;
 mod dedupe;
 #[cfg(feature = "jwt")]
 mod jwt;

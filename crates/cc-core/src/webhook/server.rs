@@ -1,26 +1,31 @@
 //! axum building blocks for webhook receivers (feature `server`).
 //!
-//! A vendor crate implements [`Inbound`] (verify raw bytes, then parse); the user supplies an
-//! [`EventHandler`] (usually a queue). [`receiver`] turns both into a route that answers:
+//! A vendor crate implements [`Inbound`] (check headers, verify raw bytes, then parse); the
+//! user supplies an [`EventHandler`] (usually a queue). [`receiver`] turns both into a route
+//! that answers:
 //!
 //! | situation | answer |
 //! |---|---|
+//! | header credentials wrong ([`Inbound::verify_headers`]) | 401 before the body is read |
 //! | body larger than the limit | 413, handler not called |
+//! | body not complete within [`ReceiverConfig::body_read_timeout`] | 408, handler not called |
 //! | verification fails | 401 naming the failed check, handler not called |
 //! | payload does not parse | 400 naming the field path, handler not called |
-//! | handler refuses (queue full or closed) | 503, so the vendor redelivers |
+//! | handler refuses (queue full or closed), or a redelivery of an event still in flight | 503, so the vendor redelivers |
 //! | handler accepted | the configured success status (default 200) |
 //!
 //! The success answer is sent only after the handler accepted the event, so nothing that
 //! was acknowledged is lost.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::claim::DeliveryGate;
 use super::{ParseError, VerifyError};
 
 /// The vendor side of a receiver: how to verify and parse one request.
@@ -28,8 +33,20 @@ pub trait Inbound: Send + Sync + 'static {
     /// What a request parses into (one event or a batch).
     type Event: Send + 'static;
 
-    /// Checks the request's credentials or signature over the raw body bytes.
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError>;
+    /// Checks what the headers alone can tell (Basic or bearer credentials, a JWT, sender
+    /// ids) before the body is read, so an unauthenticated request costs no body read.
+    /// Default: nothing to check.
+    fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
+        let _ = headers;
+        Ok(())
+    }
+
+    /// Checks what needs the raw body bytes (a body signature). Runs after
+    /// [`Inbound::verify_headers`]. Default: nothing more to check.
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
+        let _ = (headers, body);
+        Ok(())
+    }
 
     /// Parses a verified body.
     fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Self::Event, ParseError>;
@@ -65,21 +82,34 @@ impl<E: Send + 'static> EventHandler<E> for tokio::sync::mpsc::UnboundedSender<E
     }
 }
 
-/// Drops redeliveries before they reach `inner`: an event whose key was accepted before is
-/// acknowledged (so the vendor stops retrying) without calling `inner` again. A key is
-/// remembered from the moment its event is handed over; if `inner` refuses the event, the key
-/// is forgotten so the vendor's retry is processed.
+impl From<super::claim::Busy> for HandlerError {
+    fn from(busy: super::claim::Busy) -> Self {
+        Self(busy.to_string())
+    }
+}
+
+/// Drops redeliveries before they reach `inner`, through a [`DeliveryGate`]: a key is *in
+/// flight* while `inner` runs (a concurrent redelivery waits for the outcome, or gets 503),
+/// *committed* only after `inner` returned `Ok` (redeliveries are then acknowledged without
+/// calling `inner`), and *released* when `inner` fails or its future is dropped (the client
+/// closed the connection): then the redelivery is handled as new. A key of `None` is never
+/// treated as a duplicate; key functions return `None` for empty ids.
 pub struct Deduplicate<H, F, K> {
     inner: H,
     key: F,
-    seen: std::sync::Mutex<super::DuplicateFilter<K>>,
+    gate: Arc<DeliveryGate<K>>,
 }
 
-impl<H, F, K> Deduplicate<H, F, K> {
+impl<H, F, K: std::hash::Hash + Eq + Clone> Deduplicate<H, F, K> {
     /// Wraps `inner`; `key` names each event (`None`: never treated as a duplicate);
-    /// `filter` bounds what is remembered.
+    /// `filter` bounds what is remembered as committed.
     pub fn new(inner: H, key: F, filter: super::DuplicateFilter<K>) -> Self {
-        Self { inner, key, seen: std::sync::Mutex::new(filter) }
+        Self::with_gate(inner, key, DeliveryGate::new(filter))
+    }
+
+    /// Wraps `inner` with a gate of yours (another in-flight wait, or a gate shared by routes).
+    pub fn with_gate(inner: H, key: F, gate: Arc<DeliveryGate<K>>) -> Self {
+        Self { inner, key, gate }
     }
 }
 
@@ -89,22 +119,21 @@ where
     E: Send + 'static,
     H: EventHandler<E>,
     F: Fn(&E) -> Option<K> + Send + Sync + 'static,
-    K: std::hash::Hash + Eq + Clone + Send + 'static,
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
 {
     async fn accept(&self, event: E) -> Result<(), HandlerError> {
-        let key = (self.key)(&event);
-        if let Some(k) = &key {
-            let first = self.seen.lock().unwrap_or_else(|p| p.into_inner()).first_time(k.clone());
-            if !first {
-                tracing::debug!("duplicate webhook delivery dropped");
-                return Ok(());
-            }
+        let Some(key) = (self.key)(&event) else {
+            return self.inner.accept(event).await;
+        };
+        let claim = self.gate.claim(vec![key]).await?;
+        if claim.fresh().is_empty() {
+            tracing::debug!("duplicate webhook delivery dropped");
+            return Ok(());
         }
-        let result = self.inner.accept(event).await;
-        if let (Err(_), Some(k)) = (&result, &key) {
-            self.seen.lock().unwrap_or_else(|p| p.into_inner()).forget(k);
-        }
-        result
+        // Dropped here on error or cancellation: the key is released.
+        self.inner.accept(event).await?;
+        claim.commit();
+        Ok(())
     }
 }
 
@@ -113,13 +142,19 @@ where
 pub struct ReceiverConfig {
     /// Largest accepted body in bytes.
     pub body_limit: usize,
+    /// Time to receive the whole body once the head arrived (default 10 s); answered 408.
+    pub body_read_timeout: Duration,
     /// Status of a successful answer (LivePerson and Alvaria want 200).
     pub success_status: StatusCode,
 }
 
 impl Default for ReceiverConfig {
     fn default() -> Self {
-        Self { body_limit: 1024 * 1024, success_status: StatusCode::OK }
+        Self {
+            body_limit: 1024 * 1024,
+            body_read_timeout: Duration::from_secs(10),
+            success_status: StatusCode::OK,
+        }
     }
 }
 
@@ -128,6 +163,8 @@ impl Default for ReceiverConfig {
 pub enum Rejection {
     /// 413.
     TooLarge(usize),
+    /// 408: the body did not arrive in time.
+    BodyTimeout(Duration),
     /// 401.
     Unauthorized(VerifyError),
     /// 400.
@@ -142,6 +179,9 @@ impl IntoResponse for Rejection {
             Self::TooLarge(limit) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, format!("payload exceeds {limit} bytes"))
             }
+            Self::BodyTimeout(limit) => {
+                (StatusCode::REQUEST_TIMEOUT, format!("body not received within {} ms", limit.as_millis()))
+            }
             Self::Unauthorized(e) => (StatusCode::UNAUTHORIZED, format!("unauthorized: {e}")),
             Self::Malformed(e) => (StatusCode::BAD_REQUEST, e.to_string()),
             Self::NotAccepted(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -150,23 +190,38 @@ impl IntoResponse for Rejection {
     }
 }
 
-/// Reads the body, refusing more than `limit` bytes.
-pub async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Rejection> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| Rejection::TooLarge(limit))
+/// Reads the body, refusing more than `config.body_limit` bytes or taking longer than
+/// `config.body_read_timeout`.
+pub async fn read_body(body: Body, config: &ReceiverConfig) -> Result<axum::body::Bytes, Rejection> {
+    let limit = config.body_limit;
+    match tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(Rejection::BodyTimeout(config.body_read_timeout)),
+        Ok(read) => read.map_err(|_| Rejection::TooLarge(limit)),
+    }
 }
 
-/// Verifies, parses and hands over one request: the whole receiver pipeline without the
-/// routing, for vendor crates that need to add steps (dedupe) around it.
-pub async fn handle<I, H>(inbound: &I, handler: &H, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection>
+fn unauthorized(e: VerifyError) -> Rejection {
+    tracing::warn!(error = %e, "webhook refused");
+    Rejection::Unauthorized(e)
+}
+
+/// Checks the headers, reads the body, verifies, parses and hands over one request: the
+/// whole receiver pipeline without the routing.
+pub async fn handle<I, H>(
+    inbound: &I,
+    handler: &H,
+    headers: &HeaderMap,
+    body: Body,
+    config: &ReceiverConfig,
+) -> Result<(), Rejection>
 where
     I: Inbound,
     H: EventHandler<I::Event>,
 {
-    inbound.verify(headers, body).map_err(|e| {
-        tracing::warn!(error = %e, "webhook refused");
-        Rejection::Unauthorized(e)
-    })?;
-    let event = inbound.parse(headers, body).map_err(|e| {
+    inbound.verify_headers(headers).map_err(unauthorized)?;
+    let body = read_body(body, config).await?;
+    inbound.verify(headers, &body).map_err(unauthorized)?;
+    let event = inbound.parse(headers, &body).map_err(|e| {
         tracing::warn!(error = %e, "webhook payload malformed");
         Rejection::Malformed(e)
     })?;
@@ -185,8 +240,7 @@ where
     axum::routing::post(move |headers: HeaderMap, body: Body| {
         let shared = Arc::clone(&shared);
         async move {
-            let bytes = read_body(body, config.body_limit).await?;
-            handle(&shared.0, &shared.1, &headers, &bytes).await?;
+            handle(&shared.0, &shared.1, &headers, body, &config).await?;
             Ok::<_, Rejection>(config.success_status)
         }
     })
@@ -210,7 +264,7 @@ mod tests {
 
     impl Inbound for Pings {
         type Event = Ping;
-        fn verify(&self, headers: &HeaderMap, _body: &[u8]) -> Result<(), VerifyError> {
+        fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
             match headers.get("x-token").map(|v| v.as_bytes()) {
                 Some(b"ok") => Ok(()),
                 Some(_) => Err(VerifyError::CredentialsMismatch),
@@ -279,5 +333,134 @@ mod tests {
         assert_eq!(call(&app, Some("ok"), r#"{"id":3}"#).await.0, StatusCode::OK);
         assert_eq!(call(&app, Some("ok"), r#"{"id":4}"#).await.0, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(rx.try_recv().unwrap(), Ping { id: 3 });
+    }
+
+    /// Over a real loopback socket: a handler whose outcome the test decides, call by call.
+    mod races {
+        use std::collections::VecDeque;
+        use std::net::SocketAddr;
+        use std::sync::Mutex;
+        use std::time::Duration;
+
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        use tokio::net::TcpStream;
+        use tokio::sync::{mpsc, oneshot};
+
+        use super::*;
+
+        type Outcome = oneshot::Receiver<Result<(), HandlerError>>;
+
+        /// Reports each call's id, then waits for the next scripted outcome (a dropped sender
+        /// counts as `Ok`; an outcome never sent keeps the call pending).
+        struct Scripted {
+            entered: mpsc::UnboundedSender<u32>,
+            outcomes: Mutex<VecDeque<Outcome>>,
+        }
+
+        #[async_trait]
+        impl EventHandler<Ping> for Scripted {
+            async fn accept(&self, event: Ping) -> Result<(), HandlerError> {
+                let _ = self.entered.send(event.id);
+                let next = self.outcomes.lock().unwrap().pop_front();
+                match next {
+                    Some(outcome) => outcome.await.unwrap_or(Ok(())),
+                    None => Ok(()),
+                }
+            }
+        }
+
+        async fn start(outcomes: Vec<Outcome>) -> (SocketAddr, mpsc::UnboundedReceiver<u32>) {
+            let (entered, calls) = mpsc::unbounded_channel();
+            let handler = Scripted { entered, outcomes: Mutex::new(outcomes.into()) };
+            let filter = crate::webhook::DuplicateFilter::new(100, Duration::from_secs(60));
+            let dedupe = Deduplicate::new(handler, |p: &Ping| Some(p.id), filter);
+            let app = Router::new().route("/hook", receiver(Pings, dedupe, ReceiverConfig::default()));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(crate::serve::serve(listener, app, crate::serve::ServerLimits::default()));
+            (addr, calls)
+        }
+
+        async fn send(addr: SocketAddr, id: u32) -> TcpStream {
+            let body = format!(r#"{{"id":{id}}}"#);
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let head = format!(
+                "POST /hook HTTP/1.1\r\nhost: x\r\nx-token: ok\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            s.write_all(format!("{head}{body}").as_bytes()).await.unwrap();
+            s
+        }
+
+        async fn status(mut s: TcpStream) -> u16 {
+            let mut buf = vec![0u8; 1024];
+            let n = s.read(&mut buf).await.unwrap();
+            String::from_utf8_lossy(&buf[9..n.min(12)]).parse().unwrap()
+        }
+
+        async fn entered(calls: &mut mpsc::UnboundedReceiver<u32>) -> u32 {
+            tokio::time::timeout(Duration::from_secs(5), calls.recv()).await.unwrap().unwrap()
+        }
+
+        #[tokio::test]
+        async fn a_delivery_whose_client_left_is_handled_again_on_redelivery() {
+            let (_never, pending) = oneshot::channel();
+            let (addr, mut calls) = start(vec![pending]).await;
+            let first = send(addr, 7).await;
+            assert_eq!(entered(&mut calls).await, 7);
+            // The vendor gives up: hyper drops the handler's future, the claim is released.
+            drop(first);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let again = send(addr, 7).await;
+            assert_eq!(entered(&mut calls).await, 7, "the redelivery reached the handler");
+            assert_eq!(status(again).await, 200);
+            // Now committed: a third delivery is a duplicate.
+            assert_eq!(status(send(addr, 7).await).await, 200);
+            assert!(calls.try_recv().is_err());
+        }
+
+        #[tokio::test]
+        async fn a_redelivery_during_a_slow_handler_waits_for_its_outcome() {
+            let (fail_first, first_outcome) = oneshot::channel();
+            let (addr, mut calls) = start(vec![first_outcome]).await;
+            let first = send(addr, 9).await;
+            assert_eq!(entered(&mut calls).await, 9);
+            let redelivery = tokio::spawn(async move { status(send(addr, 9).await).await });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(!redelivery.is_finished(), "no answer while the first delivery is in flight");
+            // The first delivery is refused: 503, and the waiting redelivery is handled.
+            fail_first.send(Err(HandlerError("queue full".into()))).unwrap();
+            assert_eq!(status(first).await, 503);
+            assert_eq!(entered(&mut calls).await, 9, "the redelivery reached the handler");
+            assert_eq!(redelivery.await.unwrap(), 200);
+        }
+
+        #[tokio::test]
+        async fn a_redelivery_during_a_slow_handler_that_succeeds_is_a_duplicate() {
+            let (ok_first, first_outcome) = oneshot::channel();
+            let (addr, mut calls) = start(vec![first_outcome]).await;
+            let first = send(addr, 3).await;
+            assert_eq!(entered(&mut calls).await, 3);
+            let redelivery = tokio::spawn(async move { status(send(addr, 3).await).await });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(!redelivery.is_finished());
+            ok_first.send(Ok(())).unwrap();
+            assert_eq!(status(first).await, 200);
+            assert_eq!(redelivery.await.unwrap(), 200);
+            assert!(calls.try_recv().is_err(), "the handler saw the event once");
+        }
+
+        #[tokio::test]
+        async fn header_credentials_are_refused_before_the_body_is_read() {
+            let (addr, mut calls) = start(Vec::new()).await;
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            // A body is announced and never sent: the answer must not wait for it.
+            s.write_all(b"POST /hook HTTP/1.1\r\nhost: x\r\nx-token: bad\r\ncontent-length: 100000\r\n\r\n")
+                .await
+                .unwrap();
+            let answered = tokio::time::timeout(Duration::from_secs(2), status(s)).await;
+            assert_eq!(answered.expect("answered without the body"), 401);
+            assert!(calls.try_recv().is_err());
+        }
     }
 }
