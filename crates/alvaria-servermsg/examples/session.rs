@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = axum::Router::new().route("/alvaria", client.callback_route(verifier, tx));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     sim.set_callback_url(format!("http://{}/alvaria", listener.local_addr()?));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
 
     let session = client
         .create_session(&NewSession {

@@ -73,6 +73,35 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Secret<T> {
     }
 }
 
+/// Whether a header or field named `name` carries a credential by its name alone:
+/// `authorization`, `cookie`, `set-cookie`, and any name holding `token`, `secret`,
+/// `password`, `passwd`, `api-key`/`api_key`/`apikey`, `assertion`, `signature` or `session`
+/// (case-insensitive). Such values are redacted in logs and printed output even when the
+/// code that set them did not mark them secret.
+///
+/// ```
+/// use cc_core::secret::looks_secret;
+/// assert!(looks_secret("Cookie") && looks_secret("id_token") && looks_secret("x-api-key"));
+/// assert!(!looks_secret("accept") && !looks_secret("expires_in"));
+/// ```
+pub fn looks_secret(name: &str) -> bool {
+    const EXACT: &[&str] = &["authorization", "proxy-authorization", "cookie", "set-cookie"];
+    const PARTS: &[&str] = &[
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "api-key",
+        "api_key",
+        "apikey",
+        "assertion",
+        "signature",
+        "session",
+    ];
+    let name = name.to_ascii_lowercase();
+    EXACT.contains(&name.as_str()) || PARTS.iter().any(|p| name.contains(p))
+}
+
 /// A text value that may be secret (a header, a form field): the plain text goes on the wire,
 /// [`MaybeSecret::shown`] goes in logs and descriptions.
 #[derive(Clone, Debug)]
@@ -82,6 +111,12 @@ pub(crate) enum MaybeSecret {
 }
 
 impl MaybeSecret {
+    /// A header value: secret when the header's name says so ([`looks_secret`]).
+    #[cfg(feature = "client")]
+    pub(crate) fn for_header(name: &str, value: String) -> Self {
+        if looks_secret(name) { Self::Secret(Secret::new(value)) } else { Self::Plain(value) }
+    }
+
     /// The value for the wire.
     pub(crate) fn expose(&self) -> &str {
         match self {

@@ -72,7 +72,8 @@ fn wxcc_value(kind: &str, bytes: &[u8]) -> Result<Value, Failure> {
                 out["scope"] = scope.into();
             }
             for (k, v) in token.extra() {
-                out[k] = v.clone();
+                // `id_token` and whatever token-like field a vendor adds are credentials too.
+                out[k] = if cc_core::secret::looks_secret(k) { "[redacted]".into() } else { v.clone() };
             }
             if let Some(org) = wxcc_api::auth::org_id_from_token(access) {
                 eprintln!("org id (from the access token): {org}");
@@ -156,10 +157,20 @@ pub fn run(
             (Value::Array(value), events)
         }
         ("icc-simprot", _) => {
-            let input: Value = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
-            let name = icc_simprot::catalogue::MessageName::parse(input["name"].as_str().unwrap_or_default());
-            let payload = icc_simprot::catalogue::Payload::from_json(&name, input["payload"].clone())
-                .map_err(|e| bad(&e))?;
+            /// The JSON form of one message, as `decode` prints it.
+            #[derive(serde::Deserialize)]
+            struct JsonMessage {
+                name: String,
+                #[serde(default)]
+                payload: Value,
+            }
+            let input: JsonMessage = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
+            if input.name.trim().is_empty() {
+                return Err(Failure::failed("malformed payload at `name`: the message name is empty"));
+            }
+            let name = icc_simprot::catalogue::MessageName::parse(&input.name);
+            let payload =
+                icc_simprot::catalogue::Payload::from_json(&name, input.payload).map_err(|e| bad(&e))?;
             let message = icc_simprot::catalogue::Message { name, payload };
             let events = simprot_events(std::slice::from_ref(&message));
             (simprot_value(&message), events)

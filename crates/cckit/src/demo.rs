@@ -54,7 +54,7 @@ async fn serve(app: Router) -> Result<String, String> {
     let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
     });
     Ok(format!("http://{addr}"))
 }

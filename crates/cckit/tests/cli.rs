@@ -97,6 +97,23 @@ fn decode_wxcc_kinds() {
     assert!(stdout(&token).contains("\"expires_in\": 43199"));
     assert!(stderr(&token).contains("97cdbf45-ebe2-4687-8341-44d5c7abf101"));
     assert!(stdout(&cckit(&["decode", "--list"])).contains("wxcc: tasks, captures, sites, search, token"));
+
+    // An OpenID `id_token` and any other token-like field are credentials too.
+    let file = std::env::temp_dir().join(format!("cckit-token-{}.json", std::process::id()));
+    std::fs::write(
+        &file,
+        r#"{"access_token":"at-1","expires_in":60,"id_token":"eyJ.idtok.sig","x_session_key":"sk-2","scope":"cjp:config"}"#,
+    )
+    .unwrap();
+    let token = cckit(&["decode", "wxcc", "--kind", "token", file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&file);
+    assert!(token.status.success(), "{}", stderr(&token));
+    let text = format!("{}{}", stdout(&token), stderr(&token));
+    for secret in ["at-1", "eyJ.idtok.sig", "sk-2"] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    assert!(stdout(&token).contains(r#""id_token": "[redacted]""#), "{}", stdout(&token));
+    assert!(stdout(&token).contains(r#""scope": "cjp:config""#));
 }
 
 #[test]
@@ -360,4 +377,24 @@ async fn simprot_sim_answers_on_its_port() {
     let _ = child.wait();
     let answer = answer.expect("connected and answered").unwrap().unwrap();
     assert_eq!(answer.name, MessageName::SeChatList);
+}
+
+#[test]
+fn decode_simprot_message_requires_a_name() {
+    let dir = std::env::temp_dir();
+    let case = |tag: &str, body: &str| {
+        let file = dir.join(format!("cckit-simprot-{tag}-{}.json", std::process::id()));
+        std::fs::write(&file, body).unwrap();
+        let out = cckit(&["decode", "icc-simprot", "--kind", "message", file.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&file);
+        out
+    };
+    let missing = case("missing", r#"{"payload":{"ChatId":"6f9619ff-8b86-d011-b42d-00cf4fc964ff"}}"#);
+    assert_eq!(missing.status.code(), Some(1), "{}", stdout(&missing));
+    assert!(stderr(&missing).contains("missing field `name`"), "{}", stderr(&missing));
+    let empty = case("empty", r#"{"name":"","payload":null}"#);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(stderr(&empty).contains("`name`"), "{}", stderr(&empty));
+    let unknown = case("unknown", r#"{"name":"XX_NEW","payload":{"A":1}}"#);
+    assert!(unknown.status.success(), "{}", stderr(&unknown));
 }

@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     sim.set_callback_url(format!("http://{}/webhook1", listener.local_addr()?));
     let app = axum::Router::new().route("/webhook1", hook.into_route(tx));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
 
     let client = EceClient::new(EceConfig::new(sim.base_url(), "ABCD", Secret::from("01234")))?;
     let start = StartConversation::new("1001", CustomerLookup::Email("charlie@example.com".into()))

@@ -241,7 +241,7 @@ impl EceSim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
         });
         let delivery = tokio::spawn(deliver(shared.clone(), inbox));
         Ok(Self { addr, shared, tasks: vec![server, delivery] })

@@ -182,7 +182,9 @@ impl Visitor {
 
     async fn send(&self, mut request: Request) -> Result<cc_core::http::Response, Error> {
         if let Some(id) = self.tracking_id() {
-            request = request.header("cookie", format!("{}={id}", self.client.cookie));
+            // The visitor's only credential: never in logs.
+            request =
+                request.secret_header("cookie", cc_core::Secret::new(format!("{}={id}", self.client.cookie)));
         }
         let response = self.client.http.send(&request).await?;
         let prefix = format!("{}=", self.client.cookie);

@@ -135,7 +135,7 @@ impl WebSiteSim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
         });
         Ok(Self { addr, shared, task })
     }

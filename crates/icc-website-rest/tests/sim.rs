@@ -162,6 +162,40 @@ async fn agent_images_come_in_the_requested_size() {
     assert_eq!(u32::from_be_bytes(default.bytes[16..20].try_into().unwrap()), 64);
 }
 
+/// Collects everything a `tracing` subscriber writes, at every level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_visitor_cookie_never_reaches_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_sim, client) = setup().await;
+    let visitor = client.visitor();
+    visitor.routing(&WebApp::WebChat, None, false).await.unwrap();
+    visitor.routing(&WebApp::WebChat, None, false).await.unwrap(); // sends the cookie
+    let id = visitor.tracking_id().unwrap();
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("cookie: [redacted]"), "the header log ran: {logs}");
+    assert!(!logs.contains(id.as_str()), "the visitor's tracking id leaked: {logs}");
+}
+
 #[tokio::test]
 async fn configured_paths_reuse_the_cookie() {
     let (_sim, client) = setup().await;

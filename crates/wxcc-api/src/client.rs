@@ -47,6 +47,13 @@ pub struct WxccConfig {
     pub attempt_timeout: Duration,
     /// Prefix of the `TrackingId` header sent with every call (`{prefix}_{uuid}`).
     pub tracking_prefix: String,
+    /// Time a whole [`WxccClient::download`] may take, headers and body (default 30 min).
+    /// The per-attempt timeout bounds each wait for data; this bounds a server that keeps
+    /// sending slowly.
+    pub download_deadline: Duration,
+    /// Largest recording [`WxccClient::download`] writes (default 2 GiB; a one-hour stereo
+    /// WAV at 8 kHz is about 115 MB). Larger ones stop with [`Error::DownloadLimit`].
+    pub max_download_bytes: u64,
 }
 
 impl WxccConfig {
@@ -60,6 +67,8 @@ impl WxccConfig {
             retry: RetryPolicy::default(),
             attempt_timeout: Duration::from_secs(60),
             tracking_prefix: "cckit".into(),
+            download_deadline: Duration::from_secs(30 * 60),
+            max_download_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 
@@ -80,6 +89,8 @@ pub struct WxccClient {
     org_id: Option<String>,
     auth: Arc<TokenCache>,
     tracking_prefix: String,
+    download_deadline: Duration,
+    max_download_bytes: u64,
 }
 
 impl WxccClient {
@@ -107,6 +118,8 @@ impl WxccClient {
             org_id: config.org_id,
             auth,
             tracking_prefix: config.tracking_prefix,
+            download_deadline: config.download_deadline,
+            max_download_bytes: config.max_download_bytes,
         })
     }
 
@@ -453,10 +466,20 @@ impl WxccClient {
     /// Streams a recording from its pre-signed `url` into `path` **without** the
     /// `Authorization` header (the URL is the credential). Written to `path` + `.part` and
     /// renamed when complete, so a failed download never looks finished. Returns the bytes
-    /// written. Errors never include the URL.
+    /// written. Held to [`WxccConfig::download_deadline`] and
+    /// [`WxccConfig::max_download_bytes`]. Errors never include the URL.
     pub async fn download(&self, url: &str, path: &Path) -> Result<u64, Error> {
+        let deadline = tokio::time::Instant::now() + self.download_deadline;
+        let late = || Error::DownloadLimit(format!("not complete within {:?}", self.download_deadline));
+        let too_large = || Error::DownloadLimit(format!("larger than {} bytes", self.max_download_bytes));
         let request = Request::get(url).operation("wxcc.download").without_auth().sensitive_response();
-        let mut response = self.downloads.send_streaming(&request).await?;
+        let mut response = tokio::time::timeout_at(deadline, self.downloads.send_streaming(&request))
+            .await
+            .map_err(|_| late())??;
+        let announced = response.header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|n| n > self.max_download_bytes) {
+            return Err(too_large());
+        }
         let part = path.with_extension(match path.extension() {
             Some(ext) => format!("{}.part", ext.to_string_lossy()),
             None => "part".into(),
@@ -465,9 +488,15 @@ impl WxccClient {
         let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
         let mut written = 0u64;
         let result = async {
-            while let Some(chunk) = response.chunk().await? {
-                file.write_all(&chunk).await.map_err(io)?;
+            loop {
+                let chunk =
+                    tokio::time::timeout_at(deadline, response.chunk()).await.map_err(|_| late())??;
+                let Some(chunk) = chunk else { break };
                 written += chunk.len() as u64;
+                if written > self.max_download_bytes {
+                    return Err(too_large());
+                }
+                file.write_all(&chunk).await.map_err(io)?;
             }
             file.flush().await.map_err(io)?;
             file.sync_all().await.map_err(io)?;

@@ -79,6 +79,11 @@ pub enum Error {
     /// Rows of a sites CSV are malformed; nothing was sent.
     #[error("{} bad row(s) in the sites CSV: {}", .0.len(), join(.0))]
     Csv(Vec<RowError>),
+    /// A download went over [`WxccConfig::download_deadline`](crate::WxccConfig::download_deadline)
+    /// or [`WxccConfig::max_download_bytes`](crate::WxccConfig::max_download_bytes); the
+    /// partial file was removed.
+    #[error("download stopped: {0}")]
+    DownloadLimit(String),
     /// Writing a download failed.
     #[error("writing {path}: {source}")]
     Io {

@@ -262,7 +262,7 @@ impl WxccSim {
             .route("/search", post(search))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
         });
         Ok(Self { addr, shared, task })
     }

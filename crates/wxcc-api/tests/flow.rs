@@ -350,6 +350,20 @@ async fn captures_are_chunked_by_ten_and_downloaded_without_authorization() {
     assert_eq!(err.status(), Some(403));
     assert!(!err.to_string().contains("sig="), "{err}");
     assert!(!dir.join("bad.wav").exists() && !dir.join("bad.wav.part").exists());
+
+    // A download larger than the cap, or slower than the deadline, stops and leaves nothing.
+    let auth = authorized(&sim, temp_store(&format!("{}", fastrand::u64(..)))).await;
+    let capped = WxccConfig { max_download_bytes: 1000, ..client_config(&sim) };
+    let capped = WxccClient::new(capped, auth.clone()).unwrap();
+    let err = capped.download(&url, &dir.join("big.wav")).await.unwrap_err();
+    assert!(matches!(&err, Error::DownloadLimit(why) if why.contains("1000 bytes")), "{err}");
+    let hurried = WxccConfig { download_deadline: Duration::ZERO, ..client_config(&sim) };
+    let hurried = WxccClient::new(hurried, auth).unwrap();
+    let err = hurried.download(&url, &dir.join("slow.wav")).await.unwrap_err();
+    assert!(matches!(&err, Error::DownloadLimit(why) if why.contains("not complete within")), "{err}");
+    for name in ["big.wav", "big.wav.part", "slow.wav", "slow.wav.part"] {
+        assert!(!dir.join(name).exists(), "{name} left behind");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -106,7 +106,7 @@ impl LegacySim {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
         });
         Ok(Self { addr, data, task })
     }

@@ -52,9 +52,10 @@ pub struct RefreshPolicy {
     /// Lifetime assumed for tokens that do not state `expires_in`; `None`: such tokens are
     /// used until a 401 invalidates them.
     pub assumed_lifetime: Option<Duration>,
-    /// Shortest lifetime a token is given (default 30 s). A server answering
-    /// `expires_in: 0` (or 1) would otherwise cost one token request per API call; such a
-    /// token is treated as short-lived instead, and a 401 still renews it at once.
+    /// Shortest lifetime a token is given (default 1 s). A server answering `expires_in: 0`
+    /// would otherwise cost one token request per API call; such a token is treated as
+    /// short-lived instead (at most about two token requests a second, however many calls),
+    /// and a 401 still renews it at once.
     pub min_lifetime: Duration,
 }
 
@@ -65,7 +66,7 @@ impl Default for RefreshPolicy {
             jitter: Duration::from_secs(60),
             retry_interval: Duration::from_secs(5),
             assumed_lifetime: None,
-            min_lifetime: Duration::from_secs(30),
+            min_lifetime: Duration::from_secs(1),
         }
     }
 }

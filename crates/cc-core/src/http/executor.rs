@@ -229,9 +229,12 @@ impl ExecutorBuilder {
         self
     }
 
-    /// A header sent with every request (`Accept-Language`, …).
+    /// A header sent with every request (`Accept-Language`, …); kept secret when its name
+    /// says it holds a credential ([`looks_secret`](crate::secret::looks_secret)).
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.default_headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Plain(value.into())));
+        let name = name.into().to_ascii_lowercase();
+        let value = MaybeSecret::for_header(&name, value.into());
+        self.default_headers.push((name, value));
         self
     }
 

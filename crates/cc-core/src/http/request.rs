@@ -75,7 +75,10 @@ pub enum Body {
 /// assert!(!req.is_idempotent());
 /// assert!(req.describe().starts_with("POST https://ece.example/"));
 /// ```
-#[derive(Clone, Debug)]
+/// `Debug` shows the URL without its query and the query's names without their values
+/// (pre-signed URLs and query strings can hold credentials or customer data), and redacts
+/// secret headers and bodies.
+#[derive(Clone)]
 pub struct Request {
     pub(crate) method: Method,
     pub(crate) url: String,
@@ -142,9 +145,13 @@ impl Request {
         self
     }
 
-    /// Adds a header.
+    /// Adds a header. A header whose name says it holds a credential
+    /// ([`looks_secret`](crate::secret::looks_secret): `cookie`, `authorization`, `x-api-key`…)
+    /// is kept as secret, as with [`Request::secret_header`].
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into().to_ascii_lowercase(), MaybeSecret::Plain(value.into())));
+        let name = name.into().to_ascii_lowercase();
+        let value = MaybeSecret::for_header(&name, value.into());
+        self.headers.push((name, value));
         self
     }
 
@@ -262,6 +269,40 @@ impl Request {
     }
 }
 
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self.url.split(['?', '#']).next().unwrap_or_default();
+        let query: Vec<String> = self
+            .url
+            .split_once('?')
+            .map(|(_, q)| q.split('#').next().unwrap_or_default())
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .chain(self.query.iter().map(|(k, _)| k.as_str()))
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| format!("{}=[redacted]", pair.split('=').next().unwrap_or_default()))
+            .collect();
+        let headers: Vec<String> = self.headers.iter().map(|(n, v)| format!("{n}: {}", v.shown())).collect();
+        let body = match &self.body {
+            Body::Empty => "empty".to_owned(),
+            Body::Json(bytes) => format!("JSON, {} bytes", bytes.len()),
+            Body::SecretJson(_) => "[redacted JSON]".to_owned(),
+            Body::Form(_) => "[redacted form]".to_owned(),
+            Body::Bytes { content_type, data } => format!("{content_type}, {} bytes", data.len()),
+        };
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &url)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("body", &body)
+            .field("idempotent", &self.idempotent)
+            .field("authenticated", &self.authenticated)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +320,28 @@ mod tests {
         );
         assert!(!format!("{req:?}").contains("abc"));
         assert_eq!(req.header_value("AUTHORIZATION"), Some("Bearer abc"));
+    }
+
+    #[test]
+    fn debug_shows_no_query_values_cookies_or_secret_bodies() {
+        let req = Request::get("https://h/download?X-Amz-Signature=sig123&id=7#frag")
+            .query("access_token", "tok456")
+            .header("Cookie", "icc3_TrackingId=visitor789")
+            .header("x-api-key", "key000")
+            .header("accept", "application/json")
+            .body(Body::Form(Secret::from("client_secret=s3")));
+        let shown = format!("{req:?}");
+        for secret in ["sig123", "tok456", "visitor789", "key000", "s3", "id=7", "frag"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains(r#"url: "https://h/download""#), "{shown}");
+        assert!(
+            shown.contains("X-Amz-Signature=[redacted]") && shown.contains("accept: application/json"),
+            "{shown}"
+        );
+        // The wire still gets the values.
+        assert_eq!(req.header_value("cookie"), Some("icc3_TrackingId=visitor789"));
+        assert!(req.describe().contains("cookie: [redacted]"));
     }
 
     #[test]
