@@ -30,6 +30,14 @@ fn no_exp(private: &str) -> String {
     encode(&Header::new(Algorithm::RS256), &json!({"iss": "alvaria"}), &key).unwrap()
 }
 
+/// Serves `app` on a free loopback port, as a deployment would.
+async fn serve(app: Router) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    addr
+}
+
 fn verifier() -> CallbackVerifier {
     CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap()
 }
@@ -87,10 +95,7 @@ fn bad_tokens_are_rejected() {
 #[tokio::test]
 async fn the_route_answers_401_and_never_calls_the_handler() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let app = Router::new().route("/cb", verifier().into_route(tx));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = serve(Router::new().route("/cb", verifier().into_route(tx))).await;
     let http = Executor::builder().retry_policy(RetryPolicy::no_retries()).build().unwrap();
     let post = |token: String, body: &'static [u8]| {
         Request::post(format!("http://{addr}/cb"))
@@ -126,10 +131,7 @@ async fn the_route_answers_401_and_never_calls_the_handler() {
 #[tokio::test]
 async fn blank_event_ids_are_no_dedupe_key() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let app = Router::new().route("/cb", verifier().into_route(tx));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    let addr = serve(Router::new().route("/cb", verifier().into_route(tx))).await;
     let http = Executor::builder().retry_policy(RetryPolicy::no_retries()).build().unwrap();
     let token = rs256(SIM_PRIVATE, now() + 300);
     for session in ["s-1", "s-2"] {
@@ -150,10 +152,7 @@ async fn blank_event_ids_are_no_dedupe_key() {
 async fn bad_credentials_are_answered_before_the_body_arrives() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let (tx, _rx) = tokio::sync::mpsc::channel::<alvaria_servermsg::Callback>(8);
-    let app = Router::new().route("/cb", verifier().into_route(tx));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    let addr = serve(Router::new().route("/cb", verifier().into_route(tx))).await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST /cb HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-length: 900000\r\n\r\n",
