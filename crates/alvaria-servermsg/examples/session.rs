@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use alvaria_servermsg::model::{Callback, Message, NewSession, WorkTypeId};
-use alvaria_servermsg::sim::{AlvariaSim, PUBLIC_KEY_PEM, SimConfig};
+use alvaria_servermsg::sim::{AlvariaSim, PUBLIC_KEY_PEM, SimConfig, Simulator};
 use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, TokenHost};
 use cc_core::Secret;
 

@@ -34,7 +34,6 @@ use cc_core::auth::parse_basic_authorization;
 use cc_core::http::{Body as RequestBody, Executor, Request, RetryPolicy};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -99,8 +98,8 @@ impl SimConfig {
     }
 }
 
-pub use cc_core::sim::Fault;
-use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
+use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock};
+pub use cc_core::sim::{Fault, Simulator};
 
 /// What the simulator saw, for assertions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -121,7 +120,7 @@ struct SimSession {
 struct Shared {
     config: SimConfig,
     callback_url: Mutex<Option<String>>,
-    tokens: Mutex<HashMap<String, Instant>>,
+    tokens: BearerTokens,
     sessions: Mutex<HashMap<SessionId, SimSession>>,
     faults: Faults,
     stats: Mutex<SimStats>,
@@ -145,41 +144,20 @@ impl Shared {
     }
 }
 
-/// A running simulator; stops when dropped.
-pub struct AlvariaSim {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for AlvariaSim {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-impl std::fmt::Debug for AlvariaSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlvariaSim").field("addr", &self.addr).finish_non_exhaustive()
-    }
+cc_core::simulator! {
+    /// A running simulator; stops when dropped. Start it, reach it and inject faults through
+    /// [`Simulator`] (re-exported here): `Sim::start(config)`, `sim.base_url()`, `sim.inject(fault)`.
+    pub struct AlvariaSim { state: Shared, config: SimConfig }
 }
 
 impl AlvariaSim {
-    /// Starts on `127.0.0.1` with an ephemeral port.
-    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
-    }
-
-    /// Starts on `addr`.
-    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+    async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let key = EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).map_err(std::io::Error::other)?;
         let (outbox, inbox) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             callback_url: Mutex::new(config.callback_url.clone()),
+            tokens: BearerTokens::new(config.token_lifetime),
             config,
-            tokens: Mutex::default(),
             sessions: Mutex::default(),
             faults: Faults::default(),
             stats: Mutex::default(),
@@ -195,39 +173,25 @@ impl AlvariaSim {
             )
             .route("/via/v2/organizations/{org}/serverMessaging/message", post(send_message))
             .with_state(shared.clone());
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
-        });
-        let delivery = tokio::spawn(deliver(shared.clone(), inbox));
-        let expiry = tokio::spawn(expire_sessions(shared.clone()));
-        Ok(Self { addr, shared, tasks: vec![server, delivery, expiry] })
-    }
-
-    /// `http://127.0.0.1:<port>`: the API root for `AlvariaConfig::api_base`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let mut server = SimServer::bind(addr, app).await?;
+        server.spawn(deliver(shared.clone(), inbox));
+        server.spawn(expire_sessions(shared.clone()));
+        Ok(Self { server, shared })
     }
 
     /// The token URL for `TokenHost::Url`.
     pub fn token_url(&self) -> String {
-        format!("http://{}/tokenservice/oauth2/access_token", self.addr)
+        format!("{}/tokenservice/oauth2/access_token", self.server.base_url())
     }
 
     /// Sets where callbacks go.
     pub fn set_callback_url(&self, url: impl Into<String>) {
-        *self.shared.callback_url.lock().unwrap_or_else(|p| p.into_inner()) = Some(url.into());
-    }
-
-    /// Queues a fault for the next API call (token calls excluded).
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
+        *lock(&self.shared.callback_url) = Some(url.into());
     }
 
     /// Invalidates every token issued so far: the next API call gets 401.
     pub fn expire_tokens(&self) {
-        self.shared.tokens.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.shared.tokens.expire_all();
     }
 
     /// Sends SESSION_REROUTE to another agent.
@@ -248,14 +212,14 @@ impl AlvariaSim {
     /// Ends a session on the simulator's side without sending SESSION_END, as if that
     /// callback had been lost: the client still believes the session is active.
     pub fn end_silently(&self, session: &SessionId) {
-        if let Some(s) = self.shared.sessions.lock().unwrap_or_else(|p| p.into_inner()).get_mut(session) {
+        if let Some(s) = lock(&self.shared.sessions).get_mut(session) {
             s.ended = true;
         }
     }
 
     /// What the simulator saw so far.
     pub fn stats(&self) -> SimStats {
-        self.shared.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.shared.stats).clone()
     }
 }
 
@@ -303,8 +267,8 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
             .into_response();
     }
     let access_token = shared.next_id("TOK");
-    shared.tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(access_token.clone(), Instant::now());
-    shared.stats.lock().unwrap_or_else(|p| p.into_inner()).tokens_issued += 1;
+    shared.tokens.issue(access_token.clone());
+    lock(&shared.stats).tokens_issued += 1;
     axum::Json(json!({
         "access_token": access_token,
         "scope": "servermessagingapi",
@@ -314,42 +278,15 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
     .into_response()
 }
 
-/// Checks the bearer token and the API key, then applies a queued fault. `Ok(reset)`: go
-/// on, breaking the response if `reset`; `Err(response)`: answer that instead.
-async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<bool, Response> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let live = token.is_some_and(|t| {
-        shared
-            .tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&t)
-            .is_some_and(|issued| issued.elapsed() < shared.config.token_lifetime)
-    });
+/// Checks the bearer token and the API key, then takes the admission step
+/// (`cc_core::sim::Faults::admit`).
+async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<Admitted, Response> {
     let key_ok = headers.get("x-api-key").and_then(|v| v.to_str().ok())
         == Some(shared.config.api_key.expose_secret().as_str());
-    if !live || !key_ok {
+    if !shared.tokens.authorized(headers) || !key_ok {
         return Err(StatusCode::UNAUTHORIZED.into_response());
     }
-    match shared.faults.apply().await {
-        Injected::None => Ok(false),
-        Injected::Reset => Ok(true),
-        Injected::Status { status, retry_after } => Err(with_retry_after(
-            error_body(status, "injected", "fault injected by the simulator"),
-            retry_after,
-        )),
-    }
-}
-
-fn respond(reset: bool, status: StatusCode, body: Value) -> Response {
-    if reset {
-        return broken_response();
-    }
-    (status, axum::Json(body)).into_response()
+    shared.faults.admit(|status| error_body(status, "injected", "fault injected by the simulator")).await
 }
 
 fn session_header(headers: &HeaderMap) -> Option<SessionId> {
@@ -367,8 +304,8 @@ async fn create_session(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(reset) => reset,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     if org != shared.config.org_id {
@@ -414,7 +351,7 @@ async fn create_session(
             shared2.emit(agent_message(&shared2, &id, &greeting));
         });
     }
-    respond(reset, StatusCode::ACCEPTED, json!({ "sessionId": session }))
+    admitted.respond((StatusCode::ACCEPTED, axum::Json(json!({ "sessionId": session }))))
 }
 
 async fn send_message(
@@ -423,8 +360,8 @@ async fn send_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(reset) => reset,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     let Some(session) = session_header(&headers) else { return missing_session() };
@@ -433,15 +370,14 @@ async fn send_message(
         Err(e) => return error_body(StatusCode::BAD_REQUEST, "invalidBody", &e.to_string()),
     };
     let message_id = MessageId::new(shared.next_id("MSG"));
-    let alive =
-        shared.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(&session).is_some_and(|s| !s.ended);
+    let alive = lock(&shared.sessions).get(&session).is_some_and(|s| !s.ended);
     if alive {
         let shown = message
             .text
             .clone()
             .or_else(|| message.attachment.as_ref().map(|a| a.url.clone()))
             .unwrap_or_default();
-        shared.stats.lock().unwrap_or_else(|p| p.into_inner()).messages.push(shown.clone());
+        lock(&shared.stats).messages.push(shown.clone());
         let shared2 = shared.clone();
         tokio::spawn(async move {
             tokio::time::sleep(shared2.config.agent_delay).await;
@@ -456,7 +392,7 @@ async fn send_message(
             event_id: shared.event_id(),
         });
     }
-    respond(reset, StatusCode::ACCEPTED, json!({ "messageId": message_id }))
+    admitted.respond((StatusCode::ACCEPTED, axum::Json(json!({ "messageId": message_id }))))
 }
 
 async fn delete_session(
@@ -464,13 +400,13 @@ async fn delete_session(
     Path(_org): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(reset) => reset,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
         Err(response) => return response,
     };
     let Some(session) = session_header(&headers) else { return missing_session() };
     let existed = {
-        let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sessions = lock(&shared.sessions);
         match sessions.get_mut(&session) {
             Some(s) if !s.ended => {
                 s.ended = true;
@@ -488,7 +424,7 @@ async fn delete_session(
         from: None,
         event_id: shared.event_id(),
     });
-    respond(reset, StatusCode::ACCEPTED, Value::Null)
+    admitted.respond((StatusCode::ACCEPTED, axum::Json(Value::Null)))
 }
 
 async fn expire_sessions(shared: Arc<Shared>) {
@@ -496,7 +432,7 @@ async fn expire_sessions(shared: Arc<Shared>) {
     loop {
         tokio::time::sleep(tick).await;
         let expired: Vec<SessionId> = {
-            let mut sessions = shared.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let mut sessions = lock(&shared.sessions);
             sessions
                 .iter_mut()
                 .filter(|(_, s)| !s.ended && s.created.elapsed() >= shared.config.session_lifetime)
@@ -525,7 +461,7 @@ async fn deliver(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Callbac
         return;
     };
     while let Some(callback) = inbox.recv().await {
-        let Some(url) = shared.callback_url.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+        let Some(url) = lock(&shared.callback_url).clone() else {
             continue;
         };
         let body = serde_json::to_vec(&callback).unwrap_or_default();
@@ -537,7 +473,7 @@ async fn deliver(shared: Arc<Shared>, mut inbox: mpsc::UnboundedReceiver<Callbac
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
-                shared.stats.lock().unwrap_or_else(|p| p.into_inner()).callback_posts += 1;
+                lock(&shared.stats).callback_posts += 1;
                 let request = Request::post(url.as_str())
                     .without_auth()
                     .secret_header("authorization", Secret::new(format!("Bearer {}", sign(&shared))))

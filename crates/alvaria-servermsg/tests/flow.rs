@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use alvaria_servermsg::channel::AlvariaChannel;
 use alvaria_servermsg::model::{AttachmentType, Callback, Message, NewSession, WorkTypeId};
-use alvaria_servermsg::sim::{AlvariaSim, Fault, PUBLIC_KEY_PEM, SimConfig};
+use alvaria_servermsg::sim::{AlvariaSim, Fault, PUBLIC_KEY_PEM, SimConfig, Simulator};
 use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, Error, SessionState, TokenHost};
 use axum::Router;
 use cc_core::conversation::StartConversation;

@@ -1,6 +1,7 @@
 //! `cckit demo`: each implemented vendor's real flow — client, receiver, simulator — on
 //! loopback, with a transcript.
 
+use cc_core::sim::Simulator as _;
 use std::time::{Duration, Instant};
 
 use axum::Router;

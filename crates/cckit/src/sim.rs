@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cc_core::Secret;
-use cc_core::sim::Fault;
+use cc_core::sim::{Fault, Simulator};
 
 use crate::Failure;
 
@@ -36,6 +36,18 @@ fn parse_faults(spec: &str) -> Result<Vec<Fault>, Failure> {
         .collect()
 }
 
+/// Starts an HTTP simulator on `addr` with `faults` queued: the one way every HTTP simulator
+/// is started here.
+async fn start<S: Simulator>(config: S::Config, addr: SocketAddr, faults: &[Fault]) -> Result<S, Failure> {
+    let sim = S::start_on(config, addr)
+        .await
+        .map_err(|e| Failure::failed(format!("could not start the simulator on {addr}: {e}")))?;
+    for fault in faults {
+        sim.inject(fault.clone());
+    }
+    Ok(sim)
+}
+
 /// Starts `vendor`'s simulator and waits for Ctrl-C.
 pub async fn run(
     vendor: &str,
@@ -44,10 +56,10 @@ pub async fn run(
     faults: Option<&str>,
 ) -> Result<(), Failure> {
     let faults = parse_faults(faults.unwrap_or_default())?;
-    if !faults.is_empty() && !matches!(vendor, "ece" | "alvaria" | "icc-website" | "wxcc") {
-        return Err(Failure::usage(format!(
-            "--faults applies to ece, alvaria, icc-website and wxcc, not {vendor}"
-        )));
+    if !faults.is_empty() && vendor == "icc-simprot" {
+        return Err(Failure::usage(
+            "--faults applies to the HTTP simulators (ece, alvaria, icc-website, wxcc, wxcc-legacy), not icc-simprot",
+        ));
     }
     let shown = |faults: &[Fault]| {
         if faults.is_empty() {
@@ -68,8 +80,7 @@ pub async fn run(
                 Secret::from("hook-pass"),
             );
             config.callback_url = webhook.clone();
-            let sim = ece_messaging::sim::EceSim::start_on(config, addr).await.map_err(io)?;
-            faults.iter().cloned().for_each(|f| sim.inject(f));
+            let sim: ece_messaging::sim::EceSim = start(config, addr, &faults).await?;
             println!("ECE simulator at {}", sim.base_url());
             println!("  API root:      {}{}", sim.base_url(), ece_messaging::client::API_PATH);
             println!("  login:         Basic ABCD:01234 (client key:secret), entry point 1001");
@@ -87,8 +98,7 @@ pub async fn run(
                 Secret::from("secret"),
             );
             config.callback_url = webhook.clone();
-            let sim = alvaria_servermsg::sim::AlvariaSim::start_on(config, addr).await.map_err(io)?;
-            faults.iter().cloned().for_each(|f| sim.inject(f));
+            let sim: alvaria_servermsg::sim::AlvariaSim = start(config, addr, &faults).await?;
             println!("Alvaria simulator at {}", sim.base_url());
             println!(
                 "  token:         POST {} (Basic client:secret, scope=servermessagingapi, realm=acme)",
@@ -108,13 +118,8 @@ pub async fn run(
             if webhook.is_some() {
                 return Err(Failure::usage("the WebSite API is polled: --webhook does not apply"));
             }
-            let sim = icc_website_rest::sim::WebSiteSim::start_on(
-                icc_website_rest::sim::SimConfig::default(),
-                addr,
-            )
-            .await
-            .map_err(io)?;
-            faults.iter().cloned().for_each(|f| sim.inject(f));
+            let sim: icc_website_rest::sim::WebSiteSim =
+                start(icc_website_rest::sim::SimConfig::default(), addr, &faults).await?;
             println!("Atlantis iCC WebSite simulator at {}", sim.base_url());
             println!(
                 "  routing:       GET {}/api/Routing/WebChat (WebForm free, WebCback busy, WebClick blocked)",
@@ -148,8 +153,7 @@ pub async fn run(
                     "the Webex CC APIs used here have no callbacks: --webhook does not apply",
                 ));
             }
-            let sim =
-                wxcc_api::sim::WxccSim::start_on(wxcc_api::sim::SimConfig::demo(), addr).await.map_err(io)?;
+            let sim: wxcc_api::sim::WxccSim = start(wxcc_api::sim::SimConfig::demo(), addr, &faults).await?;
             let config = sim.config();
             println!("Webex Contact Center simulator at {}", sim.base_url());
             println!(
@@ -185,7 +189,7 @@ pub async fn run(
                 "userID@portal-controlhub.com",
                 "387",
             );
-            let sim = wxcc_legacy::sim::LegacySim::start_on(config, addr).await.map_err(io)?;
+            let sim: wxcc_legacy::sim::LegacySim = start(config, addr, &faults).await?;
             println!("Webex CC legacy reporting simulator at {}", sim.base_url());
             println!("  Authorization: yDkJq/aXwm9YYs2xgyWRqRnqgfQ=; tenantId=387");
             println!("  From:          userID@portal-controlhub.com   (API key myRandomApiKeY)");

@@ -341,7 +341,37 @@ async fn wxcc_sim_answers_on_its_port() {
     let _ = child.wait();
     assert_eq!(status, Some(401), "the simulator answered on port {port}");
     assert_eq!(cckit(&["sim", "wxcc", "--faults", "200"]).status.code(), Some(2));
-    assert_eq!(cckit(&["sim", "wxcc-legacy", "--faults", "503"]).status.code(), Some(2));
+    assert_eq!(cckit(&["sim", "icc-simprot", "--faults", "503"]).status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_apply_to_the_legacy_simulator_too() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["sim", "wxcc-legacy", "--port", &port.to_string(), "--faults", "503"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let call = || {
+        http.get(format!("http://127.0.0.1:{port}/aws/api/csrs/no-such-id"))
+            .header("authorization", "yDkJq/aXwm9YYs2xgyWRqRnqgfQ=; tenantId=387")
+            .header("from", "userID@portal-controlhub.com")
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        if let Ok(resp) = call().await {
+            statuses.push(resp.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    statuses.push(call().await.map(|r| r.status().as_u16()).unwrap_or(0));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(statuses, [503, 404], "the queued fault, then the real answer");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use cc_core::Secret;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ece_messaging::client::API_PATH;
-use ece_messaging::sim::{EceSim, SimConfig};
+use ece_messaging::sim::{EceSim, SimConfig, Simulator};
 use ece_messaging::start::{CustomerLookup, StartConversation};
 use ece_messaging::{EceClient, EceConfig};
 

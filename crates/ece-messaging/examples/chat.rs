@@ -7,7 +7,7 @@ use std::time::Duration;
 use cc_core::Secret;
 use ece_messaging::channel::conversation_event;
 use ece_messaging::model::MessageType;
-use ece_messaging::sim::{EceSim, SimConfig};
+use ece_messaging::sim::{EceSim, SimConfig, Simulator};
 use ece_messaging::start::{CustomerLookup, StartConversation};
 use ece_messaging::{EceClient, EceConfig, EceWebhook, WebhookAuth};
 

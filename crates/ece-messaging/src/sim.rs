@@ -31,9 +31,7 @@ use cc_core::auth::{basic_authorization, parse_basic_authorization};
 use cc_core::http::{Body as RequestBody, Executor, Request, RetryPolicy};
 use cc_core::{ConversationId, EpochMillis, Secret};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use crate::client::API_PATH;
 use crate::model::{
@@ -86,8 +84,8 @@ impl SimConfig {
     }
 }
 
-pub use cc_core::sim::Fault;
-use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
+use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock};
+pub use cc_core::sim::{Fault, Simulator};
 
 /// What the simulator saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,16 +109,12 @@ struct Shared {
     config: SimConfig,
     callback_url: Mutex<Option<String>>,
     dates: Mutex<HashMap<EntryPointId, String>>,
-    tokens: Mutex<HashMap<String, Instant>>,
+    tokens: BearerTokens,
     conversations: Mutex<HashMap<ConversationId, Conversation>>,
     faults: Faults,
     stats: Mutex<SimStats>,
     counter: AtomicU64,
     outbox: mpsc::UnboundedSender<CallbackMessage>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
@@ -189,41 +183,20 @@ impl Shared {
     }
 }
 
-/// A running simulator; stops when dropped.
-pub struct EceSim {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for EceSim {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-impl std::fmt::Debug for EceSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EceSim").field("addr", &self.addr).finish_non_exhaustive()
-    }
+cc_core::simulator! {
+    /// A running simulator; stops when dropped. Start it, reach it and inject faults through
+    /// [`Simulator`] (re-exported here): `Sim::start(config)`, `sim.base_url()`, `sim.inject(fault)`.
+    pub struct EceSim { state: Shared, config: SimConfig }
 }
 
 impl EceSim {
-    /// Starts on `127.0.0.1` with an ephemeral port.
-    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
-    }
-
-    /// Starts on `addr`.
-    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+    async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let (outbox, inbox) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             callback_url: Mutex::new(config.callback_url.clone()),
             dates: Mutex::new(config.entry_points.iter().cloned().collect()),
+            tokens: BearerTokens::new(config.token_lifetime),
             config,
-            tokens: Mutex::default(),
             conversations: Mutex::default(),
             faults: Faults::default(),
             stats: Mutex::default(),
@@ -238,18 +211,9 @@ impl EceSim {
             .route("/messaging/conversation/{id}/end", put(end))
             .with_state(shared.clone());
         let app = Router::new().nest(API_PATH, api);
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move {
-            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
-        });
-        let delivery = tokio::spawn(deliver(shared.clone(), inbox));
-        Ok(Self { addr, shared, tasks: vec![server, delivery] })
-    }
-
-    /// `http://127.0.0.1:<port>`: the `base_url` for `EceConfig`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let mut server = SimServer::bind(addr, app).await?;
+        server.spawn(deliver(shared.clone(), inbox));
+        Ok(Self { server, shared })
     }
 
     /// Sets where callbacks go.
@@ -263,14 +227,9 @@ impl EceSim {
         lock(&self.shared.dates).insert(id.clone(), stamp);
     }
 
-    /// Queues a fault for the next API call.
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
-    }
-
     /// Invalidates every token: the next call gets 401.
     pub fn expire_tokens(&self) {
-        lock(&self.shared.tokens).clear();
+        self.shared.tokens.expire_all();
     }
 
     /// The agent ends the chat: `complete`.
@@ -305,39 +264,21 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         return ece_error(StatusCode::BAD_REQUEST, "400-100", "grant_type must be client_credentials");
     }
     let access_token = format!("{:08x}-dc21-44c8-a50b-{:012x}", shared.next(), shared.next());
-    lock(&shared.tokens).insert(access_token.clone(), Instant::now());
+    shared.tokens.issue(access_token.clone());
     lock(&shared.stats).logins += 1;
     axum::Json(json!({"access_token": access_token, "expires_in": shared.config.token_lifetime.as_secs(), "token_type": "Bearer"}))
         .into_response()
 }
 
-/// Checks the bearer token, then applies a queued fault. `Ok(reset)`: go on, breaking the
-/// response if `reset`; `Err(response)`: answer that instead.
-async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<bool, Response> {
-    let token =
-        headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let live = token.is_some_and(|t| {
-        lock(&shared.tokens).get(t).is_some_and(|at| at.elapsed() < shared.config.token_lifetime)
-    });
-    if !live {
+/// Checks the bearer token, then takes the admission step (`cc_core::sim::Faults::admit`).
+async fn admit(shared: &Shared, headers: &HeaderMap) -> Result<Admitted, Response> {
+    if !shared.tokens.authorized(headers) {
         return Err(ece_error(StatusCode::UNAUTHORIZED, "401-100", "No valid session"));
     }
-    match shared.faults.apply().await {
-        Injected::None => Ok(false),
-        Injected::Reset => Ok(true),
-        Injected::Status { status, retry_after } => Err(with_retry_after(
-            ece_error(status, &format!("{}-999", status.as_u16()), "fault injected by the simulator"),
-            retry_after,
-        )),
-    }
-}
-
-fn respond(reset: bool, status: StatusCode, body: Option<Value>) -> Response {
-    match (reset, body) {
-        (true, _) => broken_response(),
-        (false, Some(body)) => (status, axum::Json(body)).into_response(),
-        (false, None) => status.into_response(),
-    }
+    let injected = |status: StatusCode| {
+        ece_error(status, &format!("{}-999", status.as_u16()), "fault injected by the simulator")
+    };
+    shared.faults.admit(injected).await
 }
 
 async fn configuration(
@@ -345,9 +286,9 @@ async fn configuration(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(r) => r,
-        Err(response) => return response,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let Some(id) = query.get("entrypoint").map(|s| EntryPointId::new(s.as_str())) else {
         return ece_error(StatusCode::BAD_REQUEST, "400-100", "entrypoint is required");
@@ -371,7 +312,7 @@ async fn configuration(
         },
         "attachmentPolicies": {"restrictionType": {"value": "block_specific"}, "fileExtensions": ".csv", "chatPolicy": {"isEnabled": true, "attachmentSize": 3}}
     }]});
-    respond(reset, StatusCode::OK, Some(body))
+    admitted.respond(axum::Json(body))
 }
 
 async fn start(
@@ -380,9 +321,9 @@ async fn start(
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(r) => r,
-        Err(response) => return response,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let request: StartRequest = match cc_core::de::parse_json(&body) {
         Ok(r) => r,
@@ -413,17 +354,15 @@ async fn start(
     );
     shared.agent_says(conversation.clone(), steps);
     let activity = 4000 + n;
-    respond(
-        reset,
-        StatusCode::OK,
-        Some(json!({"activity": {"case": {"id": activity}, "id": activity}, "id": conversation})),
-    )
+    admitted.respond(axum::Json(
+        json!({"activity": {"case": {"id": activity}, "id": activity}, "id": conversation}),
+    ))
 }
 
 async fn send_message(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(r) => r,
-        Err(response) => return response,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let message: SendMessage = match cc_core::de::parse_json(&body) {
         Ok(m) => m,
@@ -440,13 +379,13 @@ async fn send_message(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
         let steps = shared.reply_steps(&conversation, format!("You wrote: {text}"));
         shared.agent_says(conversation, steps);
     }
-    respond(reset, StatusCode::NO_CONTENT, None)
+    admitted.respond(StatusCode::NO_CONTENT)
 }
 
 async fn end(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let reset = match admit(&shared, &headers).await {
-        Ok(r) => r,
-        Err(response) => return response,
+    let admitted = match admit(&shared, &headers).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let conversation = ConversationId::new(id);
     let first_end = match lock(&shared.conversations).get_mut(&conversation) {
@@ -457,7 +396,7 @@ async fn end(State(shared): State<Arc<Shared>>, headers: HeaderMap, Path(id): Pa
         shared
             .agent_says(conversation, vec![(MessageType::Complete, Some("The chat has ended".into()), true)]);
     }
-    respond(reset, StatusCode::NO_CONTENT, None)
+    admitted.respond(StatusCode::NO_CONTENT)
 }
 
 /// Delivers callbacks in batches: whatever is pending goes out in one envelope.

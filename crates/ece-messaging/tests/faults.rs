@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cc_core::Secret;
 use cc_core::http::RetryPolicy;
-use ece_messaging::sim::{EceSim, Fault, SimConfig};
+use ece_messaging::sim::{EceSim, Fault, SimConfig, Simulator};
 use ece_messaging::start::{CustomerLookup, StartConversation};
 use ece_messaging::{EceClient, EceConfig};
 

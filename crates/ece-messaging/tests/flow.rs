@@ -9,7 +9,7 @@ use cc_core::http::{Body, Executor, Request, RetryPolicy};
 use cc_core::{ConversationId, MessagingChannel, Secret};
 use ece_messaging::channel::EceChannel;
 use ece_messaging::model::{CallbackMessage, EntryPointId, MessageType};
-use ece_messaging::sim::{EceSim, Fault, SimConfig};
+use ece_messaging::sim::{EceSim, Fault, SimConfig, Simulator};
 use ece_messaging::start::{CustomerLookup, StartConversation};
 use ece_messaging::{EceClient, EceConfig, EceWebhook, WebhookAuth};
 use tokio::net::TcpListener;

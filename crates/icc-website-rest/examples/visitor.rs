@@ -7,7 +7,7 @@ use cc_core::ConversationId;
 use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
 use icc_website_rest::model::WebApp;
 use icc_website_rest::poller::{ChatPoller, PollerConfig, conversation_event};
-use icc_website_rest::sim::{SimConfig, WebSiteSim};
+use icc_website_rest::sim::{SimConfig, Simulator, WebSiteSim};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

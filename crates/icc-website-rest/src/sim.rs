@@ -26,9 +26,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
+use cc_core::sim::{Faults, SimServer, lock};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::model::{
@@ -36,7 +35,7 @@ use crate::model::{
     ScenarioModel, SentenceModel, Signal, WebApp,
 };
 
-pub use cc_core::sim::Fault;
+pub use cc_core::sim::{Fault, Simulator};
 
 /// How the simulator answers Routing for one application.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,33 +92,14 @@ struct Shared {
     routing_calls: AtomicU64,
 }
 
-/// A running simulator; stops when dropped.
-pub struct WebSiteSim {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for WebSiteSim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl std::fmt::Debug for WebSiteSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSiteSim").field("addr", &self.addr).finish_non_exhaustive()
-    }
+cc_core::simulator! {
+    /// A running simulator; stops when dropped. Start it, reach it and inject faults through
+    /// [`Simulator`] (re-exported here): `Sim::start(config)`, `sim.base_url()`, `sim.inject(fault)`.
+    pub struct WebSiteSim { state: Shared, config: SimConfig }
 }
 
 impl WebSiteSim {
-    /// Starts on `127.0.0.1` with an ephemeral port.
-    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
-    }
-
-    /// Starts on `addr`.
-    pub async fn start_on(config: SimConfig, addr: std::net::SocketAddr) -> std::io::Result<Self> {
+    async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             config,
             chats: Mutex::default(),
@@ -132,22 +112,7 @@ impl WebSiteSim {
             .route("/api/AgentImage/{agent}", get(agent_image))
             .route("/sim/echo", post(echo))
             .with_state(shared.clone());
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
-        });
-        Ok(Self { addr, shared, task })
-    }
-
-    /// `http://127.0.0.1:<port>`: the WebSite root.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queues a fault for the next call.
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
+        Ok(Self { server: SimServer::bind(addr, app).await?, shared })
     }
 
     /// Routing calls answered so far (faults included).
@@ -182,14 +147,9 @@ fn with_cookie(mut response: Response, shared: &Shared, id: &str) -> Response {
     response
 }
 
-async fn admit(shared: &Shared) -> Result<bool, Response> {
-    match shared.faults.apply().await {
-        Injected::None => Ok(false),
-        Injected::Reset => Ok(true),
-        Injected::Status { status, retry_after } => {
-            Err(with_retry_after((status, "fault injected by the simulator").into_response(), retry_after))
-        }
-    }
+/// The admission step (`cc_core::sim::Faults::admit`); the WebSite API has no credentials.
+async fn admit(shared: &Shared) -> Result<cc_core::sim::Admitted, Response> {
+    shared.faults.admit(|status| (status, "fault injected by the simulator").into_response()).await
 }
 
 fn sentence(counter: i64, text: &str, agent: &str) -> SentenceModel {
@@ -293,9 +253,9 @@ async fn routing(
     headers: HeaderMap,
 ) -> Response {
     shared.routing_calls.fetch_add(1, Ordering::Relaxed);
-    let reset = match admit(&shared).await {
-        Ok(reset) => reset,
-        Err(response) => return response,
+    let admitted = match admit(&shared).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let (id, _new) = tracking(&shared, &headers);
     let Some(rule) = shared.config.apps.get(&app).filter(|r| !r.blocked) else {
@@ -311,7 +271,7 @@ async fn routing(
         model.scenario = Some(scenario());
     }
     if app == WebApp::WebChat.as_str() {
-        let mut chats = shared.chats.lock().unwrap_or_else(|p| p.into_inner());
+        let mut chats = lock(&shared.chats);
         let n = chats.len() + 1;
         let chat = chats.entry(id.clone()).or_insert_with(|| Chat {
             id: format!("c0ffee{n:02x}-0000-4000-8000-000000000000").into(),
@@ -324,10 +284,7 @@ async fn routing(
         model.settings = Some([("Position".to_owned(), "bottom-right".to_owned())].into());
         model.literals = Some([("Title".to_owned(), "Chat with us".to_owned())].into());
     }
-    if reset {
-        return with_cookie(broken_response(), &shared, &id);
-    }
-    with_cookie(axum::Json(model).into_response(), &shared, &id)
+    with_cookie(admitted.respond(axum::Json(model)), &shared, &id)
 }
 
 async fn agent_image(
@@ -336,20 +293,21 @@ async fn agent_image(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(response) = admit(&shared).await {
-        return response;
-    }
+    let admitted = match admit(&shared).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
     let (id, _) = tracking(&shared, &headers);
     let size = |name: &str| query.get(name).and_then(|v| v.parse::<u32>().ok()).unwrap_or(64).clamp(1, 1024);
     let (width, height) = (size("width"), size("height"));
-    let in_chat = shared.chats.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&id);
+    let in_chat = lock(&shared.chats).contains_key(&id);
     let color = if in_chat && agent == shared.config.agent_id.as_str() {
         [0x1e, 0x6f, 0xd9]
     } else {
         [0x99, 0x99, 0x99]
     };
     let png = png_rgb(width, height, color);
-    with_cookie(([(header::CONTENT_TYPE, "image/png")], png).into_response(), &shared, &id)
+    with_cookie(admitted.respond(([(header::CONTENT_TYPE, "image/png")], png)), &shared, &id)
 }
 
 async fn echo(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {

@@ -9,7 +9,7 @@ use icc_website_rest::Error;
 use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
 use icc_website_rest::model::{ChatStatus, ControlType, Signal, WebApp};
 use icc_website_rest::poller::{ChatEvent, ChatPoller, PollerConfig, conversation_event};
-use icc_website_rest::sim::{Fault, SimConfig, WebSiteSim};
+use icc_website_rest::sim::{Fault, SimConfig, Simulator, WebSiteSim};
 
 async fn setup() -> (WebSiteSim, WebSiteClient) {
     let sim = WebSiteSim::start(SimConfig::default()).await.unwrap();

@@ -13,7 +13,7 @@ use cc_core::http::Executor;
 use futures_util::StreamExt as _;
 use wxcc_api::model::Site;
 use wxcc_api::query::{Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
-use wxcc_api::sim::{SimConfig, WxccSim};
+use wxcc_api::sim::{SimConfig, Simulator, WxccSim};
 use wxcc_api::{FileTokenStore, Integration, Region, WxccClient, WxccConfig};
 
 #[tokio::main]

@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -40,13 +40,12 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
+use cc_core::sim::{Admitted, Faults, SimServer, lock, with_retry_after};
 use cc_core::{EpochMillis, Secret};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::time::Instant;
 
-pub use cc_core::sim::Fault;
+pub use cc_core::sim::{Fault, Simulator};
 
 use crate::model::{BulkAction, BulkRequest, Site};
 
@@ -183,43 +182,25 @@ struct Shared {
     base: String,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A running simulator; stops when dropped.
-pub struct WxccSim {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for WxccSim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl std::fmt::Debug for WxccSim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WxccSim")
-            .field("addr", &self.addr)
-            .field("org_id", &self.shared.config.org_id)
-            .finish()
-    }
+cc_core::simulator! {
+    /// A running simulator; stops when dropped. Start it, reach it and inject faults through
+    /// [`Simulator`] (re-exported here): `Sim::start(config)`, `sim.base_url()`, `sim.inject(fault)`.
+    pub struct WxccSim { state: Shared, config: SimConfig }
 }
 
 impl WxccSim {
-    /// Starts on `127.0.0.1` with an ephemeral port.
-    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(config, "127.0.0.1:0".parse().expect("a valid address")).await
+    async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        let (server, shared) = SimServer::bind_with(addr, |addr| {
+            let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+            (router(Arc::clone(&shared)), shared)
+        })
+        .await?;
+        Ok(Self { server, shared })
     }
+}
 
-    /// Starts on `addr`.
-    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
+impl Shared {
+    fn new(config: SimConfig, base: String) -> Self {
         let mut sites = BTreeMap::new();
         for i in 0..config.sites {
             let mut site = Site::new(format!("Site {}", i + 1), "mm-profile-1");
@@ -231,7 +212,7 @@ impl WxccSim {
             sites.insert(site.id.clone().unwrap_or_default(), site);
         }
         let referenced_site = sites.keys().next().cloned();
-        let shared = Arc::new(Shared {
+        Shared {
             tasks: generate_tasks(&config),
             activities: generate_activities(&config),
             config,
@@ -243,35 +224,31 @@ impl WxccSim {
             stats: Mutex::default(),
             counter: AtomicU64::new(1),
             base,
-        });
-        let app = Router::new()
-            .route("/v1/authorize", get(authorize))
-            .route("/v1/access_token", post(access_token))
-            .route("/v1/applications/{app_id}/token", post(service_app_token))
-            .route("/v1/tasks", get(tasks))
-            .route("/v1/queues/statistics", get(queue_statistics))
-            .route("/v1/agents/statistics", get(agent_statistics))
-            .route("/v1/agents/activities", get(activities))
-            .route("/v1/captures/query", post(captures))
-            .route("/recordings/{file}", get(recording))
-            .route("/organization/{org}/site", get(list_sites).post(create_site))
-            .route("/organization/{org}/v2/site", get(sites_page))
-            .route("/organization/{org}/site/bulk", post(bulk_sites))
-            .route("/organization/{org}/site/bulk-export", get(export_sites))
-            .route("/organization/{org}/site/{id}", get(get_site).put(update_site).delete(delete_site))
-            .route("/search", post(search))
-            .with_state(shared.clone());
-        let task = tokio::spawn(async move {
-            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
-        });
-        Ok(Self { addr, shared, task })
+        }
     }
+}
 
-    /// `http://127.0.0.1:<port>`: the API root (use `Region::Custom`).
-    pub fn base_url(&self) -> String {
-        self.shared.base.clone()
-    }
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/authorize", get(authorize))
+        .route("/v1/access_token", post(access_token))
+        .route("/v1/applications/{app_id}/token", post(service_app_token))
+        .route("/v1/tasks", get(tasks))
+        .route("/v1/queues/statistics", get(queue_statistics))
+        .route("/v1/agents/statistics", get(agent_statistics))
+        .route("/v1/agents/activities", get(activities))
+        .route("/v1/captures/query", post(captures))
+        .route("/recordings/{file}", get(recording))
+        .route("/organization/{org}/site", get(list_sites).post(create_site))
+        .route("/organization/{org}/v2/site", get(sites_page))
+        .route("/organization/{org}/site/bulk", post(bulk_sites))
+        .route("/organization/{org}/site/bulk-export", get(export_sites))
+        .route("/organization/{org}/site/{id}", get(get_site).put(update_site).delete(delete_site))
+        .route("/search", post(search))
+        .with_state(shared)
+}
 
+impl WxccSim {
     /// The OAuth root (`{base}/v1`; use `Integration::oauth_base`).
     pub fn oauth_base(&self) -> String {
         format!("{}/v1", self.shared.base)
@@ -288,11 +265,6 @@ impl WxccSim {
         let query = authorize_url.split_once('?').map_or("", |(_, q)| q);
         let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         consent(&self.shared, &params).map(|(_, query)| query)
-    }
-
-    /// Queues a fault for the next API call (OAuth calls excluded).
-    pub fn inject(&self, fault: Fault) {
-        self.shared.faults.push(fault);
     }
 
     /// Makes every access token issued so far invalid: the next calls get 401.
@@ -487,9 +459,9 @@ fn bearer_is_live(shared: &Shared, headers: &HeaderMap) -> bool {
     lock(&shared.tokens).access.get(token).is_some_and(|expires| Instant::now() < *expires)
 }
 
-/// Auth, rate limit and faults for an API call. `Ok(reset)`: go on (break the response if
-/// `reset`); `Err(response)`: answer that.
-async fn admit(shared: &Shared, headers: &HeaderMap, tracking: &str) -> Result<bool, Response> {
+/// Auth, rate limit, then the admission step (`cc_core::sim::Faults::admit`); `Err` is the
+/// answer to send instead.
+async fn admit(shared: &Shared, headers: &HeaderMap, tracking: &str) -> Result<Admitted, Response> {
     if !bearer_is_live(shared, headers) {
         return Err(error_body(StatusCode::UNAUTHORIZED, tracking, "Incorrect Credentials."));
     }
@@ -515,27 +487,17 @@ async fn admit(shared: &Shared, headers: &HeaderMap, tracking: &str) -> Result<b
         stats.api_calls += 1;
         stats.max_in_window = stats.max_in_window.max(window.len());
     }
-    match shared.faults.apply().await {
-        Injected::None => Ok(false),
-        Injected::Reset => Ok(true),
-        Injected::Status { status, retry_after } => Err(with_retry_after(
-            error_body(status, tracking, "fault injected by the simulator"),
-            retry_after,
-        )),
-    }
+    shared.faults.admit(|status| error_body(status, tracking, "fault injected by the simulator")).await
 }
 
+/// A JSON answer, gzipped when asked for and over the threshold, with the tracking id echoed.
 fn respond(
     shared: &Shared,
     headers: &HeaderMap,
-    reset: bool,
     status: StatusCode,
     body: Value,
     tracking: &str,
 ) -> Response {
-    if reset {
-        return broken_response();
-    }
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let accepts_gzip = headers
         .get(header::ACCEPT_ENCODING)
@@ -558,14 +520,16 @@ fn respond(
 
 /// Runs `handler` after [`admit`], answering 400 for its `Err`.
 macro_rules! api {
-    ($shared:expr, $headers:expr, |$reset:ident, $tracking:ident| $body:expr) => {{
+    ($shared:expr, $headers:expr, |$tracking:ident| $body:expr) => {{
         let $tracking = tracking(&$headers);
         match admit(&$shared, &$headers, &$tracking).await {
             Err(response) => echo(response, &$tracking),
-            Ok($reset) => {
+            Ok(admitted) => {
                 let result: Result<(StatusCode, Value), (StatusCode, String)> = $body;
                 match result {
-                    Ok((status, body)) => respond(&$shared, &$headers, $reset, status, body, &$tracking),
+                    Ok((status, body)) => {
+                        admitted.respond(respond(&$shared, &$headers, status, body, &$tracking))
+                    }
                     Err((status, message)) => echo(error_body(status, &$tracking, &message), &$tracking),
                 }
             }
@@ -720,7 +684,7 @@ async fn tasks(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         check_org(&shared, &params)?;
         let (from, to, size) = paged_window(&params)?;
         let channels = list_param(&params, "channelTypes");
@@ -784,7 +748,7 @@ async fn queue_statistics(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         check_org(&shared, &params)?;
         let (start, to, step) = statistics_window(&params)?;
         let wanted = list_param(&params, "queueIds");
@@ -807,7 +771,7 @@ async fn agent_statistics(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         check_org(&shared, &params)?;
         let (start, to, step) = statistics_window(&params)?;
         let wanted = list_param(&params, "agentIds");
@@ -835,7 +799,7 @@ async fn activities(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         check_org(&shared, &params)?;
         let (from, to, size) = paged_window(&params)?;
         let page = param_i64(&params, "page")?.unwrap_or(0).max(0);
@@ -859,7 +823,7 @@ async fn activities(
 // ------------------------------------------------------------------ captures
 
 async fn captures(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         let request: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
         let query = request.get("query").ok_or_else(|| bad("query: required"))?;
         let ids: Vec<String> = query["taskIds"]
@@ -1025,7 +989,7 @@ async fn list_sites(
     headers: HeaderMap,
     Path(org): Path<String>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let sites: Vec<Value> = lock(&shared.sites).values().map(site_json).collect();
         Ok((StatusCode::OK, Value::Array(sites)))
@@ -1038,7 +1002,7 @@ async fn sites_page(
     Path(org): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let page = param_i64(&params, "page")?.unwrap_or(0).max(0);
         let size = param_i64(&params, "pageSize")?.unwrap_or(100).clamp(1, 1000);
@@ -1072,7 +1036,7 @@ async fn create_site(
     Path(org): Path<String>,
     body: Bytes,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let site: Site = serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
         let (status, site) = save_site(&shared, site, None)?;
@@ -1085,7 +1049,7 @@ async fn get_site(
     headers: HeaderMap,
     Path((org, id)): Path<(String, String)>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let site = lock(&shared.sites).get(&id).cloned();
         site.map(|s| (StatusCode::OK, site_json(&s)))
@@ -1099,7 +1063,7 @@ async fn update_site(
     Path((org, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let site: Site = serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
         let (status, site) = save_site(&shared, site, Some(&id))?;
@@ -1115,9 +1079,9 @@ async fn delete_site(
     let tracking = tracking(&headers);
     match admit(&shared, &headers, &tracking).await {
         Err(response) => echo(response, &tracking),
-        Ok(true) => broken_response(),
-        Ok(false) => match org_matches(&shared, &org).and_then(|()| remove_site(&shared, &id)) {
-            Ok(()) => echo(StatusCode::NO_CONTENT.into_response(), &tracking),
+        // Processed first, as every simulated call: a reset breaks the answer, not the call.
+        Ok(admitted) => match org_matches(&shared, &org).and_then(|()| remove_site(&shared, &id)) {
+            Ok(()) => admitted.respond(echo(StatusCode::NO_CONTENT.into_response(), &tracking)),
             Err((status, message)) => echo(error_body(status, &tracking, &message), &tracking),
         },
     }
@@ -1129,7 +1093,7 @@ async fn bulk_sites(
     Path(org): Path<String>,
     body: Bytes,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let bulk: BulkRequest = serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
         let results: Vec<Value> = bulk
@@ -1172,7 +1136,7 @@ async fn export_sites(
     Path(org): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         org_matches(&shared, &org)?;
         let page = param_i64(&params, "page")?.unwrap_or(0).max(0);
         let size = param_i64(&params, "pageSize")?.unwrap_or(100).clamp(1, 100);
@@ -1226,7 +1190,7 @@ async fn search(
     Query(params): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    api!(shared, headers, |reset, tracking| (|| {
+    api!(shared, headers, |tracking| (|| {
         check_org(&shared, &params)?;
         let request: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
         let query = request["query"].as_str().ok_or_else(|| bad("query: required"))?;

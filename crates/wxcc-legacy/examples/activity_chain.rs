@@ -2,7 +2,7 @@
 //! activity chain. `cargo run -p wxcc-legacy --example activity_chain --features sim`
 
 use cc_core::{EpochMillis, Secret};
-use wxcc_legacy::sim::{LegacySim, SimConfig};
+use wxcc_legacy::sim::{LegacySim, SimConfig, Simulator};
 use wxcc_legacy::{ChainOptions, LegacyClient, LegacyConfig, Query, RecordType};
 
 #[tokio::main]

@@ -7,7 +7,8 @@
 //! (`new → ivr-connected → parked → connected → ended` by default), by id as JSON, and queries
 //! (`?q=` with the Analyzer query JSON) as CSV (`Accept: text/csv`) or JSON, honouring the
 //! first date range, `numberOfRecords` and `lastNRecords`. Queued [`Fault`]s (status with
-//! `Retry-After`, delay, broken connection) apply to the next calls.
+//! `Retry-After`, delay, a connection broken after the call was processed) apply to the next
+//! calls, with the meaning every simulator gives them (`cc_core::sim`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -21,10 +22,9 @@ use axum::routing::get;
 use cc_core::auth::hmac_sha1_base64;
 use cc_core::{EpochMillis, Secret};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
-pub use cc_core::sim::Fault;
-use cc_core::sim::{Faults, Injected, broken_response, with_retry_after};
+use cc_core::sim::{Admitted, Faults, SimServer};
+pub use cc_core::sim::{Fault, Simulator};
 
 use crate::model::{CarId, Query, Record};
 
@@ -68,62 +68,25 @@ struct Data {
     cars: BTreeMap<String, Record>,
 }
 
-/// A running simulator; stops when dropped.
-pub struct LegacySim {
-    addr: SocketAddr,
-    data: Arc<Data>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for LegacySim {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl std::fmt::Debug for LegacySim {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LegacySim")
-            .field("addr", &self.addr)
-            .field("contacts", &self.data.csrs.len())
-            .finish()
-    }
+cc_core::simulator! {
+    /// A running simulator; stops when dropped. Start it, reach it and inject faults through
+    /// [`Simulator`] (re-exported here): `Sim::start(config)`, `sim.base_url()`, `sim.inject(fault)`.
+    pub struct LegacySim { state: Data, config: SimConfig }
 }
 
 impl LegacySim {
-    /// Starts on `127.0.0.1` with an ephemeral port.
-    pub async fn start(config: SimConfig) -> std::io::Result<Self> {
-        Self::start_on(config, "127.0.0.1:0".parse().expect("a valid address")).await
-    }
-
-    /// Starts on `addr`.
-    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+    async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         let data = Arc::new(generate(&config));
         let app = Router::new()
             .route("/aws/api/{record_type}", get(query))
             .route("/aws/api/{record_type}/{id}", get(by_id))
             .with_state(data.clone());
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;
-        });
-        Ok(Self { addr, data, task })
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Queues a fault for the next API call (after the credentials are checked).
-    pub fn inject(&self, fault: Fault) {
-        self.data.faults.push(fault);
+        Ok(Self { server: SimServer::bind(addr, app).await?, shared: data })
     }
 
     /// The generated contact sessions.
     pub fn csrs(&self) -> &[Record] {
-        &self.data.csrs
+        &self.shared.csrs
     }
 }
 
@@ -185,23 +148,15 @@ fn unauthorized(reason: &str) -> Response {
         .into_response()
 }
 
-/// Checks the credentials, then applies a queued fault: `Err` is the answer to send instead.
-async fn admit(data: &Data, headers: &HeaderMap) -> Result<(), Response> {
+/// Checks the credentials, then takes the admission step (`cc_core::sim::Faults::admit`):
+/// `Err` is the answer to send instead.
+async fn admit(data: &Data, headers: &HeaderMap) -> Result<Admitted, Response> {
     check_auth(data, headers).map_err(unauthorized)?;
-    match data.faults.apply().await {
-        Injected::None => Ok(()),
-        Injected::Reset => Err(broken_response()),
-        Injected::Status { status, retry_after } => Err(with_retry_after(
-            (
-                status,
-                axum::Json(
-                    json!({"error": status.canonical_reason(), "message": "fault injected by the simulator"}),
-                ),
-            )
-                .into_response(),
-            retry_after,
-        )),
-    }
+    let injected = |status: StatusCode| {
+        let body = json!({"error": status.canonical_reason(), "message": "fault injected by the simulator"});
+        (status, axum::Json(body)).into_response()
+    };
+    data.faults.admit(injected).await
 }
 
 /// Checks the credentials; the error is the reason given in the 401.
@@ -227,12 +182,16 @@ async fn by_id(
     headers: HeaderMap,
     Path((record_type, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(response) = admit(&data, &headers).await {
-        return response;
+    match admit(&data, &headers).await {
+        Ok(admitted) => admitted.respond(record_by_id(&data, &record_type, &id)),
+        Err(refused) => refused,
     }
-    let found = match record_type.as_str() {
-        "csrs" => data.csrs.iter().find(|r| r.sid() == Some(id.as_str())),
-        "cars" => data.cars.get(&id),
+}
+
+fn record_by_id(data: &Data, record_type: &str, id: &str) -> Response {
+    let found = match record_type {
+        "csrs" => data.csrs.iter().find(|r| r.sid() == Some(id)),
+        "cars" => data.cars.get(id),
         _ => None,
     };
     match found {
@@ -251,10 +210,14 @@ async fn query(
     Path(record_type): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    if let Err(response) = admit(&data, &headers).await {
-        return response;
+    match admit(&data, &headers).await {
+        Ok(admitted) => admitted.respond(answer_query(&data, &headers, &record_type, raw.as_deref())),
+        Err(refused) => refused,
     }
-    let q = raw.as_deref().and_then(|raw| {
+}
+
+fn answer_query(data: &Data, headers: &HeaderMap, record_type: &str, raw: Option<&str>) -> Response {
+    let q = raw.and_then(|raw| {
         form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "q").map(|(_, v)| v.into_owned())
     });
     let Some(q) = q else {
@@ -264,7 +227,7 @@ async fn query(
         Ok(query) => query,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("q is not a query: {e}")).into_response(),
     };
-    let source: Vec<&Record> = match record_type.as_str() {
+    let source: Vec<&Record> = match record_type {
         "csrs" => data.csrs.iter().collect(),
         "cars" => data.cars.values().collect(),
         _ => Vec::new(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cc_core::Secret;
 use cc_core::http::RetryPolicy;
-use wxcc_legacy::sim::{Fault, LegacySim, SimConfig};
+use wxcc_legacy::sim::{Fault, LegacySim, SimConfig, Simulator};
 use wxcc_legacy::{Error, LegacyClient, LegacyConfig, RecordType};
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 #![cfg(feature = "sim")]
 
 use cc_core::{EpochMillis, Secret};
-use wxcc_legacy::sim::{LegacySim, SimConfig};
+use wxcc_legacy::sim::{LegacySim, SimConfig, Simulator};
 use wxcc_legacy::{ChainEnd, ChainOptions, Error, LegacyClient, LegacyConfig, Query, RecordType, Separator};
 
 const KEY: &str = "myRandomApiKeY";
