@@ -54,13 +54,23 @@ pub trait Simulator: Sized + Send + Sync + 'static {
 /// with `Debug` and [`Simulator`] (started by the type's own `async fn launch(config, addr)`,
 /// faults queued on `shared.faults`), so that every simulator has the same handle.
 ///
-/// ```ignore
+/// ```
+/// use std::net::SocketAddr;
+/// use cc_core::sim::{Faults, SimServer};
+///
+/// pub struct SimConfig;
+/// struct Shared {
+///     faults: Faults,
+/// }
 /// cc_core::simulator! {
 ///     /// A running simulator; stops when dropped.
-///     pub struct EceSim { state: Shared, config: SimConfig }
+///     pub struct DemoSim { state: Shared, config: SimConfig }
 /// }
-/// impl EceSim {
-///     async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> { … }
+/// impl DemoSim {
+///     async fn launch(_config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
+///         let shared = std::sync::Arc::new(Shared { faults: Faults::default() });
+///         Ok(Self { server: SimServer::bind(addr, axum::Router::new()).await?, shared })
+///     }
 /// }
 /// ```
 #[macro_export]
