@@ -102,7 +102,7 @@ mod channel_impl {
     use std::time::Duration;
 
     use async_trait::async_trait;
-    use cc_core::conversation::{ChannelError, ChannelErrorKind, StartConversation, StartedConversation};
+    use cc_core::conversation::{ChannelError, StartConversation, StartedConversation};
     use cc_core::{ConversationId, MessageId, MessagingChannel};
 
     use crate::client::AlvariaClient;
@@ -149,22 +149,7 @@ mod channel_impl {
     }
 
     fn wrap(error: Error) -> ChannelError {
-        let kind = match &error {
-            Error::SessionEnded { .. } | Error::SessionExpired { .. } | Error::UnknownSession(_) => {
-                ChannelErrorKind::ConversationClosed
-            }
-            Error::SessionFailed { .. } | Error::NotConfirmed { .. } | Error::ConfirmationTimeout { .. } => {
-                ChannelErrorKind::Unavailable
-            }
-            Error::Http(e) => match e.status() {
-                Some(401 | 403) => ChannelErrorKind::Unauthorized,
-                Some(429) => ChannelErrorKind::RateLimited,
-                Some(400 | 404 | 405) => ChannelErrorKind::InvalidInput,
-                _ => ChannelErrorKind::Unavailable,
-            },
-            _ => ChannelErrorKind::Other,
-        };
-        ChannelError::new(VENDOR, kind, error)
+        ChannelError::from_vendor(VENDOR, error)
     }
 
     #[async_trait]

@@ -276,8 +276,11 @@ impl std::fmt::Debug for AlvariaClient {
 impl AlvariaClient {
     /// A client; the first call fetches a token.
     pub fn new(config: AlvariaConfig) -> Result<Self, Error> {
-        let token_http =
-            Executor::builder().retry_policy(config.retry).attempt_timeout(config.attempt_timeout).build()?;
+        let token_http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
+            .retry_policy(config.retry)
+            .attempt_timeout(config.attempt_timeout)
+            .build()?;
         let endpoint = TokenEndpoint::new(
             config.token_host.token_url(),
             config.client_id.clone(),
@@ -287,6 +290,7 @@ impl AlvariaClient {
         .extra_field("realm", config.org_id.clone());
         let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, token_http));
         let http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(Arc::new(tokens))
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)

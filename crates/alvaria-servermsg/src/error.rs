@@ -94,3 +94,41 @@ impl Error {
         }
     }
 }
+
+/// Alvaria's error bodies: `{"code": 400, "message": "…", "errors": [{"scope", "reason", "message"}]}`.
+#[cfg(feature = "client")]
+pub const ERROR_DECODER: cc_core::http::JsonErrorDecoder = cc_core::http::JsonErrorDecoder {
+    code: &["/code", "/error"],
+    message: &["/message", "/errors/0/message", "/error_description"],
+    tracking_id: &[],
+    xml: cc_core::http::XmlErrorElements { code: &[], message: &[], tracking_id: &[] },
+};
+
+impl cc_core::VendorError for Error {
+    fn inner(&self) -> Option<&dyn cc_core::VendorError> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        use cc_core::ChannelErrorKind as K;
+        match self {
+            Self::SessionEnded { .. } | Self::SessionExpired { .. } | Self::UnknownSession(_) => {
+                Some(K::ConversationClosed)
+            }
+            Self::SessionFailed { .. } | Self::NotConfirmed { .. } | Self::ConfirmationTimeout { .. } => {
+                Some(K::Unavailable)
+            }
+            // Alvaria answers 404 for an unknown organization or work type: input. A session
+            // that ended is reported as `SessionEnded` above.
+            #[cfg(feature = "client")]
+            Self::Http(e) if e.status() == Some(404) => Some(K::InvalidInput),
+            #[cfg(feature = "client")]
+            Self::Http(e) => cc_core::VendorError::kind(e),
+            _ => Some(K::Other),
+        }
+    }
+}

@@ -307,6 +307,22 @@ pub enum ChannelErrorKind {
     Other,
 }
 
+impl ChannelErrorKind {
+    /// The kind an HTTP status means, the one table every vendor crate shares: 401/403
+    /// unauthorized, 429 rate limited, 404/410 conversation closed, 400/405/409/413/415/422
+    /// invalid input, 408 and 5xx unavailable; anything else (or no status) other.
+    pub fn from_status(status: Option<u16>) -> Self {
+        match status {
+            Some(401 | 403) => Self::Unauthorized,
+            Some(429) => Self::RateLimited,
+            Some(404 | 410) => Self::ConversationClosed,
+            Some(400 | 405 | 409 | 413 | 415 | 422) => Self::InvalidInput,
+            Some(408 | 500..=599) => Self::Unavailable,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// A failed [`MessagingChannel`] call: the kind, the vendor, and the vendor's own error.
 #[derive(Debug, thiserror::Error)]
 #[error("{vendor}: {source}")]
@@ -321,6 +337,12 @@ pub struct ChannelError {
 }
 
 impl ChannelError {
+    /// Wraps a vendor crate's error, its kind from [`VendorError::channel_kind`](crate::VendorError::channel_kind):
+    /// the one place a vendor error becomes a vendor-neutral kind.
+    pub fn from_vendor(vendor: &'static str, error: impl crate::VendorError) -> Self {
+        Self::new(vendor, error.channel_kind(), error)
+    }
+
     /// Wraps a vendor error.
     pub fn new(
         vendor: &'static str,

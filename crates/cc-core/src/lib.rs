@@ -11,6 +11,7 @@
 //! | [`auth`] | Basic, HMAC, OAuth2 grants, token cache with single-flight refresh | cache: `cache` |
 //! | `http` | request executor: auth, retries, timeouts, tracing | `client` |
 //! | [`webhook`] | Basic/HMAC/JWT verification on raw bytes, duplicate filter, axum blocks | JWT: `jwt`, axum: `server` |
+//! | [`error`] | [`VendorError`]: status, vendor code, message, tracking id and kind of any vendor error | – |
 //! | [`conversation`] | vendor-neutral [`ConversationEvent`] and [`MessagingChannel`] | – |
 //! | `serve` | serving a router with connection limits (slow clients, idle and stalled connections) | `server` |
 //! | `sim` | fault injection shared by the vendor simulators | `sim` |
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod conversation;
 pub mod de;
 pub mod enums;
+pub mod error;
 #[cfg(feature = "client")]
 pub mod http;
 pub mod ids;
@@ -35,6 +37,7 @@ pub mod time;
 pub mod webhook;
 
 pub use conversation::{ChannelError, ChannelErrorKind, ConversationEvent, MessagingChannel};
+pub use error::VendorError;
 pub use ids::{ConversationId, MessageId, ParticipantId};
 pub use secret::Secret;
 pub use time::EpochMillis;

@@ -146,7 +146,7 @@ async fn non_idempotent_calls_are_not_retried_on_500_and_the_error_says_why() {
     script.on(
         "/send",
         vec![
-            reply(500, r#"{"code":"500-1","developerMessage":"boom","trackingId":"body-tid"}"#)
+            reply(500, r#"{"code":"500-1","message":"boom","trackingId":"body-tid"}"#)
                 .header("TrackingID", "hdr-tid"),
         ],
     );
@@ -161,7 +161,7 @@ async fn non_idempotent_calls_are_not_retried_on_500_and_the_error_says_why() {
     assert_eq!(err.tracking_id(), Some("hdr-tid"));
     let api = err.as_api().unwrap();
     assert_eq!(api.vendor.message.as_deref(), Some("boom"));
-    assert!(api.body.contains("developerMessage"));
+    assert!(api.body.contains(r#""message":"boom""#));
     assert_eq!(err.to_string(), "test.send failed: HTTP 500, code 500-1: boom (tracking id hdr-tid)");
 }
 

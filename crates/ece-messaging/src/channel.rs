@@ -116,9 +116,7 @@ pub use self::channel_impl::EceChannel;
 #[cfg(feature = "client")]
 mod channel_impl {
     use async_trait::async_trait;
-    use cc_core::conversation::{
-        ChannelError, ChannelErrorKind, StartConversation as NeutralStart, StartedConversation,
-    };
+    use cc_core::conversation::{ChannelError, StartConversation as NeutralStart, StartedConversation};
     use cc_core::{ConversationId, MessageId, MessagingChannel};
 
     use crate::client::EceClient;
@@ -146,18 +144,7 @@ mod channel_impl {
     }
 
     fn wrap(error: Error) -> ChannelError {
-        let kind = match &error {
-            Error::Invalid { .. } => ChannelErrorKind::InvalidInput,
-            Error::Http(e) => match e.status() {
-                Some(401) => ChannelErrorKind::Unauthorized,
-                Some(429) => ChannelErrorKind::RateLimited,
-                Some(400 | 403 | 409) => ChannelErrorKind::InvalidInput,
-                Some(404) => ChannelErrorKind::ConversationClosed,
-                _ => ChannelErrorKind::Unavailable,
-            },
-            _ => ChannelErrorKind::Other,
-        };
-        ChannelError::new(VENDOR, kind, error)
+        ChannelError::from_vendor(VENDOR, error)
     }
 
     #[async_trait]

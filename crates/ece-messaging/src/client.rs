@@ -96,10 +96,14 @@ impl EceClient {
         };
         let endpoint = TokenEndpoint::new(login_url, config.client_key.clone(), config.client_secret.clone())
             .client_auth(ClientAuth::Basic);
-        let login_http =
-            Executor::builder().retry_policy(config.retry).attempt_timeout(config.attempt_timeout).build()?;
+        let login_http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
+            .retry_policy(config.retry)
+            .attempt_timeout(config.attempt_timeout)
+            .build()?;
         let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, login_http));
         let http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(Arc::new(tokens))
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)

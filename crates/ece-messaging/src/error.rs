@@ -49,3 +49,40 @@ impl Error {
         }
     }
 }
+
+/// ECE's error bodies: `{"code": "409-100", "developerMessage": "…"}`, in JSON or XML.
+#[cfg(feature = "client")]
+pub const ERROR_DECODER: cc_core::http::JsonErrorDecoder = cc_core::http::JsonErrorDecoder {
+    code: &["/code"],
+    message: &["/developerMessage", "/message"],
+    tracking_id: &[],
+    xml: cc_core::http::XmlErrorElements {
+        code: &["code"],
+        message: &["developerMessage", "message"],
+        tracking_id: &[],
+    },
+};
+
+impl cc_core::VendorError for Error {
+    fn inner(&self) -> Option<&dyn cc_core::VendorError> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        use cc_core::ChannelErrorKind as K;
+        match self {
+            // ECE answers 403 to a call its entry point or agent setup does not allow: input,
+            // not credentials (those get 401).
+            #[cfg(feature = "client")]
+            Self::Http(e) if e.status() == Some(403) => Some(K::InvalidInput),
+            #[cfg(feature = "client")]
+            Self::Http(e) => cc_core::VendorError::kind(e),
+            Self::Invalid { .. } => Some(K::InvalidInput),
+            _ => Some(K::Other),
+        }
+    }
+}

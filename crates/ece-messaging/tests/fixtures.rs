@@ -4,7 +4,7 @@
 #![cfg(feature = "client")]
 
 use cc_core::de::parse_json;
-use cc_core::http::{ErrorDecoder, GenericErrorDecoder};
+use cc_core::http::ErrorDecoder;
 use ece_messaging::channel::conversation_event;
 use ece_messaging::model::{ConfigurationResponse, SendMessage, StartRequest, StartResponse};
 use ece_messaging::start::{CustomerLookup, StartConversation};
@@ -52,7 +52,7 @@ fn ece_fixtures() {
         } else if name.contains("sendmessage") {
             parsed::<SendMessage>(&bytes)
         } else if name.contains("error") {
-            let vendor = GenericErrorDecoder.decode(409, &bytes);
+            let vendor = ece_messaging::error::ERROR_DECODER.decode(409, &bytes);
             json!({ "code": vendor.code, "message": vendor.message })
         } else {
             panic!("no model for fixture {name}")

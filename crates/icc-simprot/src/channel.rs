@@ -23,15 +23,20 @@ use crate::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Status, U
 
 const VENDOR: &str = "icc-simprot";
 
+impl cc_core::VendorError for AppError {
+    fn kind(&self) -> Option<ChannelErrorKind> {
+        Some(match self {
+            AppError::Invalid(_) | AppError::Missing(_) | AppError::NotEncodable(_) => {
+                ChannelErrorKind::InvalidInput
+            }
+            AppError::TooLate { .. } => ChannelErrorKind::Other,
+            _ => ChannelErrorKind::Unavailable,
+        })
+    }
+}
+
 fn channel_error(error: AppError) -> ChannelError {
-    let kind = match error {
-        AppError::Invalid(_) | AppError::Missing(_) | AppError::NotEncodable(_) => {
-            ChannelErrorKind::InvalidInput
-        }
-        AppError::TooLate { .. } => ChannelErrorKind::Other,
-        _ => ChannelErrorKind::Unavailable,
-    };
-    ChannelError::new(VENDOR, kind, error)
+    ChannelError::from_vendor(VENDOR, error)
 }
 
 /// A new id: milliseconds since the epoch and a process-wide counter (unique per process; add

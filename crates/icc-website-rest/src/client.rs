@@ -62,8 +62,11 @@ pub struct AgentImage {
 impl WebSiteClient {
     /// A client for `config`.
     pub fn new(config: WebSiteConfig) -> Result<Self, Error> {
-        let http =
-            Executor::builder().retry_policy(config.retry).attempt_timeout(config.attempt_timeout).build()?;
+        let http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
+            .retry_policy(config.retry)
+            .attempt_timeout(config.attempt_timeout)
+            .build()?;
         Ok(Self {
             http,
             base: config.base_url.trim_end_matches('/').into(),

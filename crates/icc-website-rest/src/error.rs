@@ -17,3 +17,30 @@ pub enum Error {
         reason: String,
     },
 }
+
+/// The WebSite's error bodies. **Assumption:** the API is ASP.NET Web API, whose errors are `{"Message": "…"}`; a lower-case `message` is read too.
+#[cfg(feature = "client")]
+pub const ERROR_DECODER: cc_core::http::JsonErrorDecoder = cc_core::http::JsonErrorDecoder {
+    code: &["/code"],
+    message: &["/Message", "/message"],
+    tracking_id: &[],
+    xml: cc_core::http::XmlErrorElements { code: &[], message: &[], tracking_id: &[] },
+};
+
+impl cc_core::VendorError for Error {
+    fn inner(&self) -> Option<&dyn cc_core::VendorError> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => Some(e),
+            Self::Invalid { .. } => None,
+        }
+    }
+
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => cc_core::VendorError::kind(e),
+            Self::Invalid { .. } => Some(cc_core::ChannelErrorKind::InvalidInput),
+        }
+    }
+}

@@ -13,3 +13,12 @@ pub enum Error {
     #[error(transparent)]
     Parse(#[from] cc_core::de::JsonError),
 }
+
+impl cc_core::VendorError for Error {
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        Some(match self {
+            Self::Verify(_) => cc_core::ChannelErrorKind::Unauthorized,
+            Self::Parse(_) => cc_core::ChannelErrorKind::InvalidInput,
+        })
+    }
+}

@@ -98,6 +98,7 @@ impl WxccClient {
     pub fn new(config: WxccConfig, auth: Arc<TokenCache>) -> Result<Self, Error> {
         let limiter = Arc::new(RateLimiter::new(config.rate_limit, config.rate_window));
         let executor = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(auth.clone())
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)
@@ -107,6 +108,7 @@ impl WxccClient {
             .build()?;
         // Pre-signed URLs: no Authorization, no API rate limit.
         let downloads = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)
             .user_agent(concat!("wxcc-api/", env!("CARGO_PKG_VERSION")))

@@ -123,3 +123,43 @@ impl Error {
         }
     }
 }
+
+/// Webex's error bodies: `{"trackingId": "…", "error": {"key": 429, "message": [{"description": "…"}]}}`, and OAuth2's `{"error", "error_description"}`.
+#[cfg(feature = "client")]
+pub const ERROR_DECODER: cc_core::http::JsonErrorDecoder = cc_core::http::JsonErrorDecoder {
+    code: &["/error/key", "/code", "/error"],
+    message: &[
+        "/error/message/0/description",
+        "/error/message",
+        "/message",
+        "/error_description",
+        "/description",
+    ],
+    tracking_id: &["/trackingId", "/trackingID", "/error/trackingId"],
+    xml: cc_core::http::XmlErrorElements { code: &[], message: &[], tracking_id: &[] },
+};
+
+impl cc_core::VendorError for Error {
+    fn inner(&self) -> Option<&dyn cc_core::VendorError> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        Error::status(self)
+    }
+
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        use cc_core::ChannelErrorKind as K;
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => cc_core::VendorError::kind(e),
+            Self::Auth(_) => Some(K::Unauthorized),
+            Self::Invalid { .. } | Self::Csv(_) => Some(K::InvalidInput),
+            _ => Some(K::Other),
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cc_core::auth::{AuthError, Token, TokenCache, TokenSource};
 use cc_core::de::parse_json;
-use cc_core::http::{ErrorDecoder, GenericErrorDecoder};
+use cc_core::http::ErrorDecoder;
 use cc_core::{EpochMillis, Secret};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -160,7 +160,7 @@ fn report(kind: &str, bytes: &[u8]) -> Value {
                 .iter()
                 .map(|body| {
                     let raw = serde_json::to_vec(body).unwrap();
-                    let vendor = GenericErrorDecoder.decode(400, &raw);
+                    let vendor = wxcc_api::error::ERROR_DECODER.decode(400, &raw);
                     json!({
                         "typed": parsed::<ApiErrorBody>(&raw),
                         "decoded": {"code": vendor.code, "message": vendor.message, "tracking_id": vendor.tracking_id},

@@ -159,6 +159,7 @@ impl LegacyClient {
             ("from".into(), Secret::new(config.from.clone())),
         ]);
         let http = Executor::builder()
+            .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(Arc::new(auth))
             .attempt_timeout(config.attempt_timeout)
             .retry_policy(config.retry)

@@ -66,3 +66,36 @@ impl Error {
         }
     }
 }
+
+/// The legacy API's error bodies: `{"error": "Unauthorized", "message": "…"}`.
+#[cfg(feature = "client")]
+pub const ERROR_DECODER: cc_core::http::JsonErrorDecoder = cc_core::http::JsonErrorDecoder {
+    code: &["/error", "/code"],
+    message: &["/message"],
+    tracking_id: &[],
+    xml: cc_core::http::XmlErrorElements { code: &[], message: &[], tracking_id: &[] },
+};
+
+impl cc_core::VendorError for Error {
+    fn inner(&self) -> Option<&dyn cc_core::VendorError> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        Error::status(self)
+    }
+
+    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Unauthorized { .. } => Some(cc_core::ChannelErrorKind::Unauthorized),
+            #[cfg(feature = "client")]
+            Self::Http(e) => cc_core::VendorError::kind(e),
+            _ => Some(cc_core::ChannelErrorKind::Other),
+        }
+    }
+}

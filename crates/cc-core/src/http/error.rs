@@ -10,7 +10,7 @@ use crate::de::JsonError;
 
 /// What a vendor said in an error body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VendorError {
+pub struct ErrorBody {
     /// The vendor's error code (`409-100`, `invalid_grant`, `400`…).
     pub code: Option<String>,
     /// The vendor's message.
@@ -19,34 +19,80 @@ pub struct VendorError {
     pub tracking_id: Option<String>,
 }
 
-/// Reads a vendor's error body. Vendor crates supply one that knows their shapes; the
-/// default, [`GenericErrorDecoder`], knows the common ones.
+/// Reads a vendor's error body. Each vendor crate gives its executor a decoder that knows its
+/// shapes (usually a [`JsonErrorDecoder`]); the default, [`GenericErrorDecoder`], knows only
+/// the shapes no vendor owns (OAuth2's, a bare `code`/`message`).
 pub trait ErrorDecoder: Send + Sync {
     /// Extracts code, message and tracking id. Must not fail: an unreadable body gives
-    /// `VendorError::default()`.
-    fn decode(&self, status: u16, body: &[u8]) -> VendorError;
+    /// `ErrorBody::default()`.
+    fn decode(&self, status: u16, body: &[u8]) -> ErrorBody;
 }
 
-/// Knows these shapes (first match wins per field):
-/// - JSON `code` | `errorCode` | `error.key` | `error` (a string, as OAuth2 sends);
-/// - JSON `developerMessage` | `message` | `error_description` | `error.message[0].description`
-///   | `error.message` | `errors[0].message` | `description`;
-/// - JSON `trackingId` | `trackingID` | `tracking_id` | `error.trackingId`;
-/// - XML `<code>`, `<developerMessage>` or `<message>` elements.
+/// An error decoder described by data: JSON pointers tried in order for each field (the
+/// first that holds a string or a number wins), and XML element names for XML bodies.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonErrorDecoder {
+    /// Pointers to the code (`/code`, `/error/key`).
+    pub code: &'static [&'static str],
+    /// Pointers to the message.
+    pub message: &'static [&'static str],
+    /// Pointers to a tracking id.
+    pub tracking_id: &'static [&'static str],
+    /// Element names read from a non-JSON body: code, message (in order), tracking id.
+    pub xml: XmlErrorElements,
+}
+
+/// Element names a [`JsonErrorDecoder`] reads from an XML error body.
+#[derive(Clone, Copy, Debug)]
+pub struct XmlErrorElements {
+    /// The code's element names, in order.
+    pub code: &'static [&'static str],
+    /// The message's element names, in order.
+    pub message: &'static [&'static str],
+    /// The tracking id's element names, in order.
+    pub tracking_id: &'static [&'static str],
+}
+
+impl ErrorDecoder for JsonErrorDecoder {
+    fn decode(&self, _status: u16, body: &[u8]) -> ErrorBody {
+        if let Ok(json) = serde_json::from_slice::<Value>(body) {
+            let first = |pointers: &[&str]| pointers.iter().find_map(|p| json.pointer(p).and_then(scalar));
+            return ErrorBody {
+                code: first(self.code),
+                message: first(self.message),
+                tracking_id: first(self.tracking_id),
+            };
+        }
+        let text = String::from_utf8_lossy(body);
+        let first = |names: &[&str]| names.iter().find_map(|name| xml_element(&text, name));
+        ErrorBody {
+            code: first(self.xml.code),
+            message: first(self.xml.message),
+            tracking_id: first(self.xml.tracking_id),
+        }
+    }
+}
+
+/// The shapes no vendor owns (first match wins per field):
+/// - JSON `code` | `errorCode` | `error` (a string, as OAuth2 sends);
+/// - JSON `message` | `error_description` | `description`;
+/// - JSON `trackingId` | `tracking_id`;
+/// - XML `<code>`, `<message>`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GenericErrorDecoder;
 
+impl GenericErrorDecoder {
+    const SHAPES: JsonErrorDecoder = JsonErrorDecoder {
+        code: &["/code", "/errorCode", "/error"],
+        message: &["/message", "/error_description", "/description"],
+        tracking_id: &["/trackingId", "/tracking_id"],
+        xml: XmlErrorElements { code: &["code"], message: &["message"], tracking_id: &["trackingId"] },
+    };
+}
+
 impl ErrorDecoder for GenericErrorDecoder {
-    fn decode(&self, _status: u16, body: &[u8]) -> VendorError {
-        if let Ok(json) = serde_json::from_slice::<Value>(body) {
-            return decode_json(&json);
-        }
-        let text = String::from_utf8_lossy(body);
-        VendorError {
-            code: xml_element(&text, "code"),
-            message: xml_element(&text, "developerMessage").or_else(|| xml_element(&text, "message")),
-            tracking_id: xml_element(&text, "trackingId"),
-        }
+    fn decode(&self, status: u16, body: &[u8]) -> ErrorBody {
+        Self::SHAPES.decode(status, body)
     }
 }
 
@@ -55,29 +101,6 @@ fn scalar(v: &Value) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
-    }
-}
-
-fn first(json: &Value, pointers: &[&str]) -> Option<String> {
-    pointers.iter().find_map(|p| json.pointer(p).and_then(scalar))
-}
-
-fn decode_json(json: &Value) -> VendorError {
-    VendorError {
-        code: first(json, &["/code", "/errorCode", "/error/key", "/error/code", "/error"]),
-        message: first(
-            json,
-            &[
-                "/developerMessage",
-                "/message",
-                "/error_description",
-                "/error/message/0/description",
-                "/error/message",
-                "/errors/0/message",
-                "/description",
-            ],
-        ),
-        tracking_id: first(json, &["/trackingId", "/trackingID", "/tracking_id", "/error/trackingId"]),
     }
 }
 
@@ -109,7 +132,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: u16,
     /// Vendor code, message and tracking id from the body.
-    pub vendor: VendorError,
+    pub vendor: ErrorBody,
     /// Tracking id from a response header (preferred) or the body.
     pub tracking_id: Option<String>,
     /// The start of the body (at most [`ApiError::MAX_BODY`] bytes, lossy UTF-8), or
@@ -258,48 +281,92 @@ impl Error {
     }
 }
 
+impl crate::VendorError for Error {
+    fn status(&self) -> Option<u16> {
+        Error::status(self)
+    }
+
+    fn vendor_code(&self) -> Option<&str> {
+        Error::vendor_code(self)
+    }
+
+    fn message(&self) -> Option<&str> {
+        match self {
+            Self::Api(e) => e.vendor.message.as_deref(),
+            Self::Auth(AuthError::Rejected { description, .. }) => description.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn tracking_id(&self) -> Option<&str> {
+        Error::tracking_id(self)
+    }
+
+    fn kind(&self) -> Option<crate::ChannelErrorKind> {
+        use crate::ChannelErrorKind as K;
+        match self {
+            Self::Transport { .. } => Some(K::Unavailable),
+            // A token endpoint refusing the credentials (400 `invalid_grant`, 401).
+            Self::Auth(AuthError::Rejected { status: 400 | 401 | 403, .. }) => Some(K::Unauthorized),
+            Self::Auth(AuthError::Rejected { .. }) | Self::Auth(AuthError::Transport(_)) => {
+                Some(K::Unavailable)
+            }
+            Self::Auth(_) => Some(K::Unauthorized),
+            Self::InvalidRequest(_) => Some(K::InvalidInput),
+            Self::Decode { .. } | Self::TooLarge { .. } => Some(K::Other),
+            Self::Api(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn decode(body: &str) -> VendorError {
+    fn decode(body: &str) -> ErrorBody {
         GenericErrorDecoder.decode(400, body.as_bytes())
     }
 
     #[test]
-    fn decodes_the_vendor_shapes() {
-        // ECE (seed 000): 409 on a stale entry-point date.
-        let ece = decode(r#"{"code":"409-100","developerMessage":"Entry point has been modified"}"#);
-        assert_eq!(
-            (ece.code.as_deref(), ece.message.as_deref()),
-            (Some("409-100"), Some("Entry point has been modified"))
-        );
-        // Alvaria: code, message, errors[].
-        let alv = decode(
-            r#"{"code":400,"message":"Bad Request","errors":[{"scope":"body","reason":"x","message":"workTypeId missing"}]}"#,
-        );
-        assert_eq!((alv.code.as_deref(), alv.message.as_deref()), (Some("400"), Some("Bad Request")));
-        // Webex: {trackingId, error{key, message[{description}]}}.
-        let wx = decode(r#"{"trackingId":"T1","error":{"key":429,"message":[{"description":"Too many"}]}}"#);
-        assert_eq!(
-            (wx.code.as_deref(), wx.message.as_deref(), wx.tracking_id.as_deref()),
-            (Some("429"), Some("Too many"), Some("T1"))
-        );
-        // OAuth2.
+    fn the_generic_decoder_knows_the_shapes_no_vendor_owns() {
+        let plain = decode(r#"{"code":400,"message":"Bad Request"}"#);
+        assert_eq!((plain.code.as_deref(), plain.message.as_deref()), (Some("400"), Some("Bad Request")));
         let oauth = decode(r#"{"error":"invalid_grant","error_description":"expired"}"#);
         assert_eq!(
             (oauth.code.as_deref(), oauth.message.as_deref()),
             (Some("invalid_grant"), Some("expired"))
         );
-        // XML.
         let xml = decode(
             "<?xml version=\"1.0\"?><error><code>403-1</code><ns:message lang=\"en\"> Forbidden </ns:message></error>",
         );
         assert_eq!((xml.code.as_deref(), xml.message.as_deref()), (Some("403-1"), Some("Forbidden")));
+        // Vendor shapes are the vendor crates' decoders' business.
+        assert_eq!(decode(r#"{"developerMessage":"x"}"#).message, None);
         // Nothing usable.
-        assert_eq!(decode(""), VendorError::default());
-        assert_eq!(decode("<html><body>502</body></html>"), VendorError::default());
-        assert_eq!(decode("[1,2]"), VendorError::default());
+        assert_eq!(decode(""), ErrorBody::default());
+        assert_eq!(decode("<html><body>502</body></html>"), ErrorBody::default());
+        assert_eq!(decode("[1,2]"), ErrorBody::default());
+    }
+
+    #[test]
+    fn a_json_decoder_tries_its_pointers_in_order() {
+        const WEBEX: JsonErrorDecoder = JsonErrorDecoder {
+            code: &["/error/key"],
+            message: &["/error/message/0/description", "/error/message"],
+            tracking_id: &["/trackingId"],
+            xml: XmlErrorElements { code: &[], message: &[], tracking_id: &[] },
+        };
+        let wx = WEBEX.decode(
+            429,
+            br#"{"trackingId":"T1","error":{"key":429,"message":[{"description":"Too many"}]}}"#,
+        );
+        assert_eq!(
+            (wx.code.as_deref(), wx.message.as_deref(), wx.tracking_id.as_deref()),
+            (Some("429"), Some("Too many"), Some("T1"))
+        );
+        let flat = WEBEX.decode(400, br#"{"error":{"key":"400","message":"plain"}}"#);
+        assert_eq!(flat.message.as_deref(), Some("plain"));
+        assert_eq!(WEBEX.decode(502, b"<html/>"), ErrorBody::default());
     }
 
     #[test]
@@ -307,7 +374,7 @@ mod tests {
         let e = ApiError {
             operation: "ece.start_conversation",
             status: 409,
-            vendor: VendorError {
+            vendor: ErrorBody {
                 code: Some("409-100".into()),
                 message: Some("stale".into()),
                 tracking_id: None,

@@ -7,7 +7,10 @@ mod ratelimit;
 mod request;
 pub mod retry;
 
-pub use self::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind, VendorError};
+pub use self::error::{
+    ApiError, Error, ErrorBody, ErrorDecoder, GenericErrorDecoder, JsonErrorDecoder, TransportKind,
+    XmlErrorElements,
+};
 pub use self::executor::{
     DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Redirects, Response, StreamingResponse,
 };

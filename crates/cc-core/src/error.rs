@@ -1,0 +1,110 @@
+//! [`VendorError`]: what every vendor crate's error can tell, whatever the vendor.
+
+use crate::conversation::ChannelErrorKind;
+
+/// The questions a caller asks of any vendor error: the HTTP status, the vendor's code and
+/// message, the tracking id to quote to the vendor's support, and what kind of failure it is
+/// for vendor-neutral code. Every vendor crate's `Error` implements it; so does
+/// `cc_core::http::Error` (feature `client`), to which the vendor errors delegate.
+///
+/// A vendor error usually wraps the transport's error: it names it in [`VendorError::inner`]
+/// and the other answers default to the inner error's.
+pub trait VendorError: std::error::Error + Send + Sync + 'static {
+    /// The error this one wraps and answers for (the HTTP error of a failed call), if any.
+    fn inner(&self) -> Option<&dyn VendorError> {
+        None
+    }
+
+    /// The HTTP status, when the vendor answered.
+    fn status(&self) -> Option<u16> {
+        self.inner()?.status()
+    }
+
+    /// The vendor's error code (`409-100`, `invalid_grant`), when the answer had one.
+    fn vendor_code(&self) -> Option<&str> {
+        self.inner()?.vendor_code()
+    }
+
+    /// The vendor's own message, when the answer had one.
+    fn message(&self) -> Option<&str> {
+        self.inner()?.message()
+    }
+
+    /// The tracking or correlation id of the failed call, when the vendor gave one.
+    fn tracking_id(&self) -> Option<&str> {
+        self.inner()?.tracking_id()
+    }
+
+    /// The kind of failure, where the vendor crate knows more than the status tells (a
+    /// session that ended, input refused before sending, a connection that broke). `None`:
+    /// judged by the status ([`ChannelErrorKind::from_status`]).
+    fn kind(&self) -> Option<ChannelErrorKind> {
+        self.inner()?.kind()
+    }
+
+    /// The kind of failure: [`VendorError::kind`], else judged by the status.
+    fn channel_kind(&self) -> ChannelErrorKind {
+        self.kind().unwrap_or_else(|| ChannelErrorKind::from_status(self.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("http {0}")]
+    struct Http(u16);
+
+    impl VendorError for Http {
+        fn status(&self) -> Option<u16> {
+            Some(self.0)
+        }
+        fn vendor_code(&self) -> Option<&str> {
+            Some("E-1")
+        }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Vendor {
+        #[error(transparent)]
+        Http(Http),
+        #[error("session over")]
+        Ended,
+    }
+
+    impl VendorError for Vendor {
+        fn inner(&self) -> Option<&dyn VendorError> {
+            match self {
+                Self::Http(e) => Some(e),
+                Self::Ended => None,
+            }
+        }
+        fn kind(&self) -> Option<ChannelErrorKind> {
+            matches!(self, Self::Ended).then_some(ChannelErrorKind::ConversationClosed)
+        }
+    }
+
+    #[test]
+    fn answers_come_from_the_inner_error_and_the_kind_from_one_table() {
+        let e = Vendor::Http(Http(429));
+        assert_eq!((e.status(), e.vendor_code(), e.message()), (Some(429), Some("E-1"), None));
+        assert_eq!(e.channel_kind(), ChannelErrorKind::RateLimited);
+        assert_eq!(Vendor::Ended.channel_kind(), ChannelErrorKind::ConversationClosed);
+        assert_eq!(Vendor::Ended.status(), None);
+        let table = [
+            (401, ChannelErrorKind::Unauthorized),
+            (403, ChannelErrorKind::Unauthorized),
+            (404, ChannelErrorKind::ConversationClosed),
+            (409, ChannelErrorKind::InvalidInput),
+            (422, ChannelErrorKind::InvalidInput),
+            (408, ChannelErrorKind::Unavailable),
+            (503, ChannelErrorKind::Unavailable),
+            (302, ChannelErrorKind::Other),
+        ];
+        for (status, kind) in table {
+            assert_eq!(Vendor::Http(Http(status)).channel_kind(), kind, "{status}");
+        }
+        assert_eq!(ChannelErrorKind::from_status(None), ChannelErrorKind::Other);
+    }
+}
