@@ -122,13 +122,12 @@ impl cc_core::VendorError for Error {
             Self::SessionFailed { .. } | Self::NotConfirmed { .. } | Self::ConfirmationTimeout { .. } => {
                 Some(K::Unavailable)
             }
-            // Alvaria answers 404 for an unknown organization or work type: input. A session
-            // that ended is reported as `SessionEnded` above.
+            // Our choice, kept from the channel's earlier mapping: a 404 counts as refused
+            // input (a wrong organization or path); a session known to have ended is
+            // reported as `SessionEnded` above, not as a 404.
             #[cfg(feature = "client")]
             Self::Http(e) if e.status() == Some(404) => Some(K::InvalidInput),
-            #[cfg(feature = "client")]
-            Self::Http(e) => cc_core::VendorError::kind(e),
-            _ => Some(K::Other),
+            _ => None,
         }
     }
 }

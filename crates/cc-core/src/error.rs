@@ -35,16 +35,21 @@ pub trait VendorError: std::error::Error + Send + Sync + 'static {
         self.inner()?.tracking_id()
     }
 
-    /// The kind of failure, where the vendor crate knows more than the status tells (a
-    /// session that ended, input refused before sending, a connection that broke). `None`:
-    /// judged by the status ([`ChannelErrorKind::from_status`]).
+    /// The kind of failure, where this error knows more than the status tells (a session
+    /// that ended, input refused before sending, a connection that broke). `None` (default):
+    /// the inner error's kind, else judged by the status.
     fn kind(&self) -> Option<ChannelErrorKind> {
-        self.inner()?.kind()
+        None
     }
 
-    /// The kind of failure: [`VendorError::kind`], else judged by the status.
+    /// The kind of failure: [`VendorError::kind`], else the inner error's, else
+    /// [`ChannelErrorKind::from_status`].
     fn channel_kind(&self) -> ChannelErrorKind {
-        self.kind().unwrap_or_else(|| ChannelErrorKind::from_status(self.status()))
+        match (self.kind(), self.inner()) {
+            (Some(kind), _) => kind,
+            (None, Some(inner)) => inner.channel_kind(),
+            (None, None) => ChannelErrorKind::from_status(self.status()),
+        }
     }
 }
 

@@ -75,14 +75,12 @@ impl cc_core::VendorError for Error {
     fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
         use cc_core::ChannelErrorKind as K;
         match self {
-            // ECE answers 403 to a call its entry point or agent setup does not allow: input,
-            // not credentials (those get 401).
+            // Our choice, kept from the channel's earlier mapping (ECE documents no 403 body):
+            // a 403 counts as refused input, since refused credentials get 401 from ECE.
             #[cfg(feature = "client")]
             Self::Http(e) if e.status() == Some(403) => Some(K::InvalidInput),
-            #[cfg(feature = "client")]
-            Self::Http(e) => cc_core::VendorError::kind(e),
             Self::Invalid { .. } => Some(K::InvalidInput),
-            _ => Some(K::Other),
+            _ => None,
         }
     }
 }

@@ -37,10 +37,6 @@ impl cc_core::VendorError for Error {
     }
 
     fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
-        match self {
-            #[cfg(feature = "client")]
-            Self::Http(e) => cc_core::VendorError::kind(e),
-            Self::Invalid { .. } => Some(cc_core::ChannelErrorKind::InvalidInput),
-        }
+        matches!(self, Self::Invalid { .. }).then_some(cc_core::ChannelErrorKind::InvalidInput)
     }
 }

@@ -155,11 +155,9 @@ impl cc_core::VendorError for Error {
     fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
         use cc_core::ChannelErrorKind as K;
         match self {
-            #[cfg(feature = "client")]
-            Self::Http(e) => cc_core::VendorError::kind(e),
             Self::Auth(_) => Some(K::Unauthorized),
             Self::Invalid { .. } | Self::Csv(_) => Some(K::InvalidInput),
-            _ => Some(K::Other),
+            _ => None,
         }
     }
 }

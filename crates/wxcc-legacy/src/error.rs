@@ -88,14 +88,4 @@ impl cc_core::VendorError for Error {
     fn status(&self) -> Option<u16> {
         Error::status(self)
     }
-
-    fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
-        match self {
-            #[cfg(feature = "client")]
-            Self::Unauthorized { .. } => Some(cc_core::ChannelErrorKind::Unauthorized),
-            #[cfg(feature = "client")]
-            Self::Http(e) => cc_core::VendorError::kind(e),
-            _ => Some(cc_core::ChannelErrorKind::Other),
-        }
-    }
 }
