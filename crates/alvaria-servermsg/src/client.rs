@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cc_core::Secret;
-use cc_core::auth::{OAuth2Source, TokenCache, TokenEndpoint};
-use cc_core::http::{Executor, Request, RetryPolicy};
+use cc_core::auth::{TokenCache, TokenEndpoint};
+use cc_core::http::{Executor, OAuth2Source, Request, RetryPolicy};
 use tokio::sync::watch;
 use tokio::time::Instant;
 

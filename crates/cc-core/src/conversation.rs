@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use crate::error::ChannelErrorKind;
+use crate::error::VendorError;
 use crate::ids::{ConversationId, MessageId, ParticipantId};
 use crate::time::EpochMillis;
 
@@ -289,40 +291,6 @@ impl StartConversation {
     }
 }
 
-/// What kind of failure a channel call met, so vendor-neutral code can react.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ChannelErrorKind {
-    /// Credentials were refused.
-    Unauthorized,
-    /// The vendor throttled the call and retries ran out.
-    RateLimited,
-    /// The conversation does not exist or is over.
-    ConversationClosed,
-    /// The input was refused before or by the vendor.
-    InvalidInput,
-    /// The vendor could not be reached or failed.
-    Unavailable,
-    /// Anything else.
-    Other,
-}
-
-impl ChannelErrorKind {
-    /// The kind an HTTP status means, the one table every vendor crate shares: 401/403
-    /// unauthorized, 429 rate limited, 404/410 conversation closed, 400/405/409/413/415/422
-    /// invalid input, 408 and 5xx unavailable; anything else (or no status) other.
-    pub fn from_status(status: Option<u16>) -> Self {
-        match status {
-            Some(401 | 403) => Self::Unauthorized,
-            Some(429) => Self::RateLimited,
-            Some(404 | 410) => Self::ConversationClosed,
-            Some(400 | 405 | 409 | 413 | 415 | 422) => Self::InvalidInput,
-            Some(408 | 500..=599) => Self::Unavailable,
-            _ => Self::Other,
-        }
-    }
-}
-
 /// A failed [`MessagingChannel`] call: the kind, the vendor, and the vendor's own error.
 #[derive(Debug, thiserror::Error)]
 #[error("{vendor}: {source}")]
@@ -337,9 +305,9 @@ pub struct ChannelError {
 }
 
 impl ChannelError {
-    /// Wraps a vendor crate's error, its kind from [`VendorError::channel_kind`](crate::VendorError::channel_kind):
+    /// Wraps a vendor crate's error, its kind from [`VendorError::channel_kind`]:
     /// the one place a vendor error becomes a vendor-neutral kind.
-    pub fn from_vendor(vendor: &'static str, error: impl crate::VendorError) -> Self {
+    pub fn from_vendor(vendor: &'static str, error: impl VendorError) -> Self {
         Self::new(vendor, error.channel_kind(), error)
     }
 

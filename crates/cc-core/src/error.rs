@@ -1,6 +1,5 @@
-//! [`VendorError`]: what every vendor crate's error can tell, whatever the vendor.
-
-use crate::conversation::ChannelErrorKind;
+//! [`VendorError`]: what every vendor crate's error can tell, whatever the vendor, and the
+//! vendor-neutral [`ChannelErrorKind`] it comes down to.
 
 /// The questions a caller asks of any vendor error: the HTTP status, the vendor's code and
 /// message, the tracking id to quote to the vendor's support, and what kind of failure it is
@@ -49,6 +48,40 @@ pub trait VendorError: std::error::Error + Send + Sync + 'static {
             (Some(kind), _) => kind,
             (None, Some(inner)) => inner.channel_kind(),
             (None, None) => ChannelErrorKind::from_status(self.status()),
+        }
+    }
+}
+
+/// What kind of failure a channel call met, so vendor-neutral code can react.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChannelErrorKind {
+    /// Credentials were refused.
+    Unauthorized,
+    /// The vendor throttled the call and retries ran out.
+    RateLimited,
+    /// The conversation does not exist or is over.
+    ConversationClosed,
+    /// The input was refused before or by the vendor.
+    InvalidInput,
+    /// The vendor could not be reached or failed.
+    Unavailable,
+    /// Anything else.
+    Other,
+}
+
+impl ChannelErrorKind {
+    /// The kind an HTTP status means, the one table every vendor crate shares: 401/403
+    /// unauthorized, 429 rate limited, 404/410 conversation closed, 400/405/409/413/415/422
+    /// invalid input, 408 and 5xx unavailable; anything else (or no status) other.
+    pub fn from_status(status: Option<u16>) -> Self {
+        match status {
+            Some(401 | 403) => Self::Unauthorized,
+            Some(429) => Self::RateLimited,
+            Some(404 | 410) => Self::ConversationClosed,
+            Some(400 | 405 | 409 | 413 | 415 | 422) => Self::InvalidInput,
+            Some(408 | 500..=599) => Self::Unavailable,
+            _ => Self::Other,
         }
     }
 }

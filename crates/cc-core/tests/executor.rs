@@ -12,8 +12,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cc_core::Secret;
-use cc_core::auth::{ClientAuth, Grant, OAuth2Source, StaticAuth, TokenCache, TokenEndpoint};
-use cc_core::http::{Error, Executor, Request, RetryPolicy, TransportKind};
+use cc_core::auth::{ClientAuth, Grant, StaticAuth, TokenCache, TokenEndpoint};
+use cc_core::http::{Error, Executor, OAuth2Source, Request, RetryPolicy, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -318,11 +318,11 @@ async fn secrets_never_reach_errors_or_debug_output() {
     assert_eq!(script.seen("/api")[0].headers["x-api-key"], "SEKRIT-KEY");
 
     let bad = TokenEndpoint::new(format!("http://{addr}/bad-token"), "id", Secret::from("SEKRIT-SECRET"));
-    let auth_err = bad.fetch(&executor(), &Grant::ClientCredentials).await.unwrap_err();
+    let auth_err = executor().fetch_token(&bad, &Grant::ClientCredentials).await.unwrap_err();
     assert_eq!(auth_err.to_string(), "token endpoint answered HTTP 400: invalid_client - nope");
     let garbled =
         TokenEndpoint::new(format!("http://{addr}/garbled-token"), "id", Secret::from("SEKRIT-SECRET"));
-    let garbled_err = garbled.fetch(&executor(), &Grant::ClientCredentials).await.unwrap_err();
+    let garbled_err = executor().fetch_token(&garbled, &Grant::ClientCredentials).await.unwrap_err();
     assert!(garbled_err.to_string().contains("access_token"), "{garbled_err}");
 
     for text in [
@@ -402,9 +402,9 @@ async fn refresh_grants_rotate_and_fall_back_to_client_credentials() {
     let addr = serve(script.clone()).await;
     let endpoint = TokenEndpoint::new(format!("http://{addr}/token"), "cid", Secret::from("cs"))
         .client_auth(ClientAuth::Form);
-    let code = endpoint
-        .fetch(
-            &executor(),
+    let code = executor()
+        .fetch_token(
+            &endpoint,
             &Grant::AuthorizationCode {
                 code: Secret::from("the-code"),
                 redirect_uri: "https://app/cb".into(),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cc_core::auth::{AuthError, Authenticator, RefreshPolicy, Token, TokenCache, TokenPersist, TokenSource};
+use cc_core::auth::{AuthError, Authenticator, RefreshPolicy, Token, TokenCache, TokenSource, TokenStore};
 
 /// Issues `tok-N` (and refresh token `ref-N`) after a 1 s delay; fails the calls listed in
 /// `fail_on` (1-based). Records the refresh token of the `previous` token it was given.
@@ -176,30 +176,55 @@ async fn concurrent_401s_cause_one_refetch_that_keeps_the_refresh_token() {
     assert_eq!(source.calls.load(Ordering::SeqCst), 2);
 }
 
+/// Keeps every saved token; `load` gives the last one.
 #[derive(Default)]
-struct Store(Mutex<Vec<String>>);
+struct Store(Mutex<Vec<Token>>);
+
+impl Store {
+    fn refresh_tokens(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().map(|t| t.refresh_token().unwrap().expose_secret().clone()).collect()
+    }
+}
 
 #[async_trait]
-impl TokenPersist for Store {
-    async fn persist(&self, token: &Token) -> Result<(), AuthError> {
-        self.0.lock().unwrap().push(token.refresh_token().unwrap().expose_secret().clone());
+impl TokenStore for Store {
+    async fn load(&self) -> Result<Option<Token>, AuthError> {
+        Ok(self.0.lock().unwrap().last().cloned())
+    }
+
+    async fn save(&self, token: &Token) -> Result<(), AuthError> {
+        self.0.lock().unwrap().push(token.clone());
         Ok(())
     }
 }
 
 #[tokio::test(start_paused = true)]
-async fn rotated_refresh_tokens_are_persisted() {
+async fn every_new_token_is_saved_and_a_new_cache_resumes_from_the_store() {
     let source = Arc::new(Source::new(100));
     let store = Arc::new(Store::default());
     let policy =
         RefreshPolicy { margin: Duration::from_secs(10), jitter: Duration::ZERO, ..RefreshPolicy::default() };
-    let cache = TokenCache::new(source.clone()).with_policy(policy).with_persist(store.clone());
-    cache.seed(Token::bearer("seeded", Some(Duration::from_secs(100))).with_refresh_token("ref-0"));
+    let cache = TokenCache::new(source.clone()).with_policy(policy).with_store(store.clone());
+    assert!(cache.restore().await.unwrap().is_none(), "empty store: nothing to resume");
+    cache
+        .seed_and_save(Token::bearer("seeded", Some(Duration::from_secs(100))).with_refresh_token("ref-0"))
+        .await
+        .unwrap();
+    assert_eq!(store.refresh_tokens(), ["ref-0"], "the exchanged token is saved before use");
     assert_eq!(access(&cache.token().await.unwrap()), "seeded");
     tokio::time::advance(Duration::from_secs(95)).await;
     assert_eq!(access(&cache.token().await.unwrap()), "tok-1");
     assert_eq!(*source.seen_previous.lock().unwrap(), vec![Some("ref-0".to_string())]);
-    assert_eq!(*store.0.lock().unwrap(), vec!["ref-1".to_string()]);
+    assert_eq!(store.refresh_tokens(), ["ref-0", "ref-1"]);
+
+    // A restarted process: a new cache over the same store resumes with the rotated pair.
+    let restarted = TokenCache::new(source.clone()).with_policy(policy).with_store(store.clone());
+    assert_eq!(access(&restarted.restore().await.unwrap().unwrap()), "tok-1");
+    assert_eq!(access(&restarted.token().await.unwrap()), "tok-1", "still valid: no fetch");
+    assert_eq!(source.calls.load(Ordering::SeqCst), 1);
+    tokio::time::advance(Duration::from_secs(95)).await;
+    assert_eq!(access(&restarted.token().await.unwrap()), "tok-2");
+    assert_eq!(source.seen_previous.lock().unwrap().last().unwrap().as_deref(), Some("ref-1"));
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cc_core::auth::{ClientAuth, OAuth2Source, TokenCache, TokenEndpoint};
-use cc_core::http::{Executor, Request, RetryPolicy};
+use cc_core::auth::{ClientAuth, TokenCache, TokenEndpoint};
+use cc_core::http::{Executor, OAuth2Source, Request, RetryPolicy};
 use cc_core::{ConversationId, Secret};
 
 use crate::error::Error;

@@ -1,22 +1,20 @@
 //! Webex OAuth2: the integration (authorization-code) flow, refresh with rotated refresh
-//! tokens persisted through a [`TokenStore`], service-app tokens, and regions.
+//! tokens saved to a cc-core [`TokenStore`], service-app tokens, and regions.
 //!
 //! Tokens live in a cc-core [`TokenCache`]: one refresh at a time however many callers wait
 //! (so an old refresh token is never sent twice), refresh ahead of expiry, and the new pair
-//! handed to the store before the refresh counts as done.
+//! saved to the store before another refresh can start.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use cc_core::Secret;
 use cc_core::auth::{
-    AuthError, AuthorizeUrl, ClientAuth, Grant, OAuth2Source, State, Token, TokenCache, TokenEndpoint,
-    TokenPersist, TokenSource, parse_redirect,
+    AuthError, AuthorizeUrl, ClientAuth, Grant, State, Token, TokenCache, TokenEndpoint, TokenSource,
+    TokenStore, parse_redirect,
 };
-use cc_core::http::{Executor, Request};
-use serde::{Deserialize, Serialize};
+use cc_core::http::{Executor, OAuth2Source, Request};
+use serde::Serialize;
 
 /// The global Webex OAuth endpoints' root.
 pub const WEBEX_API: &str = "https://webexapis.com/v1";
@@ -79,118 +77,6 @@ pub fn org_id_from_token(access_token: &str) -> Option<String> {
             .char_indices()
             .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() });
     uuid_like.then(|| org.to_ascii_lowercase())
-}
-
-/// Persists the token pair. Webex rotates refresh tokens: after a refresh only the new one
-/// works, so a process that restarts without it must send the admin through consent again.
-#[async_trait]
-pub trait TokenStore: Send + Sync {
-    /// The stored token, if any. Lifetimes count from the moment it was saved.
-    async fn load(&self) -> Result<Option<Token>, AuthError>;
-    /// Stores `token` (called after the code exchange and after every refresh).
-    async fn save(&self, token: &Token) -> Result<(), AuthError>;
-}
-
-/// A [`TokenStore`] in one JSON file, written to a temporary file and renamed (a crash never
-/// leaves half a file), readable by the owner only on Unix.
-#[derive(Clone, Debug)]
-pub struct FileTokenStore {
-    path: PathBuf,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredToken {
-    access_token: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
-    /// Epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at: Option<u64>,
-    /// Epoch milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    refresh_token_expires_at: Option<u64>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-impl FileTokenStore {
-    /// A store at `path` (its directory must exist).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
-    }
-
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn io_error(&self, what: &str, e: std::io::Error) -> AuthError {
-        AuthError::Store(format!("{what} {}: {e}", self.path.display()))
-    }
-}
-
-#[async_trait]
-impl TokenStore for FileTokenStore {
-    async fn load(&self) -> Result<Option<Token>, AuthError> {
-        let bytes = match tokio::fs::read(&self.path).await {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io_error("reading", e)),
-        };
-        let stored: StoredToken = serde_json::from_slice(&bytes)
-            .map_err(|e| AuthError::Store(format!("{} is not a token file: {e}", self.path.display())))?;
-        let now = now_ms();
-        let remaining = |at: Option<u64>| at.map(|at| Duration::from_millis(at.saturating_sub(now)));
-        let mut token = Token::bearer(stored.access_token, remaining(stored.expires_at));
-        if let Some(refresh) = stored.refresh_token {
-            token = token.with_refresh_token(refresh);
-        }
-        if let Some(left) = remaining(stored.refresh_token_expires_at) {
-            token = token.with_refresh_token_expires_in(left);
-        }
-        Ok(Some(token))
-    }
-
-    async fn save(&self, token: &Token) -> Result<(), AuthError> {
-        let now = now_ms();
-        let at = |d: Option<Duration>| {
-            d.map(|d| now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-        };
-        let stored = StoredToken {
-            access_token: token.access_token().expose_secret().clone(),
-            refresh_token: token.refresh_token().map(|s| s.expose_secret().clone()),
-            expires_at: at(token.expires_in()),
-            refresh_token_expires_at: at(token.refresh_token_expires_in()),
-        };
-        let bytes = serde_json::to_vec_pretty(&stored).map_err(|e| AuthError::Store(e.to_string()))?;
-        let tmp = self.path.with_extension("tmp");
-        let write = async {
-            use tokio::io::AsyncWriteExt as _;
-            let mut options = tokio::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            options.mode(0o600);
-            let mut file = options.open(&tmp).await?;
-            file.write_all(&bytes).await?;
-            file.sync_all().await?;
-            tokio::fs::rename(&tmp, &self.path).await
-        };
-        write.await.map_err(|e| self.io_error("writing", e))
-    }
-}
-
-/// Hands rotated tokens from the cache to a store.
-struct Persist(Arc<dyn TokenStore>);
-
-#[async_trait]
-impl TokenPersist for Persist {
-    async fn persist(&self, token: &Token) -> Result<(), AuthError> {
-        self.0.save(token).await
-    }
 }
 
 /// A Webex integration (authorization-code grant): what the developer portal issued.
@@ -264,7 +150,7 @@ impl Integration {
     /// Exchanges an authorization code for a token pair.
     pub async fn exchange_code(&self, executor: &Executor, code: Secret<String>) -> Result<Token, AuthError> {
         let grant = Grant::AuthorizationCode { code, redirect_uri: self.redirect_uri.clone() };
-        self.token_endpoint().fetch(executor, &grant).await
+        executor.fetch_token(&self.token_endpoint(), &grant).await
     }
 
     /// A token cache seeded with `token` that refreshes it ahead of expiry, saving every new
@@ -275,10 +161,9 @@ impl Integration {
         token: Token,
         store: Arc<dyn TokenStore>,
     ) -> Result<Arc<TokenCache>, AuthError> {
-        store.save(&token).await?;
-        let cache = TokenCache::new(OAuth2Source::refresh_only(self.token_endpoint(), executor))
-            .with_persist(Persist(store));
-        cache.seed(token);
+        let cache =
+            TokenCache::new(OAuth2Source::refresh_only(self.token_endpoint(), executor)).with_store(store);
+        cache.seed_and_save(token).await?;
         Ok(Arc::new(cache))
     }
 
@@ -289,12 +174,11 @@ impl Integration {
         executor: Executor,
         store: Arc<dyn TokenStore>,
     ) -> Result<Arc<TokenCache>, AuthError> {
-        let token = store.load().await?.ok_or_else(|| {
+        let cache =
+            TokenCache::new(OAuth2Source::refresh_only(self.token_endpoint(), executor)).with_store(store);
+        cache.restore().await?.ok_or_else(|| {
             AuthError::Store("the token store is empty: complete the authorization-code flow first".into())
         })?;
-        let cache = TokenCache::new(OAuth2Source::refresh_only(self.token_endpoint(), executor))
-            .with_persist(Persist(store));
-        cache.seed(token);
         Ok(Arc::new(cache))
     }
 }
@@ -361,11 +245,11 @@ impl ServiceApp {
         self
     }
 
-    /// A token cache over this app; rotated pairs go to `store` when given.
+    /// A token cache over this app; every new pair goes to `store` when given.
     pub fn token_cache(self, store: Option<Arc<dyn TokenStore>>) -> Arc<TokenCache> {
         let cache = TokenCache::new(self);
         Arc::new(match store {
-            Some(store) => cache.with_persist(Persist(store)),
+            Some(store) => cache.with_store(store),
             None => cache,
         })
     }
@@ -415,7 +299,7 @@ impl TokenSource for ServiceApp {
             )
             .client_auth(ClientAuth::Form);
             let grant = Grant::RefreshToken { refresh_token: refresh_token.clone() };
-            match endpoint.fetch(&self.executor, &grant).await {
+            match self.executor.fetch_token(&endpoint, &grant).await {
                 // Refused (expired or revoked): ask for a new one with the admin token.
                 Err(AuthError::Rejected { status: 400 | 401, .. }) => {}
                 other => return other,
@@ -457,31 +341,5 @@ mod tests {
         ] {
             assert_eq!(org_id_from_token(bad), None, "{bad}");
         }
-    }
-
-    #[tokio::test]
-    async fn file_store_round_trip_keeps_both_tokens_and_lifetimes() {
-        let dir = std::env::temp_dir().join(format!("wxcc-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = FileTokenStore::new(dir.join("token.json"));
-        assert!(store.load().await.unwrap().is_none());
-        let token = Token::bearer("acc", Some(Duration::from_secs(3600)))
-            .with_refresh_token("ref")
-            .with_refresh_token_expires_in(Duration::from_secs(7_776_000));
-        store.save(&token).await.unwrap();
-        let back = store.load().await.unwrap().unwrap();
-        assert_eq!(back.access_token().expose_secret(), "acc");
-        assert_eq!(back.refresh_token().unwrap().expose_secret(), "ref");
-        assert!(back.expires_in().unwrap() > Duration::from_secs(3590));
-        assert!(back.refresh_token_expires_in().unwrap() > Duration::from_secs(7_775_000));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "readable by the owner only");
-        }
-        std::fs::write(store.path(), "not json").unwrap();
-        assert!(matches!(store.load().await, Err(AuthError::Store(_))));
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

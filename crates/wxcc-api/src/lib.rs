@@ -4,7 +4,7 @@
 //! queue and agent statistics, agent activities, captures, sites, search; and a simulator.
 //!
 //! - [`auth`] (feature `client`, default): the integration (authorization-code) flow with
-//!   `state` checked, refresh with rotated refresh tokens saved through a [`auth::TokenStore`]
+//!   `state` checked, refresh with rotated refresh tokens saved through a [`TokenStore`]
 //!   (file-backed one included), one refresh however many callers wait, service-app tokens,
 //!   regions, and the org id read from the token.
 //! - [`client`] (feature `client`): typed calls through cc-core's executor — client-side
@@ -33,7 +33,10 @@ pub mod query;
 pub mod sim;
 
 #[cfg(feature = "client")]
-pub use auth::{FileTokenStore, Integration, Region, ServiceApp, TokenStore};
+pub use auth::{Integration, Region, ServiceApp};
+/// cc-core's token stores, re-exported: the integration flow persists its rotated pairs there.
+#[cfg(feature = "client")]
+pub use cc_core::auth::{FileTokenStore, TokenStore};
 #[cfg(feature = "client")]
 pub use client::{WxccClient, WxccConfig};
 pub use error::Error;

@@ -145,7 +145,7 @@ async fn one_refresh_for_100_concurrent_callers_and_the_new_pair_is_stored() {
     assert_ne!(new_refresh, first_refresh);
     let stale = Token::bearer("x", None).with_refresh_token(first_refresh);
     let grant = cc_core::auth::Grant::RefreshToken { refresh_token: stale.refresh_token().unwrap().clone() };
-    let err = integration.token_endpoint().fetch(&plain_executor(), &grant).await.unwrap_err();
+    let err = plain_executor().fetch_token(&integration.token_endpoint(), &grant).await.unwrap_err();
     assert!(err.to_string().contains("invalid_grant"), "{err}");
     assert_eq!(sim.stats().stale_refreshes, 1);
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::{AuthError, Authenticator, Credential, Token};
+use super::{AuthError, Authenticator, Credential, Token, TokenStore};
 
 /// Where new tokens come from: a grant against a token endpoint, a login call, a test double.
 #[async_trait]
@@ -16,26 +16,10 @@ pub trait TokenSource: Send + Sync {
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError>;
 }
 
-/// Persists tokens whose refresh token changed (vendors that rotate refresh tokens make the
-/// old one useless: a process that restarts without the new one must authorize again).
-#[async_trait]
-pub trait TokenPersist: Send + Sync {
-    /// Stores `token`. An error is logged; the token stays in use, since the previous refresh
-    /// token may already be invalid.
-    async fn persist(&self, token: &Token) -> Result<(), AuthError>;
-}
-
 #[async_trait]
 impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError> {
         (**self).fetch(previous).await
-    }
-}
-
-#[async_trait]
-impl<T: TokenPersist + ?Sized> TokenPersist for Arc<T> {
-    async fn persist(&self, token: &Token) -> Result<(), AuthError> {
-        (**self).persist(token).await
     }
 }
 
@@ -129,12 +113,14 @@ struct Shared {
 ///   [`RefreshPolicy::retry_interval`].
 /// - [`TokenCache::invalidate`] (after a 401) drops exactly the token that was rejected; the
 ///   refresh token it carried is still used for the next fetch.
-/// - Rotated refresh tokens are handed to a [`TokenPersist`] hook before anyone uses them.
+/// - With a [`TokenStore`], every fetched token is saved before another fetch can start (a
+///   rotated refresh token is the only one that works). A failed save is logged and the token stays
+///   in use, since the previous refresh token may already be invalid.
 ///
 /// Time is tokio's clock, so tests can pause it.
 pub struct TokenCache {
     source: Arc<dyn TokenSource>,
-    persist: Option<Arc<dyn TokenPersist>>,
+    store: Option<Arc<dyn TokenStore>>,
     policy: RefreshPolicy,
     shared: Mutex<Shared>,
     flight: tokio::sync::Mutex<()>,
@@ -162,7 +148,7 @@ impl TokenCache {
     pub fn from_arc(source: Arc<dyn TokenSource>) -> Self {
         Self {
             source,
-            persist: None,
+            store: None,
             policy: RefreshPolicy::default(),
             shared: Mutex::new(Shared::default()),
             flight: tokio::sync::Mutex::new(()),
@@ -176,9 +162,10 @@ impl TokenCache {
         self
     }
 
-    /// Sets the hook that persists rotated refresh tokens.
-    pub fn with_persist(mut self, persist: impl TokenPersist + 'static) -> Self {
-        self.persist = Some(Arc::new(persist));
+    /// Saves every fetched token to `store`; see also [`TokenCache::restore`] and
+    /// [`TokenCache::seed_and_save`].
+    pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
@@ -193,6 +180,23 @@ impl TokenCache {
     pub fn seed(&self, token: Token) -> CachedToken {
         let mut shared = self.lock();
         self.install(&mut shared, token, Instant::now())
+    }
+
+    /// Seeds the cache with the token in the store, if there is one (a restarted process
+    /// resumes where it stopped; an expired token is refreshed on first use). `Ok(None)`:
+    /// no store or nothing stored.
+    pub async fn restore(&self) -> Result<Option<CachedToken>, AuthError> {
+        let Some(store) = &self.store else { return Ok(None) };
+        Ok(store.load().await?.map(|token| self.seed(token)))
+    }
+
+    /// Saves `token` to the store (when there is one), then seeds the cache with it: the
+    /// token of an authorization-code exchange, whose refresh token exists nowhere else.
+    pub async fn seed_and_save(&self, token: Token) -> Result<CachedToken, AuthError> {
+        if let Some(store) = &self.store {
+            store.save(&token).await?;
+        }
+        Ok(self.seed(token))
     }
 
     /// The current token, fetching one if there is none or it is due for refresh.
@@ -232,16 +236,14 @@ impl TokenCache {
         let result = self.source.fetch(previous.as_deref()).await;
         let now = Instant::now();
 
-        let (outcome, rotated) = {
+        let (outcome, fetched) = {
             let mut shared = self.lock();
             shared.flights += 1;
             match result {
                 Ok(token) => {
-                    let rotated = token.refresh_token().is_some()
-                        && previous.as_deref().is_none_or(|p| !same_refresh_token(&token, p));
                     shared.last_failure = None;
                     let cached = self.install(&mut shared, token, now);
-                    (Ok(cached), rotated)
+                    (Ok(cached), true)
                 }
                 Err(err) => {
                     shared.last_failure = Some((err.clone(), now));
@@ -256,10 +258,10 @@ impl TokenCache {
             }
         };
 
-        if let (Ok(cached), true, Some(persist)) = (&outcome, rotated, &self.persist)
-            && let Err(err) = persist.persist(cached.token()).await
+        if let (Ok(cached), true, Some(store)) = (&outcome, fetched, &self.store)
+            && let Err(err) = store.save(cached.token()).await
         {
-            tracing::warn!(error = %err, "could not persist the rotated refresh token");
+            tracing::warn!(error = %err, "could not save the new token to the token store");
         }
         outcome
     }
@@ -309,14 +311,6 @@ impl TokenCache {
     fn lock(&self) -> MutexGuard<'_, Shared> {
         // The state stays consistent at every await point, so a poisoned lock is still usable.
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn same_refresh_token(a: &Token, b: &Token) -> bool {
-    match (a.refresh_token(), b.refresh_token()) {
-        (Some(a), Some(b)) => a.expose_secret() == b.expose_secret(),
-        (None, None) => true,
-        _ => false,
     }
 }
 

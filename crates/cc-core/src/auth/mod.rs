@@ -1,24 +1,25 @@
-//! Authentication: Basic, HMAC, OAuth2 grants, the token cache, and the [`Authenticator`]
-//! trait the HTTP executor asks for credentials.
+//! Authentication: Basic, HMAC, OAuth2 grants, the token cache and token stores, and the
+//! [`Authenticator`] trait the HTTP executor asks for credentials. No I/O but the file
+//! store's: grants go over the wire in `cc_core::http`.
 
 mod basic;
 #[cfg(feature = "cache")]
 mod cache;
 mod hmac;
 mod oauth;
-#[cfg(feature = "client")]
-mod source;
+mod store;
 mod token;
 
 use async_trait::async_trait;
 
 pub use self::basic::{basic_authorization, parse_basic_authorization};
 #[cfg(feature = "cache")]
-pub use self::cache::{CachedToken, RefreshPolicy, TokenCache, TokenPersist, TokenSource};
+pub use self::cache::{CachedToken, RefreshPolicy, TokenCache, TokenSource};
 pub use self::hmac::{HmacAlgorithm, SignatureEncoding, hmac, hmac_matches, hmac_sha1_base64};
 pub use self::oauth::{AuthorizeUrl, ClientAuth, Grant, State, TokenEndpoint, TokenRequest, parse_redirect};
-#[cfg(feature = "client")]
-pub use self::source::OAuth2Source;
+#[cfg(feature = "file-store")]
+pub use self::store::FileTokenStore;
+pub use self::store::TokenStore;
 pub use self::token::{MAX_TOKEN_LIFETIME, OAuthErrorBody, Token};
 
 use crate::Secret;

@@ -2,7 +2,7 @@
 //! authorize URL and its `state`), refresh token.
 //!
 //! A [`TokenEndpoint`] turns a [`Grant`] into a [`TokenRequest`] (URL, form, headers).
-//! With feature `client`, [`TokenEndpoint::fetch`] sends it through the HTTP executor.
+//! With feature `client`, `cc_core::http::Executor::fetch_token` sends it.
 
 use std::fmt;
 

@@ -3,6 +3,7 @@
 
 mod error;
 mod executor;
+mod oauth;
 mod ratelimit;
 mod request;
 pub mod retry;
@@ -14,6 +15,7 @@ pub use self::error::{
 pub use self::executor::{
     DEFAULT_TRACKING_HEADERS, Executor, ExecutorBuilder, Redirects, Response, StreamingResponse,
 };
+pub use self::oauth::OAuth2Source;
 pub use self::ratelimit::{RateLimiter, RatePermit};
 pub use self::request::{Body, Method, Request};
 pub use self::retry::{RetryBudget, RetryPolicy};

@@ -1,16 +1,18 @@
-//! OAuth2 grants sent over HTTP (feature `client`).
+//! OAuth2 grants sent over HTTP: [`Executor::fetch_token`] and the [`OAuth2Source`] a
+//! [`TokenCache`](crate::auth::TokenCache) fetches through. `auth` describes the grants
+//! without I/O; this is where they meet the wire.
 
 use async_trait::async_trait;
 
-use super::{AuthError, Grant, Token, TokenEndpoint, TokenSource};
-use crate::http::{Body, Error, Executor, Request};
+use super::{Body, Error, Executor, Request};
+use crate::auth::{AuthError, Grant, Token, TokenEndpoint, TokenSource};
 
-impl TokenEndpoint {
-    /// Sends `grant` to the token endpoint through `executor` (without its credentials) and
-    /// parses the token. A refresh grant is not idempotent: it is retried only when it
-    /// provably did not reach the server or the server asked for a retry.
-    pub async fn fetch(&self, executor: &Executor, grant: &Grant) -> Result<Token, AuthError> {
-        let described = self.request(grant);
+impl Executor {
+    /// Sends `grant` to `endpoint` (without this executor's credentials) and parses the
+    /// token. A refresh grant is not idempotent: it is retried only when it provably did not
+    /// reach the server or the server asked for a retry.
+    pub async fn fetch_token(&self, endpoint: &TokenEndpoint, grant: &Grant) -> Result<Token, AuthError> {
+        let described = endpoint.request(grant);
         let mut request = Request::post(described.url())
             .operation("oauth2.token")
             .without_auth()
@@ -21,7 +23,7 @@ impl TokenEndpoint {
         if let Some(authorization) = described.authorization() {
             request = request.secret_header("authorization", authorization.clone());
         }
-        executor.send_json::<Token>(&request).await.map_err(|e| match e {
+        self.send_json::<Token>(&request).await.map_err(|e| match e {
             Error::Api(api) => AuthError::Rejected {
                 status: api.status,
                 error: api.vendor.code.clone(),
@@ -53,8 +55,8 @@ impl OAuth2Source {
         Self { endpoint, executor, first_grant: Some(Grant::ClientCredentials) }
     }
 
-    /// Authorization-code flow: seed the [`TokenCache`](super::TokenCache) with the token
-    /// from [`TokenEndpoint::fetch`] with [`Grant::AuthorizationCode`] (or from a store);
+    /// Authorization-code flow: seed the [`TokenCache`](crate::auth::TokenCache) with the
+    /// token from [`Executor::fetch_token`] with [`Grant::AuthorizationCode`] (or from a store);
     /// this source then only refreshes.
     pub fn refresh_only(endpoint: TokenEndpoint, executor: Executor) -> Self {
         Self { endpoint, executor, first_grant: None }
@@ -66,16 +68,16 @@ impl TokenSource for OAuth2Source {
     async fn fetch(&self, previous: Option<&Token>) -> Result<Token, AuthError> {
         if let Some(refresh_token) = previous.and_then(Token::refresh_token) {
             let grant = Grant::RefreshToken { refresh_token: refresh_token.clone() };
-            match (self.endpoint.fetch(&self.executor, &grant).await, &self.first_grant) {
+            match (self.executor.fetch_token(&self.endpoint, &grant).await, &self.first_grant) {
                 // The refresh token was refused (expired, revoked): start over if we can.
                 (Err(AuthError::Rejected { status: 400 | 401, .. }), Some(first)) => {
-                    return self.endpoint.fetch(&self.executor, first).await;
+                    return self.executor.fetch_token(&self.endpoint, first).await;
                 }
                 (result, _) => return result,
             }
         }
         match &self.first_grant {
-            Some(grant) => self.endpoint.fetch(&self.executor, grant).await,
+            Some(grant) => self.executor.fetch_token(&self.endpoint, grant).await,
             None => Err(AuthError::NoRefreshToken),
         }
     }
