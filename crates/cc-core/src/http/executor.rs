@@ -329,6 +329,23 @@ enum Received {
     Streaming(StreamingResponse),
 }
 
+/// An answer as [`Executor::exchange`] read it.
+struct Exchanged {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: AnswerBody,
+}
+
+/// How far an answer's body was read.
+enum AnswerBody {
+    /// A 2xx body left for the caller to stream.
+    Stream(reqwest::Response),
+    /// The whole 2xx body, or the first bytes of an error body.
+    Read(Vec<u8>),
+    /// A 2xx body longer than `max_body`.
+    TooLarge,
+}
+
 /// The result of one attempt, before the retry decision.
 struct AttemptResult {
     outcome: Outcome,
@@ -459,6 +476,8 @@ impl Executor {
         .await
     }
 
+    /// One attempt: the exchange under the per-attempt timeout, then its answer. Every
+    /// failure becomes an outcome for [`decide`] and an error for the caller.
     async fn attempt(
         &self,
         request: &Request,
@@ -466,98 +485,120 @@ impl Executor {
         buffer: bool,
         number: u32,
     ) -> AttemptResult {
-        let inner = &*self.inner;
         let transport = |kind, message| Error::Transport {
             operation: request.operation,
             kind,
             message,
             attempts: number,
         };
-        let exchange = async {
-            let response = builder.send().await?;
-            let status = response.status().as_u16();
-            let headers: Vec<(String, String)> = response
-                .headers()
-                .iter()
-                .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-                .collect();
-            let success = (200..300).contains(&status);
-            if success && !buffer {
-                return Ok((status, headers, None, Some(response)));
+        let timeout = self.inner.attempt_timeout;
+        match tokio::time::timeout(timeout, self.exchange(builder, buffer)).await {
+            Err(_) => AttemptResult {
+                outcome: Outcome::TimedOut,
+                result: Err(transport(
+                    TransportKind::Timeout,
+                    format!("no complete answer within {timeout:?}"),
+                )),
+            },
+            Ok(Err(e)) => {
+                let (outcome, kind) = classify(&e);
+                AttemptResult { outcome, result: Err(transport(kind, error_text(&e))) }
             }
-            let limit = if success { inner.max_body } else { MAX_ERROR_BODY_READ };
-            let (body, complete) = read_limited(response, limit).await?;
-            if success && !complete {
-                return Ok((status, headers, None, None));
+            Ok(Ok(exchanged)) => self.answer(request, exchanged, number),
+        }
+    }
+
+    /// Sends the request and reads the answer: a 2xx body whole (up to `max_body`) unless it
+    /// is to be streamed, an error body only as far as the error needs.
+    async fn exchange(
+        &self,
+        builder: reqwest::RequestBuilder,
+        buffer: bool,
+    ) -> Result<Exchanged, reqwest::Error> {
+        let response = builder.send().await?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+            .collect();
+        let success = (200..300).contains(&status);
+        let body = if success && !buffer {
+            AnswerBody::Stream(response)
+        } else {
+            let limit = if success { self.inner.max_body } else { MAX_ERROR_BODY_READ };
+            match read_limited(response, limit).await? {
+                (_, false) if success => AnswerBody::TooLarge,
+                // An error body keeps its first bytes: enough for the vendor's code and message.
+                (body, _) => AnswerBody::Read(body),
             }
-            Ok::<_, reqwest::Error>((status, headers, Some(body), None))
         };
-        let (status, headers, body, stream) =
-            match tokio::time::timeout(inner.attempt_timeout, exchange).await {
-                Err(_) => {
-                    return AttemptResult {
-                        outcome: Outcome::TimedOut,
-                        result: Err(transport(
-                            TransportKind::Timeout,
-                            format!("no complete answer within {:?}", inner.attempt_timeout),
-                        )),
-                    };
-                }
-                Ok(Err(e)) => {
-                    let (outcome, kind) = classify(&e);
-                    return AttemptResult { outcome, result: Err(transport(kind, error_text(&e))) };
-                }
-                Ok(Ok(parts)) => parts,
-            };
+        Ok(Exchanged { status, headers, body })
+    }
+
+    /// What an answer means: the outcome [`decide`] judges and the caller's response or error.
+    fn answer(&self, request: &Request, exchanged: Exchanged, number: u32) -> AttemptResult {
+        let inner = &*self.inner;
+        let Exchanged { status, headers, body } = exchanged;
         let tracking_id =
             inner.tracking_headers.iter().find_map(|name| find_header(&headers, name).map(str::to_owned));
         let retry_after =
             find_header(&headers, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let outcome = Outcome::Status { status, retry_after };
-        let result = match (body, stream) {
-            (_, Some(inner_response)) => Ok(Received::Streaming(StreamingResponse {
+        let result = match body {
+            AnswerBody::Stream(response) => Ok(Received::Streaming(StreamingResponse {
                 status,
                 headers,
-                inner: inner_response,
+                inner: response,
                 idle_timeout: inner.attempt_timeout,
                 operation: request.operation,
             })),
-            (None, None) => Err(Error::TooLarge { operation: request.operation, limit: inner.max_body }),
-            (Some(body), None) if (200..300).contains(&status) => Ok(Received::Buffered(Response {
+            // A 2xx, so final: reported, never retried.
+            AnswerBody::TooLarge => {
+                Err(Error::TooLarge { operation: request.operation, limit: inner.max_body })
+            }
+            AnswerBody::Read(body) if (200..300).contains(&status) => Ok(Received::Buffered(Response {
                 status,
                 headers,
                 body,
                 operation: request.operation,
                 tracking_id,
             })),
-            (Some(body), None) => {
-                let vendor = inner.decoder.decode(status, &body);
-                let shown = if request.sensitive_response {
-                    "[redacted]".to_owned()
-                } else {
-                    let cut = body.len().min(ApiError::MAX_BODY);
-                    String::from_utf8_lossy(&body[..cut]).into_owned()
-                };
-                Err(Error::Api(Box::new(ApiError {
-                    operation: request.operation,
-                    status,
-                    // The response's id, else the body's, else the one this request sent.
-                    tracking_id: tracking_id
-                        .or_else(|| vendor.tracking_id.clone())
-                        .or_else(|| request_tracking_id(request, &inner.tracking_headers)),
-                    vendor,
-                    body: shown,
-                    retry_after,
-                    attempts: number,
-                })))
+            AnswerBody::Read(body) => {
+                Err(self.api_error(request, status, tracking_id, &body, retry_after, number))
             }
         };
-        // A 2xx whose body exceeded the limit is final: report it, never retry it.
-        let outcome = match &result {
-            Err(Error::TooLarge { .. }) => Outcome::Status { status: 200, retry_after: None },
-            _ => outcome,
+        AttemptResult { outcome: Outcome::Status { status, retry_after }, result }
+    }
+
+    /// An error answer: the vendor's code and message decoded, the tracking id from the
+    /// answer's headers, else its body, else the one this request sent.
+    fn api_error(
+        &self,
+        request: &Request,
+        status: u16,
+        tracking_id: Option<String>,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        attempts: u32,
+    ) -> Error {
+        let inner = &*self.inner;
+        let vendor = inner.decoder.decode(status, body);
+        let shown = if request.sensitive_response {
+            "[redacted]".to_owned()
+        } else {
+            String::from_utf8_lossy(&body[..body.len().min(ApiError::MAX_BODY)]).into_owned()
         };
-        AttemptResult { outcome, result }
+        Error::Api(Box::new(ApiError {
+            operation: request.operation,
+            status,
+            tracking_id: tracking_id
+                .or_else(|| vendor.tracking_id.clone())
+                .or_else(|| request_tracking_id(request, &inner.tracking_headers)),
+            vendor,
+            body: shown,
+            retry_after,
+            attempts,
+        }))
     }
 
     fn build(
