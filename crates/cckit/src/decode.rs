@@ -279,7 +279,7 @@ fn simprot_events(messages: &[icc_simprot::catalogue::Message]) -> Vec<cc_core::
     messages
         .iter()
         .flat_map(|m| {
-            icc_simprot::channel::conversation_events(&icc_simprot::external::AppEvent::Message(m.clone()))
+            icc_simprot::channel::conversation_events(&icc_simprot::client::SimProtEvent::Message(m.clone()))
         })
         .collect()
 }

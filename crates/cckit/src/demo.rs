@@ -280,10 +280,10 @@ async fn icc_simprot() -> Step {
     use icc_simprot::catalogue::{Message, MessageName as N, Payload};
     use icc_simprot::connection::Connection;
     use icc_simprot::model::{ChatSentenceInfo, ChatServiceInfo};
-    use icc_simprot::sim::{SimConfig, SimServer};
+    use icc_simprot::sim::{SimConfig, SimProtSim};
 
     let v = "icc-simprot";
-    let sim = SimServer::start(SimConfig::default()).await.map_err(|e| e.to_string())?;
+    let sim = SimProtSim::start(SimConfig::default()).await.map_err(|e| e.to_string())?;
     line(v, format!("simulator at {} (framing: length prefix + MessagePack, an assumption)", sim.addr()));
     let mut c = Connection::connect(sim.addr()).await.map_err(|e| e.to_string())?;
     let service = ChatServiceInfo {

@@ -135,7 +135,7 @@ pub async fn run(
             if webhook.is_some() {
                 return Err(Failure::usage("SimProt is one TCP connection: --webhook does not apply"));
             }
-            let sim = icc_simprot::sim::SimServer::start_on(icc_simprot::sim::SimConfig::default(), addr)
+            let sim = icc_simprot::sim::SimProtSim::start_on(icc_simprot::sim::SimConfig::default(), addr)
                 .await
                 .map_err(io)?;
             println!("Atlantis iCC SimProt simulator at tcp://{}", sim.addr());

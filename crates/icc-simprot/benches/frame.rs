@@ -46,11 +46,11 @@ fn codec(c: &mut Criterion) {
 fn loopback(c: &mut Criterion) {
     use icc_simprot::connection::Connection;
     use icc_simprot::model::ChatCommandInfo;
-    use icc_simprot::sim::{SimConfig, SimServer};
+    use icc_simprot::sim::{SimConfig, SimProtSim};
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (_sim, mut connection) = runtime.block_on(async {
-        let sim = SimServer::start(SimConfig::default()).await.unwrap();
+        let sim = SimProtSim::start(SimConfig::default()).await.unwrap();
         let connection = Connection::connect(sim.addr()).await.unwrap();
         (sim, connection)
     });

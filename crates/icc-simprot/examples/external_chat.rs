@@ -8,14 +8,15 @@
 use std::time::Duration;
 
 use icc_simprot::catalogue::{Message, MessageName, Payload};
-use icc_simprot::external::{AppEvent, ExternalApp, ExternalAppConfig};
+use icc_simprot::client::{SimProtConfig, SimProtEvent};
+use icc_simprot::external::ExternalApp;
 use icc_simprot::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo};
-use icc_simprot::sim::{SimConfig, SimServer};
+use icc_simprot::sim::{SimConfig, SimProtSim};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let sim = SimServer::start(SimConfig::default()).await?;
-    let mut config = ExternalAppConfig::new(sim.addr().to_string(), "web-gateway");
+    let sim = SimProtSim::start(SimConfig::default()).await?;
+    let mut config = SimProtConfig::new(sim.addr().to_string(), "web-gateway");
     config.reconnect_initial = Duration::from_millis(100);
     let (app, mut events) = ExternalApp::connect(config).await?;
 
@@ -45,9 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut stopped = false;
     while let Some(event) = tokio::time::timeout(Duration::from_secs(2), events.recv()).await.ok().flatten() {
         match event {
-            AppEvent::Message(m) => println!("← {}", m.name),
-            AppEvent::Disconnected(why) => println!("disconnected: {why}"),
-            AppEvent::Resynced { chats, changed, ended } => {
+            SimProtEvent::Message(m) => println!("← {}", m.name),
+            SimProtEvent::Disconnected(why) => println!("disconnected: {why}"),
+            SimProtEvent::Resynced { chats, changed, ended } => {
                 println!("resynced: {} open, {} changed, {} ended", chats.len(), changed.len(), ended.len());
                 if !stopped {
                     let message = Message {

@@ -12,30 +12,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use cc_core::conversation::{
-    ChannelError, ChannelErrorKind, ConversationEvent, Message as NeutralMessage, MessagingChannel,
-    Participant, ReceiptKind, Role, StartConversation, StartedConversation,
+    ChannelError, ConversationEvent, Message as NeutralMessage, MessagingChannel, Participant, ReceiptKind,
+    Role, StartConversation, StartedConversation,
 };
 use cc_core::{ConversationId, EpochMillis, MessageId};
 
 use crate::catalogue::{Message, MessageName, Payload};
-use crate::external::{AppError, AppEvent, ExternalApp};
+use crate::client::SimProtEvent;
+use crate::error::Error;
+use crate::external::ExternalApp;
 use crate::model::{ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Status, UtcTime};
 
 const VENDOR: &str = "icc-simprot";
 
-impl cc_core::VendorError for AppError {
-    fn kind(&self) -> Option<ChannelErrorKind> {
-        Some(match self {
-            AppError::Invalid(_) | AppError::Missing(_) | AppError::NotEncodable(_) => {
-                ChannelErrorKind::InvalidInput
-            }
-            AppError::TooLate { .. } => ChannelErrorKind::Other,
-            _ => ChannelErrorKind::Unavailable,
-        })
-    }
-}
-
-fn channel_error(error: AppError) -> ChannelError {
+fn channel_error(error: Error) -> ChannelError {
     ChannelError::from_vendor(VENDOR, error)
 }
 
@@ -104,16 +94,16 @@ impl MessagingChannel for ExternalApp {
     }
 }
 
-/// The neutral events of one [`AppEvent`] (conversation id = TrackingId). SE_CHAT_STATUS
+/// The neutral events of one [`SimProtEvent`] (conversation id = TrackingId). SE_CHAT_STATUS
 /// gives Started (Pilot, ICR, Waiting, Queue), AgentJoined (Answered with an agent) or Ended
 /// (the closed statuses); SE_CHAT_SENTENCE from the agent side (IsOutbound) a Message —
 /// echoes of the app's own sentences give nothing; SE_CHAT_TYPING Typing; SE_CHAT_CONFIRM a
 /// delivered Receipt. A resync reports the chats that ended while away as Ended. Anything
 /// else gives no event.
-pub fn conversation_events(event: &AppEvent) -> Vec<ConversationEvent> {
+pub fn conversation_events(event: &SimProtEvent) -> Vec<ConversationEvent> {
     let conversation = |tracking_id: &Option<String>| tracking_id.as_deref().map(ConversationId::new);
     match event {
-        AppEvent::Message(message) => {
+        SimProtEvent::Message(message) => {
             let Some(conversation) = (match &message.payload {
                 Payload::ChatStatusInfo(s) => conversation(&s.tracking_id),
                 Payload::ChatSentenceInfo(s) => conversation(&s.tracking_id),
@@ -124,7 +114,7 @@ pub fn conversation_events(event: &AppEvent) -> Vec<ConversationEvent> {
             };
             message_event(conversation, message).into_iter().collect()
         }
-        AppEvent::Resynced { ended, .. } => ended
+        SimProtEvent::Resynced { ended, .. } => ended
             .iter()
             .filter_map(|c| conversation(&c.tracking_id))
             .map(|conversation| ConversationEvent::Ended {

@@ -15,13 +15,13 @@
 //! reply; ES_CHAT_STATUS → SE_CHAT_STATUS; ES_CHAT_STOP → SE_CHAT_STATUS Closed; ES_CHAT_RESYNC →
 //! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
 //! SE_MESSAGE_RECEIVED; ES_SL_GETGATEWAYS, ES_WS_ROUTING, ES_WS_LITERALS_GET and ES_SCENARIO_LOAD
-//! are answered from [`SimConfig`], ES_SCENARIO_SAVE is kept ([`SimServer::saved_forms`]);
-//! [`SimServer::send_outbound`] pushes SE_MESSAGE_SENDING and
-//! [`SimServer::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
+//! are answered from [`SimConfig`], ES_SCENARIO_SAVE is kept ([`SimProtSim::saved_forms`]);
+//! [`SimProtSim::send_outbound`] pushes SE_MESSAGE_SENDING and
+//! [`SimProtSim::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
 //!
-//! Faults: [`SimServer::drop_connections`], [`SimServer::withhold_echoes`],
-//! [`SimServer::send_garbage`].
+//! Faults: [`SimProtSim::drop_connections`], [`SimProtSim::withhold_echoes`],
+//! [`SimProtSim::send_garbage`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -79,7 +79,7 @@ impl Default for SimConfig {
 
 /// A running simulator; stops when dropped.
 #[derive(Debug)]
-pub struct SimServer {
+pub struct SimProtSim {
     addr: SocketAddr,
     task: JoinHandle<()>,
     state: Arc<Mutex<State>>,
@@ -173,7 +173,7 @@ impl State {
     }
 }
 
-impl SimServer {
+impl SimProtSim {
     /// Starts listening on `127.0.0.1` on a free port.
     pub async fn start(config: SimConfig) -> std::io::Result<Self> {
         Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
@@ -256,7 +256,7 @@ impl SimServer {
     }
 }
 
-impl Drop for SimServer {
+impl Drop for SimProtSim {
     /// Stops accepting and closes the open connections.
     fn drop(&mut self) {
         self.task.abort();

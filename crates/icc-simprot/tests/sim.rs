@@ -9,7 +9,7 @@ use icc_simprot::framing::FrameError;
 use icc_simprot::model::{
     ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Guid, MessageContentInfo, Signal, Status,
 };
-use icc_simprot::sim::{SimConfig, SimServer};
+use icc_simprot::sim::{SimConfig, SimProtSim};
 use tokio::io::AsyncWriteExt;
 
 const PEER: &str = "10.0.0.5";
@@ -57,7 +57,7 @@ async fn send(connection: &mut Connection, name: MessageName, payload: Payload) 
 
 #[tokio::test]
 async fn chat_from_request_to_stop() {
-    let sim = SimServer::start(SimConfig { signal: Signal::Busy, ..Default::default() }).await.unwrap();
+    let sim = SimProtSim::start(SimConfig { signal: Signal::Busy, ..Default::default() }).await.unwrap();
     let mut c = Connection::connect(sim.addr()).await.unwrap();
 
     send(&mut c, MessageName::EsChatRequest, Payload::ChatServiceInfo(Box::new(service("t-1")))).await;
@@ -95,7 +95,7 @@ async fn chat_from_request_to_stop() {
 
 #[tokio::test]
 async fn after_a_drop_resync_lists_the_chat_and_start_returns_its_sentences() {
-    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let sim = SimProtSim::start(SimConfig::default()).await.unwrap();
     let mut c = Connection::connect(sim.addr()).await.unwrap();
     send(&mut c, MessageName::EsChatStart, Payload::ChatServiceInfo(Box::new(service("t-2")))).await;
     let Payload::ChatStatusInfo(first) = recv(&mut c).await.payload else { panic!() };
@@ -132,7 +132,7 @@ async fn after_a_drop_resync_lists_the_chat_and_start_returns_its_sentences() {
 
 #[tokio::test]
 async fn an_inbound_message_gets_one_acknowledgement_mirroring_gateway_and_request() {
-    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let sim = SimProtSim::start(SimConfig::default()).await.unwrap();
     let mut c = Connection::connect(sim.addr()).await.unwrap();
     let inbound = MessageContentInfo {
         gateway_id: Guid::parse("a6b7c8d9-e0f1-a2b3-c4d5-e6f708192a3b"),
@@ -239,7 +239,7 @@ async fn gateways_routing_literals_and_scenarios_are_served_and_forms_kept() {
         }],
         ..Default::default()
     };
-    let sim = SimServer::start(config).await.unwrap();
+    let sim = SimProtSim::start(config).await.unwrap();
     let mut c = Connection::connect(sim.addr()).await.unwrap();
 
     send(&mut c, MessageName::EsSlGetGateways, Payload::String(PEER.into())).await;
@@ -272,7 +272,7 @@ async fn gateways_routing_literals_and_scenarios_are_served_and_forms_kept() {
 
 #[tokio::test]
 async fn dropping_the_simulator_closes_its_connections() {
-    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let sim = SimProtSim::start(SimConfig::default()).await.unwrap();
     let mut c = Connection::connect(sim.addr()).await.unwrap();
     send(&mut c, MessageName::EsWsRouting, Payload::String(PEER.into())).await;
     recv(&mut c).await; // the connection is being served

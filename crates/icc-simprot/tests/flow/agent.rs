@@ -1,28 +1,23 @@
 //! An external app and an agent client chatting through the simulator, end to end, over
 //! loopback: alert, answer, sentences both ways with echoes, confirm, typing, a dropped
 //! connection with both sides resynchronising, hang-up.
-#![cfg(feature = "sim")]
 
 use std::time::Duration;
 
 use icc_simprot::agent::AgentClient;
 use icc_simprot::catalogue::{Message, MessageName, Payload};
-use icc_simprot::external::{AppEvent, ExternalApp, ExternalAppConfig};
+use icc_simprot::client::{SimProtConfig, SimProtEvent};
+use icc_simprot::external::ExternalApp;
 use icc_simprot::model::{ChatSentenceInfo, ChatServiceInfo, Guid, Status};
-use icc_simprot::sim::{SimConfig, SimServer};
+use icc_simprot::sim::{SimConfig, SimProtSim};
 use tokio::sync::mpsc::Receiver;
 
-async fn next(events: &mut Receiver<AppEvent>) -> AppEvent {
-    tokio::time::timeout(Duration::from_secs(5), events.recv())
-        .await
-        .expect("an event within 5 s")
-        .expect("open")
-}
+use super::next;
 
 /// The next server message, skipping nothing.
-async fn next_message(events: &mut Receiver<AppEvent>) -> Message {
+async fn next_message(events: &mut Receiver<SimProtEvent>) -> Message {
     match next(events).await {
-        AppEvent::Message(m) => m,
+        SimProtEvent::Message(m) => m,
         other => panic!("expected a message, got {other:?}"),
     }
 }
@@ -34,15 +29,15 @@ fn status(message: &Message) -> (MessageName, Option<Status>, usize) {
 
 #[tokio::test]
 async fn an_app_and_an_agent_chat_through_the_simulator() {
-    let sim = SimServer::start(SimConfig::default()).await.unwrap();
+    let sim = SimProtSim::start(SimConfig::default()).await.unwrap();
     let config = |peer: &str| {
-        let mut c = ExternalAppConfig::new(sim.addr().to_string(), peer);
+        let mut c = SimProtConfig::new(sim.addr().to_string(), peer);
         c.reconnect_initial = Duration::from_millis(100);
         c
     };
     let agent_id = Guid::parse("0b5d9b2a-1c3e-4f60-8a7b-9c0d1e2f3a4b").unwrap();
     let (agent, mut agent_events) = AgentClient::connect(config("101"), agent_id.clone()).await.unwrap();
-    let AppEvent::Resynced { chats, .. } = next(&mut agent_events).await else {
+    let SimProtEvent::Resynced { chats, .. } = next(&mut agent_events).await else {
         panic!("the agent's first resync")
     };
     assert!(chats.is_empty());
@@ -112,8 +107,8 @@ async fn an_app_and_an_agent_chat_through_the_simulator() {
     // Both connections drop; both sides come back and find the chat.
     sim.drop_connections();
     for events in [&mut agent_events, &mut app_events] {
-        assert!(matches!(next(events).await, AppEvent::Disconnected(_)));
-        let AppEvent::Resynced { chats, changed, ended } = next(events).await else { panic!("resync") };
+        assert!(matches!(next(events).await, SimProtEvent::Disconnected(_)));
+        let SimProtEvent::Resynced { chats, changed, ended } = next(events).await else { panic!("resync") };
         assert_eq!(chats.len(), 1, "{chats:?}");
         assert!(changed.is_empty() && ended.is_empty(), "{changed:?} {ended:?}");
     }

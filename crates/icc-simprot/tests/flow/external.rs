@@ -1,40 +1,36 @@
 //! The external chat application against the simulator over loopback: request cache, echo
 //! wait, retry without duplicates, reconnect and resync.
-#![cfg(feature = "sim")]
 
 use std::time::Duration;
 
+use icc_simprot::Error;
 use icc_simprot::catalogue::{Message, MessageName, Payload};
+use icc_simprot::client::{SimProtConfig, SimProtEvent};
 use icc_simprot::connection::Connection;
-use icc_simprot::external::{AppError, AppEvent, ExternalApp, ExternalAppConfig};
+use icc_simprot::external::ExternalApp;
 use icc_simprot::model::{
     ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, Guid, MessageContentInfo, Signal, Status,
 };
-use icc_simprot::sim::{SimConfig, SimServer};
+use icc_simprot::sim::{SimConfig, SimProtSim};
 use tokio::sync::mpsc::Receiver;
+
+use super::next;
 
 const PEER: &str = "10.0.0.5";
 
-async fn setup(tweak: impl FnOnce(&mut ExternalAppConfig)) -> (SimServer, ExternalApp, Receiver<AppEvent>) {
+async fn setup(tweak: impl FnOnce(&mut SimProtConfig)) -> (SimProtSim, ExternalApp, Receiver<SimProtEvent>) {
     setup_with(SimConfig::default(), tweak).await
 }
 
 async fn setup_with(
     sim: SimConfig,
-    tweak: impl FnOnce(&mut ExternalAppConfig),
-) -> (SimServer, ExternalApp, Receiver<AppEvent>) {
-    let sim = SimServer::start(sim).await.unwrap();
-    let mut config = ExternalAppConfig::new(sim.addr().to_string(), PEER);
+    tweak: impl FnOnce(&mut SimProtConfig),
+) -> (SimProtSim, ExternalApp, Receiver<SimProtEvent>) {
+    let sim = SimProtSim::start(sim).await.unwrap();
+    let mut config = SimProtConfig::new(sim.addr().to_string(), PEER);
     tweak(&mut config);
     let (app, events) = ExternalApp::connect(config).await.unwrap();
     (sim, app, events)
-}
-
-async fn next(events: &mut Receiver<AppEvent>) -> AppEvent {
-    tokio::time::timeout(Duration::from_secs(5), events.recv())
-        .await
-        .expect("an event within 5 s")
-        .expect("open")
 }
 
 fn start(tracking_id: &str) -> Message {
@@ -53,11 +49,11 @@ fn sentence(tracking_id: &str, id: &str) -> ChatSentenceInfo {
 }
 
 /// Starts a chat and reads its two status events; returns the ChatId.
-async fn started(app: &ExternalApp, events: &mut Receiver<AppEvent>, tracking_id: &str) -> String {
+async fn started(app: &ExternalApp, events: &mut Receiver<SimProtEvent>, tracking_id: &str) -> String {
     app.send(start(tracking_id)).await.unwrap();
     let mut chat_id = String::new();
     for expected in [Status::Waiting, Status::Answered] {
-        let AppEvent::Message(Message { payload: Payload::ChatStatusInfo(s), .. }) = next(events).await
+        let SimProtEvent::Message(Message { payload: Payload::ChatStatusInfo(s), .. }) = next(events).await
         else {
             panic!("expected a status")
         };
@@ -74,7 +70,7 @@ async fn request_answers_are_cached_per_parameters() {
     let first = app.request_chat(request.clone()).await.unwrap();
     assert_eq!(first.signal, Some(Signal::Free));
     sim.drop_connections();
-    assert!(matches!(next(&mut events).await, AppEvent::Disconnected(_)));
+    assert!(matches!(next(&mut events).await, SimProtEvent::Disconnected(_)));
     let cached =
         app.request_chat(ChatServiceInfo { tracking_id: Some("t-2".into()), ..request.clone() }).await;
     assert_eq!(
@@ -84,7 +80,7 @@ async fn request_answers_are_cached_per_parameters() {
     );
     let other = ChatServiceInfo { user_token: Some("vip".into()), ..request };
     assert!(
-        matches!(app.request_chat(other).await, Err(AppError::Disconnected(_))),
+        matches!(app.request_chat(other).await, Err(Error::Disconnected(_))),
         "another parameter set is asked"
     );
     let missing = app.request_chat(ChatServiceInfo::default()).await.unwrap_err();
@@ -99,13 +95,13 @@ async fn a_sentence_returns_its_echo_and_the_agent_reply_is_an_event() {
     assert_eq!((echo.id.as_deref(), echo.counter, echo.is_outbound), (Some("m-1"), 1, false));
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let AppEvent::Message(m) = next(&mut events).await else { panic!() };
+        let SimProtEvent::Message(m) = next(&mut events).await else { panic!() };
         seen.push(m.name);
     }
     assert_eq!(seen, [MessageName::SeChatConfirm, MessageName::SeChatSentence]);
     let huge = ChatSentenceInfo { text: Some("x".repeat(5 * 1024 * 1024)), ..sentence("t-1", "m-2") };
     let err = app.send_sentence(huge).await.unwrap_err();
-    assert!(matches!(err, AppError::NotEncodable(_)), "{err}");
+    assert!(matches!(err, Error::NotEncodable(_)), "{err}");
     assert_eq!(app.send_sentence(sentence("t-1", "m-3")).await.unwrap().counter, 3, "still connected");
     let long = ChatSentenceInfo { id: Some("x".repeat(65)), ..sentence("t-1", "") };
     assert_eq!(
@@ -120,12 +116,12 @@ async fn a_lost_sentence_times_out_and_the_retry_is_stored_once() {
     started(&app, &mut events, "t-1").await;
     sim.withhold_echoes(1);
     let err = app.send_sentence(sentence("t-1", "m-1")).await.unwrap_err();
-    assert!(matches!(err, AppError::NoEcho { ref id, .. } if id == "m-1"), "{err}");
+    assert!(matches!(err, Error::NoEcho { ref id, .. } if id == "m-1"), "{err}");
     let echo = app.send_sentence(sentence("t-1", "m-1")).await.unwrap();
     assert_eq!(echo.counter, 1, "the lost attempt left nothing behind");
-    let AppEvent::Message(confirm) = next(&mut events).await else { panic!() };
+    let SimProtEvent::Message(confirm) = next(&mut events).await else { panic!() };
     assert_eq!(confirm.name, MessageName::SeChatConfirm);
-    let AppEvent::Message(reply) = next(&mut events).await else { panic!() };
+    let SimProtEvent::Message(reply) = next(&mut events).await else { panic!() };
     let Payload::ChatSentenceInfo(reply) = reply.payload else { panic!() };
     assert!(reply.is_outbound, "the agent's reply, not a second echo");
 }
@@ -137,7 +133,7 @@ async fn after_a_drop_it_reconnects_and_reports_what_changed() {
     let closed = started(&app, &mut events, "t-2").await;
 
     sim.drop_connections();
-    assert!(matches!(next(&mut events).await, AppEvent::Disconnected(_)));
+    assert!(matches!(next(&mut events).await, SimProtEvent::Disconnected(_)));
     // While the app is away, t-2 ends (stopped here through a second connection).
     let mut other = Connection::connect(sim.addr()).await.unwrap();
     let stop =
@@ -148,9 +144,9 @@ async fn after_a_drop_it_reconnects_and_reports_what_changed() {
         .unwrap();
     other.recv().await.unwrap().unwrap();
     let sent = app.send(start("t-3")).await;
-    assert!(matches!(sent, Err(AppError::Disconnected(_))), "calls fail fast while away: {sent:?}");
+    assert!(matches!(sent, Err(Error::Disconnected(_))), "calls fail fast while away: {sent:?}");
 
-    let AppEvent::Resynced { chats, changed, ended } = next(&mut events).await else {
+    let SimProtEvent::Resynced { chats, changed, ended } = next(&mut events).await else {
         panic!("expected the resync")
     };
     let ids = |list: &[icc_simprot::model::ChatStatusInfo]| -> Vec<String> {
@@ -193,7 +189,7 @@ async fn an_inbound_message_waits_for_its_acknowledgement() {
     let (_sim, app, _events) =
         setup_with(SimConfig { inbound_processed: false, ..Default::default() }, |_| {}).await;
     let err = app.receive_message(inbound(Some("r-3"))).await.unwrap_err();
-    assert!(matches!(err, AppError::NotProcessed { ref request_id } if request_id == "r-3"), "{err}");
+    assert!(matches!(err, Error::NotProcessed { ref request_id } if request_id == "r-3"), "{err}");
 }
 
 fn outbound() -> MessageContentInfo {
@@ -219,7 +215,9 @@ async fn an_outbound_message_is_answered_once_mirroring_its_ids() {
     let (sim, app, mut events) = setup(|_| {}).await;
     barrier(&app).await; // the simulator has accepted the connection
     assert_eq!(sim.send_outbound(outbound()), 1);
-    let AppEvent::Sending(message) = next(&mut events).await else { panic!("expected SE_MESSAGE_SENDING") };
+    let SimProtEvent::Sending(message) = next(&mut events).await else {
+        panic!("expected SE_MESSAGE_SENDING")
+    };
     assert_eq!(message.content.body_text.as_deref(), Some("Your order ships today."));
     message.sent(Some("sms-1".into())).await.unwrap();
     barrier(&app).await;
@@ -237,10 +235,12 @@ async fn a_late_outbound_answer_is_not_sent() {
     let (sim, app, mut events) = setup(|c| c.sent_limit = Duration::from_millis(50)).await;
     barrier(&app).await;
     assert_eq!(sim.send_outbound(outbound()), 1);
-    let AppEvent::Sending(message) = next(&mut events).await else { panic!("expected SE_MESSAGE_SENDING") };
+    let SimProtEvent::Sending(message) = next(&mut events).await else {
+        panic!("expected SE_MESSAGE_SENDING")
+    };
     tokio::time::sleep(Duration::from_millis(100)).await;
     let err = message.failed("gateway down").await.unwrap_err();
-    assert!(matches!(err, AppError::TooLate { .. }), "{err}");
+    assert!(matches!(err, Error::TooLate { .. }), "{err}");
     barrier(&app).await;
     assert!(sim.sent_answers().is_empty());
 }
@@ -312,7 +312,7 @@ async fn gateways_routing_literals_and_scenarios_are_asked_and_awaited() {
     assert_eq!(scenario.culture.as_deref(), Some("en-US"));
     let unknown = Guid::parse("00000000-0000-4000-8000-000000000bad").unwrap();
     let err = app.scenario(unknown, None).await.unwrap_err();
-    assert!(matches!(err, AppError::NoReply(ref what, _) if what == "SE_SCENARIO_MODEL"), "{err}");
+    assert!(matches!(err, Error::NoReply(ref what, _) if what == "SE_SCENARIO_MODEL"), "{err}");
 }
 
 #[tokio::test]
@@ -320,9 +320,9 @@ async fn a_garbage_frame_from_the_server_drops_the_connection_and_the_app_comes_
     let (sim, app, mut events) = setup(|c| c.reconnect_initial = Duration::from_millis(50)).await;
     started(&app, &mut events, "t-1").await;
     assert_eq!(sim.send_garbage(), 1);
-    let AppEvent::Disconnected(why) = next(&mut events).await else { panic!("expected the drop") };
+    let SimProtEvent::Disconnected(why) = next(&mut events).await else { panic!("expected the drop") };
     assert!(why.contains("not a MessagePack [name, payload] array"), "{why}");
-    let AppEvent::Resynced { chats, .. } = next(&mut events).await else { panic!("expected the resync") };
+    let SimProtEvent::Resynced { chats, .. } = next(&mut events).await else { panic!("expected the resync") };
     assert_eq!(chats.len(), 1);
     assert_eq!(app.send_sentence(sentence("t-1", "m-1")).await.unwrap().counter, 1);
 }
