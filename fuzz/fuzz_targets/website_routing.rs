@@ -6,7 +6,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             cc_core::de::parse_json::<Option<icc_website_rest::model::RoutingModel>>(data)
             && let Some(chat) = routing.chat_running.as_ref()
         {
-            let mut diff = icc_website_rest::poller::ChatDiff::new();
+            let mut diff = icc_website_rest::diff::ChatDiff::new();
             let _ = diff.apply(chat);
             let _ = diff.apply(chat);
         }

@@ -140,10 +140,10 @@ pub fn run(
             let events = match routing.as_ref().and_then(|r| r.chat_running.as_ref()) {
                 Some(chat) => {
                     let conversation = cc_core::ConversationId::new(chat.chat_id.as_str());
-                    icc_website_rest::poller::ChatDiff::new()
+                    icc_website_rest::diff::ChatDiff::new()
                         .apply(chat)
                         .iter()
-                        .map(|e| icc_website_rest::poller::conversation_event(&conversation, e))
+                        .map(|e| icc_website_rest::channel::conversation_event(&conversation, e))
                         .collect()
                 }
                 None => Vec::new(),

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use cc_core::ConversationId;
+use icc_website_rest::channel::conversation_event;
 use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
 use icc_website_rest::model::WebApp;
-use icc_website_rest::poller::{ChatPoller, PollerConfig, conversation_event};
+use icc_website_rest::poller::{ChatPoller, PollerConfig};
 use icc_website_rest::sim::{SimConfig, Simulator, WebSiteSim};
 
 #[tokio::main]

@@ -9,15 +9,20 @@
 //! - [`client`] (feature `client`): [`client::Visitor`]s, each owning its TrackingId cookie
 //!   (export it with `tracking_id()`, resume with `resume()`); typed calls to configured paths
 //!   for the chat operations, which are not documented publicly.
-//! - [`poller`]: [`poller::ChatDiff`] turns successive `ChatRunning` states into events (none
-//!   missed, none repeated); `ChatPoller` polls with an adaptive interval and backoff.
+//! - [`diff`]: [`diff::ChatDiff`] turns successive `ChatRunning` states into events (none
+//!   missed, none repeated), without I/O.
+//! - `poller` (feature `client`): `ChatPoller` polls with an adaptive interval and backoff.
+//! - [`channel`]: the chat events as cc-core `ConversationEvent`s.
 //! - `sim` (feature `sim`): a fake WebSite with scripted chats.
 #![deny(missing_docs)]
 
+pub mod channel;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod diff;
 pub mod error;
 pub mod model;
+#[cfg(feature = "client")]
 pub mod poller;
 #[cfg(feature = "sim")]
 pub mod sim;

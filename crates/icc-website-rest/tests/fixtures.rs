@@ -1,8 +1,8 @@
 //! Snapshot tests over `fixtures/icc-website-rest/`. Run through `cargo xtask test-fixtures`.
 
 use cc_core::de::parse_json;
+use icc_website_rest::diff::ChatDiff;
 use icc_website_rest::model::{ResultModel, RoutingModel};
-use icc_website_rest::poller::ChatDiff;
 use serde_json::json;
 
 #[test]

@@ -6,9 +6,11 @@ use std::time::Duration;
 use cc_core::ConversationId;
 use cc_core::http::Method;
 use icc_website_rest::Error;
+use icc_website_rest::channel::conversation_event;
 use icc_website_rest::client::{WebSiteClient, WebSiteConfig};
+use icc_website_rest::diff::ChatEvent;
 use icc_website_rest::model::{ChatStatus, ControlType, Signal, WebApp};
-use icc_website_rest::poller::{ChatEvent, ChatPoller, PollerConfig, conversation_event};
+use icc_website_rest::poller::{ChatPoller, PollerConfig};
 use icc_website_rest::sim::{Fault, SimConfig, Simulator, WebSiteSim};
 
 async fn setup() -> (WebSiteSim, WebSiteClient) {
