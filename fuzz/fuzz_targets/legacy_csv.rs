@@ -10,11 +10,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let _ = decoder.finish();
         }
         let _ = CsvDecoder::decode_all(data);
-        let _ = cc_core::de::parse_json::<wxcc_legacy::Record>(data);
+        let _ = cc_core::de::parse_json::<wxcc_legacy::model::Record>(data);
         if let Ok(text) = std::str::from_utf8(data) {
             for line in text.lines() {
-                if let Ok(id) = line.parse::<wxcc_legacy::CarId>() {
-                    let again: wxcc_legacy::CarId = id.to_string().parse().expect("a CAR id we print parses");
+                if let Ok(id) = line.parse::<wxcc_legacy::model::CarId>() {
+                    let again: wxcc_legacy::model::CarId = id.to_string().parse().expect("a CAR id we print parses");
                     assert_eq!(again, id);
                 }
             }

@@ -1,11 +1,11 @@
 //! LivePerson notifications: signature check over the raw bytes, parse, sequencer, events.
 #![no_main]
 use cc_core::Secret;
-use lp_notifications::webhook::{LpHeaders, Webhook};
+use lp_notifications::webhook::{LpHeaders, LpWebhook};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     cc_fuzz::on_worker_stack(data, |data| {
-        let webhook = Webhook::new(
+        let webhook = LpWebhook::new(
             "42257269",
             "81fad476-88af-4d08-bc0e-20bc69439ed4",
             Secret::from("secret".to_owned()),
@@ -19,7 +19,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         if let Ok(notification) = lp_notifications::model::parse_notification(data) {
             let mut sequencer = lp_notifications::sequencer::Sequencer::default();
             for delivery in sequencer.push_notification(notification) {
-                let _ = lp_notifications::convert::delivery_events(&delivery);
+                let _ = lp_notifications::channel::delivery_events(&delivery);
             }
         }
     });

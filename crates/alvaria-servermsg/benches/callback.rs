@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use alvaria_servermsg::CallbackVerifier;
+use alvaria_servermsg::AlvariaWebhook;
 use alvaria_servermsg::model::Callback;
 use alvaria_servermsg::sim::PUBLIC_KEY_PEM;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -16,7 +16,7 @@ fn bench(c: &mut Criterion) {
     let claims = serde_json::json!({"iss": "alvaria", "exp": jsonwebtoken::get_current_timestamp() + 86_400});
     let authorization =
         format!("Bearer {}", jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap());
-    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap();
+    let verifier = AlvariaWebhook::from_public_keys([PUBLIC_KEY_PEM]).unwrap();
 
     let mut group = c.benchmark_group("alvaria callback");
     group.throughput(Throughput::Elements(1));

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use alvaria_servermsg::client::TokenHost;
 use alvaria_servermsg::model::{Callback, Message, NewSession, WorkTypeId};
 use alvaria_servermsg::sim::{AlvariaSim, PUBLIC_KEY_PEM, SimConfig, Simulator};
-use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, TokenHost};
+use alvaria_servermsg::{AlvariaClient, AlvariaConfig, AlvariaWebhook};
 use cc_core::Secret;
 
 #[tokio::main]
@@ -27,7 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The callback URL: verified, de-duplicated callbacks update the client's sessions and
     // land in this queue.
     let (tx, mut callbacks) = tokio::sync::mpsc::channel(100);
-    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM])?;
+    let verifier = AlvariaWebhook::from_public_keys([PUBLIC_KEY_PEM])?;
     let app = axum::Router::new().route("/alvaria", client.callback_route(verifier, tx));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     sim.set_callback_url(format!("http://{}/alvaria", listener.local_addr()?));

@@ -470,7 +470,7 @@ mod route {
 
     use super::AlvariaClient;
     use crate::model::Callback;
-    use crate::webhook::CallbackVerifier;
+    use crate::webhook::AlvariaWebhook;
 
     /// Applies callbacks to the client's sessions, then hands them on.
     struct Observing<H> {
@@ -491,7 +491,7 @@ mod route {
         /// sessions ([`AlvariaClient::observe`]) and then go to `handler`.
         pub fn callback_route<H, S>(
             &self,
-            verifier: CallbackVerifier,
+            verifier: AlvariaWebhook,
             handler: H,
         ) -> axum::routing::MethodRouter<S>
         where

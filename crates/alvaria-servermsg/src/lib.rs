@@ -26,7 +26,6 @@ pub mod sim;
 pub mod webhook;
 
 #[cfg(feature = "client")]
-pub use client::{AlvariaClient, AlvariaConfig, MessageFailure, SessionHandle, SessionState, TokenHost};
+pub use client::{AlvariaClient, AlvariaConfig};
 pub use error::Error;
-pub use model::Callback;
-pub use webhook::CallbackVerifier;
+pub use webhook::AlvariaWebhook;

@@ -41,7 +41,7 @@ use crate::model::{Callback, EventId, Message, MessageId, NewSession, SessionId,
 
 /// The simulator's signing key (a test key: it protects nothing).
 const PRIVATE_KEY: &str = include_str!("sim_key.pem");
-/// Its public half: give it to [`CallbackVerifier`](crate::CallbackVerifier).
+/// Its public half: give it to [`AlvariaWebhook`](crate::AlvariaWebhook).
 pub const PUBLIC_KEY_PEM: &str = include_str!("sim_key.pub.pem");
 
 /// Simulator settings.

@@ -16,15 +16,15 @@ pub const REDELIVERY_WINDOW: Duration = Duration::from_secs(4 * 3600);
 ///
 /// The algorithm is pinned to RS256 (`none`, HS256 and the rest are refused); `exp` is
 /// required and checked (a token without one could be replayed for ever; opt out with
-/// [`CallbackVerifier::allow_missing_exp`] if your tenant's tokens lack it), `nbf` is
+/// [`AlvariaWebhook::allow_missing_exp`] if your tenant's tokens lack it), `nbf` is
 /// checked when present. Alvaria does not document its claims, so `iss`/`aud` checks are
-/// opt-in ([`CallbackVerifier::issuer`], [`CallbackVerifier::audience`]).
+/// opt-in ([`AlvariaWebhook::issuer`], [`AlvariaWebhook::audience`]).
 #[derive(Clone, Debug)]
-pub struct CallbackVerifier {
+pub struct AlvariaWebhook {
     jwt: JwtVerifier,
 }
 
-impl CallbackVerifier {
+impl AlvariaWebhook {
     /// Verifies with these PEM public keys (several during a key rotation).
     pub fn from_public_keys<I, P>(pems: I) -> Result<Self, Error>
     where
@@ -71,15 +71,15 @@ mod server {
     use cc_core::webhook::server::{Deduplicate, EventHandler, Inbound, ReceiverConfig, receiver};
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
-    use super::{CallbackVerifier, REDELIVERY_WINDOW};
+    use super::{AlvariaWebhook, REDELIVERY_WINDOW};
     use crate::model::Callback;
 
-    impl Inbound for CallbackVerifier {
+    impl Inbound for AlvariaWebhook {
         type Event = Callback;
 
         fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
             let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-            CallbackVerifier::verify(self, authorization).map(|_| ())
+            AlvariaWebhook::verify(self, authorization).map(|_| ())
         }
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Callback, ParseError> {
@@ -87,7 +87,7 @@ mod server {
         }
     }
 
-    impl CallbackVerifier {
+    impl AlvariaWebhook {
         /// An axum POST route for the callback URL: verifies the JWT (401, handler not
         /// called), parses (400 naming the field), drops redeliveries by `eventId` (answered
         /// 200 so Alvaria stops retrying), hands the callback to `handler` and answers 200
@@ -100,7 +100,7 @@ mod server {
             self.into_route_with(handler, ReceiverConfig::default())
         }
 
-        /// [`CallbackVerifier::into_route`] with explicit settings (body limit and read
+        /// [`AlvariaWebhook::into_route`] with explicit settings (body limit and read
         /// deadline, success status).
         pub fn into_route_with<H, S>(
             self,

@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use alvaria_servermsg::channel::AlvariaChannel;
+use alvaria_servermsg::client::{SessionState, TokenHost};
 use alvaria_servermsg::model::{AttachmentType, Callback, Message, NewSession, WorkTypeId};
 use alvaria_servermsg::sim::{AlvariaSim, Fault, PUBLIC_KEY_PEM, SimConfig, Simulator};
-use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, Error, SessionState, TokenHost};
+use alvaria_servermsg::{AlvariaClient, AlvariaConfig, AlvariaWebhook, Error};
 use axum::Router;
 use cc_core::conversation::StartConversation;
 use cc_core::{MessagingChannel, Secret};
@@ -33,7 +34,7 @@ fn client_config(sim: &AlvariaSim) -> AlvariaConfig {
 /// Starts a receiver for `client` and points the simulator at it.
 async fn wire(sim: &AlvariaSim, client: &AlvariaClient, capacity: usize) -> mpsc::Receiver<Callback> {
     let (tx, rx) = mpsc::channel(capacity);
-    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap();
+    let verifier = AlvariaWebhook::from_public_keys([PUBLIC_KEY_PEM]).unwrap();
     let app = Router::new().route("/alvaria", client.callback_route(verifier, tx));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -2,7 +2,7 @@
 #![cfg(feature = "sim")]
 
 use alvaria_servermsg::sim::PUBLIC_KEY_PEM;
-use alvaria_servermsg::{CallbackVerifier, Error};
+use alvaria_servermsg::{AlvariaWebhook, Error};
 use axum::Router;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -38,8 +38,8 @@ async fn serve(app: Router) -> std::net::SocketAddr {
     addr
 }
 
-fn verifier() -> CallbackVerifier {
-    CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).unwrap()
+fn verifier() -> AlvariaWebhook {
+    AlvariaWebhook::from_public_keys([PUBLIC_KEY_PEM]).unwrap()
 }
 
 fn bad_tokens() -> Vec<(&'static str, String)> {
@@ -151,7 +151,7 @@ async fn blank_event_ids_are_no_dedupe_key() {
 #[tokio::test]
 async fn bad_credentials_are_answered_before_the_body_arrives() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let (tx, _rx) = tokio::sync::mpsc::channel::<alvaria_servermsg::Callback>(8);
+    let (tx, _rx) = tokio::sync::mpsc::channel::<alvaria_servermsg::model::Callback>(8);
     let addr = serve(Router::new().route("/cb", verifier().into_route(tx))).await;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(

@@ -121,7 +121,7 @@ fn receiver_under_load(quick: bool) -> (Load, Load) {
     runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let webhook = lp_notifications::webhook::Webhook::new(ACCOUNT, CLIENT, Secret::from(SECRET));
+        let webhook = lp_notifications::webhook::LpWebhook::new(ACCOUNT, CLIENT, Secret::from(SECRET));
         let ours = serve(Router::new().route("/lp", webhook.into_route(tx))).await;
         let bare = serve(Router::new().route("/lp", post(|| async { "" }))).await;
         let body = notification("b3aea67d-01ca-4bf7-af4f-9897cf6b77a7", 1);

@@ -185,7 +185,7 @@ pub fn run(
             let events = sequencer
                 .push_notification(notification)
                 .iter()
-                .flat_map(lp_notifications::convert::delivery_events)
+                .flat_map(lp_notifications::channel::delivery_events)
                 .collect();
             (value, events)
         }
@@ -195,7 +195,7 @@ pub fn run(
             (to_value(&records)?, Vec::new())
         }
         ("wxcc-legacy", _) => {
-            let record: wxcc_legacy::Record = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
+            let record: wxcc_legacy::model::Record = cc_core::de::parse_json(&bytes).map_err(|e| bad(&e))?;
             (to_value(&record)?, Vec::new())
         }
         _ => unreachable!("kinds checked above"),
@@ -244,11 +244,11 @@ pub fn run(
 }
 
 fn verify_lp(secret: &str, options: &Options, bytes: &[u8]) -> Result<(), Failure> {
-    use lp_notifications::webhook::{LpHeaders, Webhook};
+    use lp_notifications::webhook::{LpHeaders, LpWebhook};
     // Without --account-id/--client-id only the signature is checked.
     let account = options.account_id.as_deref().unwrap_or("-");
     let client = options.client_id.as_deref().unwrap_or("-");
-    let hook = Webhook::new(account, client, cc_core::Secret::new(secret.to_owned())).accept_sha256();
+    let hook = LpWebhook::new(account, client, cc_core::Secret::new(secret.to_owned())).accept_sha256();
     let headers = LpHeaders {
         account_id: Some(account),
         client_id: Some(client),

@@ -112,7 +112,8 @@ async fn ece() -> Step {
     use ece_messaging::model::MessageType;
     use ece_messaging::sim::{EceSim, SimConfig};
     use ece_messaging::start::{CustomerLookup, StartConversation};
-    use ece_messaging::{EceClient, EceConfig, EceWebhook, WebhookAuth};
+    use ece_messaging::webhook::WebhookAuth;
+    use ece_messaging::{EceClient, EceConfig, EceWebhook};
 
     let v = "ece";
     let sim = EceSim::start(SimConfig::new("ABCD", Secret::from("01234"), "hook", Secret::from("hook-pass")))
@@ -166,9 +167,10 @@ async fn ece() -> Step {
 
 async fn alvaria() -> Step {
     use alvaria_servermsg::channel::conversation_event;
+    use alvaria_servermsg::client::TokenHost;
     use alvaria_servermsg::model::{Callback, Message, NewSession, WorkTypeId};
     use alvaria_servermsg::sim::{AlvariaSim, PUBLIC_KEY_PEM, SimConfig};
-    use alvaria_servermsg::{AlvariaClient, AlvariaConfig, CallbackVerifier, TokenHost};
+    use alvaria_servermsg::{AlvariaClient, AlvariaConfig, AlvariaWebhook};
 
     let v = "alvaria";
     let sim =
@@ -185,7 +187,7 @@ async fn alvaria() -> Step {
     .api_base(sim.base_url());
     let client = AlvariaClient::new(config).map_err(|e| e.to_string())?;
     let (tx, mut rx) = mpsc::channel(100);
-    let verifier = CallbackVerifier::from_public_keys([PUBLIC_KEY_PEM]).map_err(|e| e.to_string())?;
+    let verifier = AlvariaWebhook::from_public_keys([PUBLIC_KEY_PEM]).map_err(|e| e.to_string())?;
     let url = serve(Router::new().route("/callbacks", client.callback_route(verifier, tx))).await?;
     sim.set_callback_url(format!("{url}/callbacks"));
     line(v, format!("simulator at {}, callbacks at {url}/callbacks (RS256 JWT)", sim.base_url()));
@@ -334,10 +336,10 @@ async fn icc_simprot() -> Step {
 }
 
 async fn lp() -> Step {
-    use lp_notifications::convert::delivery_events;
+    use lp_notifications::channel::delivery_events;
     use lp_notifications::sequencer::Sequencer;
-    use lp_notifications::sim::{RetryMode, Sender, SenderConfig};
-    use lp_notifications::webhook::Webhook;
+    use lp_notifications::sim::{LpSim, RetryMode, SimConfig};
+    use lp_notifications::webhook::LpWebhook;
     use serde_json::json;
 
     let v = "lp";
@@ -345,14 +347,14 @@ async fn lp() -> Step {
         ("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", "rl9hacst6kqilbofup64n11ga3");
     let (tx, mut rx) = mpsc::channel(100);
     let url = serve(
-        Router::new().route("/lp", Webhook::new(account, client_id, Secret::from(secret)).into_route(tx)),
+        Router::new().route("/lp", LpWebhook::new(account, client_id, Secret::from(secret)).into_route(tx)),
     )
     .await?;
     line(v, format!("receiver at {url}/lp (x-liveperson-signature, account and client id checked)"));
-    let mut config = SenderConfig::new(account, client_id, Secret::from(secret));
+    let mut config = SimConfig::new(account, client_id, Secret::from(secret));
     config.retry = RetryMode::Count(2);
     config.first_delay = Duration::from_millis(20);
-    let sender = Sender::new(config).map_err(|e| e.to_string())?;
+    let sender = LpSim::new(config).map_err(|e| e.to_string())?;
 
     let conv = "b3aea67d-01ca-4bf7-af4f-9897cf6b77a7";
     let snapshot = |updated: i64, agent: bool, stage: &str| {
@@ -416,10 +418,11 @@ async fn wxcc() -> Step {
     use cc_core::EpochMillis;
     use cc_core::auth::State;
     use cc_core::http::Executor;
+    use wxcc_api::auth::{FileTokenStore, Integration, Region};
     use wxcc_api::model::Site;
     use wxcc_api::query::{Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
     use wxcc_api::sim::{SimConfig, WxccSim};
-    use wxcc_api::{FileTokenStore, Integration, Region, WxccClient, WxccConfig};
+    use wxcc_api::{WxccClient, WxccConfig};
 
     let v = "wxcc";
     let err = |e: &dyn std::fmt::Display| e.to_string();
@@ -485,8 +488,10 @@ async fn wxcc() -> Step {
 
 async fn wxcc_legacy() -> Step {
     use cc_core::EpochMillis;
+    use wxcc_legacy::client::ChainOptions;
+    use wxcc_legacy::model::{Query, RecordType};
     use wxcc_legacy::sim::{LegacySim, SimConfig};
-    use wxcc_legacy::{ChainOptions, LegacyClient, LegacyConfig, Query, RecordType};
+    use wxcc_legacy::{LegacyClient, LegacyConfig};
 
     let v = "wxcc-legacy";
     let key = Secret::from("myRandomApiKeY");

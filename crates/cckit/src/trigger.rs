@@ -159,13 +159,13 @@ pub async fn run(vendor: Option<&str>, event: Option<&str>, options: &Options) -
             let secret = options.secret.clone().ok_or_else(|| Failure::usage("lp needs --secret"))?;
             let body = lp_body(event)?;
             let bytes = serde_json::to_vec(&body).map_err(|e| Failure::failed(e.to_string()))?;
-            let config = lp_notifications::sim::SenderConfig::new(
+            let config = lp_notifications::sim::SimConfig::new(
                 options.account_id.clone(),
                 options.client_id.clone(),
                 Secret::new(secret),
             );
             let sender =
-                lp_notifications::sim::Sender::new(config).map_err(|e| Failure::failed(e.to_string()))?;
+                lp_notifications::sim::LpSim::new(config).map_err(|e| Failure::failed(e.to_string()))?;
             let headers =
                 sender.headers(&bytes).into_iter().map(|(n, v)| (n.to_string(), Secret::new(v))).collect();
             (body, headers)

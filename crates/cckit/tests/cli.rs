@@ -239,7 +239,8 @@ async fn cckit_async(args: Vec<String>) -> Output {
 async fn trigger_reaches_local_receivers() {
     // ECE, Basic.
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let hook = ece_messaging::EceWebhook::new(ece_messaging::WebhookAuth::basic("u", Secret::from("p")));
+    let hook =
+        ece_messaging::EceWebhook::new(ece_messaging::webhook::WebhookAuth::basic("u", Secret::from("p")));
     let url = serve(Router::new().route("/hook", hook.into_route(tx))).await;
     for event in ["assigned", "message", "typing", "complete"] {
         let out = cckit_async(
@@ -264,7 +265,7 @@ async fn trigger_reaches_local_receivers() {
     // Alvaria, RS256 with the built-in test key.
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let verifier =
-        alvaria_servermsg::CallbackVerifier::from_public_keys([alvaria_servermsg::sim::PUBLIC_KEY_PEM])
+        alvaria_servermsg::AlvariaWebhook::from_public_keys([alvaria_servermsg::sim::PUBLIC_KEY_PEM])
             .unwrap();
     let url = serve(Router::new().route("/hook", verifier.into_route(tx))).await;
     for event in ["new-session", "agent-joined", "message", "session-end"] {
@@ -276,7 +277,7 @@ async fn trigger_reaches_local_receivers() {
 
     // LivePerson, signed.
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let webhook = lp_notifications::webhook::Webhook::new(
+    let webhook = lp_notifications::webhook::LpWebhook::new(
         "42257269",
         "81fad476-88af-4d08-bc0e-20bc69439ed4",
         Secret::from("s3"),
@@ -307,7 +308,7 @@ async fn sim_answers_on_its_port() {
     let client = wxcc_legacy::LegacyClient::new(config).unwrap();
     let mut answered = false;
     for _ in 0..100 {
-        if let Ok(None) = client.record(&wxcc_legacy::RecordType::Csrs, "no-such-id").await {
+        if let Ok(None) = client.record(&wxcc_legacy::model::RecordType::Csrs, "no-such-id").await {
             answered = true;
             break;
         }

@@ -9,7 +9,8 @@ use ece_messaging::channel::conversation_event;
 use ece_messaging::model::MessageType;
 use ece_messaging::sim::{EceSim, SimConfig, Simulator};
 use ece_messaging::start::{CustomerLookup, StartConversation};
-use ece_messaging::{EceClient, EceConfig, EceWebhook, WebhookAuth};
+use ece_messaging::webhook::WebhookAuth;
+use ece_messaging::{EceClient, EceConfig, EceWebhook};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

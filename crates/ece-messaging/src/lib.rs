@@ -25,6 +25,6 @@ pub mod start;
 pub mod webhook;
 
 #[cfg(feature = "client")]
-pub use client::{EceClient, EceConfig, Started};
+pub use client::{EceClient, EceConfig};
 pub use error::Error;
-pub use webhook::{EceWebhook, WebhookAuth};
+pub use webhook::EceWebhook;

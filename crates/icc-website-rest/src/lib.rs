@@ -27,4 +27,6 @@ pub mod poller;
 #[cfg(feature = "sim")]
 pub mod sim;
 
+#[cfg(feature = "client")]
+pub use client::{WebSiteClient, WebSiteConfig};
 pub use error::Error;

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use cc_core::Secret;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lp_notifications::model::parse_notification;
-use lp_notifications::webhook::{LpHeaders, Webhook};
+use lp_notifications::webhook::{LpHeaders, LpWebhook};
 
 /// Exact signed bytes from the LivePerson reference vectors.
 const BODY: &[u8] = include_bytes!(
@@ -15,7 +15,7 @@ const BODY: &[u8] = include_bytes!(
 const SIGNATURE: &str = "sha1=CKiT6u4nb4Mpi0tdbCbgBXKAF1E=";
 
 fn bench(c: &mut Criterion) {
-    let hook = Webhook::new(
+    let hook = LpWebhook::new(
         "42257269",
         "81fad476-88af-4d08-bc0e-20bc69439ed4",
         Secret::from("rl9hacst6kqilbofup64n11ga3"),

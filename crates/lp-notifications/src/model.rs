@@ -3,7 +3,7 @@
 //! fields are ignored; numbers may come as strings.
 //!
 //! Parse with [`parse_notification`] (or, on the receiving side, through
-//! [`Webhook::verify`](crate::webhook::Webhook::verify) first).
+//! [`LpWebhook::verify`](crate::webhook::LpWebhook::verify) first).
 
 use cc_core::de::{JsonError, lenient_opt_u64};
 use cc_core::{ConversationId, EpochMillis, ParticipantId, id_type, open_enum};
@@ -678,7 +678,7 @@ struct Body<C> {
 /// Parses a notification body. Errors name the field path (`body.changes[0].event.type`).
 ///
 /// This does not check the signature: on the receiving side use
-/// [`Webhook::verify`](crate::webhook::Webhook::verify), which hands out the parse only for
+/// [`LpWebhook::verify`](crate::webhook::LpWebhook::verify), which hands out the parse only for
 /// verified bytes.
 pub fn parse_notification(bytes: &[u8]) -> Result<Notification, JsonError> {
     let envelope: Envelope<'_> = cc_core::de::parse_json_borrowed(bytes)?;

@@ -28,9 +28,9 @@ pub enum RetryMode {
     TimeToLive(Duration),
 }
 
-/// Sender settings.
+/// How the simulated LivePerson sender signs and retries.
 #[derive(Clone, Debug)]
-pub struct SenderConfig {
+pub struct SimConfig {
     /// `x-liveperson-account-id`.
     pub account_id: String,
     /// `x-liveperson-client-id`.
@@ -51,7 +51,7 @@ pub struct SenderConfig {
     pub attempt_timeout: Duration,
 }
 
-impl SenderConfig {
+impl SimConfig {
     /// Defaults for one app: SHA-1, Base64, 5 retries from 1 s, 5 s per attempt.
     pub fn new(account_id: impl Into<String>, client_id: impl Into<String>, secret: Secret<String>) -> Self {
         Self {
@@ -77,7 +77,7 @@ pub enum AttemptOutcome {
     Failed(String),
 }
 
-/// The result of [`Sender::send`].
+/// The result of [`LpSim::send`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// Every attempt, in order.
@@ -86,16 +86,16 @@ pub struct DeliveryReport {
     pub delivered: bool,
 }
 
-/// Signs and sends notifications.
+/// The simulated LivePerson: signs notifications and sends them with its retry rules.
 #[derive(Clone, Debug)]
-pub struct Sender {
-    config: SenderConfig,
+pub struct LpSim {
+    config: SimConfig,
     http: Executor,
 }
 
-impl Sender {
+impl LpSim {
     /// A sender with `config`.
-    pub fn new(config: SenderConfig) -> Result<Self, HttpError> {
+    pub fn new(config: SimConfig) -> Result<Self, HttpError> {
         let http = Executor::builder()
             .retry_policy(RetryPolicy::no_retries())
             .attempt_timeout(config.attempt_timeout)

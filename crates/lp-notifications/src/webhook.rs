@@ -41,8 +41,8 @@ impl<'a> LpHeaders<'a> {
 ///
 /// ```
 /// use cc_core::Secret;
-/// use lp_notifications::webhook::{LpHeaders, Webhook};
-/// let hook = Webhook::new("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", Secret::from("rl9hacst6kqilbofup64n11ga3"));
+/// use lp_notifications::webhook::{LpHeaders, LpWebhook};
+/// let hook = LpWebhook::new("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", Secret::from("rl9hacst6kqilbofup64n11ga3"));
 /// let body = br#"{"kind":"notification","body":{"changes":[{"originatorId":"2969e404f3be1c8cdda63f0b72d205ab5afb3fe3e3d7d72ab58245f564fdfd91","originatorMetadata":{"id":"2969e404f3be1c8cdda63f0b72d205ab5afb3fe3e3d7d72ab58245f564fdfd91","role":"CONSUMER"},"event":{"type":"ChatStateEvent","chatState":"PAUSE"},"conversationId":"b8b83fe9-75f0-46f2-baaa-2930f7192cfb","dialogId":"b8b83fe9-75f0-46f2-baaa-2930f7192cfb"}]},"type":"ms.MessagingEventNotification"}"#;
 /// let headers = LpHeaders {
 ///     account_id: Some("42257269"),
@@ -53,13 +53,13 @@ impl<'a> LpHeaders<'a> {
 /// assert_eq!(notification.changes.len(), 1);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Webhook {
+pub struct LpWebhook {
     account_id: String,
     client_id: String,
     verifier: HmacVerifier,
 }
 
-impl Webhook {
+impl LpWebhook {
     /// Expects `sha1=` signatures (LivePerson's default) made with `secret`, Base64 or hex.
     pub fn new(account_id: impl Into<String>, client_id: impl Into<String>, secret: Secret<String>) -> Self {
         Self::with_secrets(account_id, client_id, vec![secret])
@@ -104,8 +104,8 @@ impl Webhook {
     }
 }
 
-impl Webhook {
-    /// [`Webhook::verify`] then [`Verified::parse`], with one error type.
+impl LpWebhook {
+    /// [`LpWebhook::verify`] then [`Verified::parse`], with one error type.
     pub fn verify_and_parse(
         &self,
         headers: &LpHeaders<'_>,
@@ -148,14 +148,14 @@ mod server {
     use cc_core::webhook::server::{EventHandler, Inbound, ReceiverConfig, receiver};
     use cc_core::webhook::{ParseError, VerifyError};
 
-    use super::{LpHeaders, Webhook};
+    use super::{LpHeaders, LpWebhook};
     use crate::model::Notification;
 
     fn lp_headers(headers: &HeaderMap) -> LpHeaders<'_> {
         LpHeaders::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()))
     }
 
-    impl Inbound for Webhook {
+    impl Inbound for LpWebhook {
         type Event = Notification;
 
         fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
@@ -171,7 +171,7 @@ mod server {
         }
     }
 
-    impl Webhook {
+    impl LpWebhook {
         /// An axum POST route: verifies, parses, hands the notification to `handler` (a
         /// queue) and only then answers 200; 401 when a check fails (the handler never sees
         /// the request), 400 naming the field path of a malformed body, 413 over 1 MiB, 503
@@ -187,7 +187,7 @@ mod server {
             receiver(self, handler, ReceiverConfig::default())
         }
 
-        /// [`Webhook::into_route`] with explicit settings (body limit and read deadline, success status).
+        /// [`LpWebhook::into_route`] with explicit settings (body limit and read deadline, success status).
         pub fn into_route_with<H, S>(
             self,
             handler: H,

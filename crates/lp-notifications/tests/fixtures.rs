@@ -2,7 +2,7 @@
 //! naming the field), and maps to neutral conversation events. Run through
 //! `cargo xtask test-fixtures`.
 
-use lp_notifications::convert::{conversation_events, messaging_event};
+use lp_notifications::channel::{conversation_events, messaging_event};
 use lp_notifications::model::{Change, Content, MessagingEvent, parse_notification};
 use serde_json::{Value, json};
 

@@ -188,11 +188,11 @@ fn a_survey_after_the_main_dialog_closes_does_not_end_the_conversation() {
     let survey = push(&mut s, snapshot("conv", 200, "OPEN", true), t);
     let Delivery::Conversation { change, .. } = &survey[0] else { panic!() };
     assert!(!change.is_final());
-    let events = lp_notifications::convert::delivery_events(&survey[0]);
+    let events = lp_notifications::channel::delivery_events(&survey[0]);
     assert!(events.iter().all(|e| !e.is_end()), "{events:?}");
     assert_eq!(s.tracked().1, 1, "still tracked");
     let closed = push(&mut s, snapshot("conv", 300, "CLOSE", false), t);
-    let events = lp_notifications::convert::delivery_events(&closed[0]);
+    let events = lp_notifications::channel::delivery_events(&closed[0]);
     assert!(events.iter().any(|e| e.is_end()), "{events:?}");
 }
 

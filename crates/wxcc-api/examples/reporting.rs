@@ -11,10 +11,11 @@ use cc_core::EpochMillis;
 use cc_core::auth::State;
 use cc_core::http::Executor;
 use futures_util::StreamExt as _;
+use wxcc_api::auth::{FileTokenStore, Integration, Region};
 use wxcc_api::model::Site;
 use wxcc_api::query::{Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
 use wxcc_api::sim::{SimConfig, Simulator, WxccSim};
-use wxcc_api::{FileTokenStore, Integration, Region, WxccClient, WxccConfig};
+use wxcc_api::{WxccClient, WxccConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,10 +11,13 @@ use async_trait::async_trait;
 use cc_core::Secret;
 use cc_core::auth::{
     AuthError, AuthorizeUrl, ClientAuth, Grant, State, Token, TokenCache, TokenEndpoint, TokenSource,
-    TokenStore, parse_redirect,
+    parse_redirect,
 };
 use cc_core::http::{Executor, OAuth2Source, Request};
 use serde::Serialize;
+
+/// cc-core's token stores, re-exported: the integration flow saves its rotated pairs there.
+pub use cc_core::auth::{FileTokenStore, TokenStore};
 
 /// The global Webex OAuth endpoints' root.
 pub const WEBEX_API: &str = "https://webexapis.com/v1";

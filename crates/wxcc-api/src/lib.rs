@@ -33,10 +33,5 @@ pub mod query;
 pub mod sim;
 
 #[cfg(feature = "client")]
-pub use auth::{Integration, Region, ServiceApp};
-/// cc-core's token stores, re-exported: the integration flow persists its rotated pairs there.
-#[cfg(feature = "client")]
-pub use cc_core::auth::{FileTokenStore, TokenStore};
-#[cfg(feature = "client")]
 pub use client::{WxccClient, WxccConfig};
 pub use error::Error;

@@ -13,13 +13,14 @@ use cc_core::{EpochMillis, Secret};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use wxcc_api::auth::Region;
 use wxcc_api::model::{
     AgentActivityPage, AgentStatisticsPage, ApiErrorBody, BulkExport, BulkRequest, BulkResponse, CaptureList,
     CaptureQueryBody, ChannelType, PageInfo, QueueStatisticsPage, SearchRequest, SearchResponse, Site,
     SitePage, TaskPage,
 };
 use wxcc_api::query::{ActivityQuery, Captures, Interval, StatisticsKind, StatisticsQuery, TaskQuery};
-use wxcc_api::{Region, WxccClient, WxccConfig};
+use wxcc_api::{WxccClient, WxccConfig};
 
 struct NoTokens;
 
@@ -215,6 +216,7 @@ fn wxcc_fixtures() {
 
 #[test]
 fn secrets_stay_out_of_debug() {
-    let integration = wxcc_api::Integration::new("C1", Secret::from("client-secret-value"), "https://a/b");
+    let integration =
+        wxcc_api::auth::Integration::new("C1", Secret::from("client-secret-value"), "https://a/b");
     assert!(!format!("{integration:?}").contains("client-secret-value"));
 }

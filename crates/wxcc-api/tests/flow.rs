@@ -11,10 +11,11 @@ use cc_core::http::{Executor, Method, RetryPolicy};
 use cc_core::{EpochMillis, Secret};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
+use wxcc_api::auth::{FileTokenStore, Integration, Region, ServiceApp, TokenStore};
 use wxcc_api::model::{BulkAction, BulkItem, BulkRequest, ChannelType, SearchRequest, Site};
 use wxcc_api::query::{ActivityQuery, Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
 use wxcc_api::sim::{Fault, SimConfig, Simulator, WxccSim};
-use wxcc_api::{Error, FileTokenStore, Integration, Region, ServiceApp, TokenStore, WxccClient, WxccConfig};
+use wxcc_api::{Error, WxccClient, WxccConfig};
 
 const REDIRECT: &str = "https://app.example/auth";
 

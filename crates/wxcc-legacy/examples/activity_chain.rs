@@ -2,8 +2,10 @@
 //! activity chain. `cargo run -p wxcc-legacy --example activity_chain --features sim`
 
 use cc_core::{EpochMillis, Secret};
+use wxcc_legacy::client::ChainOptions;
+use wxcc_legacy::model::{Query, RecordType};
 use wxcc_legacy::sim::{LegacySim, SimConfig, Simulator};
-use wxcc_legacy::{ChainOptions, LegacyClient, LegacyConfig, Query, RecordType};
+use wxcc_legacy::{LegacyClient, LegacyConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

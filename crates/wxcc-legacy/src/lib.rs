@@ -10,7 +10,8 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), wxcc_legacy::Error> {
 //! use cc_core::{EpochMillis, Secret};
-//! use wxcc_legacy::{LegacyClient, LegacyConfig, Query, RecordType};
+//! use wxcc_legacy::model::{Query, RecordType};
+//! use wxcc_legacy::{LegacyClient, LegacyConfig};
 //!
 //! let client = LegacyClient::new(LegacyConfig::new(Secret::from("api-key"), "admin@example.com", "387"))?;
 //! let query = Query::new("11894", EpochMillis::new(1612155600000), EpochMillis::new(1612328400000))
@@ -35,8 +36,5 @@ pub mod model;
 pub mod sim;
 
 #[cfg(feature = "client")]
-pub use client::{
-    ActivityChain, ChainEnd, ChainOptions, LegacyClient, LegacyConfig, RecordStream, Separator,
-};
+pub use client::{LegacyClient, LegacyConfig};
 pub use error::Error;
-pub use model::{CarId, Query, Record, RecordType};

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use cc_core::Secret;
 use cc_core::http::RetryPolicy;
+use wxcc_legacy::model::RecordType;
 use wxcc_legacy::sim::{Fault, LegacySim, SimConfig, Simulator};
-use wxcc_legacy::{Error, LegacyClient, LegacyConfig, RecordType};
+use wxcc_legacy::{Error, LegacyClient, LegacyConfig};
 
 #[tokio::test]
 async fn fault_matrix() {

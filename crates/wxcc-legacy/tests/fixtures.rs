@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 use wxcc_legacy::csv::CsvDecoder;
-use wxcc_legacy::{CarId, Query, Record};
+use wxcc_legacy::model::{CarId, Query, Record};
 
 /// The typed view of a record: what the getters read, beside every raw column.
 fn typed(record: &Record) -> Value {
@@ -29,13 +29,13 @@ fn typed(record: &Record) -> Value {
 /// The query URL the client builds (default host).
 #[cfg(feature = "client")]
 fn built_url(query: &Query) -> String {
-    client().query_url(&wxcc_legacy::RecordType::Csrs, query)
+    client().query_url(&wxcc_legacy::model::RecordType::Csrs, query)
 }
 
 /// The CAR URL the client builds (default host).
 #[cfg(feature = "client")]
 fn car_url(id: &CarId) -> String {
-    client().record_url(&wxcc_legacy::RecordType::Cars, &id.to_string())
+    client().record_url(&wxcc_legacy::model::RecordType::Cars, &id.to_string())
 }
 
 #[cfg(feature = "client")]

@@ -3,8 +3,10 @@
 #![cfg(feature = "sim")]
 
 use cc_core::{EpochMillis, Secret};
+use wxcc_legacy::client::{ChainEnd, ChainOptions, Separator};
+use wxcc_legacy::model::{Query, RecordType};
 use wxcc_legacy::sim::{LegacySim, SimConfig, Simulator};
-use wxcc_legacy::{ChainEnd, ChainOptions, Error, LegacyClient, LegacyConfig, Query, RecordType, Separator};
+use wxcc_legacy::{Error, LegacyClient, LegacyConfig};
 
 const KEY: &str = "myRandomApiKeY";
 const FROM: &str = "userID@portal-controlhub.com";
