@@ -1,17 +1,20 @@
 //! Developer tasks for the workspace. Run as `cargo xtask <task>`.
 //!
 //! - `test-fixtures`: snapshot tests over `fixtures/`, with a coverage table per vendor.
-//! - `ci`: the same steps as `.ci/run` (fmt, clippy, tests, test-fixtures).
+//! - `ci`: the same steps as `.ci/run` (fmt, clippy, tests, test-fixtures, shape).
+//! - `shape`: the vendor crates follow one vocabulary, cc-core's layers import downwards (see
+//!   `shape.rs`).
 //! - `bench [--quick]`: every benchmark, ours beside a baseline, as one table (see `bench.rs`).
 
 mod bench;
+mod shape;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|bench [--quick]>
+const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|bench [--quick]>
 
   test-fixtures  run the snapshot tests over fixtures/ (INSTA_UPDATE=no) and print, per vendor,
                  fixtures found, fixtures covered by a snapshot and snapshots passed; fails on an
@@ -19,7 +22,11 @@ const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|bench [--quick]>
                  without provenance in its sources.txt
   ci             what .ci/run does: cargo fmt --check, clippy -D warnings (workspace, and
                  cc-core without features), rustdoc -D warnings, cargo test --workspace
-                 --all-features, test-fixtures, and the no-HTTP-stack check of the light crates
+                 --all-features, test-fixtures, shape, and the no-HTTP-stack check of the light
+                 crates
+  shape          every vendor crate has the rooms, entry-type names, root re-exports and test
+                 suite names of the vocabulary; cc-core modules import only from lower layers;
+                 docs/architecture.md shows both tables as xtask/src/shape.rs has them
   bench          every benchmark (criterion and the load/memory bench), ours beside a baseline
                  measured in the same run, as one markdown table also written to
                  docs/benchmarks.md; --quick for a smoke run";
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
     let ok = match task.as_deref() {
         Some("test-fixtures") => test_fixtures(&root),
         Some("ci") => ci(&root),
+        Some("shape") => shape::shape(&root),
         Some("bench") => bench::bench(&root, std::env::args().any(|a| a == "--quick")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -81,6 +89,7 @@ fn ci(root: &Path) -> bool {
         && run(root, "docs", &docs, &[("RUSTDOCFLAGS", "-D warnings")])
         && run(root, "test", &["test", "--workspace", "--all-features"], &[("INSTA_UPDATE", "no")])
         && test_fixtures(root)
+        && shape::shape(root)
         && light_crates_stay_light(root)
 }
 
