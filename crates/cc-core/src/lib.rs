@@ -8,15 +8,17 @@
 //! | [`secret`] | [`Secret`]: redacted in `Debug`/`Display`, read explicitly | – |
 //! | [`ids`], [`time`], [`enums`] | typed ids, [`EpochMillis`], open wire enums | – |
 //! | [`de`] | lenient numbers, JSON parsing with field-path errors | – |
-//! | [`auth`] | Basic, HMAC, OAuth2 grants, token cache with single-flight refresh | cache: `cache` |
-//! | `http` | request executor: auth, retries, timeouts, tracing | `client` |
+//! | [`auth`] | Basic, HMAC, OAuth2 grants (described, no I/O), token cache with single-flight refresh, token stores | cache: `cache`, file store: `file-store` |
+//! | `http` | request executor: auth, retries, timeouts, tracing; OAuth2 grants over the wire | `client` |
 //! | [`webhook`] | Basic/HMAC/JWT verification on raw bytes, duplicate filter, axum blocks | JWT: `jwt`, axum: `server` |
-//! | [`error`] | [`VendorError`]: status, vendor code, message, tracking id and kind of any vendor error | – |
+//! | [`error`] | [`VendorError`]: status, vendor code, message, tracking id and [`ChannelErrorKind`] of any vendor error | – |
 //! | [`conversation`] | vendor-neutral [`ConversationEvent`] and [`MessagingChannel`] | – |
 //! | `serve` | serving a router with connection limits (slow clients, idle and stalled connections) | `server` |
 //! | `sim` | fault injection shared by the vendor simulators | `sim` |
 //!
-//! With no features, cc-core depends on no HTTP stack and no async runtime.
+//! With no features, cc-core depends on no HTTP stack and no async runtime. Modules import
+//! only from lower layers (`secret` → `de` → `ids`/`time`/`enums` → `error` →
+//! `conversation` → `auth` → `http` → `serve` → `webhook` → `sim`; `cargo xtask shape` checks it).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
