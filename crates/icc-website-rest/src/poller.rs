@@ -1,6 +1,6 @@
 //! The poll loop: the WebSite pushes nothing, so [`ChatPoller`] polls Routing for one visitor
 //! with an adaptive interval and backoff and hands each `ChatRunning` to a
-//! [`ChatDiff`](crate::diff::ChatDiff) (feature `client`).
+//! [`ChatDiff`] (feature `client`).
 
 use std::time::Duration;
 

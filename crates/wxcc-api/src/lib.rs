@@ -4,7 +4,7 @@
 //! queue and agent statistics, agent activities, captures, sites, search; and a simulator.
 //!
 //! - [`auth`] (feature `client`, default): the integration (authorization-code) flow with
-//!   `state` checked, refresh with rotated refresh tokens saved through a [`TokenStore`]
+//!   `state` checked, refresh with rotated refresh tokens saved through a [`TokenStore`](auth::TokenStore)
 //!   (file-backed one included), one refresh however many callers wait, service-app tokens,
 //!   regions, and the org id read from the token.
 //! - [`client`] (feature `client`): typed calls through cc-core's executor — client-side
