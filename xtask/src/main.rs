@@ -7,6 +7,7 @@
 //! - `bench [--quick]`: every benchmark, ours beside a baseline, as one table (see `bench.rs`).
 
 mod bench;
+mod codegen;
 mod shape;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|bench [--quick]>
+const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|codegen wxcc [--check]|bench [--quick]>
 
   test-fixtures  run the snapshot tests over fixtures/ (INSTA_UPDATE=no) and print, per vendor,
                  fixtures found, fixtures covered by a snapshot and snapshots passed; fails on an
@@ -22,11 +23,13 @@ const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|bench [--quick]>
                  without provenance in its sources.txt
   ci             what .ci/run does: cargo fmt --check, clippy -D warnings (workspace, and
                  cc-core without features), rustdoc -D warnings, cargo test --workspace
-                 --all-features, test-fixtures, shape, and the no-HTTP-stack check of the light
-                 crates
+                 --all-features, test-fixtures, shape, the codegen drift check, and the
+                 no-HTTP-stack check of the light crates
   shape          every vendor crate has the rooms, entry-type names, root re-exports and test
                  suite names of the vocabulary; cc-core modules import only from lower layers;
                  docs/architecture.md shows both tables as xtask/src/shape.rs has them
+  codegen wxcc   writes wxcc-api's operations and models (src/api/) from its OpenAPI spec;
+                 --check regenerates in memory and fails on any difference
   bench          every benchmark (criterion and the load/memory bench), ours beside a baseline
                  measured in the same run, as one markdown table also written to
                  docs/benchmarks.md; --quick for a smoke run";
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Some("test-fixtures") => test_fixtures(&root),
         Some("ci") => ci(&root),
         Some("shape") => shape::shape(&root),
+        Some("codegen") => codegen::codegen(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
         Some("bench") => bench::bench(&root, std::env::args().any(|a| a == "--quick")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -90,6 +94,7 @@ fn ci(root: &Path) -> bool {
         && run(root, "test", &["test", "--workspace", "--all-features"], &[("INSTA_UPDATE", "no")])
         && test_fixtures(root)
         && shape::shape(root)
+        && codegen::codegen(root, &["wxcc".into(), "--check".into()])
         && light_crates_stay_light(root)
 }
 

@@ -100,7 +100,7 @@ pub const VENDORS: &[Vendor] = &[
         client: true,
         inbound: Inbound::None,
         channel: false,
-        other: &["auth", "csv", "query"],
+        other: &["api", "auth", "csv", "query"],
     },
     Vendor {
         dir: "wxcc-legacy",

@@ -9,13 +9,14 @@ use std::time::Duration;
 use cc_core::EpochMillis;
 use cc_core::auth::TokenCache;
 use cc_core::de::parse_json;
-use cc_core::http::{Executor, Method, RateLimiter, Request, RetryPolicy};
+use cc_core::http::{Body, Executor, Method, RateLimiter, Request, RetryPolicy};
 use futures_util::{Stream, StreamExt as _};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt as _;
 
+use crate::api::{Operation, Paged, Parts};
 use crate::auth::{Region, org_id_from_token};
 use crate::error::Error;
 use crate::model::{
@@ -159,7 +160,7 @@ impl WxccClient {
         Request::new(method, format!("{}{path}", self.base)).header("TrackingId", self.tracking_id())
     }
 
-    async fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Error> {
+    async fn send_json<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Error> {
         let response = self.executor.send(request).await?;
         parse_json(response.body())
             .map_err(|error| Error::Decode { operation: request.operation_name(), error })
@@ -189,6 +190,75 @@ impl WxccClient {
         parse_json(response.body()).map_err(|error| Error::Decode { operation: "wxcc.call_json", error })
     }
 
+    // ---------------------------------------------------------------- every operation
+
+    /// The request `op` is sent as, for the organization `org_id` (no I/O; for inspection and
+    /// tests; [`WxccClient::call`] sends it).
+    pub fn operation_request<O: Operation>(&self, op: &O, org_id: &str) -> Result<Request, Error> {
+        let parts = Parts::of(op, org_id)?;
+        let info = O::INFO;
+        let mut request = self
+            .request(info.method, &parts.path_and_query())
+            .operation(info.name)
+            .idempotent(info.idempotent());
+        for (name, value) in &parts.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        if let Some((content_type, bytes)) = parts.body {
+            request = request.body(Body::Bytes { content_type, data: bytes });
+        }
+        Ok(request)
+    }
+
+    /// Sends any operation of the spec (see [`crate::api`]) through the same executor as every
+    /// other call — token, retries by idempotency, rate limit, `TrackingId`, gzip — and decodes
+    /// the answer into its generated type. The organization comes from the client where the
+    /// operation's own field is `None`.
+    pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let org = if O::INFO.needs_org { self.org_id().await? } else { String::new() };
+        let request = self.operation_request(op, &org)?;
+        let response = self.executor.send(&request).await?;
+        O::decode(response.body()).map_err(|error| Error::Decode { operation: O::INFO.name, error })
+    }
+
+    /// Every item of a paged operation, page after page from `op`'s page (0 if unset), until
+    /// a page comes back empty (a server may cap pages below the asked size, so a short page
+    /// is no end). A page identical to the previous one means the server ignores `page`: the
+    /// stream ends with an error rather than repeat it forever.
+    pub fn pages<O>(&self, op: O) -> impl Stream<Item = Result<O::Item, Error>> + Send + 'static
+    where
+        O: Paged + 'static,
+        O::Output: 'static,
+        O::Item: Clone + PartialEq + 'static,
+    {
+        let client = self.clone();
+        let start = op.page().unwrap_or(0);
+        paged((op, start, None::<Vec<O::Item>>), move |(mut op, page, previous)| {
+            let client = client.clone();
+            async move {
+                op.set_page(page);
+                match client.call(&op).await {
+                    Err(e) => (vec![Err(e)], None),
+                    Ok(output) => {
+                        let items = O::items(output);
+                        if items.is_empty() {
+                            (Vec::new(), None)
+                        } else if previous.as_ref() == Some(&items) {
+                            let error = Error::invalid(
+                                "page",
+                                format!("page {page} repeats page {}: the server ignores `page`", page - 1),
+                            );
+                            (vec![Err(error)], None)
+                        } else {
+                            let next = items.clone();
+                            (items.into_iter().map(Ok).collect(), Some((op, page + 1, Some(next))))
+                        }
+                    }
+                }
+            }
+        })
+    }
+
     fn with_org(request: Request, explicit: Option<&String>, org: &str) -> Request {
         request.query("orgId", explicit.map_or(org, String::as_str))
     }
@@ -208,7 +278,7 @@ impl WxccClient {
     /// One page of tasks (`GET /v1/tasks`).
     pub async fn tasks(&self, query: &TaskQuery) -> Result<TaskPage, Error> {
         let org = self.org_id().await?;
-        self.call(&self.tasks_request(query, &org)?).await
+        self.send_json(&self.tasks_request(query, &org)?).await
     }
 
     /// Every task of the window, each once, in `createdTime` order.
@@ -293,7 +363,7 @@ impl WxccClient {
     pub async fn queue_statistics(&self, query: &StatisticsQuery) -> Result<Vec<QueueStatistics>, Error> {
         let org = self.org_id().await?;
         let page: QueueStatisticsPage =
-            self.call(&self.statistics_request(StatisticsKind::Queues, query, &org)?).await?;
+            self.send_json(&self.statistics_request(StatisticsKind::Queues, query, &org)?).await?;
         Ok(page.data)
     }
 
@@ -301,7 +371,7 @@ impl WxccClient {
     pub async fn agent_statistics(&self, query: &StatisticsQuery) -> Result<Vec<AgentStatistics>, Error> {
         let org = self.org_id().await?;
         let page: AgentStatisticsPage =
-            self.call(&self.statistics_request(StatisticsKind::Agents, query, &org)?).await?;
+            self.send_json(&self.statistics_request(StatisticsKind::Agents, query, &org)?).await?;
         Ok(page.data)
     }
 
@@ -354,7 +424,7 @@ impl WxccClient {
         page: u32,
     ) -> Result<AgentActivityPage, Error> {
         let org = self.org_id().await?;
-        self.call(&self.activities_request(query, page, &org)?).await
+        self.send_json(&self.activities_request(query, page, &org)?).await
     }
 
     /// Every page of the window, in order. When the window holds more records than the API
@@ -456,7 +526,7 @@ impl WxccClient {
         let org = self.org_id().await?;
         let mut merged: Option<CaptureList> = None;
         for request in self.captures_requests(query, &org)? {
-            let list: CaptureList = self.call(&request).await?;
+            let list: CaptureList = self.send_json(&request).await?;
             match &mut merged {
                 None => merged = Some(list),
                 Some(all) => all.data.extend(list.data),
@@ -524,7 +594,7 @@ impl WxccClient {
     /// All sites (`GET /organization/{orgid}/site`, a bare array).
     pub async fn sites(&self) -> Result<Vec<Site>, Error> {
         let org = self.org_id().await?;
-        self.call(&self.request(Method::Get, &Self::site_path(&org, "")).operation("wxcc.sites")).await
+        self.send_json(&self.request(Method::Get, &Self::site_path(&org, "")).operation("wxcc.sites")).await
     }
 
     /// One page of sites (`GET /organization/{orgid}/v2/site`); `filter` and `search` as the
@@ -548,13 +618,13 @@ impl WxccClient {
         if let Some(search) = search {
             request = request.query("search", search);
         }
-        self.call(&request).await
+        self.send_json(&request).await
     }
 
     /// One site.
     pub async fn site(&self, id: &str) -> Result<Site, Error> {
         let org = self.org_id().await?;
-        self.call(
+        self.send_json(
             &self
                 .request(Method::Get, &Self::site_path(&org, &format!("/{}", path_segment(id)?)))
                 .operation("wxcc.site"),
@@ -579,7 +649,7 @@ impl WxccClient {
     /// Creates a site (201); 409 when the name exists.
     pub async fn create_site(&self, site: &Site) -> Result<Site, Error> {
         let org = self.org_id().await?;
-        self.call(&self.create_site_request(site, &org)?).await
+        self.send_json(&self.create_site_request(site, &org)?).await
     }
 
     /// The update request (for inspection).
@@ -602,7 +672,7 @@ impl WxccClient {
     /// is refused by the API (409/412) and surfaced as such, never retried.
     pub async fn update_site(&self, site: &Site) -> Result<Site, Error> {
         let org = self.org_id().await?;
-        self.call(&self.update_site_request(site, &org)?).await
+        self.send_json(&self.update_site_request(site, &org)?).await
     }
 
     /// Deletes a site (204); 412 when something still refers to it.
@@ -625,7 +695,7 @@ impl WxccClient {
             .operation("wxcc.bulk_sites")
             .json(bulk)
             .map_err(|e| Error::invalid("items", e.to_string()))?;
-        self.call(&request).await
+        self.send_json(&request).await
     }
 
     /// Reads a sites CSV (see [`crate::csv`]) and bulk-saves it. Bad rows are reported by
@@ -645,7 +715,7 @@ impl WxccClient {
                 .operation("wxcc.export_sites")
                 .query("page", page.to_string())
                 .query("pageSize", page_size.to_string());
-            let export: BulkExport = self.call(&request).await?;
+            let export: BulkExport = self.send_json(&request).await?;
             let empty = export.resources.is_empty();
             out.extend(export.resources);
             if export.rel.as_deref() != Some("next") || empty {
@@ -674,7 +744,7 @@ impl WxccClient {
     /// partial data) are [`Error::GraphQl`].
     pub async fn search(&self, search: &SearchRequest) -> Result<Value, Error> {
         let org = self.org_id().await?;
-        let response: SearchResponse = self.call(&self.search_request(search, &org)?).await?;
+        let response: SearchResponse = self.send_json(&self.search_request(search, &org)?).await?;
         if !response.errors.is_empty() {
             return Err(Error::GraphQl(response.errors));
         }

@@ -22,6 +22,8 @@
 #![deny(missing_docs)]
 
 #[cfg(feature = "client")]
+pub mod api;
+#[cfg(feature = "client")]
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
