@@ -10,6 +10,7 @@
 //! generator writes; `--check` regenerates in memory and fails on any difference (CI).
 
 mod areas;
+mod example;
 mod model;
 mod names;
 mod ops;
@@ -63,7 +64,7 @@ fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
     types.assign_areas(&operations);
     let mut raw = BTreeMap::new();
     raw.insert(PathBuf::from(OUT).join("models.rs"), types.emit());
-    for (file, text) in ops::emit(&operations) {
+    for (file, text) in ops::emit(&operations, &types) {
         raw.insert(PathBuf::from(OUT).join(file), text);
     }
     let mut files = BTreeMap::new();

@@ -37,7 +37,9 @@ impl Ty {
             Ty::F64 => "f64".into(),
             Ty::Bool => "bool".into(),
             Ty::Json => "serde_json::Value".into(),
-            Ty::Bytes => "Vec<u8>".into(),
+            // Inside JSON a binary member is a string; raw bytes are multipart files and
+            // downloads, which the operations handle themselves.
+            Ty::Bytes => "String".into(),
             Ty::Vec(inner) => format!("Vec<{}>", inner.rust()),
             Ty::Map(inner) => format!("std::collections::BTreeMap<String, {}>", inner.rust()),
             Ty::Named(name) => name.clone(),
@@ -76,6 +78,10 @@ pub struct Field {
     pub doc: String,
     /// Boxed: the field's type contains the struct itself.
     pub boxed: bool,
+    /// The spec's example, where the property has one.
+    pub example: Option<serde_json::Value>,
+    /// Required, but read as its default value when an answer leaves it out.
+    pub lenient_default: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +99,8 @@ pub struct TypeDef {
     pub def: Def,
     pub areas: BTreeSet<&'static str>,
     pub default: bool,
+    /// The spec's example of the whole schema, where it has one.
+    pub example: Option<serde_json::Value>,
 }
 
 /// Every generated type, by Rust name.
@@ -129,7 +137,10 @@ impl<'a> Types<'a> {
     }
 
     fn insert(&mut self, name: String, doc: String, def: Def) {
-        self.defs.insert(name.clone(), TypeDef { name, doc, def, areas: BTreeSet::new(), default: false });
+        self.defs.insert(
+            name.clone(),
+            TypeDef { name, doc, def, areas: BTreeSet::new(), default: false, example: None },
+        );
     }
 
     /// The Rust type of component schema `name`, defined on first use.
@@ -207,7 +218,9 @@ impl<'a> Types<'a> {
                 Some(AdditionalProperties::Schema(inner)) => {
                     Ty::Map(Box::new(self.of(inner, &format!("{context}Value"))))
                 }
-                _ => Ty::Map(Box::new(Ty::Json)),
+                // No members named: the spec says nothing about its shape (and its examples
+                // are not always objects), so any JSON is taken.
+                _ => Ty::Json,
             },
             SchemaKind::Any(any)
                 if any.properties.is_empty() && any.all_of.is_empty() && any.one_of.is_empty() =>
@@ -236,6 +249,9 @@ impl<'a> Types<'a> {
         let doc = doc.unwrap_or_else(|| format!("{what}."));
         if let Some(ty) = self.simple(schema, name) {
             self.insert(name.to_owned(), doc, Def::Alias(ty));
+            if let Some(slot) = self.defs.get_mut(name) {
+                slot.example = schema.schema_data.example.clone();
+            }
             return;
         }
         // Reserve the name before the fields, so a recursive reference finds it.
@@ -289,9 +305,11 @@ impl<'a> Types<'a> {
         let mut fields: Vec<Field> = Vec::new();
         for (wire, schema) in properties {
             let ty = self.of_boxed(&schema, &format!("{owner}{}", pascal(&wire)));
-            let (description, nullable) = match &schema {
-                ReferenceOr::Item(s) => (s.schema_data.description.clone(), s.schema_data.nullable),
-                ReferenceOr::Reference { .. } => (None, false),
+            let (description, nullable, example) = match &schema {
+                ReferenceOr::Item(s) => {
+                    (s.schema_data.description.clone(), s.schema_data.nullable, s.schema_data.example.clone())
+                }
+                ReferenceOr::Reference { .. } => (None, false, None),
             };
             let mut rust = snake(&wire);
             let base = rust.clone();
@@ -312,6 +330,8 @@ impl<'a> Types<'a> {
                 required: required.contains(&wire) && !nullable,
                 doc,
                 boxed: false,
+                example,
+                lenient_default: false,
             });
         }
         fields
@@ -402,15 +422,32 @@ impl<'a> Types<'a> {
                 if let Some(body) = op.body_ty() {
                     body.named(&mut roots);
                 }
+                let patch = op.method == "patch";
                 for name in self.closure(roots) {
-                    if let Some(TypeDef { def: Def::Struct { extra, .. }, .. }) = self.defs.get_mut(&name) {
+                    if let Some(TypeDef { def: Def::Struct { extra, fields }, .. }) = self.defs.get_mut(&name)
+                    {
                         *extra = true;
+                        // A PATCH sends only what changes: nothing can be required.
+                        if patch {
+                            fields.iter_mut().for_each(|f| f.required = false);
+                        }
                     }
                 }
             }
         }
         self.box_recursion();
         self.derive_default();
+        // A required member that has a default value reads as that value when an answer
+        // leaves it out (the spec's own list examples do, and `attributes` selects members).
+        let defaults: BTreeMap<String, bool> =
+            self.defs.iter().map(|(n, d)| (n.clone(), d.default)).collect();
+        for def in self.defs.values_mut() {
+            if let Def::Struct { fields, .. } = &mut def.def {
+                for field in fields.iter_mut().filter(|f| f.required) {
+                    field.lenient_default = ty_has_default(&defaults, &field.ty);
+                }
+            }
+        }
     }
 
     fn mentions(&self, name: &str) -> BTreeSet<String> {
@@ -585,10 +622,11 @@ fn emit_field(field: &Field) -> String {
     let rename = format!("rename = {}", literal(&field.wire));
     attrs.push(rename);
     let rust_ty = if field.required {
-        match field.ty {
-            Ty::I64 if !field.boxed => attrs.push("deserialize_with = \"cc_core::de::lenient_i64\"".into()),
-            Ty::Vec(_) | Ty::Map(_) => attrs.push("default".into()),
-            _ => {}
+        if field.lenient_default {
+            attrs.push("default".into());
+        }
+        if field.ty == Ty::I64 && !field.boxed {
+            attrs.push("deserialize_with = \"cc_core::de::lenient_i64\"".into());
         }
         ty
     } else {
@@ -606,6 +644,13 @@ fn emit_field(field: &Field) -> String {
         format!("Option<{ty}>")
     };
     format!("/// {}\n#[serde({})]\npub {}: {rust_ty},\n", field.doc, attrs.join(", "), field.rust)
+}
+
+fn ty_has_default(defaults: &BTreeMap<String, bool>, ty: &Ty) -> bool {
+    match ty {
+        Ty::Named(n) => defaults.get(n).copied().unwrap_or(false),
+        _ => true,
+    }
 }
 
 /// `#[cfg(any(feature = "a", …))]` for a set of areas; types no operation reaches are compiled

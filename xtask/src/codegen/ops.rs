@@ -29,6 +29,8 @@ pub struct Param {
     pub doc: String,
     /// The organization id: `None` takes the client's.
     pub org: bool,
+    /// The spec's example.
+    pub example: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +73,9 @@ pub struct Operation {
     pub output: Output,
     pub success: Vec<u16>,
     pub paging: Option<Paging>,
+    /// The spec's example of the request body and of the success answer.
+    pub body_example: Option<serde_json::Value>,
+    pub response_example: Option<serde_json::Value>,
 }
 
 /// Page-number paging: a `page` query parameter and a list in the answer.
@@ -148,11 +153,15 @@ pub fn collect(api: &OpenAPI, types: &mut Types) -> Result<Vec<Operation>, Strin
                 }
             }
             dedupe_fields(&mut params);
-            let body = match &op.request_body {
-                Some(body) => convert_body(types, &name, resolve_body(api, body)?, &params)?,
-                None => None,
+            let (body, body_example) = match &op.request_body {
+                Some(body) => {
+                    let body = resolve_body(api, body)?;
+                    let example = body.content.values().find_map(media_example);
+                    (convert_body(types, &name, body, &params)?, example)
+                }
+                None => (None, None),
             };
-            let (output, success) = convert_output(types, &name, &op.responses);
+            let (output, success, response_example) = convert_output(types, &name, &op.responses);
             let doc = op.description.as_deref().map(doc_line).unwrap_or_default();
             let paging = paging(types, &params, &output);
             operations.push(Operation {
@@ -170,6 +179,8 @@ pub fn collect(api: &OpenAPI, types: &mut Types) -> Result<Vec<Operation>, Strin
                 output,
                 success,
                 paging,
+                body_example,
+                response_example,
             });
         }
     }
@@ -280,6 +291,10 @@ fn convert_param(types: &mut Types, op: &str, param: &Parameter) -> Option<Param
         ParameterSchemaOrContent::Content(_) => Ty::Json,
     };
     let org = matches!(data.name.as_str(), "orgid" | "orgId" | "X-ORGANIZATION-ID") && ty == Ty::Str;
+    let example = data.example.clone().or_else(|| match &data.format {
+        ParameterSchemaOrContent::Schema(ReferenceOr::Item(s)) => s.schema_data.example.clone(),
+        _ => None,
+    });
     let doc = data
         .description
         .as_deref()
@@ -295,6 +310,7 @@ fn convert_param(types: &mut Types, op: &str, param: &Parameter) -> Option<Param
         required: data.required || location == Loc::Path,
         doc,
         org,
+        example,
     })
 }
 
@@ -351,9 +367,24 @@ fn convert_body(
     Ok(Some(Body::Json { ty, required: body.required, content_type }))
 }
 
-fn convert_output(types: &mut Types, op: &str, responses: &openapiv3::Responses) -> (Output, Vec<u16>) {
+/// A media type's example: `example`, else the first of `examples`.
+fn media_example(media: &openapiv3::MediaType) -> Option<serde_json::Value> {
+    media.example.clone().or_else(|| {
+        media.examples.values().find_map(|e| match e {
+            ReferenceOr::Item(e) => e.value.clone(),
+            ReferenceOr::Reference { .. } => None,
+        })
+    })
+}
+
+fn convert_output(
+    types: &mut Types,
+    op: &str,
+    responses: &openapiv3::Responses,
+) -> (Output, Vec<u16>, Option<serde_json::Value>) {
     let mut success = Vec::new();
     let mut schema: Option<ReferenceOr<Schema>> = None;
+    let mut example = None;
     let mut empty = false;
     for (code, response) in &responses.responses {
         let StatusCode::Code(code) = *code else { continue };
@@ -362,9 +393,12 @@ fn convert_output(types: &mut Types, op: &str, responses: &openapiv3::Responses)
         }
         success.push(code);
         let ReferenceOr::Item(response) = response else { continue };
-        let found = response.content.values().find_map(|m| m.schema.clone());
+        let found = response.content.values().find_map(|m| m.schema.clone().map(|s| (s, media_example(m))));
         match found {
-            Some(s) if schema.is_none() => schema = Some(s),
+            Some((s, e)) if schema.is_none() => {
+                schema = Some(s);
+                example = e;
+            }
             Some(_) => {}
             None => empty = true,
         }
@@ -381,11 +415,11 @@ fn convert_output(types: &mut Types, op: &str, responses: &openapiv3::Responses)
             }
         }
     };
-    (output, success)
+    (output, success, example)
 }
 
 /// `(file, text)` for every generated operations file, relative to the `api` module.
-pub fn emit(operations: &[Operation]) -> Vec<(String, String)> {
+pub fn emit(operations: &[Operation], types: &Types) -> Vec<(String, String)> {
     let mut by_module: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
     for op in operations {
         by_module.entry(op.module.as_str()).or_default().push(op);
@@ -425,7 +459,95 @@ pub fn emit(operations: &[Operation]) -> Vec<(String, String)> {
     }
     index.push_str("all\n}\n");
     files.push(("generated.rs".into(), index));
+    files.push(("samples.rs".into(), emit_samples(operations, types)));
     files
+}
+
+/// One sample per operation (built from the spec's examples, else schema-valid instances) and
+/// every schema example of the spec: what the operation tests and the simulator use.
+fn emit_samples(operations: &[Operation], types: &Types) -> String {
+    use super::example::{conform, instance};
+    let mut repairs: Vec<String> = Vec::new();
+    let mut fit = |example: Option<&serde_json::Value>, ty: &Ty, at: String| match example {
+        Some(example) => conform(types, example, ty, &at, &mut repairs),
+        None => instance(types, ty),
+    };
+    let json_lit = |v: &serde_json::Value| literal(&v.to_string());
+    let mut out = String::from(
+        "//! A sample of every operation (its request built from the spec's examples, else from\n//! schema-valid values, and the answer the spec shows) and every example of the spec's schemas.\n#![allow(clippy::redundant_closure, unused_imports)]\n\nuse super::{Operation, Parts, Sample, TypeExample, sample};\nuse super::models;\n\n/// Every operation the enabled features compile, in spec order.\n#[allow(clippy::vec_init_then_push)]\npub fn operations() -> Vec<Sample> {\n#[allow(unused_mut)]\nlet mut all = Vec::new();\n",
+    );
+    for op in operations {
+        let path = format!("super::{}::{}", op.module, op.name);
+        let mut args = Vec::new();
+        let mut after = String::new();
+        for p in op.params.iter().filter(|p| p.required && !p.org) {
+            if p.ty == Ty::Str {
+                let text = match &p.example {
+                    Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+                    Some(other) if !other.is_null() && !other.is_object() && !other.is_array() => {
+                        other.to_string()
+                    }
+                    _ => format!("sample-{}", p.wire),
+                };
+                args.push(literal(&text));
+            } else {
+                let value = fit(p.example.as_ref(), &p.ty, format!("{} parameter {}", op.key(), p.wire));
+                args.push(format!("sample({})?", json_lit(&value)));
+            }
+        }
+        match &op.body {
+            Some(Body::Json { ty, required, .. }) => {
+                let value = fit(op.body_example.as_ref(), ty, format!("{} request body", op.key()));
+                if *required {
+                    args.push(format!("sample({})?", json_lit(&value)));
+                } else {
+                    after.push_str(&format!("op.body = Some(sample({})?);\n", json_lit(&value)));
+                }
+            }
+            Some(Body::Multipart(parts)) => {
+                for part in parts.iter().filter(|p| p.required) {
+                    if part.ty == Ty::Bytes {
+                        args.push("super::FilePart::new(\"sample.bin\", \"application/octet-stream\", b\"sample\".to_vec())".into());
+                    } else {
+                        args.push(format!("sample({})?", json_lit(&instance(types, &part.ty))));
+                    }
+                }
+            }
+            None => {}
+        }
+        let response = match &op.output {
+            Output::Json(ty) | Output::OptionalJson(ty) => {
+                fit(op.response_example.as_ref(), ty, format!("{} answer", op.key())).to_string()
+            }
+            Output::Empty | Output::Bytes => String::new(),
+        };
+        out.push_str(&format!(
+            "#[cfg(feature = {area})]\nall.push(Sample {{\ninfo: {path}::INFO,\nrequest: || {{\n#[allow(unused_mut)]\nlet mut op = {path}::new({args});\n{after}Parts::of(&op, super::SAMPLE_ORG)\n}},\nresponse: {response},\ndecode: |body| {path}::decode(body).map(drop),\n}});\n",
+            area = literal(op.area),
+            args = args.join(", "),
+            response = literal(&response),
+        ));
+    }
+    out.push_str("all\n}\n\n/// Every example of a schema that the enabled features compile.\n#[allow(clippy::vec_init_then_push)]\npub fn type_examples() -> Vec<TypeExample> {\n#[allow(unused_mut)]\nlet mut all = Vec::new();\n");
+    for def in types.defs.values() {
+        let Some(example) = &def.example else { continue };
+        let example = &fit(Some(example), &Ty::Named(def.name.clone()), format!("schema {}", def.name));
+        out.push_str(&format!(
+            "{}\nall.push(TypeExample {{ name: {}, json: {}, decode: |body| super::decode_json::<models::{}>(body).map(drop) }});\n",
+            cfg(&def.areas),
+            literal(&def.name),
+            json_lit(example),
+            def.name
+        ));
+    }
+    out.push_str("all\n}\n");
+    drop(fit);
+    out.push_str("\n/// Where the spec's examples contradict its own schemas (what the samples use instead is\n/// a schema-valid value): spec errors, kept in view.\npub const EXAMPLE_REPAIRS: &[&str] = &[\n");
+    for repair in &repairs {
+        out.push_str(&format!("{},\n", literal(repair)));
+    }
+    out.push_str("];\n");
+    out
 }
 
 fn param_ty(p: &Param) -> String {

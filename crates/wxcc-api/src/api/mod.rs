@@ -30,6 +30,48 @@ pub mod models;
 mod generated;
 pub use generated::*;
 
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub mod samples;
+
+/// The organization the samples are built for.
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub const SAMPLE_ORG: &str = "00000000-0000-4000-8000-000000000000";
+
+/// One operation's sample (feature `sim`): its request, and the success body the spec shows.
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub struct Sample {
+    /// The operation.
+    pub info: OperationInfo,
+    /// Its request, built from the spec's examples.
+    pub request: fn() -> Result<Parts, Error>,
+    /// A success body (empty when the operation answers none).
+    pub response: &'static str,
+    /// Decodes a success body into the operation's output type.
+    pub decode: fn(&[u8]) -> Result<(), JsonError>,
+}
+
+/// A schema's example from the spec (feature `sim`).
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub struct TypeExample {
+    /// The generated type.
+    pub name: &'static str,
+    /// The example.
+    pub json: &'static str,
+    /// Decodes it into the type.
+    pub decode: fn(&[u8]) -> Result<(), JsonError>,
+}
+
+/// A sample value from its JSON.
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub fn sample<T: DeserializeOwned>(json: &str) -> Result<T, Error> {
+    parse_json(json.as_bytes()).map_err(|e| Error::invalid("sample", e.to_string()))
+}
+
 /// What identifies an operation and how it is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OperationInfo {

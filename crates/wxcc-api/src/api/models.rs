@@ -147,7 +147,7 @@ None = "NONE",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AcdObject {
     /// Indicates whether the ACD object is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// `displayCallqueueAgentSoftkeys`.
     #[serde(rename = "displayCallqueueAgentSoftkeys")]
@@ -159,7 +159,7 @@ pub struct AcdObject {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AcdObjectDevice {
     /// Indicates whether the ACD object is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// `displayCallqueueAgentSoftkeys`.
     #[serde(rename = "displayCallqueueAgentSoftkeys")]
@@ -195,7 +195,7 @@ pub struct ActionRequest {
     pub action_type: Option<String>,
     /// The Epoch timestamp indicating the precise time at which the action was executed.
     #[serde(rename = "actionDateType", default, skip_serializing_if = "Option::is_none")]
-    pub action_date_type: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub action_date_type: Option<serde_json::Value>,
 }
 
 #[cfg(feature = "agents")]
@@ -294,7 +294,7 @@ pub struct ActiveEnumSkillDto {
     )]
     pub version: Option<i64>,
     /// ID of the enumSkillValue.
-    #[serde(rename = "enumSkillValueId")]
+    #[serde(rename = "enumSkillValueId", default)]
     pub enum_skill_value_id: String,
     /// This is the created time of the entity.
     #[serde(
@@ -345,7 +345,7 @@ pub struct ActiveSkillDto {
     #[serde(rename = "textValue", default, skip_serializing_if = "Option::is_none")]
     pub text_value: Option<String>,
     /// Indicates whether the agent has this skill (True) or does not have the skill (False).
-    #[serde(rename = "booleanValue")]
+    #[serde(rename = "booleanValue", default)]
     pub boolean_value: bool,
     /// A number between 0 and 10 to indicate how proficient the agent is in this skill.
     #[serde(
@@ -356,7 +356,7 @@ pub struct ActiveSkillDto {
     )]
     pub proficiency_value: Option<i64>,
     /// Indicates a value that represents a skill the agent has.
-    #[serde(rename = "skillId")]
+    #[serde(rename = "skillId", default)]
     pub skill_id: String,
     /// This is the created time of the entity.
     #[serde(
@@ -394,7 +394,7 @@ pub struct ActivityRes {
     pub name: Option<String>,
     /// Additional properties are stored here
     #[serde(rename = "properties", default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub properties: Option<serde_json::Value>,
 }
 
 #[cfg(feature = "journey")]
@@ -423,10 +423,10 @@ pub struct AddIdentitiesToPersonRequestModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddressBookBulkExportDto {
     /// The id for the address book in the bulk export request.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// A name for the address book in the bulk export request.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description indicating the context of the address book.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -458,7 +458,7 @@ pub struct AddressBookDto {
     )]
     pub version: Option<i64>,
     /// A name for the address book.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description indicating the context of the address book.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -506,10 +506,10 @@ Site = "SITE",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddressBookEntryDetailsDto {
     /// A name for the address book entry.
-    #[serde(rename = "entryName")]
+    #[serde(rename = "entryName", default)]
     pub entry_name: String,
     /// The phone number for the entry.
-    #[serde(rename = "phoneNumber")]
+    #[serde(rename = "phoneNumber", default)]
     pub phone_number: String,
 }
 
@@ -532,10 +532,10 @@ pub struct AddressBookEntryDto {
     )]
     pub version: Option<i64>,
     /// A name for the address book entry.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// The phone number for the entry.
-    #[serde(rename = "number")]
+    #[serde(rename = "number", default)]
     pub number: String,
     /// Creation time(in epoch millis) of this resource.
     #[serde(
@@ -577,7 +577,7 @@ pub struct AddressBookWithEntriesDto {
     )]
     pub version: Option<i64>,
     /// A name for the address book.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description indicating the context of the address book.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -643,7 +643,7 @@ pub struct AdminBatchStartJobObjectLocationCustomizations {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentActivitiesApiResponse {
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: Meta,
     /// List of agent activities retrieved according to query parameters.
     #[serde(rename = "data", default)]
@@ -655,79 +655,79 @@ pub struct AgentActivitiesApiResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentActivity {
     /// Active indicates whether the activity is completed (false) or in progress (true).
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Unique identifier of an agent.
-    #[serde(rename = "agentId")]
+    #[serde(rename = "agentId", default)]
     pub agent_id: String,
     /// Dialed number for the agent.
-    #[serde(rename = "agentDn")]
+    #[serde(rename = "agentDn", default)]
     pub agent_dn: String,
     /// Login username of the agent.
-    #[serde(rename = "agentLogin")]
+    #[serde(rename = "agentLogin", default)]
     pub agent_login: String,
     /// Agent Session Id
-    #[serde(rename = "agentSessionId")]
+    #[serde(rename = "agentSessionId", default)]
     pub agent_session_id: String,
     /// The name of the agent.
-    #[serde(rename = "agentName")]
+    #[serde(rename = "agentName", default)]
     pub agent_name: String,
     /// The activity state (e.g. idle, available, connected, etc.).
-    #[serde(rename = "currentState")]
+    #[serde(rename = "currentState", default)]
     pub current_state: String,
     /// Unique identifier for a site.
-    #[serde(rename = "siteId")]
+    #[serde(rename = "siteId", default)]
     pub site_id: String,
     /// The name of the site.
-    #[serde(rename = "siteName")]
+    #[serde(rename = "siteName", default)]
     pub site_name: String,
     /// Unique identifier for a team.
-    #[serde(rename = "teamId")]
+    #[serde(rename = "teamId", default)]
     pub team_id: String,
     /// The name of the team.
-    #[serde(rename = "teamName")]
+    #[serde(rename = "teamName", default)]
     pub team_name: String,
     /// Indicates whether the activity was the login event (1) or not (0).
-    #[serde(rename = "isLogin", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "isLogin", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub is_login: i64,
     /// Unique identifier for a task.
-    #[serde(rename = "taskId")]
+    #[serde(rename = "taskId", default)]
     pub task_id: String,
     /// Unique identifier for the channel.
-    #[serde(rename = "channelId")]
+    #[serde(rename = "channelId", default)]
     pub channel_id: String,
     /// Channel type for the activity (e.g. email, telephony, chat, etc.).
-    #[serde(rename = "channelType")]
+    #[serde(rename = "channelType", default)]
     pub channel_type: String,
     /// SubChannel type for the activity.
-    #[serde(rename = "subChannelType")]
+    #[serde(rename = "subChannelType", default)]
     pub sub_channel_type: String,
     /// In case of an idle activity, it will have an idle code attached with it (e.g. Break, Meeting, Lunch, etc.).
-    #[serde(rename = "idleCodeName")]
+    #[serde(rename = "idleCodeName", default)]
     pub idle_code_name: String,
     /// Unique identifier for the idle code.
-    #[serde(rename = "idleCode")]
+    #[serde(rename = "idleCode", default)]
     pub idle_code: String,
     /// Unique identifier for the queue.
-    #[serde(rename = "queueId")]
+    #[serde(rename = "queueId", default)]
     pub queue_id: String,
     /// The name of the Queue.
-    #[serde(rename = "queueName")]
+    #[serde(rename = "queueName", default)]
     pub queue_name: String,
     /// Selected wrapup code upon finished task.
-    #[serde(rename = "wrapupCodeName")]
+    #[serde(rename = "wrapupCodeName", default)]
     pub wrapup_code_name: String,
     /// Reason
-    #[serde(rename = "reason")]
+    #[serde(rename = "reason", default)]
     pub reason: String,
     /// Epoch timestamp in milliseconds of the start of the activity.
-    #[serde(rename = "startTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "startTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub start_time: i64,
     /// Epoch timestamp in milliseconds of the end of the activity. If active, it will be -1.
-    #[serde(rename = "endTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "endTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub end_time: i64,
     /// Multimedia profile type
-    #[serde(rename = "mmProfileType")]
+    #[serde(rename = "mmProfileType", default)]
     pub mm_profile_type: String,
 }
 
@@ -736,7 +736,7 @@ pub struct AgentActivity {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentApiResponse {
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: Meta,
     /// List of Agent Statistics records retrieved according to query parameters.
     #[serde(rename = "data", default)]
@@ -762,7 +762,7 @@ pub struct AgentBurnoutDto {
     )]
     pub version: Option<i64>,
     /// Used to toggle the state of the agent burnout configuration from active to inactive and vice-versa. Mandatory for create/update operation.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Provides information whether all or specific agents are selected for Agent Wellbeing. If the value is missing in response, the consumer should assume a value as ALL.
     #[serde(rename = "agentInclusionType")]
@@ -821,7 +821,7 @@ pub struct AgentChannelStateChangeResourceRequest {
     #[serde(rename = "channelType", default)]
     pub channel_type: Vec<String>,
     /// It represents the current state of the user. Can be set to '''Available''' or '''Idle''' or '''LoggedOut''' or '''Reserved''' or '''Engaged''' or or '''EngagedOther''' .
-    #[serde(rename = "state")]
+    #[serde(rename = "state", default)]
     pub state: String,
     /// Auxiliary Codes are status codes which an agent can select in Webex Contact Center Agent Desktop. They are of two types: '''Idle''' and '''Wrap-Up''' codes, and every agent profile must have one of each for the agent to use. Idle codes are used to explain an agent's unavailability to take customer contacts, such as during a lunch break or a meeting. Wrap-up codes indicate the result of customer contacts, such as successful resolution or escalation of the contact. Creating and managing auxiliary codes requires an administrator role and the appropriate cjp:config\_write or cjp:config\_read scopes, maximum length 36 characters.
     #[serde(rename = "auxCodeId", default, skip_serializing_if = "Option::is_none")]
@@ -877,7 +877,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithAttributeTag {
     )]
     pub version: Option<i64>,
     /// A name for the Agent's personal greeting file. It should have valid extension i.e. .wav
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates Content-Type of the Audio file. It can take one of these values: AUDIO\_WAV, AUDIO\_X\_WAV
     #[serde(rename = "contentType")]
@@ -889,7 +889,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithAttributeTag {
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Agent Id with which this greeting file is to be associated with.
-    #[serde(rename = "agentId")]
+    #[serde(rename = "agentId", default)]
     pub agent_id: String,
     /// This is used to identify the purpose of a greeting.
     #[serde(rename = "attributeTag", default, skip_serializing_if = "Option::is_none")]
@@ -911,7 +911,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithAttributeTag {
     pub ci_user_id: Option<String>,
     /// `audioFile`.
     #[serde(rename = "audioFile", default, skip_serializing_if = "Option::is_none")]
-    pub audio_file: Option<Vec<u8>>,
+    pub audio_file: Option<String>,
     /// This is the created time of the entity.
     #[serde(
         rename = "createdTime",
@@ -966,7 +966,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithGreetingPurpose {
     )]
     pub version: Option<i64>,
     /// A name for the Agent's personal greeting file. It should have valid extension i.e. .wav
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates Content-Type of the Audio file. It can take one of these values: AUDIO\_WAV, AUDIO\_X\_WAV
     #[serde(rename = "contentType")]
@@ -978,7 +978,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithGreetingPurpose {
     #[serde(rename = "url", default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Agent Id with which this greeting file is to be associated with.
-    #[serde(rename = "agentId")]
+    #[serde(rename = "agentId", default)]
     pub agent_id: String,
     /// First Name of the Agent with whom this greeting file is to be associated with.
     #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
@@ -1003,7 +1003,7 @@ pub struct AgentPersonalGreetingDtoAgentPersonalGreetingsWithGreetingPurpose {
     pub greeting_purpose_name: Option<String>,
     /// `audioFile`.
     #[serde(rename = "audioFile", default, skip_serializing_if = "Option::is_none")]
-    pub audio_file: Option<Vec<u8>>,
+    pub audio_file: Option<String>,
     /// This is the created time of the entity.
     #[serde(
         rename = "createdTime",
@@ -1068,13 +1068,13 @@ pub struct AgentPersonalGreetingPatchDtoAgentPersonalGreetingsWithGreetingPurpos
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgentProfileBulkExportDto {
     /// Enter a name for the agent profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// This can be the following ORGANIZATION: The agent profile is available to all sites at your enterprise. SITE: The agent profile is available to a specific site.
-    #[serde(rename = "parentType")]
+    #[serde(rename = "parentType", default)]
     pub parent_type: String,
     /// Identifier for a site which is a physical contact center location under the control of your enterprise.
     #[serde(rename = "siteId", default, skip_serializing_if = "Option::is_none")]
@@ -1112,25 +1112,25 @@ pub struct AgentProfileBulkExportDto {
     #[serde(rename = "wrapUpCodes", default, skip_serializing_if = "Option::is_none")]
     pub wrap_up_codes: Option<Vec<String>>,
     /// Specify the Idle codes that the agents can select in Agent Desktop.It can take one of these values: ALL — To make all idle codes available. SPECIFIC — To make specific codes available.
-    #[serde(rename = "accessIdleCode")]
+    #[serde(rename = "accessIdleCode", default)]
     pub access_idle_code: String,
     /// Specify the Idle codes list that the agents can select in Agent Desktop.
     #[serde(rename = "idleCodes", default, skip_serializing_if = "Option::is_none")]
     pub idle_codes: Option<Vec<String>>,
     /// Specify the queues that the agents can select from the Queue drop-down list on the Agent Desktop.It can take one of these values: ALL — To make all queues available. SPECIFIC — To make specific queues available NONE — If you do not want to make any queues available as transfer targets.
-    #[serde(rename = "accessQueue")]
+    #[serde(rename = "accessQueue", default)]
     pub access_queue: String,
     /// Specify the queues list that the agents can select from the Queue drop-down list on the Agent Desktop.
     #[serde(rename = "queues", default, skip_serializing_if = "Option::is_none")]
     pub queues: Option<Vec<String>>,
     /// Specify the entry points that the agents can select from the Entry Point drop-down list on the Agent Desktop.It can take one of these values: ALL — To make all entry points available. SPECIFIC — To make specific entry points available NONE — If you do not want to make any entry points available as transfer targets.
-    #[serde(rename = "accessEntryPoint")]
+    #[serde(rename = "accessEntryPoint", default)]
     pub access_entry_point: String,
     /// Specify the entry points list that the agents can select from the Entry Point drop-down list on the Agent Desktop.
     #[serde(rename = "entryPoints", default, skip_serializing_if = "Option::is_none")]
     pub entry_points: Option<Vec<String>>,
     /// Specify the teams that the agents can select from the Agent drop-down list on the Agent Desktop. It can take one of these values: ALL — To make the agents on all teams available. SPECIFIC — To make agents on specific teams available, then select teams from the drop-down list NONE — If you do not want to make any teams available for consultation, conference, or call transfer.
-    #[serde(rename = "accessBuddyTeam")]
+    #[serde(rename = "accessBuddyTeam", default)]
     pub access_buddy_team: String,
     /// `buddyTeamsList`.
     #[serde(rename = "buddyTeamsList", default, skip_serializing_if = "Option::is_none")]
@@ -1157,7 +1157,7 @@ pub struct AgentProfileBulkExportDto {
     #[serde(rename = "outdialANI", default, skip_serializing_if = "Option::is_none")]
     pub outdial_ani: Option<String>,
     /// Specify Unrestricted to allow agents to use any DN to log in to the Agent Desktop. To restrict the DN that the agent can enter, select one of the following. Provisioned Value restricts the login DN to the default value that you provision for the agent. Validation Criteria restricts the login DN to the format specified in the Validation Criteria setting.
-    #[serde(rename = "agentDNValidation")]
+    #[serde(rename = "agentDNValidation", default)]
     pub agent_dn_validation: String,
     /// This setting occurs only if you select Validation Criteria in the Validation For Agent DN.
     #[serde(rename = "agentDNValidationCriteria", default, skip_serializing_if = "Option::is_none")]
@@ -1169,7 +1169,7 @@ pub struct AgentProfileBulkExportDto {
     #[serde(rename = "agentStats", default, skip_serializing_if = "Option::is_none")]
     pub agent_stats: Option<bool>,
     /// This setting controls whether the agent can view statistics for all or some queues in the Agent Personal Statistics tab.It can take one of these values: ALL — To enable the agent to display statistics for all queues. SPECIFIC — Select Queues drop-down list to enable the agent to display statistics for specific queues. NONE — To prevent the agent from displaying queue statistics.
-    #[serde(rename = "accessQueueStats")]
+    #[serde(rename = "accessQueueStats", default)]
     pub access_queue_stats: String,
     /// This setting should be specified when Access Queue Statistics is SPECIFIC.
     #[serde(rename = "viewableStatsQueue", default, skip_serializing_if = "Option::is_none")]
@@ -1178,7 +1178,7 @@ pub struct AgentProfileBulkExportDto {
     #[serde(rename = "loggedInTeamStats", default, skip_serializing_if = "Option::is_none")]
     pub logged_in_team_stats: Option<bool>,
     /// This setting controls whether the agent can view statistics for all or some teams in the Agent Personal Statistics tab.It can take one of these values: ALL — To enable the agent to display statistics for all teams. SPECIFIC — Select Teams drop-down list to enable the agent to display statistics for specific teams. NONE — To prevent the agent from displaying teams statistics.
-    #[serde(rename = "accessTeamStats")]
+    #[serde(rename = "accessTeamStats", default)]
     pub access_team_stats: String,
     /// `viewableStatsTeam`.
     #[serde(rename = "viewableStatsTeam", default, skip_serializing_if = "Option::is_none")]
@@ -1246,7 +1246,7 @@ pub struct AgentProfileDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the agent profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -1353,7 +1353,7 @@ pub struct AgentProfileDto {
     #[serde(rename = "thresholdRules", default, skip_serializing_if = "Option::is_none")]
     pub threshold_rules: Option<Vec<String>>,
     /// Specify whether the agent profile is active or not Active.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// This setting enabled time out desktop inactivity feature.
     #[serde(
@@ -1554,7 +1554,7 @@ pub struct AgentProfileResponseDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the agent profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -1688,7 +1688,7 @@ pub struct AgentProfileResponseDto {
     #[serde(rename = "thresholdRules", default, skip_serializing_if = "Option::is_none")]
     pub threshold_rules: Option<Vec<String>>,
     /// Specify whether the agent profile is active or not Active.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates whether the created resource is system created or not
     #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
@@ -1842,14 +1842,14 @@ Site = "SITE",
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Assistant add-on offer/license is added to the organization.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentWellbeingDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Provides information whether all or specific agents are selected for Agent Wellbeing. If the value is missing in response, the consumer should assume a value as ALL.
-    #[serde(rename = "agentInclusionType")]
-    pub agent_inclusion_type: AgentWellbeingDtoAgentInclusionType,
+    #[serde(rename = "agentInclusionType", default, skip_serializing_if = "Option::is_none")]
+    pub agent_inclusion_type: Option<AgentWellbeingDtoAgentInclusionType>,
     /// Provides information whether Wellness break reminders are enabled or disabled. If the value is missing in response, the consumer should assume a value as DISABLED.
     #[serde(rename = "wellnessBreakReminders", default, skip_serializing_if = "Option::is_none")]
     pub wellness_break_reminders: Option<AgentWellbeingDtoWellnessBreakReminders>,
@@ -1885,8 +1885,8 @@ Enabled = "ENABLED",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AiAutoCsatdto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Provides information whether all or specific queues are selected for Auto CSAT. If the value is missing in response, the consumer should assume a value as ALL.
     #[serde(rename = "queuesInclusionType", default, skip_serializing_if = "Option::is_none")]
     pub queues_inclusion_type: Option<AiAutoCsatdtoQueuesInclusionType>,
@@ -2048,7 +2048,7 @@ pub struct ApiError400 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -2214,7 +2214,7 @@ pub struct ApiError401 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -2380,7 +2380,7 @@ pub struct ApiError404 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -2546,7 +2546,7 @@ pub struct ApiError409 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -2712,7 +2712,7 @@ pub struct ApiError429 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -2878,7 +2878,7 @@ pub struct ApiError500 {
     #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// Unique ID by which a request can be debugged. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -3044,43 +3044,43 @@ pub struct ApiErrorResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplyLineKeyTemplateJobDetails {
     /// Job name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Unique identifier of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier to track the flow of HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// Unique identifier to identify which user has run the job.
-    #[serde(rename = "sourceUserId")]
+    #[serde(rename = "sourceUserId", default)]
     pub source_user_id: String,
     /// Unique identifier to identify the customer who has run the job.
-    #[serde(rename = "sourceCustomerId")]
+    #[serde(rename = "sourceCustomerId", default)]
     pub source_customer_id: String,
     /// Unique identifier to identify the customer for which the job was run.
-    #[serde(rename = "targetCustomerId")]
+    #[serde(rename = "targetCustomerId", default)]
     pub target_customer_id: String,
     /// Unique identifier to identify the instance of the job.
-    #[serde(rename = "instanceId")]
+    #[serde(rename = "instanceId", default)]
     pub instance_id: f64,
     /// Displays the most recent step's execution status. Contains execution statuses of all the steps involved in the execution of the job.
     #[serde(rename = "jobExecutionStatus", default, skip_serializing_if = "Option::is_none")]
     pub job_execution_status: Option<Vec<JobExecutionStatusObject>>,
     /// Indicates the most recent status ('STARTING', 'STARTED', 'COMPLETED', 'FAILED') of the job at the time of invocation.
-    #[serde(rename = "latestExecutionStatus")]
+    #[serde(rename = "latestExecutionStatus", default)]
     pub latest_execution_status: String,
     /// Most recent exit code of the job at the time of invocation. \* 'UNKNOWN' - Job is in progress. \* 'COMPLETED' - Job has completed successfully. \* 'FAILED' - Job has failed. \* 'STOPPED' - Job has been stopped. \* 'COMPLETED\_WITH\_ERRORS' - Job has completed with errors.
     #[serde(rename = "latestExecutionExitCode", default, skip_serializing_if = "Option::is_none")]
     pub latest_execution_exit_code: Option<ApplyLineKeyTemplateJobDetailsLatestExecutionExitCode>,
     /// Indicates the progress of the job.
-    #[serde(rename = "percentageComplete", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "percentageComplete", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub percentage_complete: i64,
     /// Number of job steps completed.
-    #[serde(rename = "updatedCount", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "updatedCount", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub updated_count: i64,
     /// Number of job steps completed with advisories.
-    #[serde(rename = "advisoryCount", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "advisoryCount", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub advisory_count: i64,
 }
 
@@ -3106,7 +3106,7 @@ CompletedWithErrors = "COMPLETED_WITH_ERRORS",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplyLineKeyTemplateJobErrors {
     /// Unique identifier to track the HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// `error`.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
@@ -3141,8 +3141,8 @@ pub struct AssignedDynamicSkillsDto {
     )]
     pub version: Option<i64>,
     /// The ID of the skill.
-    #[serde(rename = "skillId")]
-    pub skill_id: String,
+    #[serde(rename = "skillId", default, skip_serializing_if = "Option::is_none")]
+    pub skill_id: Option<String>,
     /// A short textual description that represents a skill the agent has.
     #[serde(rename = "textValue", default, skip_serializing_if = "Option::is_none")]
     pub text_value: Option<String>,
@@ -3203,7 +3203,7 @@ pub struct AssignedDynamicSkillsDtoUserResponseWithUserProfile {
     )]
     pub version: Option<i64>,
     /// The ID of the skill.
-    #[serde(rename = "skillId")]
+    #[serde(rename = "skillId", default)]
     pub skill_id: String,
     /// A short textual description that represents a skill the agent has.
     #[serde(rename = "textValue", default, skip_serializing_if = "Option::is_none")]
@@ -3262,7 +3262,7 @@ pub struct AssignedDynamicSkillsDtoUserResponseWithUserProfileGranularAccess {
     )]
     pub version: Option<i64>,
     /// The ID of the skill.
-    #[serde(rename = "skillId")]
+    #[serde(rename = "skillId", default)]
     pub skill_id: String,
     /// A short textual description that represents a skill the agent has.
     #[serde(rename = "textValue", default, skip_serializing_if = "Option::is_none")]
@@ -3360,25 +3360,25 @@ pub struct AtaObject {
     #[serde(rename = "ataDtmfMethod")]
     pub ata_dtmf_method: AtaDtmfMethodObject,
     /// Enable/disable Cisco Discovery Protocol for local devices.
-    #[serde(rename = "cdpEnabled")]
+    #[serde(rename = "cdpEnabled", default)]
     pub cdp_enabled: bool,
     /// Enable/disable Link Layer Discovery Protocol for local devices.
-    #[serde(rename = "lldpEnabled")]
+    #[serde(rename = "lldpEnabled", default)]
     pub lldp_enabled: bool,
     /// Enable/disable quality of service tagging of packets from the local device to the Webex Calling platform.
-    #[serde(rename = "qosEnabled")]
+    #[serde(rename = "qosEnabled", default)]
     pub qos_enabled: bool,
     /// `vlan`.
-    #[serde(rename = "vlan")]
+    #[serde(rename = "vlan", default)]
     pub vlan: VlanObject,
     /// Enable/disable user level web access to the local device.
-    #[serde(rename = "webAccessEnabled")]
+    #[serde(rename = "webAccessEnabled", default)]
     pub web_access_enabled: bool,
     /// Enable/disable the automatic nightly configuration resync of the MPP device.
-    #[serde(rename = "nightlyResyncEnabled")]
+    #[serde(rename = "nightlyResyncEnabled", default)]
     pub nightly_resync_enabled: bool,
     /// `snmp`.
-    #[serde(rename = "snmp")]
+    #[serde(rename = "snmp", default)]
     pub snmp: SnmpObject,
 }
 
@@ -3396,25 +3396,25 @@ pub struct AtaObjectDevice {
     #[serde(rename = "ataDtmfMethod")]
     pub ata_dtmf_method: AtaDtmfMethodObject,
     /// Enable/disable Cisco Discovery Protocol for local devices.
-    #[serde(rename = "cdpEnabled")]
+    #[serde(rename = "cdpEnabled", default)]
     pub cdp_enabled: bool,
     /// Enable/disable Link Layer Discovery Protocol for local devices.
-    #[serde(rename = "lldpEnabled")]
+    #[serde(rename = "lldpEnabled", default)]
     pub lldp_enabled: bool,
     /// Enable/disable quality of service tagging of packets from the local device to the Webex Calling platform.
-    #[serde(rename = "qosEnabled")]
+    #[serde(rename = "qosEnabled", default)]
     pub qos_enabled: bool,
     /// `vlan`.
-    #[serde(rename = "vlan")]
+    #[serde(rename = "vlan", default)]
     pub vlan: VlanObjectDevice,
     /// Enable/disable user level web access to the local device.
-    #[serde(rename = "webAccessEnabled")]
+    #[serde(rename = "webAccessEnabled", default)]
     pub web_access_enabled: bool,
     /// Enable/disable the automatic nightly configuration resync of the MPP device.
-    #[serde(rename = "nightlyResyncEnabled")]
+    #[serde(rename = "nightlyResyncEnabled", default)]
     pub nightly_resync_enabled: bool,
     /// `snmp`.
-    #[serde(rename = "snmp")]
+    #[serde(rename = "snmp", default)]
     pub snmp: SnmpObject,
 }
 
@@ -3426,13 +3426,13 @@ pub struct AudioCodecPriorityObject {
     #[serde(rename = "selection")]
     pub selection: SelectionType,
     /// Indicates the primary Audio Codec.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -3444,13 +3444,13 @@ pub struct AudioCodecPriorityObjectDevice {
     #[serde(rename = "selection")]
     pub selection: SelectionType,
     /// Indicates the primary Audio Codec.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -3473,7 +3473,7 @@ pub struct AudioFileInfoDto {
     )]
     pub version: Option<i64>,
     /// A name for the Agent's personal greeting file. It should have valid extension i.e. .wav
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates Content-Type of the Audio file. It can take one of these values: AUDIO\_WAV, AUDIO\_X\_WAV
     #[serde(rename = "contentType")]
@@ -3492,7 +3492,7 @@ pub struct AudioFileInfoDto {
     pub system_default: Option<bool>,
     /// `audioFile`.
     #[serde(rename = "audioFile", default, skip_serializing_if = "Option::is_none")]
-    pub audio_file: Option<Vec<u8>>,
+    pub audio_file: Option<String>,
     /// Creation time(in epoch millis) of this resource.
     #[serde(
         rename = "createdTime",
@@ -3685,10 +3685,10 @@ pub struct AutoCsatQuestionDto {
     )]
     pub version: Option<i64>,
     /// Question ID that is mapped for Auto CSAT configuration
-    #[serde(rename = "questionId")]
+    #[serde(rename = "questionId", default)]
     pub question_id: String,
     /// Questionnaire ID corresponding to the Question ID that is mapped for Auto CSAT configuration
-    #[serde(rename = "questionnaireId")]
+    #[serde(rename = "questionnaireId", default)]
     pub questionnaire_id: String,
     /// This is the created time of the entity.
     #[serde(
@@ -3727,7 +3727,7 @@ pub struct AutoCsatdto {
     )]
     pub version: Option<i64>,
     /// Used to toggle the state of the Auto CSAT resource configuration from active to inactive and vice-versa. Mandatory for create/update operation.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Provides information whether all or specific agents are selected for Auto CSAT.
     #[serde(rename = "agentInclusionType")]
@@ -3736,7 +3736,7 @@ pub struct AutoCsatdto {
     #[serde(rename = "surveyDataSource")]
     pub survey_data_source: AutoCsatdtoSurveyDataSource,
     /// Selected Global Variable ID
-    #[serde(rename = "selectedGlobalVariableId")]
+    #[serde(rename = "selectedGlobalVariableId", default)]
     pub selected_global_variable_id: String,
     /// This is the created time of the entity.
     #[serde(
@@ -3786,7 +3786,7 @@ GlobalVariable = "GLOBAL_VARIABLE",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuxCodeBulkExportDto {
     /// A name for the code.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description indicating the context of the code.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -3801,7 +3801,7 @@ pub struct AuxCodeBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `AuxiliaryCodeDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuxiliaryCodeDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -3818,26 +3818,26 @@ pub struct AuxiliaryCodeDto {
     )]
     pub version: Option<i64>,
     /// A name for the code.
-    #[serde(rename = "name")]
-    pub name: String,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// A short description indicating the context of the code.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Indicates whether this is the default code(true) or not(false). If this is the first idle or wrap-up code for your organization,it must be the default. It can be made non-default later once more codes are created.
-    #[serde(rename = "defaultCode")]
-    pub default_code: bool,
+    #[serde(rename = "defaultCode", default, skip_serializing_if = "Option::is_none")]
+    pub default_code: Option<bool>,
     /// Indicates whether the code is active(when true) or not active(when false). It is required only during a create or an update operation.
-    #[serde(rename = "active")]
-    pub active: bool,
+    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
     /// Indicates whether this is the system default code(true) or not(false).
     #[serde(rename = "isSystemCode", default, skip_serializing_if = "Option::is_none")]
     pub is_system_code: Option<bool>,
     /// Indicates the work type id associated with this code.
-    #[serde(rename = "workTypeId")]
-    pub work_type_id: String,
+    #[serde(rename = "workTypeId", default, skip_serializing_if = "Option::is_none")]
+    pub work_type_id: Option<String>,
     /// Indicates the work type associated with this code.
-    #[serde(rename = "workTypeCode")]
-    pub work_type_code: AuxiliaryCodeDtoWorkTypeCode,
+    #[serde(rename = "workTypeCode", default, skip_serializing_if = "Option::is_none")]
+    pub work_type_code: Option<AuxiliaryCodeDtoWorkTypeCode>,
     /// Indicates the idle code Inclusion status for agent burnout calculation. Default value is 'INCLUDED' for idle codes and 'NOT\_APPLICABLE' for wrap up codes.
     #[serde(rename = "burnoutInclusion", default, skip_serializing_if = "Option::is_none")]
     pub burnout_inclusion: Option<AuxiliaryCodeDtoBurnoutInclusion>,
@@ -3994,10 +3994,10 @@ AlwaysOn = "ALWAYS_ON",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BadGatewayError {
     /// HTTP status code for Bad Gateway.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the gateway error.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -4024,10 +4024,10 @@ pub struct BadGatewayErrorDetails {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BadRequestError {
     /// Mandatory field missing - Source should not be empty
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining what went wrong with the request.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -4167,7 +4167,7 @@ pub struct BasicFlowDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BluetoothObject {
     /// Enable/disable Bluetooth.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Select a Bluetooth mode.
     #[serde(rename = "mode")]
@@ -4188,7 +4188,7 @@ pub struct BluetoothObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BluetoothObjectDevice {
     /// Enable/disable Bluetooth.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Select a Bluetooth mode.
     #[serde(rename = "mode", default, skip_serializing_if = "Option::is_none")]
@@ -4222,10 +4222,10 @@ Phone = "PHONE",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuddyAgentRequest {
     /// The profile ID of a particular agent. Can be obtained from \[Users API\](/docs/users), maximum length 36 characters.
-    #[serde(rename = "agentProfileId")]
+    #[serde(rename = "agentProfileId", default)]
     pub agent_profile_id: String,
     /// The media type for the request. The supported values are '''telephony''', '''chat''', '''social''', '''email''' and '''workItem'''.
-    #[serde(rename = "mediaType")]
+    #[serde(rename = "mediaType", default)]
     pub media_type: String,
     /// It represents the current state of the returned agents which can be either '''Available''' or '''Idle'''. If state is omitted from the payload, the API will return a list of both available and idle agents. This is useful for consult scenarios, since consulting an idle agent is also supported.
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
@@ -5718,13 +5718,13 @@ pub struct BusinessHoursDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the agent profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The time zone that you provision for your business hour.
-    #[serde(rename = "timezone")]
+    #[serde(rename = "timezone", default)]
     pub timezone: String,
     /// Working hours
     #[serde(rename = "workingHours", default)]
@@ -5902,28 +5902,28 @@ pub struct CadVariableDto {
     )]
     pub version: Option<i64>,
     /// A name for the Global Variable.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A the description for the Global Variable created.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Indicates whether the Global Variable is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates whether the Global Variable is editable in the Agent Desktop by the agent or not.
-    #[serde(rename = "agentEditable")]
+    #[serde(rename = "agentEditable", default)]
     pub agent_editable: bool,
     /// A valid Global Variable Type. The valid types are: String, Integer, DateTime, Boolean, Decimal.
     #[serde(rename = "variableType")]
     pub variable_type: CadVariableDtoVariableType,
     /// A default value for the Global Variable.
-    #[serde(rename = "defaultValue")]
+    #[serde(rename = "defaultValue", default)]
     pub default_value: String,
     /// Indicates whether the Global Variable is reportable or not.
-    #[serde(rename = "reportable")]
+    #[serde(rename = "reportable", default)]
     pub reportable: bool,
     /// Indicates whether the agent can view the Global Variable in Agent Desktop or not.
-    #[serde(rename = "agentViewable")]
+    #[serde(rename = "agentViewable", default)]
     pub agent_viewable: bool,
     /// Indicates whether the Global Variable is sensitive or not.
     #[serde(rename = "sensitive", default, skip_serializing_if = "Option::is_none")]
@@ -6062,10 +6062,10 @@ LocalCallHistory = "LOCAL_CALL_HISTORY",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallMonitoringRequest {
     /// The id represents the unique request id with which the Monitoring Request will be created, maximum length 36 characters.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// It represents the type of the monitoring request. It can to be '''midcall''', '''adhoc''' and '''continuous'''
-    #[serde(rename = "monitorType")]
+    #[serde(rename = "monitorType", default)]
     pub monitor_type: String,
     /// The unique ID representing the task that needs to be monitored. Mandatory for '''midcall''' type.
     #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
@@ -6150,10 +6150,10 @@ pub struct CallProgressAnalysisParamsRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallbackDetails {
     /// The source of callback request. The supported value is '''web'''.
-    #[serde(rename = "callbackOrigin")]
+    #[serde(rename = "callbackOrigin", default)]
     pub callback_origin: String,
     /// The type of callback. The supported value is '''immediate'''.
-    #[serde(rename = "callbackType")]
+    #[serde(rename = "callbackType", default)]
     pub callback_type: String,
 }
 
@@ -6195,28 +6195,28 @@ Immediate = "immediate",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallbackSchedule {
     /// Unique identifier for the scheduled callback.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the customer requesting the callback.
-    #[serde(rename = "customerName")]
+    #[serde(rename = "customerName", default)]
     pub customer_name: String,
     /// Phone number provided for the callback.
-    #[serde(rename = "callbackNumber")]
+    #[serde(rename = "callbackNumber", default)]
     pub callback_number: String,
     /// Timezone in which the callback is scheduled.
-    #[serde(rename = "timezone")]
+    #[serde(rename = "timezone", default)]
     pub timezone: String,
     /// Date for the callback in ISO format (YYYY-MM-DD).
-    #[serde(rename = "scheduleDate")]
+    #[serde(rename = "scheduleDate", default)]
     pub schedule_date: String,
     /// Scheduled start time in ISO 8601 format (HH:mm:ss), local to the specified timezone.
-    #[serde(rename = "startTime")]
+    #[serde(rename = "startTime", default)]
     pub start_time: String,
     /// Scheduled end time in ISO 8601 format (HH:mm:ss), local to the specified timezone.
-    #[serde(rename = "endTime")]
+    #[serde(rename = "endTime", default)]
     pub end_time: String,
     /// Identifier for the queue to route the callback request.
-    #[serde(rename = "queueId")]
+    #[serde(rename = "queueId", default)]
     pub queue_id: String,
     /// Reason provided for the callback request.
     #[serde(rename = "callbackReason", default, skip_serializing_if = "Option::is_none")]
@@ -6225,13 +6225,13 @@ pub struct CallbackSchedule {
     #[serde(rename = "sourceInteraction", default, skip_serializing_if = "Option::is_none")]
     pub source_interaction: Option<String>,
     /// Origin of the callback request, such as 'livecall' or 'api'.
-    #[serde(rename = "callbackOrigin")]
+    #[serde(rename = "callbackOrigin", default)]
     pub callback_origin: String,
     /// Unix timestamp in milliseconds when the callback was created.
-    #[serde(rename = "createdTimestamp", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "createdTimestamp", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub created_timestamp: i64,
     /// Unix timestamp in milliseconds when the callback was last updated.
-    #[serde(rename = "lastUpdatedTimestamp", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lastUpdatedTimestamp", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub last_updated_timestamp: i64,
     /// The unique identifier of the agent assigned to handle the callback.
     #[serde(rename = "assigneeAgent", default, skip_serializing_if = "Option::is_none")]
@@ -6245,7 +6245,7 @@ pub struct CallbackSchedule {
     )]
     pub assigned_time: Option<i64>,
     /// Unique identifier for the organization.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
 }
 
@@ -6254,22 +6254,22 @@ pub struct CallbackSchedule {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallbackScheduleMetadata {
     /// Unique identifier for the organization.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// Current page number.
-    #[serde(rename = "page", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "page", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub page: i64,
     /// Number of items per page.
-    #[serde(rename = "pageSize", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "pageSize", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub page_size: i64,
     /// Total number of pages.
-    #[serde(rename = "totalPages", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "totalPages", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub total_pages: i64,
     /// Total number of items.
-    #[serde(rename = "totalRecords", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "totalRecords", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub total_records: i64,
     /// `links`.
-    #[serde(rename = "links")]
+    #[serde(rename = "links", default)]
     pub links: PaginationLinks,
 }
 
@@ -6278,28 +6278,28 @@ pub struct CallbackScheduleMetadata {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallbackScheduleUpdateRequest {
     /// Unique identifier for the scheduled callback.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the Customer for which callback has to be scheduled. Max customer name length should be 250 character
-    #[serde(rename = "customerName")]
+    #[serde(rename = "customerName", default)]
     pub customer_name: String,
     /// Customer's phone number for the callback. Allows an optional country code followed by digits (0-9) and the special characters: space, hyphen -, parentheses ( and ), and period ., ensuring the total length is between 7 and 15 characters.
-    #[serde(rename = "callbackNumber")]
+    #[serde(rename = "callbackNumber", default)]
     pub callback_number: String,
     /// Valid IANA timezone name
-    #[serde(rename = "timezone")]
+    #[serde(rename = "timezone", default)]
     pub timezone: String,
     /// Scheduled date in ISO-8601 (YYYY-MM-DD) format. This must be a valid date in local time zone and within 31 days from current date
-    #[serde(rename = "scheduleDate")]
+    #[serde(rename = "scheduleDate", default)]
     pub schedule_date: String,
     /// Scheduled start time in ISO-8601 (HH:mm:ss) format. Start time must be at least 30 minutes in the future from current time.
-    #[serde(rename = "startTime")]
+    #[serde(rename = "startTime", default)]
     pub start_time: String,
     /// Scheduled end time in ISO-8601 (HH:mm:ss) format. End time must be at least 30 minutes after the startTime and must not exceed 8 hours after startTime.
-    #[serde(rename = "endTime")]
+    #[serde(rename = "endTime", default)]
     pub end_time: String,
     /// Unique identifier for the queue to which the callback is associated.
-    #[serde(rename = "queueId")]
+    #[serde(rename = "queueId", default)]
     pub queue_id: String,
     /// Reason for the callback request. This is optional and can be used to provide additional context.
     #[serde(rename = "callbackReason", default, skip_serializing_if = "Option::is_none")]
@@ -6332,10 +6332,10 @@ pub struct CallbackSchedulesResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CampaignListResponse {
     /// `data`.
-    #[serde(rename = "data")]
+    #[serde(rename = "data", default)]
     pub data: String,
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: MetaSubInfo,
 }
 
@@ -6344,7 +6344,7 @@ pub struct CampaignListResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CampaignUrlResponse {
     /// Returns the url for performing subsequent campaign updates or campaign stop
-    #[serde(rename = "location")]
+    #[serde(rename = "location", default)]
     pub location: String,
 }
 
@@ -6486,8 +6486,8 @@ pub struct ChannelResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CoachingInsightsDto {
     /// Used to toggle the state of the Coaching Insights configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -6525,7 +6525,7 @@ pub struct ConferenceResourceRequest {
     #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
     /// The destination ID to consult, maximum length 36 characters.
-    #[serde(rename = "to")]
+    #[serde(rename = "to", default)]
     pub to: String,
     /// The user can consult to another user in the team('''agent'''), dial number('''dialNumber'''), entry point('''entryPoint''').
     #[serde(rename = "destinationType", default, skip_serializing_if = "Option::is_none")]
@@ -6537,10 +6537,10 @@ pub struct ConferenceResourceRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConflictError {
     /// HTTP status code for Conflict.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the conflict.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -6552,10 +6552,10 @@ pub struct ConflictError {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConsultResourceRequest {
     /// The destination ID to consult, maximum length 36 characters.
-    #[serde(rename = "to")]
+    #[serde(rename = "to", default)]
     pub to: String,
     /// The user can consult to another user in the team('''agent'''), queue('''queue'''), entry point('''entryPoint''') or dial number('''dialNumber'''). When consulting an Entry Point (EP) that is associated with multiple Directory Numbers (DNs), the consult typically goes to one of the associated DNs.
-    #[serde(rename = "destinationType")]
+    #[serde(rename = "destinationType", default)]
     pub destination_type: String,
     /// This allows the caller to specify their preference for whether the main call should be placed on hold or not during consult.
     #[serde(rename = "holdParticipants", default, skip_serializing_if = "Option::is_none")]
@@ -6567,10 +6567,10 @@ pub struct ConsultResourceRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConsultTransferResourceRequest {
     /// The consulted user destination ID to transfer, maximum length 36 characters.
-    #[serde(rename = "to")]
+    #[serde(rename = "to", default)]
     pub to: String,
     /// The user can transfer to another consulted user in the team('''agent'''), dial number('''dialNumber'''), entry point('''entryPoint''')
-    #[serde(rename = "destinationType")]
+    #[serde(rename = "destinationType", default)]
     pub destination_type: String,
 }
 
@@ -6602,7 +6602,7 @@ pub struct ContactNumberDto {
     )]
     pub version: Option<i64>,
     /// The customized ani number.
-    #[serde(rename = "number")]
+    #[serde(rename = "number", default)]
     pub number: String,
     /// Creation time(in epoch millis) of this resource.
     #[serde(
@@ -6810,7 +6810,7 @@ Included = "INCLUDED",
 
 #[cfg(feature = "config")]
 /// `ContactServiceQueueDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactServiceQueueDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -6827,32 +6827,47 @@ pub struct ContactServiceQueueDto {
     )]
     pub version: Option<i64>,
     /// Name of the Contact Service Queue
-    #[serde(rename = "name")]
-    pub name: String,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// (Optional) A short description of the queue.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// This can be the following INBOUND OUTBOUND
-    #[serde(rename = "queueType")]
-    pub queue_type: ContactServiceQueueDtoQueueType,
+    #[serde(rename = "queueType", default, skip_serializing_if = "Option::is_none")]
+    pub queue_type: Option<ContactServiceQueueDtoQueueType>,
     /// This setting specifies whether the system can exclude teams with no logged in agents for the relevant routing strategies. It does not support Social Channel Type.
-    #[serde(rename = "checkAgentAvailability")]
-    pub check_agent_availability: bool,
+    #[serde(rename = "checkAgentAvailability", default, skip_serializing_if = "Option::is_none")]
+    pub check_agent_availability: Option<bool>,
     /// Setting to indicate the channel type. Use uppercase. Supported channel types are: TELEPHONY, EMAIL, SOCIAL\_CHANNEL, and CHAT. For TELEPHONY channelType, the following fields are mandatory - recordingPermitted, ivrRequeueUrl, recordingAllCallsPermitted, monitoringPermitted, parkingPermitted, pauseRecordingPermitted, controlFlowScriptUrl, defaultMusicInQueueMediaFileId.
-    #[serde(rename = "channelType")]
-    pub channel_type: ContactServiceQueueDtoChannelType,
+    #[serde(rename = "channelType", default, skip_serializing_if = "Option::is_none")]
+    pub channel_type: Option<ContactServiceQueueDtoChannelType>,
     /// This can be the following MESSAGEBIRD MESSENGER
     #[serde(rename = "socialChannelType", default, skip_serializing_if = "Option::is_none")]
     pub social_channel_type: Option<ContactServiceQueueDtoSocialChannelType>,
     /// The time in seconds that a customer request can be in a queue before the system flags it as outside the service level. It does not support Social Channel Type.
-    #[serde(rename = "serviceLevelThreshold", deserialize_with = "cc_core::de::lenient_i64")]
-    pub service_level_threshold: i64,
+    #[serde(
+        rename = "serviceLevelThreshold",
+        default,
+        deserialize_with = "cc_core::de::lenient_opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub service_level_threshold: Option<i64>,
     /// The maximum number of simultaneous contacts allowed for this queue. It does not support Social Channel Type.
-    #[serde(rename = "maxActiveContacts", deserialize_with = "cc_core::de::lenient_i64")]
-    pub max_active_contacts: i64,
+    #[serde(
+        rename = "maxActiveContacts",
+        default,
+        deserialize_with = "cc_core::de::lenient_opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_active_contacts: Option<i64>,
     /// The time in seconds after which the system distributes the queued customer request to the overflow number that you provision for this queue.
-    #[serde(rename = "maxTimeInQueue", deserialize_with = "cc_core::de::lenient_i64")]
-    pub max_time_in_queue: i64,
+    #[serde(
+        rename = "maxTimeInQueue",
+        default,
+        deserialize_with = "cc_core::de::lenient_opt_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_time_in_queue: Option<i64>,
     /// Identifies the default audio file which will be played for calls when they arrive or are waiting in queue. This setting is available only for the Telephony channel type.
     #[serde(rename = "defaultMusicInQueueMediaFileId", default, skip_serializing_if = "Option::is_none")]
     pub default_music_in_queue_media_file_id: Option<String>,
@@ -6860,8 +6875,8 @@ pub struct ContactServiceQueueDto {
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
     /// Specify whether the queue is active or not active
-    #[serde(rename = "active")]
-    pub active: bool,
+    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
     /// Should be specified only for outdial queues; if enabled, then Call Distribution and Queue Routing Type can be specified.
     #[serde(rename = "outdialCampaignEnabled", default, skip_serializing_if = "Option::is_none")]
     pub outdial_campaign_enabled: Option<bool>,
@@ -6901,14 +6916,14 @@ pub struct ContactServiceQueueDto {
     #[serde(rename = "vendorId", default, skip_serializing_if = "Option::is_none")]
     pub vendor_id: Option<String>,
     /// This can be one of the following LONGEST\_AVAILABLE\_AGENT SKILLS\_BASED(skillBasedRoutingType is mandatory to define)
-    #[serde(rename = "routingType")]
-    pub routing_type: ContactServiceQueueDtoRoutingType,
+    #[serde(rename = "routingType", default, skip_serializing_if = "Option::is_none")]
+    pub routing_type: Option<ContactServiceQueueDtoRoutingType>,
     /// This can be the following LONGEST\_AVAILABLE\_AGENT BEST\_AVAILABLE\_AGENT
     #[serde(rename = "skillBasedRoutingType", default, skip_serializing_if = "Option::is_none")]
     pub skill_based_routing_type: Option<ContactServiceQueueDtoSkillBasedRoutingType>,
     /// This can be the following TEAM\_BASED QUEUE\_BASED
-    #[serde(rename = "queueRoutingType")]
-    pub queue_routing_type: ContactServiceQueueDtoQueueRoutingType,
+    #[serde(rename = "queueRoutingType", default, skip_serializing_if = "Option::is_none")]
+    pub queue_routing_type: Option<ContactServiceQueueDtoQueueRoutingType>,
     /// `queueSkillRequirements`.
     #[serde(rename = "queueSkillRequirements", default, skip_serializing_if = "Option::is_none")]
     pub queue_skill_requirements: Option<Vec<QueueSkillRequirementDto>>,
@@ -6916,8 +6931,8 @@ pub struct ContactServiceQueueDto {
     #[serde(rename = "agents", default, skip_serializing_if = "Option::is_none")]
     pub agents: Option<Vec<QueueAgentsDto>>,
     /// `callDistributionGroups`.
-    #[serde(rename = "callDistributionGroups", default)]
-    pub call_distribution_groups: Vec<CallDistributionGroupDto>,
+    #[serde(rename = "callDistributionGroups", default, skip_serializing_if = "Option::is_none")]
+    pub call_distribution_groups: Option<Vec<CallDistributionGroupDto>>,
     /// (Optional) Used to subscribe for recording events.
     #[serde(rename = "xspVersion", default, skip_serializing_if = "Option::is_none")]
     pub xsp_version: Option<String>,
@@ -7376,16 +7391,16 @@ GoogleBusinessMessages = "GOOGLE_BUSINESS_MESSAGES",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CountObject {
     /// Indicates the total number of phone numbers requested to be moved.
-    #[serde(rename = "totalNumbers")]
+    #[serde(rename = "totalNumbers", default)]
     pub total_numbers: f64,
     /// Indicates the total number of phone numbers successfully deleted.
-    #[serde(rename = "numbersDeleted")]
+    #[serde(rename = "numbersDeleted", default)]
     pub numbers_deleted: f64,
     /// Indicates the total number of phone numbers successfully moved.
-    #[serde(rename = "numbersMoved")]
+    #[serde(rename = "numbersMoved", default)]
     pub numbers_moved: f64,
     /// Indicates the total number of phone numbers failed.
-    #[serde(rename = "numbersFailed")]
+    #[serde(rename = "numbersFailed", default)]
     pub numbers_failed: f64,
 }
 
@@ -7543,7 +7558,7 @@ pub struct CreateOrUpdatePersonRequestModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateOrUpdateTemplateModel {
     /// Template Name
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// `attributes`.
     #[serde(rename = "attributes", default)]
@@ -7558,19 +7573,19 @@ pub struct CreateOrUpdateTemplateModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTaskRequest {
     /// A valid customer DN, on which the response is expected, maximum length 36 characters.
-    #[serde(rename = "destination")]
+    #[serde(rename = "destination", default)]
     pub destination: String,
     /// An entryPointId for respective task. For '''CALLBACK''' and '''OUTDIAL''' this should be an outboundEP. For '''EXECUTE\_FLOW''' this should be an inboundEP which is mapped to a flow that will be triggered, maximum length 36 characters.
-    #[serde(rename = "entryPointId")]
+    #[serde(rename = "entryPointId", default)]
     pub entry_point_id: String,
     /// This is a schema free data tuple to pass-on specific data, depending on the outboundType. Supports a maximum of 30 tuples. Each tuple can have a key up to 200 bytes (up to 200 UTF-8 characters) and a value up to 1024 bytes (up to 1024 UTF-8 characters).
     #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub attributes: Option<serde_json::Value>,
     /// The outbound type for the task. Supported values are '''CALLBACK''', '''OUTDIAL''', and '''EXECUTE\_FLOW'''. Use '''OUTDIAL''' when the user is logged into the Agent Desktop and needs to make an outbound call to the customer. Use '''CALLBACK''' when the user is not logged in and needs to schedule a callback to the customer. Use '''EXECUTE\_FLOW''' when the task is linked to a predefined flow triggered through an Inbound Entrypoint.
     #[serde(rename = "outboundType", default, skip_serializing_if = "Option::is_none")]
     pub outbound_type: Option<String>,
     /// The media type for the request. The '''telephony''' type is required for '''EXECUTE\_FLOW''' and '''CALLBACK'''. The supported value is '''telephony'''.
-    #[serde(rename = "mediaType")]
+    #[serde(rename = "mediaType", default)]
     pub media_type: String,
     /// The contact center number, which is an ANI Outdial number, that will be used while making a call to the customer. This field is mandatory for '''EXECUTE\_FLOW''' and '''OUTDIAL''' type while it is optional for '''CALLBACK'''. If not provided for '''CALLBACK''' type, default out-dial ANI configuration will be used, maximum length 36 characters. The origin value must exactly match one of the configured Outdial ANIs in the agent profile.
     #[serde(rename = "origin", default, skip_serializing_if = "Option::is_none")]
@@ -7580,7 +7595,7 @@ pub struct CreateTaskRequest {
     pub callback: Option<CallbackDetails>,
     /// This is a schema-free data tuple to pass on specific SIP header data, Supports a maximum of 20 headers, selected alphabetically if more than 20 are present. Each header key is converted to lowercase, and hyphens are retained. The payload is restricted to 1100 bytes to comply with RFC3261 when using UDP. No header values are logged to ensure PII protection.Ex:The Caller ID Name is included as 'caller\_id\_name', derived from the appropriate SIP header
     #[serde(rename = "customAttributes", default, skip_serializing_if = "Option::is_none")]
-    pub custom_attributes: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub custom_attributes: Option<serde_json::Value>,
 }
 
 #[cfg(feature = "full")]
@@ -7599,10 +7614,10 @@ pub enum CreateTaskRequestV2 {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTaskResponse {
     /// Response metadata.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: CreateTaskResponseMeta,
     /// Response data.
-    #[serde(rename = "data")]
+    #[serde(rename = "data", default)]
     pub data: CreateTaskResponseData,
 }
 
@@ -7611,7 +7626,7 @@ pub struct CreateTaskResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTaskResponseData {
     /// UUID of the created task. Use this ID to monitor and manage the task lifecycle via subsequent API calls.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
 }
 
@@ -7620,7 +7635,7 @@ pub struct CreateTaskResponseData {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateTaskResponseMeta {
     /// UUID of the organization, inferred from the authorization token.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
 }
 
@@ -7764,13 +7779,13 @@ pub struct DectAudioCodecPriorityObject {
     #[serde(rename = "selection")]
     pub selection: SelectionType,
     /// Indicates the primary Audio Codec.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -7779,10 +7794,10 @@ pub struct DectAudioCodecPriorityObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DectDeviceList {
     /// Model name of the device.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// Display name of the device.
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// Indicates number of base stations.
     #[serde(
@@ -7818,28 +7833,28 @@ pub struct DectObject {
     #[serde(rename = "audioCodecPriority")]
     pub audio_codec_priority: DectAudioCodecPriorityObject,
     /// Enable/disable Cisco Discovery Protocol for local devices.
-    #[serde(rename = "cdpEnabled")]
+    #[serde(rename = "cdpEnabled", default)]
     pub cdp_enabled: bool,
     /// Specify the destination number to be dialled from the DECT Handset top button when pressed.
-    #[serde(rename = "dect6825HandsetEmergencyNumber")]
+    #[serde(rename = "dect6825HandsetEmergencyNumber", default)]
     pub dect_6825_handset_emergency_number: String,
     /// Enable/disable Link Layer Discovery Protocol for local devices.
-    #[serde(rename = "lldpEnabled")]
+    #[serde(rename = "lldpEnabled", default)]
     pub lldp_enabled: bool,
     /// Specify up to 3 multicast group URLs each with a unique listening port.
-    #[serde(rename = "multicast")]
+    #[serde(rename = "multicast", default)]
     pub multicast: String,
     /// Enable/disable quality of service tagging of packets from the local device to the Webex Calling platform.
-    #[serde(rename = "qosEnabled")]
+    #[serde(rename = "qosEnabled", default)]
     pub qos_enabled: bool,
     /// `vlan`.
-    #[serde(rename = "vlan")]
+    #[serde(rename = "vlan", default)]
     pub vlan: DectVlanObject,
     /// Enable/disable user level web access to the local device.
-    #[serde(rename = "webAccessEnabled")]
+    #[serde(rename = "webAccessEnabled", default)]
     pub web_access_enabled: bool,
     /// Enable/disable phone's default behavior regarding the nightly maintenance synchronization with the Webex Calling platform.
-    #[serde(rename = "nightlyResyncEnabled")]
+    #[serde(rename = "nightlyResyncEnabled", default)]
     pub nightly_resync_enabled: bool,
 }
 
@@ -7848,10 +7863,10 @@ pub struct DectObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DectVlanObject {
     /// Denotes whether the VLAN object of DECT is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Value of the VLAN Object of DECT.
-    #[serde(rename = "value")]
+    #[serde(rename = "value", default)]
     pub value: f64,
 }
 
@@ -7871,7 +7886,7 @@ Debugging = "DEBUGGING",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageRequestObject {
     /// The name of the image file to be deleted.
-    #[serde(rename = "fileName")]
+    #[serde(rename = "fileName", default)]
     pub file_name: String,
     /// Flag to force delete the image. When 'forceDelete' = true, if any device, location, or org level custom background URL is configured with the 'backgroundImageURL' containing the filename being deleted, the background image is set to 'None'.
     #[serde(rename = "forceDelete", default, skip_serializing_if = "Option::is_none")]
@@ -7883,10 +7898,10 @@ pub struct DeleteImageRequestObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageResponseObject {
     /// The name of the image file.
-    #[serde(rename = "fileName")]
+    #[serde(rename = "fileName", default)]
     pub file_name: String,
     /// The result of the deletion.
-    #[serde(rename = "result")]
+    #[serde(rename = "result", default)]
     pub result: DeleteImageResponseObjectResult,
 }
 
@@ -7895,7 +7910,7 @@ pub struct DeleteImageResponseObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageResponseObjectResult {
     /// The status of the deletion.
-    #[serde(rename = "status")]
+    #[serde(rename = "status", default)]
     pub status: f64,
     /// The error message if the deletion failed.
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
@@ -7907,10 +7922,10 @@ pub struct DeleteImageResponseObjectResult {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageResponseObjectResultError {
     /// The error message.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// The error code.
-    #[serde(rename = "errorCode")]
+    #[serde(rename = "errorCode", default)]
     pub error_code: f64,
 }
 
@@ -7919,10 +7934,10 @@ pub struct DeleteImageResponseObjectResultError {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageResponseSuccessObject {
     /// The name of the image file.
-    #[serde(rename = "fileName")]
+    #[serde(rename = "fileName", default)]
     pub file_name: String,
     /// The result of the deletion.
-    #[serde(rename = "result")]
+    #[serde(rename = "result", default)]
     pub result: DeleteImageResponseSuccessObjectResult,
 }
 
@@ -7931,7 +7946,7 @@ pub struct DeleteImageResponseSuccessObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteImageResponseSuccessObjectResult {
     /// The status of the deletion.
-    #[serde(rename = "status")]
+    #[serde(rename = "status", default)]
     pub status: f64,
 }
 
@@ -7987,31 +8002,31 @@ pub struct DesktopLayoutDto {
     )]
     pub version: Option<i64>,
     /// A name for the Desktop Layout.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description indicating the context of the Desktop Layout.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Indicates who modified the Desktop Layout.
-    #[serde(rename = "editedBy")]
+    #[serde(rename = "editedBy", default)]
     pub edited_by: String,
     /// Enter the name of the file.
-    #[serde(rename = "jsonFileName")]
+    #[serde(rename = "jsonFileName", default)]
     pub json_file_name: String,
     /// Enter the Desktop Layout json.
-    #[serde(rename = "jsonFileContent")]
+    #[serde(rename = "jsonFileContent", default)]
     pub json_file_content: String,
     /// Indicates if the Desktop Layout is a global layout or a custom layout.
-    #[serde(rename = "global")]
+    #[serde(rename = "global", default)]
     pub global: bool,
     /// Indicates if the Desktop Layout is in active state or inactive.
-    #[serde(rename = "status")]
+    #[serde(rename = "status", default)]
     pub status: bool,
     /// Indicates if the default Desktop Layout is modified.
-    #[serde(rename = "defaultJsonModified")]
+    #[serde(rename = "defaultJsonModified", default)]
     pub default_json_modified: bool,
     /// Indicates if the Desktop Layout is validated.
-    #[serde(rename = "validated")]
+    #[serde(rename = "validated", default)]
     pub validated: bool,
     /// Validated time(in epoch milliseconds) of this resource.
     #[serde(
@@ -8069,7 +8084,7 @@ pub struct DesktopLayoutDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Destination {
     /// Destination identifier. For 'workItem' tasks, this is the business address associated with the configured workItem channel entry point. For 'telephony' tasks, this is the dial number to call. \*\*Migrating from v1:\*\* Previously the top-level 'destination' field (plain string) for telephony.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Destination type. Use 'businessAddress' for 'workItem' tasks and 'dialNumber' for 'telephony' tasks.
     #[serde(rename = "type")]
@@ -8152,7 +8167,7 @@ pub struct Device {
     #[serde(rename = "upgradeChannel", default, skip_serializing_if = "Option::is_none")]
     pub upgrade_channel: Option<String>,
     /// The date and time that the device was registered, in ISO8601 format.
-    #[serde(rename = "created")]
+    #[serde(rename = "created", default)]
     pub created: String,
     /// The location associated with the device.
     #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
@@ -8332,10 +8347,10 @@ pub struct DeviceList {
     #[serde(rename = "devices", default)]
     pub devices: Vec<Devices>,
     /// Maximum number of devices a person can be assigned to.
-    #[serde(rename = "maxDeviceCount")]
+    #[serde(rename = "maxDeviceCount", default)]
     pub max_device_count: f64,
     /// Maximum number of devices a person can own.
-    #[serde(rename = "maxOwnedDeviceCount")]
+    #[serde(rename = "maxOwnedDeviceCount", default)]
     pub max_owned_device_count: f64,
 }
 
@@ -8344,10 +8359,10 @@ pub struct DeviceList {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceObject {
     /// Model name of the device.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// Display name of the device.
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// The display name of the device family.
     #[serde(rename = "familyDisplayName", default, skip_serializing_if = "Option::is_none")]
@@ -8368,13 +8383,13 @@ pub struct DeviceObject {
     #[serde(rename = "onboardingMethod", default)]
     pub onboarding_method: Vec<OnboardingMethodObject>,
     /// Enables / Disables layout configuration for devices.
-    #[serde(rename = "allowConfigureLayoutEnabled")]
+    #[serde(rename = "allowConfigureLayoutEnabled", default)]
     pub allow_configure_layout_enabled: bool,
     /// Number of port lines.
-    #[serde(rename = "numberOfLinePorts")]
+    #[serde(rename = "numberOfLinePorts", default)]
     pub number_of_line_ports: f64,
     /// Indicates whether Kem support is enabled or not.
-    #[serde(rename = "kemSupportEnabled")]
+    #[serde(rename = "kemSupportEnabled", default)]
     pub kem_support_enabled: bool,
     /// Module count.
     #[serde(
@@ -8385,70 +8400,70 @@ pub struct DeviceObject {
     )]
     pub kem_module_count: Option<f64>,
     /// Enables / disables Kem lines support.
-    #[serde(rename = "kemLinesSupportEnabled")]
+    #[serde(rename = "kemLinesSupportEnabled", default)]
     pub kem_lines_support_enabled: bool,
     /// Key expansion module type of the device.
     #[serde(rename = "kemModuleType", default, skip_serializing_if = "Option::is_none")]
     pub kem_module_type: Option<Vec<KemModuleType>>,
     /// Enables / Disables the upgrade channel.
-    #[serde(rename = "upgradeChannelEnabled")]
+    #[serde(rename = "upgradeChannelEnabled", default)]
     pub upgrade_channel_enabled: bool,
     /// The default upgrade channel.
     #[serde(rename = "defaultUpgradeChannel", default, skip_serializing_if = "Option::is_none")]
     pub default_upgrade_channel: Option<String>,
     /// Enables / disables the additional primary line appearances.
-    #[serde(rename = "additionalPrimaryLineAppearancesEnabled")]
+    #[serde(rename = "additionalPrimaryLineAppearancesEnabled", default)]
     pub additional_primary_line_appearances_enabled: bool,
     /// Enables / disables Basic emergency nomadic.
-    #[serde(rename = "basicEmergencyNomadicEnabled")]
+    #[serde(rename = "basicEmergencyNomadicEnabled", default)]
     pub basic_emergency_nomadic_enabled: bool,
     /// Enables / disables customized behavior support on devices.
-    #[serde(rename = "customizedBehaviorsEnabled")]
+    #[serde(rename = "customizedBehaviorsEnabled", default)]
     pub customized_behaviors_enabled: bool,
     /// Enables / disables configuring port support on device.
-    #[serde(rename = "allowConfigurePortsEnabled")]
+    #[serde(rename = "allowConfigurePortsEnabled", default)]
     pub allow_configure_ports_enabled: bool,
     /// Enables / disables customizable line label.
-    #[serde(rename = "customizableLineLabelEnabled")]
+    #[serde(rename = "customizableLineLabelEnabled", default)]
     pub customizable_line_label_enabled: bool,
     /// Enables / disables support line port reordering.
-    #[serde(rename = "supportsLinePortReorderingEnabled")]
+    #[serde(rename = "supportsLinePortReorderingEnabled", default)]
     pub supports_line_port_reordering_enabled: bool,
     /// Enables / disables port number support.
-    #[serde(rename = "portNumberSupportEnabled")]
+    #[serde(rename = "portNumberSupportEnabled", default)]
     pub port_number_support_enabled: bool,
     /// Enables / disables T.38.
-    #[serde(rename = "t38Enabled")]
+    #[serde(rename = "t38Enabled", default)]
     pub t_38_enabled: bool,
     /// Enables / disables call declined.
-    #[serde(rename = "callDeclinedEnabled")]
+    #[serde(rename = "callDeclinedEnabled", default)]
     pub call_declined_enabled: bool,
     /// Supports touch screen on device.
-    #[serde(rename = "touchScreenPhone")]
+    #[serde(rename = "touchScreenPhone", default)]
     pub touch_screen_phone: bool,
     /// Number of line key buttons for a device.
-    #[serde(rename = "numberOfLineKeyButtons")]
+    #[serde(rename = "numberOfLineKeyButtons", default)]
     pub number_of_line_key_buttons: f64,
     /// `deviceSettingsConfiguration`.
     #[serde(rename = "deviceSettingsConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub device_settings_configuration: Option<DeviceSettingsConfigurationObject>,
     /// Enables / disables hoteling host.
-    #[serde(rename = "allowHotelingHostEnabled")]
+    #[serde(rename = "allowHotelingHostEnabled", default)]
     pub allow_hoteling_host_enabled: bool,
     /// `supportsLogCollection`.
     #[serde(rename = "supportsLogCollection", default, skip_serializing_if = "Option::is_none")]
     pub supports_log_collection: Option<SupportsLogCollectionObject>,
     /// Enables / disables apply changes.
-    #[serde(rename = "supportsApplyChangesEnabled")]
+    #[serde(rename = "supportsApplyChangesEnabled", default)]
     pub supports_apply_changes_enabled: bool,
     /// Enables / disables configure lines.
-    #[serde(rename = "allowConfigureLinesEnabled")]
+    #[serde(rename = "allowConfigureLinesEnabled", default)]
     pub allow_configure_lines_enabled: bool,
     /// Enables / disables configure phone settings.
-    #[serde(rename = "allowConfigurePhoneSettingsEnabled")]
+    #[serde(rename = "allowConfigurePhoneSettingsEnabled", default)]
     pub allow_configure_phone_settings_enabled: bool,
     /// Enables / disables hotline support.
-    #[serde(rename = "supportsHotlineEnabled")]
+    #[serde(rename = "supportsHotlineEnabled", default)]
     pub supports_hotline_enabled: bool,
     /// Maximum number of line appearances available on the device.
     #[serde(
@@ -8465,16 +8480,16 @@ pub struct DeviceObject {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceOwner {
     /// Unique identifier of a person or a workspace.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// `type`.
     #[serde(rename = "type")]
     pub r#type: MemberType,
     /// First name of device owner.
-    #[serde(rename = "firstName")]
+    #[serde(rename = "firstName", default)]
     pub first_name: String,
     /// Last name of device owner.
-    #[serde(rename = "lastName")]
+    #[serde(rename = "lastName", default)]
     pub last_name: String,
 }
 
@@ -8542,10 +8557,10 @@ MicrosoftTeamsRoom = "microsoftTeamsRoom",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DevicePostResponseTag {
     /// The display name of the device family or model associated with the returned tag.
-    #[serde(rename = "familyOrModelDisplayName")]
+    #[serde(rename = "familyOrModelDisplayName", default)]
     pub family_or_model_display_name: String,
     /// The unique identifier for the device setting.
-    #[serde(rename = "tag")]
+    #[serde(rename = "tag", default)]
     pub tag: String,
     /// The current value of the setting at device level. If the tag value is not set at the device level, this field will not be included in the response.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
@@ -8563,7 +8578,7 @@ pub struct DevicePostResponseTag {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DevicePutItem {
     /// The unique identifier for the setting to be updated.
-    #[serde(rename = "tag")]
+    #[serde(rename = "tag", default)]
     pub tag: String,
     /// `action`.
     #[serde(rename = "action")]
@@ -8623,19 +8638,19 @@ pub struct DeviceSettingsGroupTag {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeviceSettingsObject {
     /// `customizations`.
-    #[serde(rename = "customizations")]
+    #[serde(rename = "customizations", default)]
     pub customizations: CustomizationDeviceLevelObject,
     /// Indicates if customization is allowed at a location level. If 'true', customized at a location level. If 'false', not customized; uses customer-level configuration.
-    #[serde(rename = "customEnabled")]
+    #[serde(rename = "customEnabled", default)]
     pub custom_enabled: bool,
     /// Customer devices setting update status. If 'true', an update is in progress (no further changes are allowed). 'If false', no update in progress (changes are allowed).
-    #[serde(rename = "updateInProgress")]
+    #[serde(rename = "updateInProgress", default)]
     pub update_in_progress: bool,
     /// Number of devices that will be updated.
-    #[serde(rename = "deviceCount")]
+    #[serde(rename = "deviceCount", default)]
     pub device_count: f64,
     /// Indicates the last updated time.
-    #[serde(rename = "lastUpdateTime")]
+    #[serde(rename = "lastUpdateTime", default)]
     pub last_update_time: f64,
 }
 
@@ -8644,19 +8659,19 @@ pub struct DeviceSettingsObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeviceSettingsObjectForDeviceLevel {
     /// `customizations`.
-    #[serde(rename = "customizations")]
+    #[serde(rename = "customizations", default)]
     pub customizations: CustomizationDeviceLevelObjectDevice,
     /// Indicates if customization is allowed at a device level. If 'true', customized at a device level. If 'false', not customized; uses customer-level configuration.
-    #[serde(rename = "customEnabled")]
+    #[serde(rename = "customEnabled", default)]
     pub custom_enabled: bool,
     /// Customer devices setting update status. If 'true', an update is in progress (no further changes are allowed). 'If false', no update in progress (changes are allowed).
-    #[serde(rename = "updateInProgress")]
+    #[serde(rename = "updateInProgress", default)]
     pub update_in_progress: bool,
     /// Number of devices that will be updated.
-    #[serde(rename = "deviceCount")]
+    #[serde(rename = "deviceCount", default)]
     pub device_count: f64,
     /// Indicates the last updated time.
-    #[serde(rename = "lastUpdateTime")]
+    #[serde(rename = "lastUpdateTime", default)]
     pub last_update_time: f64,
 }
 
@@ -8713,13 +8728,13 @@ DeskPhone = "DESK_PHONE",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Devices {
     /// Unique identifier for a device.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Comma separated array of tags used to describe device.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Vec<String>>,
     /// Identifier for device model.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// `modelType`.
     #[serde(rename = "modelType", default, skip_serializing_if = "Option::is_none")]
@@ -8731,13 +8746,13 @@ pub struct Devices {
     #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Indicates whether the person or the workspace is the owner of the device, and points to a primary Line/Port of the device.
-    #[serde(rename = "primaryOwner")]
+    #[serde(rename = "primaryOwner", default)]
     pub primary_owner: bool,
     /// `type`.
     #[serde(rename = "type")]
     pub r#type: DeviceLineType,
     /// `hoteling`.
-    #[serde(rename = "hoteling")]
+    #[serde(rename = "hoteling", default)]
     pub hoteling: HotelingRequest,
     /// `owner`.
     #[serde(rename = "owner")]
@@ -8753,7 +8768,7 @@ pub struct Devices {
 pub struct DiagramRes {
     /// Additional properties are listed here
     #[serde(rename = "properties", default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub properties: Option<serde_json::Value>,
     /// Holds the activities and links
     #[serde(rename = "widgets", default, skip_serializing_if = "Option::is_none")]
     pub widgets: Option<std::collections::BTreeMap<String, Widget>>,
@@ -8796,13 +8811,13 @@ pub struct DialPlanDto {
     )]
     pub version: Option<i64>,
     /// Enter the name for the dial plan.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description of the dial plan.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// A regular expression specifies the format of the phone number and the characters that you can use while dialing a number.
-    #[serde(rename = "regularExpression")]
+    #[serde(rename = "regularExpression", default)]
     pub regular_expression: String,
     /// (Optional) Enter a prefix that the system automatically adds to the phone number that the agent enters. For example, digit 1 for long-distance calls within the United States.
     #[serde(rename = "prefix", default, skip_serializing_if = "Option::is_none")]
@@ -8811,7 +8826,7 @@ pub struct DialPlanDto {
     #[serde(rename = "strippedChars", default, skip_serializing_if = "Option::is_none")]
     pub stripped_chars: Option<String>,
     /// Specify whether the dial plan is active or not
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates whether the created resource is system created or not
     #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
@@ -8871,10 +8886,10 @@ pub struct DialledNumberEntryPointDto {
     #[serde(rename = "routePointId", default, skip_serializing_if = "Option::is_none")]
     pub route_point_id: Option<String>,
     /// The identifier of an entry point to which you want to map the DN.
-    #[serde(rename = "entryPointId")]
+    #[serde(rename = "entryPointId", default)]
     pub entry_point_id: String,
     /// The entryPoint name of the entryPointId.
-    #[serde(rename = "entryPointName")]
+    #[serde(rename = "entryPointName", default)]
     pub entry_point_name: String,
     /// The default dial number for the tenant to make outdial calls. The default dial number is displayed in the customer's caller ID, if an agent does not select a specific outdial ANI (Automatic Number Identification) for an outdial call. A default value is automatically set once and entry point mapping is created
     #[serde(rename = "defaultAni", default, skip_serializing_if = "Option::is_none")]
@@ -8970,10 +8985,10 @@ PersonLastThenFirstName = "PERSON_LAST_THEN_FIRST_NAME",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DncEntryRequest {
     /// The phone number to add to the DNC list. Must be in E.164 format (e.g., +1234567890).
-    #[serde(rename = "phoneNumber")]
+    #[serde(rename = "phoneNumber", default)]
     pub phone_number: String,
     /// The source or origin of the DNC entry. This helps track where the request originated from.
-    #[serde(rename = "source")]
+    #[serde(rename = "source", default)]
     pub source: String,
     /// Optional reason for adding the phone number to the DNC list. This can help with compliance documentation.
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
@@ -9009,7 +9024,7 @@ pub struct DncEntryResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DownloadMultipleInteractionsResponse {
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: RecordingMetaData,
     /// `data`.
     #[serde(rename = "data", default)]
@@ -9063,10 +9078,10 @@ pub struct DynamicDeviceSettingsJobListResponse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DynamicSettingsUpdateJobDevicePostItem {
     /// The 'familyOrModelDisplayName' of the device to which the tag applies. This value must exist in the validation schema.
-    #[serde(rename = "familyOrModelDisplayName")]
+    #[serde(rename = "familyOrModelDisplayName", default)]
     pub family_or_model_display_name: String,
     /// The unique identifier for the setting to be updated.
-    #[serde(rename = "tag")]
+    #[serde(rename = "tag", default)]
     pub tag: String,
     /// `action`.
     #[serde(rename = "action")]
@@ -9246,7 +9261,7 @@ pub struct EntryPointDto {
     )]
     pub version: Option<i64>,
     /// A unique name for the entry point within the organization. It is required only during a create or an update operation.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description of the entry point.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -9261,19 +9276,19 @@ pub struct EntryPointDto {
     #[serde(rename = "socialChannelType")]
     pub social_channel_type: EntryPointDtoSocialChannelType,
     /// Used to toggle the state of the entrypoint from active to inactive and vice-versa. It is required only during a create or an update operation.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Allows to set the time that a customer request can be in a queue before the system flags it as outside the service level. If the agent completes a customer service request within this time interval, the system considers it within the service level. It is required only for a create or an update operation.
-    #[serde(rename = "serviceLevelThreshold", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "serviceLevelThreshold", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub service_level_threshold: i64,
     /// Caps the maximum number of simultaneous calls for this entry point. The system busies out any additional calls when the number of active calls exceeds this number. It is required only for a create or an update operation.
-    #[serde(rename = "maximumActiveContacts", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "maximumActiveContacts", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub maximum_active_contacts: i64,
     /// The system automatically populates this field with the URL for this entry point or the default control script of the queue.It happens when you don’t configure the control script using the Webex Contact Center Routing Strategy module.This setting is available for the Telephony channel type.
-    #[serde(rename = "controlFlowScriptUrl")]
+    #[serde(rename = "controlFlowScriptUrl", default)]
     pub control_flow_script_url: String,
     /// Allows to set the destination phone number to which the system diverts the customer calls when they exceed the Maximum Time in Queue that has been set in the routing strategy. This setting is applicable only for the Telephony channel type.
-    #[serde(rename = "overflowNumber")]
+    #[serde(rename = "overflowNumber", default)]
     pub overflow_number: String,
     /// (Optional) Any routing strategy for this entry point uses the time zone that you select here.
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
@@ -9282,7 +9297,7 @@ pub struct EntryPointDto {
     #[serde(rename = "imiOrgType")]
     pub imi_org_type: EntryPointDtoImiOrgType,
     /// ID of the asset in IMI that corresponds to this entrypoint.
-    #[serde(rename = "assetId")]
+    #[serde(rename = "assetId", default)]
     pub asset_id: String,
     /// (Optional) Used to subscribe for recording events.
     #[serde(rename = "xspVersion", default, skip_serializing_if = "Option::is_none")]
@@ -9425,7 +9440,7 @@ pub struct EnumSkillValueDto {
     )]
     pub version: Option<i64>,
     /// Indicates the name of the enumSkillValue.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates the description of the enumSkillValue.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -9483,7 +9498,7 @@ pub struct ErrorMessageObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorModel {
     /// Status code of error.
-    #[serde(rename = "key", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "key", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub key: i64,
     /// `message`.
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
@@ -9531,7 +9546,7 @@ pub struct ErrorResult {
     #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorModel>,
     /// Unique ID by which a request can be debugged, provided in request header or autogenerated. Please provide if opening a support case.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
 }
 
@@ -9540,8 +9555,8 @@ pub struct ErrorResult {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationsAnalyticsDto {
     /// Used to toggle the state of the Evaluations and Analytics configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -9552,7 +9567,7 @@ pub struct EvaluationsAnalyticsDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The unique identifier for the event.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// `resource`.
     #[serde(rename = "resource")]
@@ -9564,16 +9579,16 @@ pub struct Event {
     #[serde(rename = "appId", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     /// The ID of the person who performed the action.
-    #[serde(rename = "actorId")]
+    #[serde(rename = "actorId", default)]
     pub actor_id: String,
     /// The ID of the organization for the event.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// The date and time of the event.
-    #[serde(rename = "created")]
+    #[serde(rename = "created", default)]
     pub created: String,
     /// The event's data representation. This object will contain the event's 'resource', such as \[memberships\](/docs/api/v1/memberships/get-membership-details), \[messages\](/docs/api/v1/messages/get-message-details), \[meetings\](/docs/api/v1/meetings), \[meetingMessages\](/docs/api/v1/meetingMessages), \[tabs\](/docs/api/v1/room-tabs), \[rooms\](/docs/api/v1/space-classifications) or \[attachmentActions\](/docs/api/v1/attachment-actions) at the time the event took place.
-    #[serde(rename = "data")]
+    #[serde(rename = "data", default)]
     pub data: EventData,
 }
 
@@ -9619,7 +9634,7 @@ pub struct EventData {
     pub creator_id: Option<String>,
     /// The meeting's host data.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub host: Option<serde_json::Value>,
     /// Common Identity (CI) authenticated meeting attendees.
     #[serde(rename = "attendees", default, skip_serializing_if = "Option::is_none")]
     pub attendees: Option<Vec<serde_json::Value>>,
@@ -9730,7 +9745,7 @@ pub struct EventDiagramRes {
     pub events_map: Option<std::collections::BTreeMap<String, EventFlowRes>>,
     /// Holds information on additional properties
     #[serde(rename = "properties", default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub properties: Option<serde_json::Value>,
 }
 
 #[cfg(feature = "config")]
@@ -9813,7 +9828,7 @@ pub struct EventTypesApiListResponse {
     #[serde(rename = "data", default)]
     pub data: Vec<EventTypesResponse>,
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: Meta,
 }
 
@@ -9825,7 +9840,7 @@ pub struct EventTypesApiListResponseEnhanced {
     #[serde(rename = "data", default)]
     pub data: Vec<EventTypesResponse>,
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: MetaResourceVersionInfo,
 }
 
@@ -9834,13 +9849,13 @@ pub struct EventTypesApiListResponseEnhanced {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventTypesResponse {
     /// The name of the event type. Consists of the resource and the action which occurred on it, separated by a colon. Use when registering a subscription.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// The resource to which the event type belongs.
-    #[serde(rename = "resource")]
+    #[serde(rename = "resource", default)]
     pub resource: String,
     /// The action being taken on the resource in the event.
-    #[serde(rename = "action")]
+    #[serde(rename = "action", default)]
     pub action: String,
 }
 
@@ -9872,7 +9887,7 @@ pub struct FieldRequestBody {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldValidationError {
     /// Message detailing an error discovered during request processing.
-    #[serde(rename = "description")]
+    #[serde(rename = "description", default)]
     pub description: String,
 }
 
@@ -9887,7 +9902,7 @@ pub struct Floor {
     #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -9908,7 +9923,7 @@ pub struct FloorCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FloorCreationRequest {
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -9920,7 +9935,7 @@ pub struct FloorCreationRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FloorUpdateRequest {
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -9938,7 +9953,7 @@ pub struct FloorUpdated {
     #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -9950,10 +9965,10 @@ pub struct FloorUpdated {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlowOverrideSettingDto {
     /// `name`.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// `type`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub r#type: String,
     /// `entityType`.
     #[serde(rename = "entityType", default, skip_serializing_if = "Option::is_none")]
@@ -10242,10 +10257,10 @@ pub struct FlowVersionSettingRes {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ForbiddenError {
     /// HTTP status code for Forbidden.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the authorization failure.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -10257,10 +10272,10 @@ pub struct ForbiddenError {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GatewayTimeoutError {
     /// HTTP status code for Gateway Timeout.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the timeout.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -10507,19 +10522,19 @@ UploadFailed = "UploadFailed",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLineKeyTemplateResponse {
     /// Unique identifier for the Line Key Template.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the Line Key Template.
-    #[serde(rename = "templateName")]
+    #[serde(rename = "templateName", default)]
     pub template_name: String,
     /// The Device Model for which the Line Key Template is applicable.
-    #[serde(rename = "deviceModel")]
+    #[serde(rename = "deviceModel", default)]
     pub device_model: String,
     /// The friendly display name used to represent the device model in Control Hub.
-    #[serde(rename = "modelDisplayName")]
+    #[serde(rename = "modelDisplayName", default)]
     pub model_display_name: String,
     /// Indicates whether user can reorder the line keys.
-    #[serde(rename = "userReorderEnabled")]
+    #[serde(rename = "userReorderEnabled", default)]
     pub user_reorder_enabled: bool,
     /// Contains a mapping of Line Keys and their corresponding actions.
     #[serde(rename = "lineKeys", default)]
@@ -10531,13 +10546,13 @@ pub struct GetLineKeyTemplateResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMemberResponse {
     /// Model type of the device.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// List of members that appear on the device.
     #[serde(rename = "members", default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<MemberObject>>,
     /// Maximum number of lines available for the device.
-    #[serde(rename = "maxLineCount")]
+    #[serde(rename = "maxLineCount", default)]
     pub max_line_count: f64,
 }
 
@@ -10585,22 +10600,22 @@ Social = "social",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetThirdPartyDeviceObject {
     /// Manufacturer of the device.
-    #[serde(rename = "manufacturer")]
+    #[serde(rename = "manufacturer", default)]
     pub manufacturer: String,
     /// Device manager(s).
-    #[serde(rename = "managedBy")]
+    #[serde(rename = "managedBy", default)]
     pub managed_by: String,
     /// A unique identifier for the device.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// The current IP address of the device.
-    #[serde(rename = "ip")]
+    #[serde(rename = "ip", default)]
     pub ip: String,
     /// The unique address for the network adapter.
     #[serde(rename = "mac", default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
     /// A model type of the device.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// `activationState`.
     #[serde(rename = "activationState", default, skip_serializing_if = "Option::is_none")]
@@ -10609,7 +10624,7 @@ pub struct GetThirdPartyDeviceObject {
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Vec<String>>,
     /// Enabled / disabled status of the upgrade channel.
-    #[serde(rename = "upgradeChannelEnabled")]
+    #[serde(rename = "upgradeChannelEnabled", default)]
     pub upgrade_channel_enabled: bool,
     /// `owner`.
     #[serde(rename = "owner", default, skip_serializing_if = "Option::is_none")]
@@ -10624,7 +10639,7 @@ pub struct GetThirdPartyDeviceObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetThirdPartyDeviceObjectOwner {
     /// SIP authentication user name for the owner of the device.
-    #[serde(rename = "sipUserName")]
+    #[serde(rename = "sipUserName", default)]
     pub sip_user_name: String,
     /// Identifies a device endpoint in standalone mode or a SIP URI public identity in IMS mode.
     #[serde(rename = "linePort", default, skip_serializing_if = "Option::is_none")]
@@ -10663,7 +10678,7 @@ pub struct HolidayListDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the holiday list.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the holiday list.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -10755,7 +10770,7 @@ pub struct HolidayListDtoList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HolidaysDto {
     /// `name`.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// `startDate`.
     #[serde(rename = "startDate", default, skip_serializing_if = "Option::is_none")]
@@ -10835,10 +10850,10 @@ pub struct HotDeskSessionsResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Hoteling {
     /// Enable/Disable hoteling Host. Enabling the device for hoteling means that a guest(end user) can log into this host(workspace device) and use this device as if it were their own. This is useful when traveling to a remote office but still needing to place/receive calls with their telephone number and access features normally available to them on their office phone.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Enable limiting the time a guest can use the device. The time limit is configured via 'guestHoursLimit'.
-    #[serde(rename = "limitGuestUse")]
+    #[serde(rename = "limitGuestUse", default)]
     pub limit_guest_use: bool,
     /// Time Limit in hours until hoteling is enabled. Mandatory if 'limitGuestUse' is enabled.
     #[serde(
@@ -10855,7 +10870,7 @@ pub struct Hoteling {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HotelingRequest {
     /// Enable/Disable hoteling Host. Enabling the device for hoteling means that a guest(end user) can log into this host(workspace device) and use this device as if it were their own. This is useful when traveling to a remote office but still needing to place/receive calls with their telephone number and access features normally available to them on their office phone.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Enable limiting the time a guest can use the device. The time limit is configured via 'guestHoursLimit'.
     #[serde(rename = "limitGuestUse", default, skip_serializing_if = "Option::is_none")]
@@ -10878,25 +10893,25 @@ pub struct HttpProxyObject {
     #[serde(rename = "mode")]
     pub mode: HttpProxyObjectMode,
     /// Enable/disable auto discovery of the URL.
-    #[serde(rename = "autoDiscoveryEnabled")]
+    #[serde(rename = "autoDiscoveryEnabled", default)]
     pub auto_discovery_enabled: bool,
     /// Specify the host URL if the HTTP mode is set to 'MANUAL'.
-    #[serde(rename = "host")]
+    #[serde(rename = "host", default)]
     pub host: String,
     /// Specify the port if the HTTP mode is set to 'MANUAL'.
-    #[serde(rename = "port")]
+    #[serde(rename = "port", default)]
     pub port: String,
     /// Specify PAC URL if auto discovery is disabled.
-    #[serde(rename = "packUrl")]
+    #[serde(rename = "packUrl", default)]
     pub pack_url: String,
     /// Enable/disable authentication settings.
-    #[serde(rename = "authSettingsEnabled")]
+    #[serde(rename = "authSettingsEnabled", default)]
     pub auth_settings_enabled: bool,
     /// Specify a username if authentication settings are enabled.
-    #[serde(rename = "username")]
+    #[serde(rename = "username", default)]
     pub username: String,
     /// Specify a password if authentication settings are enabled.
-    #[serde(rename = "password")]
+    #[serde(rename = "password", default)]
     pub password: String,
 }
 
@@ -10908,7 +10923,7 @@ pub struct HttpProxyObjectDevice {
     #[serde(rename = "mode")]
     pub mode: HttpProxyObjectDeviceMode,
     /// Enable/disable auto discovery of the URL.
-    #[serde(rename = "autoDiscoveryEnabled")]
+    #[serde(rename = "autoDiscoveryEnabled", default)]
     pub auto_discovery_enabled: bool,
     /// Specify the host URL if the HTTP mode is set to 'MANUAL'.
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
@@ -10961,10 +10976,10 @@ Manual = "MANUAL",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InternalServerError {
     /// An unexpected error occurred while processing your request. Contact https://developer.webex.com/support for assistance.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the server error.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes. Include this when contacting support.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -10996,7 +11011,7 @@ pub struct ItemObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobExecutionStatusObject {
     /// Unique identifier that identifies each instance of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: f64,
     /// Step execution start time in UTC format.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
@@ -11029,7 +11044,7 @@ pub struct JobExecutionStatusObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobExecutionStatusObject1 {
     /// Unique identifier that identifies each instance of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: f64,
     /// Last updated time (in UTC format) post one of the step execution completion.
     #[serde(rename = "lastUpdated", default, skip_serializing_if = "Option::is_none")]
@@ -11053,55 +11068,55 @@ pub struct JobExecutionStatusObject1 {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobIdResponseObject {
     /// Job name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Unique identifier of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Job type.
-    #[serde(rename = "jobType")]
+    #[serde(rename = "jobType", default)]
     pub job_type: String,
     /// Unique identifier to track the flow of HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// Unique identifier to identify which user has run the job.
-    #[serde(rename = "sourceUserId")]
+    #[serde(rename = "sourceUserId", default)]
     pub source_user_id: String,
     /// Unique identifier to identify the customer who has run the job.
-    #[serde(rename = "sourceCustomerId")]
+    #[serde(rename = "sourceCustomerId", default)]
     pub source_customer_id: String,
     /// Unique identifier to identify the customer for which the job was run.
-    #[serde(rename = "targetCustomerId")]
+    #[serde(rename = "targetCustomerId", default)]
     pub target_customer_id: String,
     /// Unique identifier to identify the instance of the job.
-    #[serde(rename = "instanceId")]
+    #[serde(rename = "instanceId", default)]
     pub instance_id: f64,
     /// Displays the most recent step's execution status. Contains execution statuses of all the steps involved in the execution of the job.
     #[serde(rename = "jobExecutionStatus", default, skip_serializing_if = "Option::is_none")]
     pub job_execution_status: Option<Vec<JobExecutionStatusObject>>,
     /// Indicates the most recent status (STARTING, STARTED, COMPLETED, FAILED) of the job at the time of invocation.
-    #[serde(rename = "latestExecutionStatus")]
+    #[serde(rename = "latestExecutionStatus", default)]
     pub latest_execution_status: String,
     /// Most recent exit code of the job at the time of invocation. \* 'UNKNOWN' - Job is in progress. \* 'COMPLETED' - Job has completed successfully. \* 'FAILED' - Job has failed. \* 'STOPPED' - Job has been stopped. \* 'COMPLETED\_WITH\_ERRORS' - Job has completed with errors.
     #[serde(rename = "latestExecutionExitCode", default, skip_serializing_if = "Option::is_none")]
     pub latest_execution_exit_code: Option<JobIdResponseObjectLatestExecutionExitCode>,
     /// Indicates the operation type that was carried out.
-    #[serde(rename = "operationType")]
+    #[serde(rename = "operationType", default)]
     pub operation_type: String,
     /// Unique location identifier for which the job was run.
-    #[serde(rename = "sourceLocationId")]
+    #[serde(rename = "sourceLocationId", default)]
     pub source_location_id: String,
     /// Unique location identifier for which the numbers have been moved.
-    #[serde(rename = "targetLocationId")]
+    #[serde(rename = "targetLocationId", default)]
     pub target_location_id: String,
     /// The location name for which the job was run.
-    #[serde(rename = "sourceLocationName")]
+    #[serde(rename = "sourceLocationName", default)]
     pub source_location_name: String,
     /// The location name for which the numbers have been moved.
-    #[serde(rename = "targetLocationName")]
+    #[serde(rename = "targetLocationName", default)]
     pub target_location_name: String,
     /// `counts`.
-    #[serde(rename = "counts")]
+    #[serde(rename = "counts", default)]
     pub counts: CountObject,
 }
 
@@ -11186,7 +11201,7 @@ pub struct JourneyActionConfigResponseModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyActionConfigurationUpsertRequestModel {
     /// Name
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Cooldown Period In Minutes
     #[serde(
@@ -11197,7 +11212,7 @@ pub struct JourneyActionConfigurationUpsertRequestModel {
     )]
     pub cooldown_period_in_minutes: Option<i64>,
     /// `rules`.
-    #[serde(rename = "rules")]
+    #[serde(rename = "rules", default)]
     pub rules: Rules,
     /// `actionTriggers`.
     #[serde(rename = "actionTriggers", default, skip_serializing_if = "Option::is_none")]
@@ -11239,7 +11254,7 @@ pub struct JourneyActionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyActionTriggerConfig {
     /// Type
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub r#type: String,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
@@ -11251,13 +11266,13 @@ pub struct JourneyActionTriggerConfig {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyActionTriggerHistory {
     /// Action Id
-    #[serde(rename = "actionId")]
+    #[serde(rename = "actionId", default)]
     pub action_id: String,
     /// Triggered Date
-    #[serde(rename = "triggeredAt")]
+    #[serde(rename = "triggeredAt", default)]
     pub triggered_at: String,
     /// Do Not Disturb Period
-    #[serde(rename = "doNotDisturbPeriod")]
+    #[serde(rename = "doNotDisturbPeriod", default)]
     pub do_not_disturb_period: String,
 }
 
@@ -11266,34 +11281,34 @@ pub struct JourneyActionTriggerHistory {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyCloudEventModel {
     /// Event ID
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Event Spec Version
-    #[serde(rename = "specversion")]
+    #[serde(rename = "specversion", default)]
     pub specversion: String,
     /// Event Type
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub r#type: String,
     /// Event Source
-    #[serde(rename = "source")]
+    #[serde(rename = "source", default)]
     pub source: String,
     /// Event Time
     #[serde(rename = "time", default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
     /// Identity
-    #[serde(rename = "identity")]
+    #[serde(rename = "identity", default)]
     pub identity: String,
     /// Identity Type
-    #[serde(rename = "identitytype")]
+    #[serde(rename = "identitytype", default)]
     pub identitytype: String,
     /// Previous Identity
     #[serde(rename = "previousidentity", default, skip_serializing_if = "Option::is_none")]
     pub previousidentity: Option<String>,
     /// Event Data Content Type
-    #[serde(rename = "datacontenttype")]
+    #[serde(rename = "datacontenttype", default)]
     pub datacontenttype: String,
     /// `data`.
-    #[serde(rename = "data")]
+    #[serde(rename = "data", default)]
     pub data: EventData2,
 }
 
@@ -11379,10 +11394,10 @@ Null = "NULL",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KemKeys {
     /// An index representing a KEM Module. The Index starts from 1 representing the first KEM Module.
-    #[serde(rename = "kemModuleIndex")]
+    #[serde(rename = "kemModuleIndex", default)]
     pub kem_module_index: f64,
     /// An index representing a KEM Key. The Index starts from 1 representing the first key on the left side of the phone.
-    #[serde(rename = "kemKeyIndex")]
+    #[serde(rename = "kemKeyIndex", default)]
     pub kem_key_index: f64,
     /// `kemKeyType`.
     #[serde(rename = "kemKeyType")]
@@ -11394,7 +11409,7 @@ pub struct KemKeys {
     #[serde(rename = "kemKeyValue", default, skip_serializing_if = "Option::is_none")]
     pub kem_key_value: Option<String>,
     /// Shared line index is the line label number of the shared or virtual line assigned in the configured lines. Since you can add multiple appearances of the same shared or virtual line on a phone, entering the index number assigns the respective line to a line key. This is applicable only when the 'lineKeyType' is SHARED\_LINE. 'sharedLineIndex' starts at 1 and increments by one for each shared line.
-    #[serde(rename = "sharedLineIndex")]
+    #[serde(rename = "sharedLineIndex", default)]
     pub shared_line_index: f64,
 }
 
@@ -11442,31 +11457,31 @@ Custom = "CUSTOM",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LdapObject {
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "serverAddress")]
+    #[serde(rename = "serverAddress", default)]
     pub server_address: String,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "serverPort")]
+    #[serde(rename = "serverPort", default)]
     pub server_port: f64,
     /// `commSecurityType`.
     #[serde(rename = "commSecurityType")]
     pub comm_security_type: CommSecurityType,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "bindDn")]
+    #[serde(rename = "bindDn", default)]
     pub bind_dn: String,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "bindPw")]
+    #[serde(rename = "bindPw", default)]
     pub bind_pw: String,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "baseDn")]
+    #[serde(rename = "baseDn", default)]
     pub base_dn: String,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "primaryEmailAttribute")]
+    #[serde(rename = "primaryEmailAttribute", default)]
     pub primary_email_attribute: String,
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "alternateEmailAttribute")]
+    #[serde(rename = "alternateEmailAttribute", default)]
     pub alternate_email_attribute: String,
 }
 
@@ -11475,7 +11490,7 @@ pub struct LdapObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LdapObjectDevice {
     /// Sets the values needed to enable use of the LDAP service on the phone.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Sets the values needed to enable use of the LDAP service on the phone.
     #[serde(rename = "serverAddress", default, skip_serializing_if = "Option::is_none")]
@@ -11562,16 +11577,16 @@ pub struct LineKeyTemplateAdvisoryTypes {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineKeyTemplatesResponse {
     /// Unique identifier for the Line Key Template.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the Line Key Template.
-    #[serde(rename = "templateName")]
+    #[serde(rename = "templateName", default)]
     pub template_name: String,
     /// The Device Model for which the Line Key Template is applicable.
-    #[serde(rename = "deviceModel")]
+    #[serde(rename = "deviceModel", default)]
     pub device_model: String,
     /// The friendly display name used to represent the device model in Control Hub.
-    #[serde(rename = "modelDisplayName")]
+    #[serde(rename = "modelDisplayName", default)]
     pub model_display_name: String,
 }
 
@@ -11651,7 +11666,7 @@ pub struct LinkRes {
     pub id: Option<String>,
     /// Additional properties are stored here
     #[serde(rename = "properties", default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub properties: Option<serde_json::Value>,
     /// Activity from which the link originates
     #[serde(rename = "sourceActivityId", default, skip_serializing_if = "Option::is_none")]
     pub source_activity_id: Option<String>,
@@ -11713,10 +11728,10 @@ pub struct ListAuxiliaryCodesV2Response {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListBackgroundImagesObject {
     /// The URL of the image file.
-    #[serde(rename = "backgroundImageUrl")]
+    #[serde(rename = "backgroundImageUrl", default)]
     pub background_image_url: String,
     /// The name of the image file.
-    #[serde(rename = "fileName")]
+    #[serde(rename = "fileName", default)]
     pub file_name: String,
 }
 
@@ -11758,16 +11773,16 @@ pub struct ListDesktopProfilesV2Response {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListDeviceSettingsObject {
     /// `customizations`.
-    #[serde(rename = "customizations")]
+    #[serde(rename = "customizations", default)]
     pub customizations: CustomizationObject,
     /// Progress of the device update.
-    #[serde(rename = "updateInProgress")]
+    #[serde(rename = "updateInProgress", default)]
     pub update_in_progress: bool,
     /// Device count.
-    #[serde(rename = "deviceCount")]
+    #[serde(rename = "deviceCount", default)]
     pub device_count: f64,
     /// Last updated time.
-    #[serde(rename = "lastUpdateTime")]
+    #[serde(rename = "lastUpdateTime", default)]
     pub last_update_time: f64,
 }
 
@@ -11824,10 +11839,10 @@ pub struct ListUsersV2Response {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     /// Location identifier associated with the members.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Location name associated with the member.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
 }
 
@@ -11845,19 +11860,19 @@ pub struct Location2 {
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// The location address.
-    #[serde(rename = "address")]
+    #[serde(rename = "address", default)]
     pub address: String,
     /// The location country code (ISO 3166-1).
-    #[serde(rename = "countryCode")]
+    #[serde(rename = "countryCode", default)]
     pub country_code: String,
     /// The location city name.
     #[serde(rename = "cityName", default, skip_serializing_if = "Option::is_none")]
     pub city_name: Option<String>,
     /// The location latitude.
-    #[serde(rename = "latitude")]
+    #[serde(rename = "latitude", default)]
     pub latitude: f64,
     /// The location longitude.
-    #[serde(rename = "longitude")]
+    #[serde(rename = "longitude", default)]
     pub longitude: f64,
     /// Notes associated with the location.
     #[serde(rename = "notes", default, skip_serializing_if = "Option::is_none")]
@@ -11943,7 +11958,7 @@ pub struct LocationsCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogInResourceRequest {
     /// A dialNumber field contains the number to dial such as a route point or extension, maximum length 43 characters.
-    #[serde(rename = "dialNumber")]
+    #[serde(rename = "dialNumber", default)]
     pub dial_number: String,
     /// The unique ID representing a team of users. Leaving this field blank is valid for supervisor role but invalid for agent role, maximum length 36 characters.
     #[serde(rename = "teamId", default, skip_serializing_if = "Option::is_none")]
@@ -11967,7 +11982,7 @@ pub struct LogInResourceRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogOutResourceRequest {
     /// The reason for performing logout operation, maximum length 128 characters.
-    #[serde(rename = "logoutReason")]
+    #[serde(rename = "logoutReason", default)]
     pub logout_reason: String,
     /// Unique ID of the user who is being logged out, maximum length 36 characters.
     #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
@@ -12005,7 +12020,7 @@ Errors = "ERRORS",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MacStatusObject {
     /// MAC address.
-    #[serde(rename = "mac")]
+    #[serde(rename = "mac", default)]
     pub mac: String,
     /// State of the MAC address. \* 'AVAILABLE' - The requested MAC address is available. \* 'UNAVAILABLE' - The requested MAC address is unavailable. \* 'DUPLICATE\_IN\_LIST' - The requested MAC address is duplicated. \* 'INVALID' - The requested MAC address is invalid.
     #[serde(rename = "state")]
@@ -12145,7 +12160,7 @@ pub struct MappedCsqdto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaResourceRequest {
     /// It is an identifier of a media resource, maximum length 36 characters
-    #[serde(rename = "mediaResourceId")]
+    #[serde(rename = "mediaResourceId", default)]
     pub media_resource_id: String,
 }
 
@@ -12154,7 +12169,7 @@ pub struct MediaResourceRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaSessionQuality {
     /// The meeting identifier for the specific meeting instance.
-    #[serde(rename = "meetingInstanceId")]
+    #[serde(rename = "meetingInstanceId", default)]
     pub meeting_instance_id: String,
     /// The display name of the participant of this media session.
     #[serde(rename = "webexUserName", default, skip_serializing_if = "Option::is_none")]
@@ -12547,13 +12562,13 @@ pub struct MeetingRecordingArchiveUser {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemberObject {
     /// Unique identifier for the member.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// First name of a person or workspace.
-    #[serde(rename = "firstName")]
+    #[serde(rename = "firstName", default)]
     pub first_name: String,
     /// Last name of a person or workspace.
-    #[serde(rename = "lastName")]
+    #[serde(rename = "lastName", default)]
     pub last_name: String,
     /// Phone Number of a person or workspace. In some regions phone numbers are not returned in E.164 format. This will be supported in a future update.
     #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
@@ -12568,10 +12583,10 @@ pub struct MemberObject {
     #[serde(rename = "esn", default, skip_serializing_if = "Option::is_none")]
     pub esn: Option<String>,
     /// This field indicates whether the person or the workspace is the owner of the device, and points to a primary Line/Port of the device.
-    #[serde(rename = "primaryOwner")]
+    #[serde(rename = "primaryOwner", default)]
     pub primary_owner: bool,
     /// Port number assigned to person or workspace.
-    #[serde(rename = "port")]
+    #[serde(rename = "port", default)]
     pub port: f64,
     /// T.38 Fax Compression setting and is available only for ATA Devices. Choose T.38 fax compression if the device requires this option. This will override user level compression options.
     #[serde(rename = "t38FaxCompressionEnabled", default, skip_serializing_if = "Option::is_none")]
@@ -12580,7 +12595,7 @@ pub struct MemberObject {
     #[serde(rename = "lineType")]
     pub line_type: LineType,
     /// Number of lines that have been configured for the person on the device.
-    #[serde(rename = "lineWeight")]
+    #[serde(rename = "lineWeight", default)]
     pub line_weight: f64,
     /// Registration Host IP address for the line port.
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
@@ -12589,13 +12604,13 @@ pub struct MemberObject {
     #[serde(rename = "remoteIP", default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<String>,
     /// Enable Hotline. Configure this line to automatically call a predefined number whenever taken off-hook. Once enabled, the line can only make calls to the predefined number set in hotlineDestination.
-    #[serde(rename = "hotlineEnabled")]
+    #[serde(rename = "hotlineEnabled", default)]
     pub hotline_enabled: bool,
     /// The preconfigured number for Hotline. Required only if 'hotlineEnabled' is set to true.
-    #[serde(rename = "hotlineDestination")]
+    #[serde(rename = "hotlineDestination", default)]
     pub hotline_destination: String,
     /// Set how a person's device behaves when a call is declined. When set to true, a call decline request is extended to all the endpoints on the device. When set to false, a call decline request only declines the current endpoint.
-    #[serde(rename = "allowCallDeclineEnabled")]
+    #[serde(rename = "allowCallDeclineEnabled", default)]
     pub allow_call_decline_enabled: bool,
     /// Device line label.
     #[serde(rename = "lineLabel", default, skip_serializing_if = "Option::is_none")]
@@ -12877,7 +12892,7 @@ pub struct MetaDataReferencesPagingInfo {
     pub total_records: Option<i64>,
     /// Map of pagination links with self, next, prev, last and first
     #[serde(rename = "links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub links: Option<serde_json::Value>,
     /// List of referenced entities
     #[serde(rename = "referencedEntities", default, skip_serializing_if = "Option::is_none")]
     pub referenced_entities: Option<Vec<String>>,
@@ -12927,7 +12942,7 @@ pub struct MetaDataWithPagingInfo {
     pub total_records: Option<i64>,
     /// Map of pagination links with 'self', 'next', 'prev', 'last', and 'first'.
     #[serde(rename = "links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub links: Option<serde_json::Value>,
 }
 
 #[cfg(feature = "events")]
@@ -12971,16 +12986,16 @@ pub struct MidCallSummary {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MppAudioCodecPriorityObject {
     /// Indicates the selection of the Audio Codec Priority Object for an MPP object.
-    #[serde(rename = "selection")]
+    #[serde(rename = "selection", default)]
     pub selection: String,
     /// Indicates the primary Audio Codec for an MPP object.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec for an MPP object.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec for an MPP object.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -12992,13 +13007,13 @@ pub struct MppAudioCodecPriorityObjectDevice {
     #[serde(rename = "selection")]
     pub selection: SelectionType,
     /// Indicates the primary Audio Codec for an MPP object.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec for an MPP object.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec for an MPP object.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -13007,37 +13022,37 @@ pub struct MppAudioCodecPriorityObjectDevice {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MppObject {
     /// Indicates whether the PNAC of MPP object is enabled or not.
-    #[serde(rename = "pnacEnabled")]
+    #[serde(rename = "pnacEnabled", default)]
     pub pnac_enabled: bool,
     /// `audioCodecPriority`.
-    #[serde(rename = "audioCodecPriority")]
+    #[serde(rename = "audioCodecPriority", default)]
     pub audio_codec_priority: MppAudioCodecPriorityObject,
     /// `backlightTimer`.
     #[serde(rename = "backlightTimer")]
     pub backlight_timer: BacklightTimerObject,
     /// `background`.
-    #[serde(rename = "background")]
+    #[serde(rename = "background", default)]
     pub background: MppObjectBackground,
     /// `displayNameFormat`.
     #[serde(rename = "displayNameFormat", default, skip_serializing_if = "Option::is_none")]
     pub display_name_format: Option<DisplayNameSelection>,
     /// Allows you to enable/disable CDP for local devices.
-    #[serde(rename = "cdpEnabled")]
+    #[serde(rename = "cdpEnabled", default)]
     pub cdp_enabled: bool,
     /// `defaultLoggingLevel`.
     #[serde(rename = "defaultLoggingLevel")]
     pub default_logging_level: DefaultLoggingLevelObject,
     /// Enable/disable Do-Not-Disturb capabilities for Multi-Platform Phones.
-    #[serde(rename = "dndServicesEnabled")]
+    #[serde(rename = "dndServicesEnabled", default)]
     pub dnd_services_enabled: bool,
     /// `acd`.
     #[serde(rename = "acd")]
     pub acd: AcdObject,
     /// Indicates the short inter digit timer value.
-    #[serde(rename = "shortInterdigitTimer")]
+    #[serde(rename = "shortInterdigitTimer", default)]
     pub short_interdigit_timer: f64,
     /// Indicates the long inter digit timer value..
-    #[serde(rename = "longInterdigitTimer")]
+    #[serde(rename = "longInterdigitTimer", default)]
     pub long_interdigit_timer: f64,
     /// `lineKeyLabelFormat`.
     #[serde(rename = "lineKeyLabelFormat")]
@@ -13046,19 +13061,19 @@ pub struct MppObject {
     #[serde(rename = "lineKeyLEDPattern")]
     pub line_key_led_pattern: LineKeyLedPattern,
     /// Enable/disable Link Layer Discovery Protocol for local devices.
-    #[serde(rename = "lldpEnabled")]
+    #[serde(rename = "lldpEnabled", default)]
     pub lldp_enabled: bool,
     /// Enable/disable user-level access to the web interface of Multi-Platform Phones.
-    #[serde(rename = "mppUserWebAccessEnabled")]
+    #[serde(rename = "mppUserWebAccessEnabled", default)]
     pub mpp_user_web_access_enabled: bool,
     /// Select up to 10 Multicast Group URLs (each with a unique Listening Port).
     #[serde(rename = "multicast", default)]
     pub multicast: Vec<String>,
     /// `enhancedMulticast`.
-    #[serde(rename = "enhancedMulticast")]
+    #[serde(rename = "enhancedMulticast", default)]
     pub enhanced_multicast: EnhancedMulticastObject,
     /// Specify the amount of time (in seconds) that a phone can remain off-hook.
-    #[serde(rename = "offHookTimer")]
+    #[serde(rename = "offHookTimer", default)]
     pub off_hook_timer: f64,
     /// `phoneLanguage`.
     #[serde(rename = "phoneLanguage")]
@@ -13067,16 +13082,16 @@ pub struct MppObject {
     #[serde(rename = "poeMode")]
     pub poe_mode: PoeMode,
     /// Allows you to enable/disable tagging of packets from the local device to the Webex Calling platform.
-    #[serde(rename = "qosEnabled")]
+    #[serde(rename = "qosEnabled", default)]
     pub qos_enabled: bool,
     /// `screenTimeout`.
-    #[serde(rename = "screenTimeout")]
+    #[serde(rename = "screenTimeout", default)]
     pub screen_timeout: ScreenTimeoutObject,
     /// Enable/disable the use of the USB ports on Multi-Platform phones.
-    #[serde(rename = "usbPortsEnabled")]
+    #[serde(rename = "usbPortsEnabled", default)]
     pub usb_ports_enabled: bool,
     /// `vlan`.
-    #[serde(rename = "vlan")]
+    #[serde(rename = "vlan", default)]
     pub vlan: MppVlanObject,
     /// `wifiNetwork`.
     #[serde(rename = "wifiNetwork")]
@@ -13088,10 +13103,10 @@ pub struct MppObject {
     #[serde(rename = "contacts")]
     pub contacts: DirectoryMethod,
     /// Enable/disable the availability of the webex meetings functionality from the phone.
-    #[serde(rename = "webexMeetingsEnabled")]
+    #[serde(rename = "webexMeetingsEnabled", default)]
     pub webex_meetings_enabled: bool,
     /// `volumeSettings`.
-    #[serde(rename = "volumeSettings")]
+    #[serde(rename = "volumeSettings", default)]
     pub volume_settings: VolumeSettingsObject,
     /// `cfExpandedSoftKey`.
     #[serde(rename = "cfExpandedSoftKey")]
@@ -13103,37 +13118,37 @@ pub struct MppObject {
     #[serde(rename = "bluetooth")]
     pub bluetooth: BluetoothObject,
     /// Enable/disable the use of the PC passthrough ethernet port on supported phone models.
-    #[serde(rename = "passThroughPortEnabled")]
+    #[serde(rename = "passThroughPortEnabled", default)]
     pub pass_through_port_enabled: bool,
     /// Enable/disable the ability for an end user to set a local password on the phone to restrict local access to the device.
-    #[serde(rename = "userPasswordOverrideEnabled")]
+    #[serde(rename = "userPasswordOverrideEnabled", default)]
     pub user_password_override_enabled: bool,
     /// Enable/disable the default screen behavior when inbound calls are received.
-    #[serde(rename = "activeCallFocusEnabled")]
+    #[serde(rename = "activeCallFocusEnabled", default)]
     pub active_call_focus_enabled: bool,
     /// Enable/disable peer firmware sharing.
-    #[serde(rename = "peerFirmwareEnabled")]
+    #[serde(rename = "peerFirmwareEnabled", default)]
     pub peer_firmware_enabled: bool,
     /// `noiseCancellation`.
-    #[serde(rename = "noiseCancellation")]
+    #[serde(rename = "noiseCancellation", default)]
     pub noise_cancellation: NoiseCancellationObject,
     /// Enable/disable visibility of the Accessibility Voice Feedback menu on the MPP device.
-    #[serde(rename = "voiceFeedbackAccessibilityEnabled")]
+    #[serde(rename = "voiceFeedbackAccessibilityEnabled", default)]
     pub voice_feedback_accessibility_enabled: bool,
     /// Enable/disable availability of dial assist feature on the phone.
-    #[serde(rename = "dialAssistEnabled")]
+    #[serde(rename = "dialAssistEnabled", default)]
     pub dial_assist_enabled: bool,
     /// Specify the number of calls per unique line appearance on the phone.
-    #[serde(rename = "callsPerLine")]
+    #[serde(rename = "callsPerLine", default)]
     pub calls_per_line: f64,
     /// Enable/disable automatic nightly configuration resync of the MPP device.
-    #[serde(rename = "nightlyResyncEnabled")]
+    #[serde(rename = "nightlyResyncEnabled", default)]
     pub nightly_resync_enabled: bool,
     /// Enable/disable the visual indication of missed calls.
-    #[serde(rename = "missedCallNotificationEnabled")]
+    #[serde(rename = "missedCallNotificationEnabled", default)]
     pub missed_call_notification_enabled: bool,
     /// `softKeyLayout`.
-    #[serde(rename = "softKeyLayout")]
+    #[serde(rename = "softKeyLayout", default)]
     pub soft_key_layout: SoftKeyLayoutObject,
     /// `backgroundImage8875`.
     #[serde(rename = "backgroundImage8875")]
@@ -13142,7 +13157,7 @@ pub struct MppObject {
     #[serde(rename = "backlightTimer68XX78XX")]
     pub backlight_timer_68_xx_78_xx: BacklightTimer68Xx,
     /// Enable/disable monitoring for MPP non-primary device.
-    #[serde(rename = "allowMonitorLinesEnabled")]
+    #[serde(rename = "allowMonitorLinesEnabled", default)]
     pub allow_monitor_lines_enabled: bool,
     /// Enable/disable SIP media streams to go directly between phones on the same local network.
     #[serde(rename = "iceEnabled", default, skip_serializing_if = "Option::is_none")]
@@ -13166,7 +13181,7 @@ pub struct MppObjectBackground {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MppObjectDevice {
     /// Indicates whether the PNAC of MPP object is enabled or not.
-    #[serde(rename = "pnacEnabled")]
+    #[serde(rename = "pnacEnabled", default)]
     pub pnac_enabled: bool,
     /// `audioCodecPriority`.
     #[serde(rename = "audioCodecPriority")]
@@ -13175,28 +13190,28 @@ pub struct MppObjectDevice {
     #[serde(rename = "backlightTimer")]
     pub backlight_timer: BacklightTimerObjectDevice,
     /// `background`.
-    #[serde(rename = "background")]
+    #[serde(rename = "background", default)]
     pub background: MppObjectDeviceBackground,
     /// `displayNameFormat`.
     #[serde(rename = "displayNameFormat", default, skip_serializing_if = "Option::is_none")]
     pub display_name_format: Option<DisplayNameSelection>,
     /// Allows you to enable/disable CDP for local devices.
-    #[serde(rename = "cdpEnabled")]
+    #[serde(rename = "cdpEnabled", default)]
     pub cdp_enabled: bool,
     /// `defaultLoggingLevel`.
     #[serde(rename = "defaultLoggingLevel")]
     pub default_logging_level: DefaultLoggingLevelObject,
     /// Enable/disable Do-Not-Disturb capabilities for Multi-Platform Phones.
-    #[serde(rename = "dndServicesEnabled")]
+    #[serde(rename = "dndServicesEnabled", default)]
     pub dnd_services_enabled: bool,
     /// `acd`.
     #[serde(rename = "acd")]
     pub acd: AcdObjectDevice,
     /// Indicates the short inter digit timer value.
-    #[serde(rename = "shortInterdigitTimer")]
+    #[serde(rename = "shortInterdigitTimer", default)]
     pub short_interdigit_timer: f64,
     /// Indicates the long inter digit timer value..
-    #[serde(rename = "longInterdigitTimer")]
+    #[serde(rename = "longInterdigitTimer", default)]
     pub long_interdigit_timer: f64,
     /// `lineKeyLabelFormat`.
     #[serde(rename = "lineKeyLabelFormat")]
@@ -13205,19 +13220,19 @@ pub struct MppObjectDevice {
     #[serde(rename = "lineKeyLEDPattern")]
     pub line_key_led_pattern: LineKeyLedPattern,
     /// Enable/disable Link Layer Discovery Protocol for local devices.
-    #[serde(rename = "lldpEnabled")]
+    #[serde(rename = "lldpEnabled", default)]
     pub lldp_enabled: bool,
     /// Enable/disable user-level access to the web interface of Multi-Platform Phones.
-    #[serde(rename = "mppUserWebAccessEnabled")]
+    #[serde(rename = "mppUserWebAccessEnabled", default)]
     pub mpp_user_web_access_enabled: bool,
     /// Select up to 10 Multicast Group URLs (each with a unique Listening Port).
     #[serde(rename = "multicast", default)]
     pub multicast: Vec<String>,
     /// `enhancedMulticast`.
-    #[serde(rename = "enhancedMulticast")]
+    #[serde(rename = "enhancedMulticast", default)]
     pub enhanced_multicast: EnhancedMulticastObject,
     /// Specify the amount of time (in seconds) that a phone can remain off-hook.
-    #[serde(rename = "offHookTimer")]
+    #[serde(rename = "offHookTimer", default)]
     pub off_hook_timer: f64,
     /// `phoneLanguage`.
     #[serde(rename = "phoneLanguage")]
@@ -13226,19 +13241,19 @@ pub struct MppObjectDevice {
     #[serde(rename = "poeMode")]
     pub poe_mode: PoeMode,
     /// Allows you to enable/disable tagging of packets from the local device to the Webex Calling platform.
-    #[serde(rename = "qosEnabled")]
+    #[serde(rename = "qosEnabled", default)]
     pub qos_enabled: bool,
     /// `screenTimeout`.
-    #[serde(rename = "screenTimeout")]
+    #[serde(rename = "screenTimeout", default)]
     pub screen_timeout: ScreenTimeoutObject,
     /// Enable/disable the use of the USB ports on Multi-Platform phones.
-    #[serde(rename = "usbPortsEnabled")]
+    #[serde(rename = "usbPortsEnabled", default)]
     pub usb_ports_enabled: bool,
     /// `usbPorts`.
-    #[serde(rename = "usbPorts")]
+    #[serde(rename = "usbPorts", default)]
     pub usb_ports: UsbPortsObject,
     /// `vlan`.
-    #[serde(rename = "vlan")]
+    #[serde(rename = "vlan", default)]
     pub vlan: MppVlanObjectDevice,
     /// `wifiNetwork`.
     #[serde(rename = "wifiNetwork")]
@@ -13250,10 +13265,10 @@ pub struct MppObjectDevice {
     #[serde(rename = "contacts")]
     pub contacts: DirectoryMethod,
     /// Enable/disable the availability of the webex meetings functionality from the phone.
-    #[serde(rename = "webexMeetingsEnabled")]
+    #[serde(rename = "webexMeetingsEnabled", default)]
     pub webex_meetings_enabled: bool,
     /// `volumeSettings`.
-    #[serde(rename = "volumeSettings")]
+    #[serde(rename = "volumeSettings", default)]
     pub volume_settings: VolumeSettingsObject,
     /// `cfExpandedSoftKey`.
     #[serde(rename = "cfExpandedSoftKey")]
@@ -13262,40 +13277,40 @@ pub struct MppObjectDevice {
     #[serde(rename = "httpProxy")]
     pub http_proxy: HttpProxyObjectDevice,
     /// `bluetooth`.
-    #[serde(rename = "bluetooth")]
+    #[serde(rename = "bluetooth", default)]
     pub bluetooth: BluetoothObjectDevice,
     /// Enable/disable the use of the PC passthrough ethernet port on supported phone models.
-    #[serde(rename = "passThroughPortEnabled")]
+    #[serde(rename = "passThroughPortEnabled", default)]
     pub pass_through_port_enabled: bool,
     /// Enable/disable the ability for an end user to set a local password on the phone to restrict local access to the device.
-    #[serde(rename = "userPasswordOverrideEnabled")]
+    #[serde(rename = "userPasswordOverrideEnabled", default)]
     pub user_password_override_enabled: bool,
     /// Enable/disable the default screen behavior when inbound calls are received.
-    #[serde(rename = "activeCallFocusEnabled")]
+    #[serde(rename = "activeCallFocusEnabled", default)]
     pub active_call_focus_enabled: bool,
     /// Enable/disable peer firmware sharing.
-    #[serde(rename = "peerFirmwareEnabled")]
+    #[serde(rename = "peerFirmwareEnabled", default)]
     pub peer_firmware_enabled: bool,
     /// `noiseCancellation`.
-    #[serde(rename = "noiseCancellation")]
+    #[serde(rename = "noiseCancellation", default)]
     pub noise_cancellation: NoiseCancellationObject,
     /// Enable/disable visibility of the Accessibility Voice Feedback menu on the MPP device.
-    #[serde(rename = "voiceFeedbackAccessibilityEnabled")]
+    #[serde(rename = "voiceFeedbackAccessibilityEnabled", default)]
     pub voice_feedback_accessibility_enabled: bool,
     /// Enable/disable availability of dial assist feature on the phone.
-    #[serde(rename = "dialAssistEnabled")]
+    #[serde(rename = "dialAssistEnabled", default)]
     pub dial_assist_enabled: bool,
     /// Specify the number of calls per unique line appearance on the phone.
-    #[serde(rename = "callsPerLine")]
+    #[serde(rename = "callsPerLine", default)]
     pub calls_per_line: f64,
     /// Enable/disable automatic nightly configuration resync of the MPP device.
-    #[serde(rename = "nightlyResyncEnabled")]
+    #[serde(rename = "nightlyResyncEnabled", default)]
     pub nightly_resync_enabled: bool,
     /// Enable/disable the visual indication of missed calls.
-    #[serde(rename = "missedCallNotificationEnabled")]
+    #[serde(rename = "missedCallNotificationEnabled", default)]
     pub missed_call_notification_enabled: bool,
     /// `softKeyLayout`.
-    #[serde(rename = "softKeyLayout")]
+    #[serde(rename = "softKeyLayout", default)]
     pub soft_key_layout: SoftKeyLayoutObject,
     /// `backgroundImage8875`.
     #[serde(rename = "backgroundImage8875")]
@@ -13304,7 +13319,7 @@ pub struct MppObjectDevice {
     #[serde(rename = "backlightTimer68XX78XX")]
     pub backlight_timer_68_xx_78_xx: BacklightTimer68XxDevice,
     /// Enable/disable monitoring for MPP non-primary device.
-    #[serde(rename = "allowMonitorLinesEnabled")]
+    #[serde(rename = "allowMonitorLinesEnabled", default)]
     pub allow_monitor_lines_enabled: bool,
     /// Enable/disable SIP media streams to go directly between phones on the same local network.
     #[serde(rename = "iceEnabled", default, skip_serializing_if = "Option::is_none")]
@@ -13328,7 +13343,7 @@ pub struct MppObjectDeviceBackground {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MppVlanObject {
     /// Indicates whether the VLAN object of an MPP is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Indicates the value of a VLAN object for an MPP object.
     #[serde(
@@ -13353,7 +13368,7 @@ pub struct MppVlanObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MppVlanObjectDevice {
     /// Indicates whether the VLAN object of an MPP is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Indicates the value of a VLAN object for an MPP object.
     #[serde(
@@ -13378,10 +13393,10 @@ pub struct MppVlanObjectDevice {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MulticastObject {
     /// Specify the multicast group URL and listening port.
-    #[serde(rename = "hostAndPort")]
+    #[serde(rename = "hostAndPort", default)]
     pub host_and_port: String,
     /// Specify whether the multicast group URL has an XML application URL.
-    #[serde(rename = "hasXmlAppUrl")]
+    #[serde(rename = "hasXmlAppUrl", default)]
     pub has_xml_app_url: bool,
     /// Specify the timeout for the XML application.
     #[serde(
@@ -13412,16 +13427,16 @@ pub struct MultimediaProfileChannelDto {
     )]
     pub version: Option<i64>,
     /// Define the upper limits for this channel type. It should be either 0 or 1.
-    #[serde(rename = "telephony", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "telephony", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub telephony: i64,
     /// Define the upper limits for this channel type. It should range from 0 to 5.
-    #[serde(rename = "chat", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "chat", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub chat: i64,
     /// Define the upper limits for this channel type. It should range from 0 to 10.
-    #[serde(rename = "email", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "email", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub email: i64,
     /// Define the upper limits for this channel type. It should range from 0 to 5.
-    #[serde(rename = "social", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "social", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub social: i64,
     /// Creation time(in epoch millis) of this resource.
     #[serde(
@@ -13463,31 +13478,31 @@ pub struct MultimediaProfileDto {
     )]
     pub version: Option<i64>,
     /// Enter the name for the multimedia profile. Generally, use names that indicate the type of the profile, such as Default Telephony Profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Enter a description for the multimedia profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Define the upper limits for this channel type. It should range from 0 or 1(depends on the 'BlendingMode') to 5.
-    #[serde(rename = "chat", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "chat", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub chat: i64,
     /// Define the upper limits for this channel type. It should range from 0 to 5.
-    #[serde(rename = "email", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "email", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub email: i64,
     /// Define the upper limits for this channel type. It should be either 0 or 1(depends on the 'BlendingMode').
-    #[serde(rename = "telephony", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "telephony", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub telephony: i64,
     /// Define the upper limits for this channel type. It should range from 0 to 5.
-    #[serde(rename = "social", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "social", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub social: i64,
     /// Specify whether the multimedia profile is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Specify whether the blending mode is enabled or not for a multimedia profile.
-    #[serde(rename = "blendingModeEnabled")]
+    #[serde(rename = "blendingModeEnabled", default)]
     pub blending_mode_enabled: bool,
     /// Blending mode can be one the following: BLENDED: This mode allows agents to handle multiple contacts of different channel types simultaneously. Number of contacts that you can set for Voice: 0â€“1 and for Chat, Email, and Social Channel: 0â€“5 BLENDED\_REALTIME: This allows agents to handle a contact of one real-time channel at a time - either voice or chat. Along with this they can handle non-realtime contacts which include email and social channels. Number of contacts that you can set for Voice: 1 (mandatory), Chat: 1â€“5, Email and Social Channel: 0â€“5 EXCLUSIVE: This mode allows agents to focus on one customer contact at a time.
-    #[serde(rename = "blendingMode")]
+    #[serde(rename = "blendingMode", default)]
     pub blending_mode: String,
     /// Indicates whether the created resource is system created or not
     #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
@@ -13646,10 +13661,10 @@ Wired = "wired",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NoiseCancellationObject {
     /// Enable/disable the Noise Cancellation.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Enable/disable to preserve the existing values on the phone and not the value defined for the device setting.
-    #[serde(rename = "allowEndUserOverrideEnabled")]
+    #[serde(rename = "allowEndUserOverrideEnabled", default)]
     pub allow_end_user_override_enabled: bool,
 }
 
@@ -13658,10 +13673,10 @@ pub struct NoiseCancellationObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NotFoundError {
     /// PhoneNumber +1234567890 not found in DNC List 'AT\_DNC\_DND'
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining what resource was not found.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -13691,10 +13706,10 @@ pub struct NotificationRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NotificationResponse {
     /// Url used by the client to setup websocket.
-    #[serde(rename = "webSocketUrl")]
+    #[serde(rename = "webSocketUrl", default)]
     pub web_socket_url: String,
     /// Id used by client to subscribe to interested events.
-    #[serde(rename = "subscriptionId")]
+    #[serde(rename = "subscriptionId", default)]
     pub subscription_id: serde_json::Value,
 }
 
@@ -13785,7 +13800,7 @@ pub struct OrganizationSettingsModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
     /// Identifier of the task originator. For inbound 'workItem' tasks, this is typically the customer's identifier (e.g., email address). For outbound 'telephony' tasks, this may be the agent's identifier or a configured outbound ANI in the organization.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Optional human-readable display name for the originator.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
@@ -13962,10 +13977,10 @@ pub struct OutdialAniEntryDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the outdial ANI entry.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Enter a valid phone number or valid SIP URI.
-    #[serde(rename = "number")]
+    #[serde(rename = "number", default)]
     pub number: String,
     /// Indicates whether this is the default Outdial ANI Entry(true) or not(false).
     #[serde(rename = "defaultANIEntry", default, skip_serializing_if = "Option::is_none")]
@@ -14010,7 +14025,7 @@ pub struct OutdialAnidto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the outdial ANI.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description for the outdial ANI.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -14086,7 +14101,7 @@ pub struct OutdialAnidtoList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverrideDto {
     /// `name`.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// `startDateTime`.
     #[serde(rename = "startDateTime", default, skip_serializing_if = "Option::is_none")]
@@ -14095,7 +14110,7 @@ pub struct OverrideDto {
     #[serde(rename = "endDateTime", default, skip_serializing_if = "Option::is_none")]
     pub end_date_time: Option<String>,
     /// `workingHours`.
-    #[serde(rename = "workingHours")]
+    #[serde(rename = "workingHours", default)]
     pub working_hours: bool,
     /// `frequency`.
     #[serde(rename = "frequency", default, skip_serializing_if = "Option::is_none")]
@@ -14144,13 +14159,13 @@ pub struct OverridesDto {
     )]
     pub version: Option<i64>,
     /// Enter a name for the agent profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// (Optional) Enter a description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The time zone that you provision for your overrides.
-    #[serde(rename = "timezone")]
+    #[serde(rename = "timezone", default)]
     pub timezone: String,
     /// Work hours to be overridden
     #[serde(rename = "overrides", default)]
@@ -14248,7 +14263,7 @@ pub struct OverridesDtoList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PaginationLinks {
     /// Link to the current page.
-    #[serde(rename = "self")]
+    #[serde(rename = "self", default)]
     pub self_: String,
     /// Link to the first page.
     #[serde(rename = "first", default, skip_serializing_if = "Option::is_none")]
@@ -14266,14 +14281,14 @@ pub struct PaginationLinks {
 
 #[cfg(feature = "journey")]
 /// A JSONPatch document as defined by RFC 6902
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatchDocument {
     /// The operation to be performed
-    #[serde(rename = "op")]
-    pub op: PatchDocumentOp,
+    #[serde(rename = "op", default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<PatchDocumentOp>,
     /// A JSON-Pointer
-    #[serde(rename = "path")]
-    pub path: String,
+    #[serde(rename = "path", default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The value to be used within the operations.
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -14304,8 +14319,8 @@ pub type PatchRequest = Vec<PatchDocument>;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatchTaskRequest {
     /// This is a schema free data tuple to pass-on specific data, depending on the outboundType. Supports a maximum of 30 tuples. Each tuple can have a key up to 200 bytes (up to 200 UTF-8 characters) and a value up to 1024 bytes (up to 1024 UTF-8 characters).
-    #[serde(rename = "attributes", default)]
-    pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<serde_json::Value>,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -14711,10 +14726,10 @@ pub struct PlaceDeviceList {
     #[serde(rename = "devices", default)]
     pub devices: Vec<PlaceDevices>,
     /// Maximum number of devices a workspace can be assigned to.
-    #[serde(rename = "maxDeviceCount")]
+    #[serde(rename = "maxDeviceCount", default)]
     pub max_device_count: f64,
     /// Maximum number of devices a workspace can own.
-    #[serde(rename = "maxOwnedDeviceCount")]
+    #[serde(rename = "maxOwnedDeviceCount", default)]
     pub max_owned_device_count: f64,
 }
 
@@ -14723,13 +14738,13 @@ pub struct PlaceDeviceList {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PlaceDevices {
     /// Unique identifier for a device.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Comma separated array of tags used to describe device.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Vec<String>>,
     /// Identifier for device model.
-    #[serde(rename = "model")]
+    #[serde(rename = "model", default)]
     pub model: String,
     /// MAC address of device.
     #[serde(rename = "mac", default, skip_serializing_if = "Option::is_none")]
@@ -14738,13 +14753,13 @@ pub struct PlaceDevices {
     #[serde(rename = "ipAddress", default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Indicates whether the person or the workspace is the owner of the device and points to a primary Line/Port of the device.
-    #[serde(rename = "primaryOwner")]
+    #[serde(rename = "primaryOwner", default)]
     pub primary_owner: bool,
     /// `type`.
     #[serde(rename = "type")]
     pub r#type: LineType,
     /// `hoteling`.
-    #[serde(rename = "hoteling")]
+    #[serde(rename = "hoteling", default)]
     pub hoteling: Hoteling,
     /// `owner`.
     #[serde(rename = "owner")]
@@ -14773,7 +14788,7 @@ pub struct PostApplyLineKeyTemplateRequest {
     #[serde(rename = "action")]
     pub action: PostApplyLineKeyTemplateRequestAction,
     /// 'templateId' is required for 'APPLY\_TEMPLATE' action.
-    #[serde(rename = "templateId")]
+    #[serde(rename = "templateId", default)]
     pub template_id: String,
     /// Used to search for devices only in the given locations.
     #[serde(rename = "locationIds", default, skip_serializing_if = "Option::is_none")]
@@ -14835,19 +14850,19 @@ pub struct PostCallSummary {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostCommonLocationObject {
     /// The name of the location. Supports up to 256 characters, but locations enabled for Webex Calling are limited to 80 characters maximum.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Time zone associated with this location, refer to this link (https://developer.webex.com/docs/api/guides/webex-for-broadworks-developers-guide\#webex-meetings-site-timezone) for format.
-    #[serde(rename = "timeZone")]
+    #[serde(rename = "timeZone", default)]
     pub time_zone: String,
     /// Default email language.
-    #[serde(rename = "preferredLanguage")]
+    #[serde(rename = "preferredLanguage", default)]
     pub preferred_language: String,
     /// Location's phone announcement language.
-    #[serde(rename = "announcementLanguage")]
+    #[serde(rename = "announcementLanguage", default)]
     pub announcement_language: String,
     /// The address of the location.
-    #[serde(rename = "address")]
+    #[serde(rename = "address", default)]
     pub address: PostCommonLocationObjectAddress,
     /// Latitude
     #[serde(rename = "latitude", default, skip_serializing_if = "Option::is_none")]
@@ -14865,22 +14880,22 @@ pub struct PostCommonLocationObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostCommonLocationObjectAddress {
     /// Address 1
-    #[serde(rename = "address1")]
+    #[serde(rename = "address1", default)]
     pub address_1: String,
     /// Address 2
     #[serde(rename = "address2", default, skip_serializing_if = "Option::is_none")]
     pub address_2: Option<String>,
     /// City
-    #[serde(rename = "city")]
+    #[serde(rename = "city", default)]
     pub city: String,
     /// State code
-    #[serde(rename = "state")]
+    #[serde(rename = "state", default)]
     pub state: String,
     /// Postal Code
-    #[serde(rename = "postalCode")]
+    #[serde(rename = "postalCode", default)]
     pub postal_code: String,
     /// ISO-3166 2-Letter Country Code.
-    #[serde(rename = "country")]
+    #[serde(rename = "country", default)]
     pub country: String,
 }
 
@@ -14889,25 +14904,25 @@ pub struct PostCommonLocationObjectAddress {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PostDynamicDeviceSettingsJobResponse {
     /// Name of the job which in this case, is 'dynamicdevicesettings'.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Unique identifier of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier to track the flow of HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// Unique identifier of the user who has run the job.
-    #[serde(rename = "sourceUserId")]
+    #[serde(rename = "sourceUserId", default)]
     pub source_user_id: String,
     /// Unique identifier of the customer who has run the job.
-    #[serde(rename = "sourceCustomerId")]
+    #[serde(rename = "sourceCustomerId", default)]
     pub source_customer_id: String,
     /// Unique identifier of the customer for which the job was run.
-    #[serde(rename = "targetCustomerId")]
+    #[serde(rename = "targetCustomerId", default)]
     pub target_customer_id: String,
     /// Unique identifier to identify the instance of the job.
-    #[serde(rename = "instanceId")]
+    #[serde(rename = "instanceId", default)]
     pub instance_id: f64,
     /// Displays the most recent step's execution status. Contains execution statuses of all the steps involved in the execution of the job.
     #[serde(rename = "jobExecutionStatus", default)]
@@ -14928,7 +14943,7 @@ pub struct PostDynamicDeviceSettingsJobResponse {
     #[serde(rename = "locationName", default, skip_serializing_if = "Option::is_none")]
     pub location_name: Option<String>,
     /// Indicates the progress of the job.
-    #[serde(rename = "percentageComplete", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "percentageComplete", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub percentage_complete: i64,
 }
 
@@ -14977,10 +14992,10 @@ pub struct PostDynamicSettingsUpdateStartJobRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostLineKeyTemplateRequest {
     /// Name of the Line Key Template.
-    #[serde(rename = "templateName")]
+    #[serde(rename = "templateName", default)]
     pub template_name: String,
     /// The model of the device for which the Line Key Template is applicable. The corresponding device model display name sometimes called the product name, can also be used to specify the model.
-    #[serde(rename = "deviceModel")]
+    #[serde(rename = "deviceModel", default)]
     pub device_model: String,
     /// User Customization Enabled.
     #[serde(rename = "userReorderEnabled", default, skip_serializing_if = "Option::is_none")]
@@ -14995,8 +15010,8 @@ pub struct PostLineKeyTemplateRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PredictedWaitTimeDto {
     /// Used to toggle the state of the Predicted Wait Time configuration from active to inactive and vice-versa. Mandatory for create/update operation.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Provides information whether all or specific queues are selected for Predicted Wait Time.
     #[serde(rename = "queuesInclusionType", default, skip_serializing_if = "Option::is_none")]
     pub queues_inclusion_type: Option<PredictedWaitTimeDtoQueuesInclusionType>,
@@ -15057,34 +15072,34 @@ pub struct ProfileResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileViewAttributeRequestModel {
     /// displayName
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// version
-    #[serde(rename = "version")]
+    #[serde(rename = "version", default)]
     pub version: String,
     /// event
-    #[serde(rename = "event")]
+    #[serde(rename = "event", default)]
     pub event: String,
     /// metaDataType
-    #[serde(rename = "metaDataType")]
+    #[serde(rename = "metaDataType", default)]
     pub meta_data_type: String,
     /// metaData
-    #[serde(rename = "metaData")]
+    #[serde(rename = "metaData", default)]
     pub meta_data: String,
     /// limit
-    #[serde(rename = "limit", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "limit", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub limit: i64,
     /// lookBackDurationType
-    #[serde(rename = "lookBackDurationType")]
+    #[serde(rename = "lookBackDurationType", default)]
     pub look_back_duration_type: String,
     /// lookBackPeriod
-    #[serde(rename = "lookBackPeriod", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lookBackPeriod", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub look_back_period: i64,
     /// aggregationMode
-    #[serde(rename = "aggregationMode")]
+    #[serde(rename = "aggregationMode", default)]
     pub aggregation_mode: String,
     /// verbose
-    #[serde(rename = "verbose")]
+    #[serde(rename = "verbose", default)]
     pub verbose: bool,
     /// `widgetAttributes`.
     #[serde(rename = "widgetAttributes", default, skip_serializing_if = "Option::is_none")]
@@ -15163,7 +15178,7 @@ pub struct ProfileViewSystemMetadata {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProgrammableLineKeys {
     /// An index representing a Line Key. Index starts from 1 representing the first key on the left side of the phone.
-    #[serde(rename = "lineKeyIndex")]
+    #[serde(rename = "lineKeyIndex", default)]
     pub line_key_index: f64,
     /// `lineKeyType`.
     #[serde(rename = "lineKeyType")]
@@ -15175,7 +15190,7 @@ pub struct ProgrammableLineKeys {
     #[serde(rename = "lineKeyValue", default, skip_serializing_if = "Option::is_none")]
     pub line_key_value: Option<String>,
     /// Shared line index is the line label number of the shared or virtual line assigned in the configured lines. Since you can add multiple appearances of the same shared or virtual line on a phone, entering the index number assigns the respective line to a line key. This is applicable only when the 'lineKeyType' is SHARED\_LINE. 'sharedLineIndex' starts at 1 and increments by one for each shared line.
-    #[serde(rename = "sharedLineIndex")]
+    #[serde(rename = "sharedLineIndex", default)]
     pub shared_line_index: f64,
 }
 
@@ -15220,16 +15235,16 @@ pub struct ProgressiveProfileViewMetaDataModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProgressiveProfileViewModel {
     /// Workspace ID
-    #[serde(rename = "workspaceId")]
+    #[serde(rename = "workspaceId", default)]
     pub workspace_id: String,
     /// Organization ID
-    #[serde(rename = "organizationId")]
+    #[serde(rename = "organizationId", default)]
     pub organization_id: String,
     /// Person ID
-    #[serde(rename = "personId")]
+    #[serde(rename = "personId", default)]
     pub person_id: String,
     /// Template ID
-    #[serde(rename = "templateId")]
+    #[serde(rename = "templateId", default)]
     pub template_id: String,
     /// search Filter
     #[serde(rename = "searchFilter", default, skip_serializing_if = "Option::is_none")]
@@ -15271,7 +15286,7 @@ pub struct ProposedWrapUpCode {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PskObject {
     /// Specify PSK1.
-    #[serde(rename = "psk1")]
+    #[serde(rename = "psk1", default)]
     pub psk_1: String,
     /// Specify PSK2.
     #[serde(rename = "psk2", default, skip_serializing_if = "Option::is_none")]
@@ -15280,7 +15295,7 @@ pub struct PskObject {
     #[serde(rename = "psk3", default, skip_serializing_if = "Option::is_none")]
     pub psk_3: Option<String>,
     /// Specify PSK4.
-    #[serde(rename = "psk4")]
+    #[serde(rename = "psk4", default)]
     pub psk_4: String,
     /// Specify PSK5.
     #[serde(rename = "psk5", default, skip_serializing_if = "Option::is_none")]
@@ -15379,10 +15394,10 @@ pub struct PutCommonLocationObjectAddress {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutDeviceSettingsRequest {
     /// `customizations`.
-    #[serde(rename = "customizations")]
+    #[serde(rename = "customizations", default)]
     pub customizations: CustomizationDeviceLevelObjectDevice,
     /// Indicates if customization is allowed at a device level. If true, customized at a device level. If false, not customized; uses customer-level configuration.
-    #[serde(rename = "customEnabled")]
+    #[serde(rename = "customEnabled", default)]
     pub custom_enabled: bool,
 }
 
@@ -15403,31 +15418,31 @@ pub struct PutLineKeyTemplateRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PutMemberObject {
     /// Person's assigned port number.
-    #[serde(rename = "port")]
+    #[serde(rename = "port", default)]
     pub port: f64,
     /// Unique identifier for the member.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// T.38 Fax Compression setting and is available only for ATA Devices. Choose T.38 fax compression if the device requires this option. This will override user level compression options.
     #[serde(rename = "t38FaxCompressionEnabled", default, skip_serializing_if = "Option::is_none")]
     pub t_38_fax_compression_enabled: Option<bool>,
     /// Whether the user is the owner of the device or not, and points to a primary Line/Port of device.
-    #[serde(rename = "primaryOwner")]
+    #[serde(rename = "primaryOwner", default)]
     pub primary_owner: bool,
     /// `lineType`.
     #[serde(rename = "lineType")]
     pub line_type: LineType,
     /// Number of lines that have been configured for the person on the device.
-    #[serde(rename = "lineWeight")]
+    #[serde(rename = "lineWeight", default)]
     pub line_weight: f64,
     /// Enable Hotline. Configure this line to automatically call a predefined number whenever taken off-hook. Once enabled, the line can only make calls to the predefined number set in hotlineDestination.
-    #[serde(rename = "hotlineEnabled")]
+    #[serde(rename = "hotlineEnabled", default)]
     pub hotline_enabled: bool,
     /// The preconfigured number for Hotline. Required only if 'hotlineEnabled' is set to true.
-    #[serde(rename = "hotlineDestination")]
+    #[serde(rename = "hotlineDestination", default)]
     pub hotline_destination: String,
     /// Set how a person's device behaves when a call is declined. When set to true, a call decline request is extended to all the endpoints on the device. When set to false, a call decline request only declines the current endpoint.
-    #[serde(rename = "allowCallDeclineEnabled")]
+    #[serde(rename = "allowCallDeclineEnabled", default)]
     pub allow_call_decline_enabled: bool,
     /// Device line label.
     #[serde(rename = "lineLabel", default, skip_serializing_if = "Option::is_none")]
@@ -15448,7 +15463,7 @@ pub struct PutMembersRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutThirdPartyDevice {
     /// Password to be updated.
-    #[serde(rename = "sipPassword")]
+    #[serde(rename = "sipPassword", default)]
     pub sip_password: String,
 }
 
@@ -15457,8 +15472,8 @@ pub struct PutThirdPartyDevice {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueAgentsDto {
     /// Id of an agent in WxCC
-    #[serde(rename = "id")]
-    pub id: String,
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Id of an agent in Common Identity
     #[serde(rename = "ciUserId", default, skip_serializing_if = "Option::is_none")]
     pub ci_user_id: Option<String>,
@@ -15472,7 +15487,7 @@ pub struct QueueAgentsDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueApiResponse {
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: Meta,
     /// List of Queue statistics records retrieved according to query parameters.
     #[serde(rename = "data", default)]
@@ -15551,10 +15566,10 @@ pub struct QueueRankingDto {
     )]
     pub version: Option<i64>,
     /// `queueId`.
-    #[serde(rename = "queueId")]
+    #[serde(rename = "queueId", default)]
     pub queue_id: String,
     /// `rank`.
-    #[serde(rename = "rank", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "rank", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub rank: i64,
     /// This is the created time of the entity.
     #[serde(
@@ -15593,8 +15608,8 @@ pub struct QueueSkillRequirementDto {
     )]
     pub version: Option<i64>,
     /// Skill ID reference
-    #[serde(rename = "skillId")]
-    pub skill_id: String,
+    #[serde(rename = "skillId", default, skip_serializing_if = "Option::is_none")]
+    pub skill_id: Option<String>,
     /// Indicates the name of the skill. Once created, name cannot be modified.
     #[serde(rename = "skillName", default, skip_serializing_if = "Option::is_none")]
     pub skill_name: Option<String>,
@@ -15602,11 +15617,11 @@ pub struct QueueSkillRequirementDto {
     #[serde(rename = "skillType", default, skip_serializing_if = "Option::is_none")]
     pub skill_type: Option<String>,
     /// Indicates a value that represents a skill the agent has.
-    #[serde(rename = "condition")]
-    pub condition: String,
+    #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
     /// A short textual description that represents a skill the agent has.
-    #[serde(rename = "skillValue")]
-    pub skill_value: String,
+    #[serde(rename = "skillValue", default, skip_serializing_if = "Option::is_none")]
+    pub skill_value: Option<String>,
     /// Weight for proficiency skill requirement
     #[serde(
         rename = "weight",
@@ -15797,10 +15812,10 @@ pub struct RealtimeRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RealtimeResponse {
     /// Url used by the client to setup websocket.
-    #[serde(rename = "webSocketUrl")]
+    #[serde(rename = "webSocketUrl", default)]
     pub web_socket_url: String,
     /// Id used by client to subscribe to interested events.
-    #[serde(rename = "subscriptionId")]
+    #[serde(rename = "subscriptionId", default)]
     pub subscription_id: serde_json::Value,
 }
 
@@ -15809,8 +15824,8 @@ pub struct RealtimeResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RealtimeTranscriptsDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Provides information whether all or specific agents are selected for realtime transcripts.
     #[serde(rename = "agentInclusionType", default, skip_serializing_if = "Option::is_none")]
     pub agent_inclusion_type: Option<RealtimeTranscriptsDtoAgentInclusionType>,
@@ -15861,25 +15876,25 @@ pub struct ReassignAgentsRequestDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RebuildPhonesJob {
     /// Name of the job which in this case, is 'rebuildphones'.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Unique identifier of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier to track the flow of HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// Unique identifier of the user who has run the job.
-    #[serde(rename = "sourceUserId")]
+    #[serde(rename = "sourceUserId", default)]
     pub source_user_id: String,
     /// Unique identifier of the customer who has run the job.
-    #[serde(rename = "sourceCustomerId")]
+    #[serde(rename = "sourceCustomerId", default)]
     pub source_customer_id: String,
     /// Unique identifier of the customer for which the job was run.
-    #[serde(rename = "targetCustomerId")]
+    #[serde(rename = "targetCustomerId", default)]
     pub target_customer_id: String,
     /// Unique identifier to identify the instance of the job.
-    #[serde(rename = "instanceId")]
+    #[serde(rename = "instanceId", default)]
     pub instance_id: f64,
     /// Displays the most recent step's execution status. Contains execution statuses of all the steps involved in the execution of the job.
     #[serde(rename = "jobExecutionStatus", default, skip_serializing_if = "Option::is_none")]
@@ -15891,13 +15906,13 @@ pub struct RebuildPhonesJob {
     #[serde(rename = "latestExecutionExitCode", default, skip_serializing_if = "Option::is_none")]
     pub latest_execution_exit_code: Option<RebuildPhonesJobLatestExecutionExitCode>,
     /// Indicates the target entity, i.e. LOCATION.
-    #[serde(rename = "target")]
+    #[serde(rename = "target", default)]
     pub target: String,
     /// Unique identifier of a location.
     #[serde(rename = "locationId", default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// Indicates the progress of the job.
-    #[serde(rename = "percentageComplete", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "percentageComplete", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub percentage_complete: i64,
     /// Count of number of devices rebuilt.
     #[serde(
@@ -15940,7 +15955,7 @@ pub struct RebuildPhonesList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RebuildPhonesPostRequest {
     /// Unique identifier of the location.
-    #[serde(rename = "locationId")]
+    #[serde(rename = "locationId", default)]
     pub location_id: String,
 }
 
@@ -16100,7 +16115,7 @@ pub struct RecordingAttributes {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecordingBodyParams {
     /// `query`.
-    #[serde(rename = "query")]
+    #[serde(rename = "query", default)]
     pub query: RecordingQuery,
 }
 
@@ -16132,7 +16147,7 @@ pub struct RecordingMulti {
     #[serde(rename = "segment", default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<bool>,
     /// `attributes`.
-    #[serde(rename = "attributes")]
+    #[serde(rename = "attributes", default)]
     pub attributes: RecordingAttributes,
 }
 
@@ -16141,10 +16156,10 @@ pub struct RecordingMulti {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordingObject {
     /// A unique identifier for the recording.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier for the recording's ended meeting instance.
-    #[serde(rename = "meetingId")]
+    #[serde(rename = "meetingId", default)]
     pub meeting_id: String,
     /// Unique identifier for the recording's scheduled meeting instance.
     #[serde(rename = "scheduledMeetingId", default, skip_serializing_if = "Option::is_none")]
@@ -16153,25 +16168,25 @@ pub struct RecordingObject {
     #[serde(rename = "meetingSeriesId", default, skip_serializing_if = "Option::is_none")]
     pub meeting_series_id: Option<String>,
     /// The recording's topic.
-    #[serde(rename = "topic")]
+    #[serde(rename = "topic", default)]
     pub topic: String,
     /// The date and time recording was created in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. Please note that it's not the time the record button was clicked in meeting but the time the recording file was generated offline.
-    #[serde(rename = "createTime")]
+    #[serde(rename = "createTime", default)]
     pub create_time: String,
     /// The date and time recording started in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. It indicates when the record button was clicked in the meeting.
-    #[serde(rename = "timeRecorded")]
+    #[serde(rename = "timeRecorded", default)]
     pub time_recorded: String,
     /// Site URL for the recording.
-    #[serde(rename = "siteUrl")]
+    #[serde(rename = "siteUrl", default)]
     pub site_url: String,
     /// The download link for recording. This attribute is not available if \*\*Prevent downloading\*\* has been turned on for the recording being requested. The \*\*Prevent downloading\*\* option can be viewed and set by a site admin on \[Control Hub\](https://help.webex.com/en-us/article/sxdj4ab/Manage-Security-for-a-Cisco-Webex-Site-in-Cisco-Webex-Control-Hub).
-    #[serde(rename = "downloadUrl")]
+    #[serde(rename = "downloadUrl", default)]
     pub download_url: String,
     /// The playback link for recording.
-    #[serde(rename = "playbackUrl")]
+    #[serde(rename = "playbackUrl", default)]
     pub playback_url: String,
     /// The recording's password.
-    #[serde(rename = "password")]
+    #[serde(rename = "password", default)]
     pub password: String,
     /// \* 'MP4' - Recording file format is MP4. \* 'ARF' - Recording file format is ARF, a proprietary Webex recording format. \* 'UPLOADED' - The recording file is uploaded manually.
     #[serde(rename = "format")]
@@ -16180,13 +16195,13 @@ pub struct RecordingObject {
     #[serde(rename = "serviceType")]
     pub service_type: RecordingObjectServiceType,
     /// The duration of the recording, in seconds.
-    #[serde(rename = "durationSeconds")]
+    #[serde(rename = "durationSeconds", default)]
     pub duration_seconds: f64,
     /// The size of the recording file, in bytes.
-    #[serde(rename = "sizeBytes")]
+    #[serde(rename = "sizeBytes", default)]
     pub size_bytes: f64,
     /// Whether or not the recording has been shared to the current user. This attribute is hidden if the user calling the API is a Compliance Officer and 'hostEmail' is not specified.
-    #[serde(rename = "shareToMe")]
+    #[serde(rename = "shareToMe", default)]
     pub share_to_me: bool,
     /// External keys of the parent meeting created by an integration application. They could be Zendesk ticket IDs, Jira IDs, Salesforce Opportunity IDs, etc. The integration application queries recordings by a key in its own domain.
     #[serde(rename = "integrationTags", default, skip_serializing_if = "Option::is_none")]
@@ -16201,10 +16216,10 @@ pub struct RecordingObject {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordingObjectForAdminAndCo {
     /// A unique identifier for the recording.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier for the recording's ended meeting instance.
-    #[serde(rename = "meetingId")]
+    #[serde(rename = "meetingId", default)]
     pub meeting_id: String,
     /// Unique identifier for the recording's scheduled meeting instance.
     #[serde(rename = "scheduledMeetingId", default, skip_serializing_if = "Option::is_none")]
@@ -16213,28 +16228,28 @@ pub struct RecordingObjectForAdminAndCo {
     #[serde(rename = "meetingSeriesId", default, skip_serializing_if = "Option::is_none")]
     pub meeting_series_id: Option<String>,
     /// The recording's topic.
-    #[serde(rename = "topic")]
+    #[serde(rename = "topic", default)]
     pub topic: String,
     /// The date and time recording was created in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. Please note that it's not the time the record button was clicked in meeting but the time the recording file was generated offline.
-    #[serde(rename = "createTime")]
+    #[serde(rename = "createTime", default)]
     pub create_time: String,
     /// The date and time recording started in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. It indicates when the record button was clicked in the meeting.
-    #[serde(rename = "timeRecorded")]
+    #[serde(rename = "timeRecorded", default)]
     pub time_recorded: String,
     /// Display name for the meeting host.
-    #[serde(rename = "hostDisplayName")]
+    #[serde(rename = "hostDisplayName", default)]
     pub host_display_name: String,
     /// Email address for the meeting host.
-    #[serde(rename = "hostEmail")]
+    #[serde(rename = "hostEmail", default)]
     pub host_email: String,
     /// Site URL for the recording.
-    #[serde(rename = "siteUrl")]
+    #[serde(rename = "siteUrl", default)]
     pub site_url: String,
     /// The download link for recording. This attribute is not available if \*\*Prevent downloading\*\* has been turned on for the recording being requested. The \*\*Prevent downloading\*\* option can be viewed and set by a site admin on \[Control Hub\](https://help.webex.com/en-us/article/sxdj4ab/Manage-Security-for-a-Cisco-Webex-Site-in-Cisco-Webex-Control-Hub).
-    #[serde(rename = "downloadUrl")]
+    #[serde(rename = "downloadUrl", default)]
     pub download_url: String,
     /// The playback link for recording.
-    #[serde(rename = "playbackUrl")]
+    #[serde(rename = "playbackUrl", default)]
     pub playback_url: String,
     /// \* 'MP4' - Recording file format is MP4. \* 'ARF' - Recording file format is ARF, a proprietary Webex recording format. \* 'UPLOADED' - The recording file is uploaded manually.
     #[serde(rename = "format")]
@@ -16243,10 +16258,10 @@ pub struct RecordingObjectForAdminAndCo {
     #[serde(rename = "serviceType")]
     pub service_type: RecordingObjectForAdminAndCoServiceType,
     /// The duration of the recording, in seconds.
-    #[serde(rename = "durationSeconds")]
+    #[serde(rename = "durationSeconds", default)]
     pub duration_seconds: f64,
     /// The size of the recording file, in bytes.
-    #[serde(rename = "sizeBytes")]
+    #[serde(rename = "sizeBytes", default)]
     pub size_bytes: f64,
     /// External keys of the parent meeting created by an integration application. They could be Zendesk ticket IDs, Jira IDs, Salesforce Opportunity IDs, etc. The integration application queries recordings by a key in its own domain.
     #[serde(rename = "integrationTags", default, skip_serializing_if = "Option::is_none")]
@@ -16343,10 +16358,10 @@ Purged = "purged",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordingObjectWithDirectDownloadLinks {
     /// A unique identifier for recording.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Unique identifier for the recording's ended meeting instance.
-    #[serde(rename = "meetingId")]
+    #[serde(rename = "meetingId", default)]
     pub meeting_id: String,
     /// Unique identifier for the recording's scheduled meeting instance.
     #[serde(rename = "scheduledMeetingId", default, skip_serializing_if = "Option::is_none")]
@@ -16355,25 +16370,25 @@ pub struct RecordingObjectWithDirectDownloadLinks {
     #[serde(rename = "meetingSeriesId", default, skip_serializing_if = "Option::is_none")]
     pub meeting_series_id: Option<String>,
     /// The recording's topic.
-    #[serde(rename = "topic")]
+    #[serde(rename = "topic", default)]
     pub topic: String,
     /// The date and time recording was created in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. Please note that it's not the time the record button was clicked in meeting but the time the recording file was generated offline.
-    #[serde(rename = "createTime")]
+    #[serde(rename = "createTime", default)]
     pub create_time: String,
     /// The date and time recording started in \[ISO 8601\](https://en.wikipedia.org/wiki/ISO\_8601) compliant format. It indicates when the record button was clicked in the meeting.
-    #[serde(rename = "timeRecorded")]
+    #[serde(rename = "timeRecorded", default)]
     pub time_recorded: String,
     /// Site URL for the recording.
-    #[serde(rename = "siteUrl")]
+    #[serde(rename = "siteUrl", default)]
     pub site_url: String,
     /// The download link for the recording. This attribute is not available if 'prevent downloading' has been turned on for the recording being requested. The 'prevent downloading' option can be viewed and set on page when editing a recording.
-    #[serde(rename = "downloadUrl")]
+    #[serde(rename = "downloadUrl", default)]
     pub download_url: String,
     /// The playback link for recording.
-    #[serde(rename = "playbackUrl")]
+    #[serde(rename = "playbackUrl", default)]
     pub playback_url: String,
     /// The recording's password.
-    #[serde(rename = "password")]
+    #[serde(rename = "password", default)]
     pub password: String,
     /// \* 'MP4' - Recording file format is MP4. \* 'ARF' - Recording file format is ARF, a proprietary Webex recording format. \* 'UPLOADED' - The recording file is uploaded manually.
     #[serde(rename = "format")]
@@ -16382,13 +16397,13 @@ pub struct RecordingObjectWithDirectDownloadLinks {
     #[serde(rename = "serviceType")]
     pub service_type: RecordingObjectWithDirectDownloadLinksServiceType,
     /// The duration of the recording in seconds.
-    #[serde(rename = "durationSeconds")]
+    #[serde(rename = "durationSeconds", default)]
     pub duration_seconds: f64,
     /// The size of the recording file in bytes.
-    #[serde(rename = "sizeBytes")]
+    #[serde(rename = "sizeBytes", default)]
     pub size_bytes: f64,
     /// Whether or not the recording has been shared to the current user.
-    #[serde(rename = "shareToMe")]
+    #[serde(rename = "shareToMe", default)]
     pub share_to_me: bool,
     /// The download links for MP4/ARF, audio, and transcript of the recording without HTML page rendering in browser or HTTP redirect. This attribute is not available if the user is not a \[Compliance Officer\](/docs/compliance\#compliance) and \*\*Prevent Downloading\*\* has been turned on for the recording being requested. The Prevent Downloading option can be viewed and set on page when editing a recording. Note that there are various products in \[Webex Suite\](https://www.cisco.com/c/en/us/products/conferencing/product\_comparison.html) such as "Webex Meetings", "Webex Training" and "Webex Events".
     #[serde(rename = "temporaryDirectDownloadLinks", default, skip_serializing_if = "Option::is_none")]
@@ -16556,7 +16571,7 @@ pub struct RecordingReportSummaryObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrenceDto {
     /// `interval`.
-    #[serde(rename = "interval", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "interval", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub interval: i64,
     /// `occurrenceInTheMonth`.
     #[serde(rename = "occurrenceInTheMonth", default, skip_serializing_if = "Option::is_none")]
@@ -16772,7 +16787,7 @@ pub struct ReportCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceCollectionDetails {
     /// ID of this contact center resource.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
 }
 
@@ -16795,7 +16810,7 @@ pub struct ResourceCollectionDto {
     )]
     pub version: Option<i64>,
     /// The name of the resource collection.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the resource collection.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -16851,7 +16866,7 @@ pub struct ResourceCollectionDtoUserResponseWithUserProfileGranularAccess {
     )]
     pub version: Option<i64>,
     /// The name of the resource collection.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the resource collection.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -16890,7 +16905,7 @@ pub struct ResourceCollectionDtoUserResponseWithUserProfileGranularAccess {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResourceTypesDto {
     /// The name of the resource.multimedia-profile - Has access to multimedia profile\[multimedia-profile\] resource name. queue - Has access to queue\[queue\] resource name. override - Has access to override\[override\] resource name. holiday-list - Has access to holiday list\[holiday-list\] resource name. audio-prompt - Has access to audio prompt\[audio-prompt\] resource name. flow - Has access to flow\[flow\] resource name. skill-profile - Has access to skill profile\[skill-profile\] resource name. team - Has access to team\[team\] resource name. skill-definition - Has access to skill definition\[skill-definition\] resource name. site - Has access to site\[site\] resource name. outdial-ani - Has access to outdial ani\[outdial-ani\] resource name. channel - Has access to channel\[channel\] resource name. sub-flow - Has access to sub flow\[sub-flow\] resource name. desktop-layout - Has access to desktop layout\[desktop-layout\] resource name. working-hour - Has access to working hour\[working-hour\] resource name. function - Has access to function\[function\] resource name. desktop-profile - Has access to desktop profile\[desktop-profile\] resource name. idle-wrapup-code - Has access to idle wrap-up code\[idle-wrapup-code\] resource name. cad-variable - Has access to cad variable\[cad-variable\] resource name. address-book - Has access to address book\[address-book\] resource name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// This can be used to allow users to access specific, none or all resources.
     #[serde(rename = "accessLevel")]
@@ -16923,7 +16938,7 @@ None = "NONE",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResourceTypesDtoUserResponseWithUserProfileGranularAccess {
     /// The name of the resource.multimedia-profile - Has access to multimedia profile\[multimedia-profile\] resource name. queue - Has access to queue\[queue\] resource name. override - Has access to override\[override\] resource name. holiday-list - Has access to holiday list\[holiday-list\] resource name. audio-prompt - Has access to audio prompt\[audio-prompt\] resource name. flow - Has access to flow\[flow\] resource name. skill-profile - Has access to skill profile\[skill-profile\] resource name. team - Has access to team\[team\] resource name. skill-definition - Has access to skill definition\[skill-definition\] resource name. site - Has access to site\[site\] resource name. outdial-ani - Has access to outdial ani\[outdial-ani\] resource name. channel - Has access to channel\[channel\] resource name. sub-flow - Has access to sub flow\[sub-flow\] resource name. desktop-layout - Has access to desktop layout\[desktop-layout\] resource name. working-hour - Has access to working hour\[working-hour\] resource name. function - Has access to function\[function\] resource name. desktop-profile - Has access to desktop profile\[desktop-profile\] resource name. idle-wrapup-code - Has access to idle wrap-up code\[idle-wrapup-code\] resource name. cad-variable - Has access to cad variable\[cad-variable\] resource name. address-book - Has access to address book\[address-book\] resource name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// This can be used to allow users to access specific, none or all resources.
     #[serde(rename = "accessLevel")]
@@ -16992,8 +17007,7 @@ pub struct Response {
     pub code: Option<i64>,
     /// `details`.
     #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
-    pub details:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub details: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `links`.
     #[serde(rename = "links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<Link>>,
@@ -17005,8 +17019,7 @@ pub struct Response {
 pub struct ResponseEnvelopeAddressBookDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<AddressBookDto>>,
@@ -17018,8 +17031,7 @@ pub struct ResponseEnvelopeAddressBookDto {
 pub struct ResponseEnvelopeAddressBookWithEntriesDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<AddressBookWithEntriesDto>>,
@@ -17031,8 +17043,7 @@ pub struct ResponseEnvelopeAddressBookWithEntriesDto {
 pub struct ResponseEnvelopeAudioFileInfoDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<AudioFileInfoDto>>,
@@ -17080,8 +17091,7 @@ pub struct ResponseEnvelopeBusinessHoursDto {
 pub struct ResponseEnvelopeCadVariableDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<CadVariableDto>>,
@@ -17093,8 +17103,7 @@ pub struct ResponseEnvelopeCadVariableDto {
 pub struct ResponseEnvelopeContactNumberDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<ContactNumberDto>>,
@@ -17130,8 +17139,7 @@ pub struct ResponseEnvelopeDesktopLayoutDto {
 pub struct ResponseEnvelopeDialPlanDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<DialPlanDto>>,
@@ -17155,8 +17163,7 @@ pub struct ResponseEnvelopeDialledNumberEntryPointDto {
 pub struct ResponseEnvelopeEntryPointDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<EntryPointDto>>,
@@ -17192,8 +17199,7 @@ pub struct ResponseEnvelopeMappedCsqdto {
 pub struct ResponseEnvelopeMultimediaProfileDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<MultimediaProfileDto>>,
@@ -17253,8 +17259,7 @@ pub struct ResponseEnvelopeRoutingBasedQueueDto {
 pub struct ResponseEnvelopeSiteDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<SiteDto>>,
@@ -17326,8 +17331,7 @@ pub struct ResponseEnvelopeUserDynamicSkillResponseDto {
 pub struct ResponseEnvelopeWorkTypeDto {
     /// `meta`.
     #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta:
-        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
+    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// `data`.
     #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<WorkTypeDto>>,
@@ -17362,7 +17366,7 @@ pub struct ResponseMetaEnvelopeGeneratedSummariesDtoMetaDataPagedInfo {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResumeRecordingResourceRequest {
     /// The setting to mention if the recording has to resume automatically.
-    #[serde(rename = "autoResumed")]
+    #[serde(rename = "autoResumed", default)]
     pub auto_resumed: bool,
 }
 
@@ -17529,25 +17533,25 @@ pub struct RulesDocumentChildrenRules {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleCallbackRequest {
     /// Name of the Customer for which callback has to be scheduled. Max customer name length should be 250 character
-    #[serde(rename = "customerName")]
+    #[serde(rename = "customerName", default)]
     pub customer_name: String,
     /// Customer's phone number for the callback. Allows an optional country code followed by digits (0-9) and the special characters: space, hyphen -, parentheses ( and ), and period ., ensuring the total length is between 7 and 15 characters.
-    #[serde(rename = "callbackNumber")]
+    #[serde(rename = "callbackNumber", default)]
     pub callback_number: String,
     /// Valid IANA timezone name
-    #[serde(rename = "timezone")]
+    #[serde(rename = "timezone", default)]
     pub timezone: String,
     /// Scheduled date in ISO-8601 (YYYY-MM-DD) format. This must be a valid date in local time zone and within 31 days from current date
-    #[serde(rename = "scheduleDate")]
+    #[serde(rename = "scheduleDate", default)]
     pub schedule_date: String,
     /// Scheduled start time in ISO-8601 (HH:mm:ss) format. Start time must be at least 30 minutes in the future from current time.
-    #[serde(rename = "startTime")]
+    #[serde(rename = "startTime", default)]
     pub start_time: String,
     /// Scheduled end time in ISO-8601 (HH:mm:ss) format. End time must be at least 30 minutes after the startTime and must not exceed 8 hours after startTime.
-    #[serde(rename = "endTime")]
+    #[serde(rename = "endTime", default)]
     pub end_time: String,
     /// Unique identifier for the queue to which the callback is associated.
-    #[serde(rename = "queueId")]
+    #[serde(rename = "queueId", default)]
     pub queue_id: String,
     /// Reason for the callback request. This is optional and can be used to provide additional context.
     #[serde(rename = "callbackReason", default, skip_serializing_if = "Option::is_none")]
@@ -17569,10 +17573,10 @@ pub type ScheduleCallbackResponse = CallbackSchedule;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScreenTimeoutObject {
     /// Indicates whether the Screen Time object is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Indicates the value of screen timeout.
-    #[serde(rename = "value")]
+    #[serde(rename = "value", default)]
     pub value: f64,
 }
 
@@ -17581,13 +17585,13 @@ pub struct ScreenTimeoutObject {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchMemberObject {
     /// Unique identifier for the member.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// First name of a person or workspace.
-    #[serde(rename = "firstName")]
+    #[serde(rename = "firstName", default)]
     pub first_name: String,
     /// Last name of a person or workspace.
-    #[serde(rename = "lastName")]
+    #[serde(rename = "lastName", default)]
     pub last_name: String,
     /// Phone Number of a person or workspace.
     #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
@@ -17599,7 +17603,7 @@ pub struct SearchMemberObject {
     #[serde(rename = "lineType")]
     pub line_type: LineType,
     /// Set how a person's device behaves when a call is declined. When set to true, a call decline request is extended to all the endpoints on the device. When set to false, a call decline request only declines the current endpoint.
-    #[serde(rename = "allowCallDeclineEnabled")]
+    #[serde(rename = "allowCallDeclineEnabled", default)]
     pub allow_call_decline_enabled: bool,
     /// `memberType`.
     #[serde(rename = "memberType")]
@@ -17624,7 +17628,7 @@ pub struct SearchMemberResponse {
 pub struct SearchRequest {
     /// The variables definition are the part that looks like task(from: $startTime, to: $endTime) in the query. It works just like the argument definitions for a function in a typed language. These variables are applicable only for persisted queries that has these variables. An example of persisted query with variables - { task (from: $startTime, to: $endTime, filter: { and : \[ {channelType : {equals: telephony}} \] } , pagination: {cursor:"0"}) { tasks { id channelType } } }
     #[serde(rename = "variables", default, skip_serializing_if = "Option::is_none")]
-    pub variables: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    pub variables: Option<serde_json::Value>,
     /// A graphQL query specifying the task attributes needed in the response for the specified time window. from: Start time for the query (in epoch milliseconds) and it cannot be older than 36 months from the current time. to: End time for the query (in epoch milliseconds) and it cannot be greater than the current time. The duration between to and from must not be more than 365 days.
     #[serde(rename = "query", default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
@@ -17659,8 +17663,8 @@ Custom = "CUSTOM",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SentimentAnalysisDto {
     /// Used to toggle the state of the Sentiment Analysis configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Provides information whether all or specific queues are selected for Sentiment Analysis. If the value is missing in response, the consumer should assume a value as ALL.
     #[serde(rename = "queuesInclusionType", default, skip_serializing_if = "Option::is_none")]
     pub queues_inclusion_type: Option<SentimentAnalysisDtoQueuesInclusionType>,
@@ -17685,10 +17689,10 @@ Specific = "SPECIFIC",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceUnavailableError {
     /// HTTP status code for Service Unavailable.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the service unavailability.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -17928,13 +17932,13 @@ pub struct SiteDto {
     )]
     pub version: Option<i64>,
     /// Indicates the name of the site. Generally, it is the name of the geographical location. It is required only during a create or an update operation.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates the status of the site whether it is active(when true) or not active(when false). It is required only during a create or an update operation.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates the multimedia profile for the site. It is required only during a create or an update operation.
-    #[serde(rename = "multimediaProfileId")]
+    #[serde(rename = "multimediaProfileId", default)]
     pub multimedia_profile_id: String,
     /// `description`.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18076,19 +18080,19 @@ pub struct SkillDto {
     )]
     pub version: Option<i64>,
     /// Indicates the name of the skill. Once created, name cannot be modified.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates the description of the skill.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Allows to set the time that a customer request can be in a queue before the system flags it as outside the service level. If the agent completes a customer service request within this time interval, the system considers it within the service level. It is required only for a create or an update operation.
-    #[serde(rename = "serviceLevelThreshold", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "serviceLevelThreshold", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub service_level_threshold: i64,
     /// `enumSkillValues`.
     #[serde(rename = "enumSkillValues", default, skip_serializing_if = "Option::is_none")]
     pub enum_skill_values: Option<Vec<EnumSkillValueDto>>,
     /// Indicates the status of the skill whether it is active(when true) or not active(when false). It is required only during a create or an update operation.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates whether the skill is a dynamic skill or not. Default value is false.
     #[serde(rename = "dynamicSkill", default, skip_serializing_if = "Option::is_none")]
@@ -18148,7 +18152,7 @@ pub struct SkillProfileDto {
     )]
     pub version: Option<i64>,
     /// Indicates the name of the skill Profile. It is required only during a create or an update operation.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A short description of the skill profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18224,19 +18228,19 @@ pub struct SkillProfileDtoList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SnmpObject {
     /// Denotes whether the Simple Network Management Protocol of an ATA is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Trusted IPv4 address and subnet mask in this order: 0.0.0.0/0.0.0.0.
-    #[serde(rename = "trustedIP")]
+    #[serde(rename = "trustedIP", default)]
     pub trusted_ip: String,
     /// Read-only community string that allows/denies access to other device's statistics. Default value is 'public'.
-    #[serde(rename = "getCommunity")]
+    #[serde(rename = "getCommunity", default)]
     pub get_community: String,
     /// Read-write community string that protects the device against unauthorized changes. Must never be set to 'public'.
-    #[serde(rename = "setCommunity")]
+    #[serde(rename = "setCommunity", default)]
     pub set_community: String,
     /// Denotes whether the SNMPv3 security is enabled.
-    #[serde(rename = "snmpV3Enabled")]
+    #[serde(rename = "snmpV3Enabled", default)]
     pub snmp_v_3_enabled: bool,
 }
 
@@ -18245,16 +18249,16 @@ pub struct SnmpObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SoftKeyLayoutObject {
     /// `softKeyMenu`.
-    #[serde(rename = "softKeyMenu")]
+    #[serde(rename = "softKeyMenu", default)]
     pub soft_key_menu: SoftKeyMenuObject,
     /// `psk`.
-    #[serde(rename = "psk")]
+    #[serde(rename = "psk", default)]
     pub psk: PskObject,
     /// `softKeyMenuDefaults`.
-    #[serde(rename = "softKeyMenuDefaults")]
+    #[serde(rename = "softKeyMenuDefaults", default)]
     pub soft_key_menu_defaults: SoftKeyMenuObject,
     /// `pskDefaults`.
-    #[serde(rename = "pskDefaults")]
+    #[serde(rename = "pskDefaults", default)]
     pub psk_defaults: PskObject,
 }
 
@@ -18263,46 +18267,46 @@ pub struct SoftKeyLayoutObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SoftKeyMenuObject {
     /// Specify the idle key list.
-    #[serde(rename = "idleKeyList")]
+    #[serde(rename = "idleKeyList", default)]
     pub idle_key_list: String,
     /// Specify the off hook key list.
-    #[serde(rename = "offHookKeyList")]
+    #[serde(rename = "offHookKeyList", default)]
     pub off_hook_key_list: String,
     /// Specify the dialing input key list.
-    #[serde(rename = "dialingInputKeyList")]
+    #[serde(rename = "dialingInputKeyList", default)]
     pub dialing_input_key_list: String,
     /// Specify the progressing key list.
-    #[serde(rename = "progressingKeyList")]
+    #[serde(rename = "progressingKeyList", default)]
     pub progressing_key_list: String,
     /// Specify the connected key list.
-    #[serde(rename = "connectedKeyList")]
+    #[serde(rename = "connectedKeyList", default)]
     pub connected_key_list: String,
     /// Specify the connected video key list.
-    #[serde(rename = "connectedVideoKeyList")]
+    #[serde(rename = "connectedVideoKeyList", default)]
     pub connected_video_key_list: String,
     /// Start the transfer key list.
-    #[serde(rename = "startTransferKeyList")]
+    #[serde(rename = "startTransferKeyList", default)]
     pub start_transfer_key_list: String,
     /// Start the conference key list.
-    #[serde(rename = "startConferenceKeyList")]
+    #[serde(rename = "startConferenceKeyList", default)]
     pub start_conference_key_list: String,
     /// Specify the conferencing key list.
-    #[serde(rename = "conferencingKeyList")]
+    #[serde(rename = "conferencingKeyList", default)]
     pub conferencing_key_list: String,
     /// Specify the releasing key list.
-    #[serde(rename = "releasingKeyList")]
+    #[serde(rename = "releasingKeyList", default)]
     pub releasing_key_list: String,
     /// Specify the hold key list.
-    #[serde(rename = "holdKeyList")]
+    #[serde(rename = "holdKeyList", default)]
     pub hold_key_list: String,
     /// Specify the ringing key list.
-    #[serde(rename = "ringingKeyList")]
+    #[serde(rename = "ringingKeyList", default)]
     pub ringing_key_list: String,
     /// Specify the shared active key list.
-    #[serde(rename = "sharedActiveKeyList")]
+    #[serde(rename = "sharedActiveKeyList", default)]
     pub shared_active_key_list: String,
     /// Specify the shared held key list.
-    #[serde(rename = "sharedHeldKeyList")]
+    #[serde(rename = "sharedHeldKeyList", default)]
     pub shared_held_key_list: String,
 }
 
@@ -18311,13 +18315,13 @@ pub struct SoftKeyMenuObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StartCampaignRequest {
     /// The id represents the unique id with which the Campaign Request will be started, maximum length 64 characters.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Vendor specific information, maximum length 32 characters.
-    #[serde(rename = "vendorVersion")]
+    #[serde(rename = "vendorVersion", default)]
     pub vendor_version: String,
     /// Type of campaign and campaignType should be one of "progressive", "campaign", "predictive", "progressive\_ivr", "predictive\_ivr" , "preview\_standard", "preview\_direct"
-    #[serde(rename = "campaignType")]
+    #[serde(rename = "campaignType", default)]
     pub campaign_type: String,
     /// (Optional) Used if different than id, maximum length 64 characters.
     #[serde(rename = "campaignName", default, skip_serializing_if = "Option::is_none")]
@@ -18326,19 +18330,19 @@ pub struct StartCampaignRequest {
     #[serde(rename = "authToken", default, skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
     /// Number of contacts to be dialed out per available Agent. For Progressive 1:1 Dialer, it will support for only 1 contact and for Progressive 1:N Dialer it can support upto 10 contacts to be dialed out per available Agent
-    #[serde(rename = "dialingRate")]
+    #[serde(rename = "dialingRate", default)]
     pub dialing_rate: f64,
     /// Webex Contact Center outdial entry point, maximum length 36 characters.
-    #[serde(rename = "entryPointId")]
+    #[serde(rename = "entryPointId", default)]
     pub entry_point_id: String,
     /// URL the dialer will use to fetch the list of contacts to dial for the campaign from campaign manager, maximum length 1024 characters.
-    #[serde(rename = "dialingListFetchURL")]
+    #[serde(rename = "dialingListFetchURL", default)]
     pub dialing_list_fetch_url: String,
     /// The ANI (E164) that will be presented to the customer. These must be restricted to the configured outdial Eps in Webex Contact Center, maximum length 50 characters.
-    #[serde(rename = "outdialANI")]
+    #[serde(rename = "outdialANI", default)]
     pub outdial_ani: String,
     /// Value to indicate the recordCount the Campaign Manager expects the dialer to be able to request, the maximum is 400. If the value is greater than 400 it will be set to the maximum when the request is processed.
-    #[serde(rename = "recordCount", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "recordCount", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub record_count: i64,
     /// (Optional) Number of seconds before a dialed call from the dialer is considered not answered, The range is from 16 to 80, default is 32. This field is not applicable for Direct preview campaigns.
     #[serde(
@@ -18420,49 +18424,49 @@ pub struct StartCampaignRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StartJobResponse {
     /// Job name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Unique identifier of the job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Job type.
-    #[serde(rename = "jobType")]
+    #[serde(rename = "jobType", default)]
     pub job_type: String,
     /// Unique identifier to track the flow of HTTP requests.
-    #[serde(rename = "trackingId")]
+    #[serde(rename = "trackingId", default)]
     pub tracking_id: String,
     /// Unique identifier to identify which user has run the job.
-    #[serde(rename = "sourceUserId")]
+    #[serde(rename = "sourceUserId", default)]
     pub source_user_id: String,
     /// Unique identifier to identify the customer who has run the job.
-    #[serde(rename = "sourceCustomerId")]
+    #[serde(rename = "sourceCustomerId", default)]
     pub source_customer_id: String,
     /// Unique identifier to identify the customer for which the job was run.
-    #[serde(rename = "targetCustomerId")]
+    #[serde(rename = "targetCustomerId", default)]
     pub target_customer_id: String,
     /// Unique identifier to identify the instance of the job.
-    #[serde(rename = "instanceId")]
+    #[serde(rename = "instanceId", default)]
     pub instance_id: f64,
     /// Displays the most recent step's execution status. Contains execution statuses of all the steps involved in the execution of the job.
     #[serde(rename = "jobExecutionStatus", default, skip_serializing_if = "Option::is_none")]
     pub job_execution_status: Option<Vec<JobExecutionStatusObject1>>,
     /// Indicates the most recent status (STARTING, STARTED, COMPLETED, FAILED) of the job at the time of invocation.
-    #[serde(rename = "latestExecutionStatus")]
+    #[serde(rename = "latestExecutionStatus", default)]
     pub latest_execution_status: String,
     /// Most recent exit code of the job at the time of invocation. \* 'UNKNOWN' - Job is in progress. \* 'COMPLETED' - Job has completed successfully. \* 'FAILED' - Job has failed. \* 'STOPPED' - Job has been stopped. \* 'COMPLETED\_WITH\_ERRORS' - Job has completed with errors.
     #[serde(rename = "latestExecutionExitCode", default, skip_serializing_if = "Option::is_none")]
     pub latest_execution_exit_code: Option<StartJobResponseLatestExecutionExitCode>,
     /// Indicates operation type that was carried out.
-    #[serde(rename = "operationType")]
+    #[serde(rename = "operationType", default)]
     pub operation_type: String,
     /// Unique location identifier for which the job was run.
-    #[serde(rename = "sourceLocationId")]
+    #[serde(rename = "sourceLocationId", default)]
     pub source_location_id: String,
     /// Unique location identifier for which the numbers have been moved.
-    #[serde(rename = "targetLocationId")]
+    #[serde(rename = "targetLocationId", default)]
     pub target_location_id: String,
     /// `counts`.
-    #[serde(rename = "counts")]
+    #[serde(rename = "counts", default)]
     pub counts: CountObject,
 }
 
@@ -18488,10 +18492,10 @@ CompletedWithErrors = "COMPLETED_WITH_ERRORS",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StateResourceRequest {
     /// It represents the current state of the user. Can be set to '''Available''' or '''Idle'''.
-    #[serde(rename = "state")]
+    #[serde(rename = "state", default)]
     pub state: String,
     /// Auxiliary Codes are status codes which an agent can select in Webex Contact Center Agent Desktop. They are of two types: '''Idle''' and '''Wrap-Up''' codes, and every agent profile must have one of each for the agent to use. Idle codes are used to explain an agent's unavailability to take customer contacts, such as during a lunch break or a meeting. Wrap-up codes indicate the result of customer contacts, such as successful resolution or escalation of the contact. Creating and managing auxiliary codes requires an administrator role and the appropriate cjp:config\_write or cjp:config\_read scopes, maximum length 36 characters.
-    #[serde(rename = "auxCodeId")]
+    #[serde(rename = "auxCodeId", default)]
     pub aux_code_id: String,
     /// It represents the reason of the last state change request, maximum length 128 characters.
     #[serde(rename = "lastStateChangeReason", default, skip_serializing_if = "Option::is_none")]
@@ -18509,7 +18513,7 @@ pub struct StateResourceRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepExecutionStatusesObject {
     /// Unique identifier that identifies each step in a job.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: f64,
     /// Step execution start time in UTC format.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
@@ -18542,7 +18546,7 @@ pub struct SubscriptionApiListResponse {
     #[serde(rename = "data", default)]
     pub data: Vec<SubscriptionResponse>,
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: MetaSubInfo,
 }
 
@@ -18554,7 +18558,7 @@ pub struct SubscriptionApiListResponseEnhanced {
     #[serde(rename = "data", default)]
     pub data: Vec<SubscriptionResponseEnhanced>,
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: MetaSubInfo,
 }
 
@@ -18611,7 +18615,7 @@ pub struct SubscriptionCreateApiResponseEnhanced {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequest {
     /// Client-defined string naming the subscription.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18620,7 +18624,7 @@ pub struct SubscriptionRequest {
     #[serde(rename = "eventTypes", default)]
     pub event_types: Vec<String>,
     /// URL to which webhooks will be posted. Must be HTTPS on an IANA-listed top-level domain name (e.g. .com) with a path (at least /). No query parameters, userinfo, non-443 ports, or fragments allowed. We do not treat this field as sensitive data, so do not use secrets in this URL such as tokens or API keys.
-    #[serde(rename = "destinationUrl")]
+    #[serde(rename = "destinationUrl", default)]
     pub destination_url: String,
     /// Secret string used to sign payloads sent to the destination URL.
     #[serde(rename = "secret", default, skip_serializing_if = "Option::is_none")]
@@ -18635,7 +18639,7 @@ pub struct SubscriptionRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequestEnhanced {
     /// Client-defined string naming the subscription.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18644,7 +18648,7 @@ pub struct SubscriptionRequestEnhanced {
     #[serde(rename = "eventTypes", default)]
     pub event_types: Vec<String>,
     /// URL to which webhooks will be posted. Must be HTTPS on an IANA-listed top-level domain name (e.g. .com) with a path (at least /). No query parameters, userinfo, non-443 ports, or fragments allowed. We do not treat this field as sensitive data, so do not use secrets in this URL such as tokens or API keys.
-    #[serde(rename = "destinationUrl")]
+    #[serde(rename = "destinationUrl", default)]
     pub destination_url: String,
     /// Secret string used to sign payloads sent to the destination URL.
     #[serde(rename = "secret", default, skip_serializing_if = "Option::is_none")]
@@ -18653,7 +18657,7 @@ pub struct SubscriptionRequestEnhanced {
     #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     /// Represents version of the resource client is interested in. Should be of the format ‘resource:version’. Refer to the List Event Types V2 API for details on the latest available resources and versions.
-    #[serde(rename = "resourceVersion")]
+    #[serde(rename = "resourceVersion", default)]
     pub resource_version: String,
 }
 
@@ -18707,8 +18711,8 @@ pub struct SubscriptionRequestUpdateEnhanced {
     #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     /// Represents version of the resource client is interested in. Should be of the format ‘resource:version’. Refer to the List Event Types V2 API for details on the latest available resources and versions.
-    #[serde(rename = "resourceVersion")]
-    pub resource_version: String,
+    #[serde(rename = "resourceVersion", default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -18741,10 +18745,10 @@ Inactive = "inactive",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionResponse {
     /// Subscription ID.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Client-defined string naming the subscription.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18753,22 +18757,22 @@ pub struct SubscriptionResponse {
     #[serde(rename = "eventTypes", default)]
     pub event_types: Vec<String>,
     /// URL to which webhooks will be posted. Must be HTTPS on an IANA-listed top-level domain name (e.g. .com) with a path (at least /). No query parameters, userinfo, non-443 ports, or fragments allowed. We do not treat this field as sensitive data, so do not use secrets in this URL such as tokens or API keys.
-    #[serde(rename = "destinationUrl")]
+    #[serde(rename = "destinationUrl", default)]
     pub destination_url: String,
     /// Time when subscription was created (epoch milliseconds).
-    #[serde(rename = "createdTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "createdTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub created_time: i64,
     /// Email address of the user who created the subscription.
-    #[serde(rename = "createdBy")]
+    #[serde(rename = "createdBy", default)]
     pub created_by: String,
     /// Status of the subscription. Can be "active" or "inactive". The system may change the status to "inactive" in error scenarios.
     #[serde(rename = "status")]
     pub status: SubscriptionResponseStatus,
     /// Time when the subscription was last updated (epoch milliseconds).
-    #[serde(rename = "lastUpdatedTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lastUpdatedTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub last_updated_time: i64,
     /// Email address of the user who updated the subscription most recently.
-    #[serde(rename = "lastUpdatedBy")]
+    #[serde(rename = "lastUpdatedBy", default)]
     pub last_updated_by: String,
 }
 
@@ -18777,10 +18781,10 @@ pub struct SubscriptionResponse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionResponseEnhanced {
     /// Subscription ID.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Client-defined string naming the subscription.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18789,25 +18793,25 @@ pub struct SubscriptionResponseEnhanced {
     #[serde(rename = "eventTypes", default)]
     pub event_types: Vec<String>,
     /// URL to which webhooks will be posted. Must be HTTPS on an IANA-listed top-level domain name (e.g. .com) with a path (at least /). No query parameters, userinfo, non-443 ports, or fragments allowed. We do not treat this field as sensitive data, so do not use secrets in this URL such as tokens or API keys.
-    #[serde(rename = "destinationUrl")]
+    #[serde(rename = "destinationUrl", default)]
     pub destination_url: String,
     /// Time when subscription was created (epoch milliseconds).
-    #[serde(rename = "createdTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "createdTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub created_time: i64,
     /// Email address of the user who created the subscription.
-    #[serde(rename = "createdBy")]
+    #[serde(rename = "createdBy", default)]
     pub created_by: String,
     /// Status of the subscription. Can be "active" or "inactive". The system may change the status to "inactive" in error scenarios.
     #[serde(rename = "status")]
     pub status: SubscriptionResponseEnhancedStatus,
     /// Time when the subscription was last updated (epoch milliseconds).
-    #[serde(rename = "lastUpdatedTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lastUpdatedTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub last_updated_time: i64,
     /// Email address of the user who updated the subscription most recently.
-    #[serde(rename = "lastUpdatedBy")]
+    #[serde(rename = "lastUpdatedBy", default)]
     pub last_updated_by: String,
     /// Version of the resource.
-    #[serde(rename = "resourceVersion")]
+    #[serde(rename = "resourceVersion", default)]
     pub resource_version: String,
 }
 
@@ -18838,8 +18842,8 @@ Inactive = "inactive",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SuggestedResponsesDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
-    #[serde(rename = "enable")]
-    pub enable: bool,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -18850,10 +18854,10 @@ pub struct SuggestedResponsesDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryListByAgentRequest {
     /// The unique identifier of the organization to which the summarized interactions belong.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// The CI (Common Identity) user ID of the agent associated with the summaries.
-    #[serde(rename = "agentCiUserId")]
+    #[serde(rename = "agentCiUserId", default)]
     pub agent_ci_user_id: String,
     /// The type of search to be performed.
     #[serde(rename = "searchType")]
@@ -18874,10 +18878,10 @@ Agent = "AGENT",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryListByInteractionRequest {
     /// The unique identifier of the organization to which the summarized interactions belong.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// The unique identifier of a specific interaction.
-    #[serde(rename = "interactionId")]
+    #[serde(rename = "interactionId", default)]
     pub interaction_id: String,
     /// The type of search to be performed.
     #[serde(rename = "searchType")]
@@ -18898,7 +18902,7 @@ Interaction = "INTERACTION",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryListByOrganizationRequest {
     /// The unique identifier of the organization to which the summarized interactions belong.
-    #[serde(rename = "orgId")]
+    #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// The type of search to be performed.
     #[serde(rename = "searchType")]
@@ -19079,7 +19083,7 @@ pub struct SystemInfoCatalog {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Task {
     /// ID of the task.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// `attributes`.
     #[serde(rename = "attributes")]
@@ -19091,7 +19095,7 @@ pub struct Task {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskApiResponse {
     /// `meta`.
-    #[serde(rename = "meta")]
+    #[serde(rename = "meta", default)]
     pub meta: Meta,
     /// List of tasks retrieved according to query parameters.
     #[serde(rename = "data", default)]
@@ -19103,22 +19107,22 @@ pub struct TaskApiResponse {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskAttributes {
     /// `owner`.
-    #[serde(rename = "owner")]
+    #[serde(rename = "owner", default)]
     pub owner: TaskOwner,
     /// `queue`.
-    #[serde(rename = "queue")]
+    #[serde(rename = "queue", default)]
     pub queue: TaskQueue,
     /// Task channel type(s) permitted in the response. Must be lowercase. By default, there is no channel type filtering.
-    #[serde(rename = "channelType")]
+    #[serde(rename = "channelType", default)]
     pub channel_type: String,
     /// Current status of the task.
     #[serde(rename = "status")]
     pub status: TaskAttributesStatus,
     /// Created time of the task (epoch milliseconds).
-    #[serde(rename = "createdTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "createdTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub created_time: i64,
     /// Last updated time of the task (epoch milliseconds). Updates whenever the underlying data is modified, even if the Task view of the data is the same. May also update after task "closure", so not suitable for finding a task's "closed time"
-    #[serde(rename = "lastUpdatedTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lastUpdatedTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub last_updated_time: i64,
     /// Whether a capture has been requested for this Task. If this is true, a capture should eventually be available. False indicates no capture will be made available. If null, it is not yet known whether a capture has been requested.
     #[serde(rename = "captureRequested", default, skip_serializing_if = "Option::is_none")]
@@ -19161,10 +19165,10 @@ Completed = "completed",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskOwner {
     /// ID of the agent last assigned to this task.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the agent last assigned to this task.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
 }
 
@@ -19173,10 +19177,10 @@ pub struct TaskOwner {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskQueue {
     /// ID of the last queue to which the task was assigned.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the last queue to which the task was assigned.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
 }
 
@@ -19199,7 +19203,7 @@ pub struct TeamDto {
     )]
     pub version: Option<i64>,
     /// Enter the name for the team. Generally, use names that indicate the function of the team, such as Billing or Customer Support. This field should be specified for create and update operation. Two teams in the same site in an organization cannot share the same name.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Team type can be the following: AGENT: You assign a specific number of agents to the team. CAPACITY: You don’t assign any specific number of agents to the team. You use capacity-based teams for voice mailboxes or agent groups that are not managed by the Webex Contact Center system. Once created, teamType cannot be modified.
     #[serde(rename = "teamType")]
@@ -19219,10 +19223,10 @@ pub struct TeamDto {
     )]
     pub capacity: Option<i64>,
     /// Specify whether the team is active or not Active.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Identifier for a site which is a physical contact center location under the control of your enterprise. Once specified, siteId should not be modified.
-    #[serde(rename = "siteId")]
+    #[serde(rename = "siteId", default)]
     pub site_id: String,
     /// Identifier for an agent desktop layout which a Contact Center administrator has configured.
     #[serde(rename = "desktopLayoutId", default, skip_serializing_if = "Option::is_none")]
@@ -19243,7 +19247,7 @@ pub struct TeamDto {
     #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
     pub system_default: Option<bool>,
     /// Indicates whether the queues should be ranked for the team.
-    #[serde(rename = "rankQueuesForTeam")]
+    #[serde(rename = "rankQueuesForTeam", default)]
     pub rank_queues_for_team: bool,
     /// List of queue rankings associated with this team.
     #[serde(rename = "queueRankings", default, skip_serializing_if = "Option::is_none")]
@@ -19404,7 +19408,7 @@ Capacity = "CAPACITY",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Telephony {
     /// Origin of the outbound telephony task. May be the agent's information or a configured outbound ANI in the organization.
-    #[serde(rename = "origin")]
+    #[serde(rename = "origin", default)]
     pub origin: TelephonyOrigin,
     /// Destination for the telephony task. The 'type' must be 'dialNumber'.
     #[serde(rename = "destination")]
@@ -19440,7 +19444,7 @@ Telephony = "telephony",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TelephonyDestination {
     /// The dial number to call. \*\*Migrating from v1:\*\* Previously the top-level 'destination' field (plain string).
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Must be 'dialNumber' for 'telephony' tasks.
     #[serde(rename = "type")]
@@ -19463,7 +19467,7 @@ DialNumber = "dialNumber",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TelephonyOrigin {
     /// Outbound ANI or agent identifier used for the telephony call.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Optional display name. May be omitted or null for telephony tasks.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
@@ -19478,7 +19482,7 @@ pub struct TelephonyParams {
     #[serde(rename = "type")]
     pub r#type: TelephonyParamsType,
     /// UUID of the entry point for the task. For 'CALLBACK' and 'OUTDIAL', this must be an outbound entry point. For 'EXECUTE\_FLOW', this must be an inbound entry point mapped to the flow to be triggered. \*\*Migrating from v1:\*\* Previously named 'entryPointId'.
-    #[serde(rename = "outdialEntryPointId")]
+    #[serde(rename = "outdialEntryPointId", default)]
     pub outdial_entry_point_id: String,
     /// The outbound type for the task. Use 'OUTDIAL' when the agent needs to make an outbound call to the customer. Use 'CALLBACK' when scheduling a callback — 'callback' field is required. Use 'EXECUTE\_FLOW' to trigger a predefined flow through an inbound entry point. Use 'RECORD\_GREETING' to record a personalized agent greeting.
     #[serde(rename = "outboundType")]
@@ -19627,10 +19631,10 @@ pub struct TemplateResponseModel {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TooManyRequestsError {
     /// HTTP status code for Too Many Requests.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the rate limit.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -19672,10 +19676,10 @@ pub struct TranscriptMulti {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TransferResourceRequest {
     /// The user destination ID or the entry point ID to transfer, maximum length 43 characters.
-    #[serde(rename = "to")]
+    #[serde(rename = "to", default)]
     pub to: String,
     /// The user can transfer to another user in the team('''agent'''), queue('''queue'''), dial number('''dialNumber'''), entry point('''entrypointDialNumber''').
-    #[serde(rename = "destinationType")]
+    #[serde(rename = "destinationType", default)]
     pub destination_type: String,
 }
 
@@ -19734,10 +19738,10 @@ pub struct UiRuntimeVariableRes {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnauthorizedError {
     /// HTTP status code for Unauthorized.
-    #[serde(rename = "code", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "code", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub code: i64,
     /// A detailed error message explaining the authentication failure.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: String,
     /// A unique identifier for this error that can be used for debugging purposes.
     #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
@@ -19749,7 +19753,7 @@ pub struct UnauthorizedError {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateCampaignRequest {
     /// Number of contacts to be dialed out per available Agent. For Progressive 1:1 Dialer, it will support for only 1 contact and for Progressive 1:N Dialer it can support upto 10 contacts to be dialed out per available Agent
-    #[serde(rename = "dialingRate")]
+    #[serde(rename = "dialingRate", default)]
     pub dialing_rate: f64,
     /// (Optional) Used if different than id, maximum length 64 characters.
     #[serde(rename = "campaignName", default, skip_serializing_if = "Option::is_none")]
@@ -19758,10 +19762,10 @@ pub struct UpdateCampaignRequest {
     #[serde(rename = "authToken", default, skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
     /// URL the dialer will use to fetch the list of contacts to dial for the campaign from campaign manager, maximum length 1024 characters.
-    #[serde(rename = "dialingListFetchURL")]
+    #[serde(rename = "dialingListFetchURL", default)]
     pub dialing_list_fetch_url: String,
     /// The ANI (E164) that will be presented to the customer. These must be restricted to the configured outdial Eps in Webex Contact Center, maximum length 50 characters.
-    #[serde(rename = "outdialANI")]
+    #[serde(rename = "outdialANI", default)]
     pub outdial_ani: String,
     /// (Optional) Number of seconds before a dialed call from the dialer is considered not answered. The range is from 16 to 80, default is 32. This field is not applicable for Direct preview campaigns.
     #[serde(
@@ -20076,10 +20080,10 @@ pub struct UpdateDynamicSkillsDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateResourceDto {
     /// ID of this contact center resource.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Name of the resource type.
-    #[serde(rename = "resourceType")]
+    #[serde(rename = "resourceType", default)]
     pub resource_type: String,
     /// The HTTP status code.
     #[serde(
@@ -20099,10 +20103,10 @@ pub struct UpdateResourceDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateResourceRequestDto {
     /// Resource type.
-    #[serde(rename = "resourceType")]
+    #[serde(rename = "resourceType", default)]
     pub resource_type: String,
     /// Resource Id.
-    #[serde(rename = "resourceId")]
+    #[serde(rename = "resourceId", default)]
     pub resource_id: String,
     /// List of resource collections associated with the resource.
     #[serde(rename = "resourceCollections", default, skip_serializing_if = "Option::is_none")]
@@ -20140,13 +20144,13 @@ Testing = "TESTING",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsbPortsObject {
     /// New Control to Enable/Disable the side USB port.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Enable/disable use of the side USB port on the MPP device. Enabled by default.
-    #[serde(rename = "sideUsbEnabled")]
+    #[serde(rename = "sideUsbEnabled", default)]
     pub side_usb_enabled: bool,
     /// Enable/disable use of the rear USB port on the MPP device.
-    #[serde(rename = "rearUsbEnabled")]
+    #[serde(rename = "rearUsbEnabled", default)]
     pub rear_usb_enabled: bool,
 }
 
@@ -20200,10 +20204,10 @@ pub struct UserDetailsResponseEnvelopeDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserDeviceCount {
     /// The total count of devices associated with the user as a sum of: - Count of total primary physical devices. - Count of Webex-Team system device endpoints. - Count of 1 for any or all applications present.
-    #[serde(rename = "totalDeviceCount")]
+    #[serde(rename = "totalDeviceCount", default)]
     pub total_device_count: f64,
     /// The total count of applications associated with the user.
-    #[serde(rename = "applicationsCount")]
+    #[serde(rename = "applicationsCount", default)]
     pub applications_count: f64,
 }
 
@@ -20226,14 +20230,14 @@ pub struct UserDto {
     )]
     pub version: Option<i64>,
     /// The first name of the user. Can be changed using Users Management in Cisco Webex Control Hub.
-    #[serde(rename = "firstName")]
-    pub first_name: String,
+    #[serde(rename = "firstName", default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
     /// The last name of the user. Can be changed using Users Management in Cisco Webex Control Hub.
-    #[serde(rename = "lastName")]
-    pub last_name: String,
+    #[serde(rename = "lastName", default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
     /// The email address of the user. Can be changed using Users Management in Cisco Webex Control Hub.
-    #[serde(rename = "email")]
-    pub email: String,
+    #[serde(rename = "email", default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// The work phone number of the user.
     #[serde(rename = "workPhone", default, skip_serializing_if = "Option::is_none")]
     pub work_phone: Option<String>,
@@ -20241,17 +20245,17 @@ pub struct UserDto {
     #[serde(rename = "mobile", default, skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Cisco Common Identity user Id. Existence of a CI user is a prerequisite to create a new WxCC user. It cannot be modified.
-    #[serde(rename = "ciUserId")]
-    pub ci_user_id: String,
+    #[serde(rename = "ciUserId", default, skip_serializing_if = "Option::is_none")]
+    pub ci_user_id: Option<String>,
     /// Broadcloud user Id. This field cannot be modified.
     #[serde(rename = "broadCloudUserId", default, skip_serializing_if = "Option::is_none")]
     pub broad_cloud_user_id: Option<String>,
     /// Identifier for an user profile which a Contact Center administrator has configured. Changing the profile type requires a token with 'FLS:Read\_Scope' scope. As of today, changing the profile type for a user is supported only from Cisco Webex Control Hub.
-    #[serde(rename = "userProfileId")]
-    pub user_profile_id: String,
+    #[serde(rename = "userProfileId", default, skip_serializing_if = "Option::is_none")]
+    pub user_profile_id: Option<String>,
     /// The setting is for accessing the Agent Desktop to handle customer requests.
-    #[serde(rename = "contactCenterEnabled")]
-    pub contact_center_enabled: bool,
+    #[serde(rename = "contactCenterEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub contact_center_enabled: Option<bool>,
     /// (Optional) The time zone that you provision for your enterprise.
     #[serde(rename = "timezone", default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
@@ -20283,8 +20287,8 @@ pub struct UserDto {
     #[serde(rename = "externalIdentifier", default, skip_serializing_if = "Option::is_none")]
     pub external_identifier: Option<String>,
     /// Indicates whether the user is active or not active. Can be changed using Users Management in Cisco Webex Control Hub.
-    #[serde(rename = "active")]
-    pub active: bool,
+    #[serde(rename = "active", default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
     /// (Optional) Indicates whether this user has a corresponding user created in IMI digital channel. This field cannot be modified.
     #[serde(rename = "imiUserCreated", default, skip_serializing_if = "Option::is_none")]
     pub imi_user_created: Option<bool>,
@@ -20400,7 +20404,7 @@ pub struct UserDynamicSkillResponseDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserHotelingRequestPatch {
     /// `hoteling`.
-    #[serde(rename = "hoteling")]
+    #[serde(rename = "hoteling", default)]
     pub hoteling: HotelingRequest,
 }
 
@@ -20423,7 +20427,7 @@ pub struct UserProfileAppFeatureDto {
     )]
     pub version: Option<i64>,
     /// The feature code of a Webex Contact Center module. Please add all the following features with their respective modules and set it's featureAccessType to 'ON' or 'OFF', to specify if it is in use. Here is the complete list of Feature names and Feature Ids: For module 'm\_additional\_supervisory\_features' we have the following features: Change Agent States : f\_change\_agent\_states Sign out Agents : f\_sign\_out\_agents Send Messages : f\_send\_messages Re-skill Agents : f\_reskill\_agents Manage agent based queues : f\_manage\_agent\_queue\_assignments For module 'm\_real\_time\_reports' we have the following features: Real Time Threshold Alerts : f\_realtime\_threshold\_alerts Agent State Change : f\_agent\_state\_change Summary View : f\_summary\_view Web Callback Report : f\_web\_callback\_report For module 'm\_multimedia' we have the following features: MM Agent Desktop : f\_mm\_agent\_desktop Basic Digital : f\_mm\_basic\_digital MM Provisioning : f\_mm\_provisioning Social Channel : f\_mm\_social\_channel For module 'm\_reporting\_analytics' we have the following features: Analyzer Data Exchange : f\_analyzer\_data\_exchange Business Rules : f\_business\_rules For module 'm\_manage\_agent\_states' we have the following features: Change Agent State : f\_change\_agent\_state Sign Out Agent : f\_sign\_out\_agent For module 'm\_recording\_management' we have the following features: Custom Attributes : f\_custom\_attributes Manage Recordings : f\_manage\_recordings Tags : f\_tags Security Keys : f\_security\_keys For module 'm\_routing\_strategy' we have the following features: Manage Call Flow Scripts : f\_manage\_call\_flow\_scripts Manage Media Files : f\_manage\_media\_files For module 'm\_provisioning' we have the following features: Manage EntryPoints and Queues : f\_manage\_teams Manage Users : f\_manage\_users DN Mappings : f\_dn\_mappings Manage Sites : f\_manage\_sites Manage Teams : f\_manage\_teams Manage User Profiles : f\_manage\_user\_profiles Revoke API Key : f\_revoke\_api\_key Manage Dial Plans : f\_manage\_dial\_plans Manage Tenants : f\_manage\_tenants Manage Entry Points and Queues : f\_manage\_entrypt\_queue Portal Branding : f\_portal\_branding Audit Trail : f\_audit\_trail Manage Business Hours : f\_manage\_business\_hours For module 'm\_call\_monitoring' we have the following features: Mid Call Monitoring : f\_mid\_call\_monitor Barge In : f\_barge\_in Restricted Monitor : f\_restricted\_monitor\_only Whisper Coach : f\_whisper\_coach View Blind Monitor Request : f\_view\_blind\_monitor\_requests
-    #[serde(rename = "appFeatureId")]
+    #[serde(rename = "appFeatureId", default)]
     pub app_feature_id: String,
     /// The feature name of the Webex Contact Center module.
     #[serde(rename = "appFeatureName", default, skip_serializing_if = "Option::is_none")]
@@ -20479,7 +20483,7 @@ pub struct UserProfileAppFeatureDtoUserResponseWithUserProfile {
     )]
     pub version: Option<i64>,
     /// The feature code of a Webex Contact Center module. Please add all the following features with their respective modules and set it's featureAccessType to 'ON' or 'OFF', to specify if it is in use. Here is the complete list of Feature names and Feature Ids: For module 'm\_additional\_supervisory\_features' we have the following features: Change Agent States : f\_change\_agent\_states Sign out Agents : f\_sign\_out\_agents Send Messages : f\_send\_messages Re-skill Agents : f\_reskill\_agents Manage agent based queues : f\_manage\_agent\_queue\_assignments For module 'm\_real\_time\_reports' we have the following features: Real Time Threshold Alerts : f\_realtime\_threshold\_alerts Agent State Change : f\_agent\_state\_change Summary View : f\_summary\_view Web Callback Report : f\_web\_callback\_report For module 'm\_multimedia' we have the following features: MM Agent Desktop : f\_mm\_agent\_desktop Basic Digital : f\_mm\_basic\_digital MM Provisioning : f\_mm\_provisioning Social Channel : f\_mm\_social\_channel For module 'm\_reporting\_analytics' we have the following features: Analyzer Data Exchange : f\_analyzer\_data\_exchange Business Rules : f\_business\_rules For module 'm\_manage\_agent\_states' we have the following features: Change Agent State : f\_change\_agent\_state Sign Out Agent : f\_sign\_out\_agent For module 'm\_recording\_management' we have the following features: Custom Attributes : f\_custom\_attributes Manage Recordings : f\_manage\_recordings Tags : f\_tags Security Keys : f\_security\_keys For module 'm\_routing\_strategy' we have the following features: Manage Call Flow Scripts : f\_manage\_call\_flow\_scripts Manage Media Files : f\_manage\_media\_files For module 'm\_provisioning' we have the following features: Manage EntryPoints and Queues : f\_manage\_teams Manage Users : f\_manage\_users DN Mappings : f\_dn\_mappings Manage Sites : f\_manage\_sites Manage Teams : f\_manage\_teams Manage User Profiles : f\_manage\_user\_profiles Revoke API Key : f\_revoke\_api\_key Manage Dial Plans : f\_manage\_dial\_plans Manage Tenants : f\_manage\_tenants Manage Entry Points and Queues : f\_manage\_entrypt\_queue Portal Branding : f\_portal\_branding Audit Trail : f\_audit\_trail Manage Business Hours : f\_manage\_business\_hours For module 'm\_call\_monitoring' we have the following features: Mid Call Monitoring : f\_mid\_call\_monitor Barge In : f\_barge\_in Restricted Monitor : f\_restricted\_monitor\_only Whisper Coach : f\_whisper\_coach View Blind Monitor Request : f\_view\_blind\_monitor\_requests
-    #[serde(rename = "appFeatureId")]
+    #[serde(rename = "appFeatureId", default)]
     pub app_feature_id: String,
     /// The feature name of the Webex Contact Center module.
     #[serde(rename = "appFeatureName", default, skip_serializing_if = "Option::is_none")]
@@ -20535,7 +20539,7 @@ pub struct UserProfileAppModuleDto {
     )]
     pub version: Option<i64>,
     /// The code of a Webex Contact Center module. Please specify descriptions for each of these modules: m\_provisioning - Refers to the provisioning module. Has access to Manage EntryPoints and Queues\[f\_manage\_entrypt\_queue\], Revoke API Key\[f\_revoke\_api\_key\], DN Mappings\[f\_dn\_mappings\], Manage User Profiles\[f\_manage\_user\_profiles\], Manage Tenants\[f\_manage\_tenants\], Manage Users\[f\_manage\_users\], Portal Branding\[f\_portal\_branding\], Audit Trail\[f\_audit\_trail\], Manage Sites\[f\_manage\_sites\], Manage Teams\[f\_manage\_teams\], and Manage Dial Plans\[f\_manage\_dial\_plans\] features. m\_real\_time\_reports - Refers to the real time reporting module. Has access to Summary View\[f\_summary\_view\], Agent State Change\[f\_agent\_state\_change\], Real Time Threshold Alerts\[f\_realtime\_threshold\_alerts\], and Web CallBack Report\[f\_web\_callback\_report\] features. m\_historical\_reports - Refers to the historical reporting module. m\_routing\_strategy - Refers to the routing strategy module. Has access to Manage Media Files\[f\_manage\_media\_files\] and Manage Call Flow Scripts\[f\_manage\_call\_flow\_scripts\] features. m\_call\_recording - Refers to the call recording module. m\_call\_monitoring - Refers to the call monitoring module. Has access to Barge In\[f\_barge\_in\], View Blind Monitor Request\[f\_view\_blind\_monitor\_requests\], Whisper Coach\[f\_whisper\_coach\], Mid Call Monitor\[f\_mid\_call\_monitor\], and Restricted Monitor\[f\_restricted\_monitor\_only\] features. m\_reporting\_analytics - Refers to the reporting analytics module. Has access to Analyzer Data Exchange\[f\_analyzer\_data\_exchange\] and Business Rules\[f\_business\_rules\] features. m\_recording\_management - Refers to the recording management module. Has access to Tags\[f\_tags\], Security Keys\[f\_security\_keys\], Manage Recordings\[f\_manage\_recordings\], and Custom Attributes\[f\_custom\_attributes\] features. m\_agent\_desktop - Refers to the agent desktop module. m\_logout\_agents - Refers to the agent logout module. m\_manage\_agent\_states - Refers to the agent state module. Has access to Sign Out Agent\[f\_sign\_out\_agent\] and Change Agent State\[f\_change\_agent\_state\] features. m\_additional\_supervisory\_features - Refers to the additional supervisory features module. Has access to Sign Out Agents\[f\_sign\_out\_agents\], Change Agent States\[f\_change\_agent\_states\] and Send Messages\[f\_send\_messages\] features. m\_multimedia - Refers to the multimedia module. Has access to Provisioning\[f\_mm\_provisioning\], Basic Digital\[f\_mm\_basic\_digital\], Social Channel\[f\_mm\_social\_channel\] and Agent Desktop\[f\_mm\_agent\_desktop\] features. m\_agent\_wellbeing - Refers to the Agent Wellbeing module. Has access to Agent Wellbeing provisioning features. m\_auto\_csat - Refers to the Auto Csat module. m\_generated\_summaries - Refers to the Generated Summaries module. m\_agent\_personal\_greetings - Refers to the Agent Personal Greetings module. m\_functions - Refers to the Functions in flow module. m\_realtime\_transcripts - Refers to the Realtime Transcripts module. m\_suggested\_responses - Refers to the Suggested Responses module.
-    #[serde(rename = "appModuleId")]
+    #[serde(rename = "appModuleId", default)]
     pub app_module_id: String,
     /// Indicates the access rights for a user of this profile for a Webex Contact Center module. It can take be one of these values: VIEW — A contact center user with this profile has read only access to a Contact Center module. EDIT — A contact center user with this profile has read and write access to a Contact Center module. NONE — A contact center user with this profile cannot access the module.
     #[serde(rename = "moduleAccessType")]
@@ -20593,7 +20597,7 @@ pub struct UserProfileAppModuleDtoUserResponseWithUserProfile {
     )]
     pub version: Option<i64>,
     /// The code of a Webex Contact Center module. Please specify descriptions for each of these modules: m\_provisioning - Refers to the provisioning module. Has access to Manage EntryPoints and Queues\[f\_manage\_entrypt\_queue\], Revoke API Key\[f\_revoke\_api\_key\], DN Mappings\[f\_dn\_mappings\], Manage User Profiles\[f\_manage\_user\_profiles\], Manage Tenants\[f\_manage\_tenants\], Manage Users\[f\_manage\_users\], Portal Branding\[f\_portal\_branding\], Audit Trail\[f\_audit\_trail\], Manage Sites\[f\_manage\_sites\], Manage Teams\[f\_manage\_teams\], and Manage Dial Plans\[f\_manage\_dial\_plans\] features. m\_real\_time\_reports - Refers to the real time reporting module. Has access to Summary View\[f\_summary\_view\], Agent State Change\[f\_agent\_state\_change\], Real Time Threshold Alerts\[f\_realtime\_threshold\_alerts\], and Web CallBack Report\[f\_web\_callback\_report\] features. m\_historical\_reports - Refers to the historical reporting module. m\_routing\_strategy - Refers to the routing strategy module. Has access to Manage Media Files\[f\_manage\_media\_files\] and Manage Call Flow Scripts\[f\_manage\_call\_flow\_scripts\] features. m\_call\_recording - Refers to the call recording module. m\_call\_monitoring - Refers to the call monitoring module. Has access to Barge In\[f\_barge\_in\], View Blind Monitor Request\[f\_view\_blind\_monitor\_requests\], Whisper Coach\[f\_whisper\_coach\], Mid Call Monitor\[f\_mid\_call\_monitor\], and Restricted Monitor\[f\_restricted\_monitor\_only\] features. m\_reporting\_analytics - Refers to the reporting analytics module. Has access to Analyzer Data Exchange\[f\_analyzer\_data\_exchange\] and Business Rules\[f\_business\_rules\] features. m\_recording\_management - Refers to the recording management module. Has access to Tags\[f\_tags\], Security Keys\[f\_security\_keys\], Manage Recordings\[f\_manage\_recordings\], and Custom Attributes\[f\_custom\_attributes\] features. m\_agent\_desktop - Refers to the agent desktop module. m\_logout\_agents - Refers to the agent logout module. m\_manage\_agent\_states - Refers to the agent state module. Has access to Sign Out Agent\[f\_sign\_out\_agent\] and Change Agent State\[f\_change\_agent\_state\] features. m\_additional\_supervisory\_features - Refers to the additional supervisory features module. Has access to Sign Out Agents\[f\_sign\_out\_agents\], Change Agent States\[f\_change\_agent\_states\] and Send Messages\[f\_send\_messages\] features. m\_multimedia - Refers to the multimedia module. Has access to Provisioning\[f\_mm\_provisioning\], Basic Digital\[f\_mm\_basic\_digital\], Social Channel\[f\_mm\_social\_channel\] and Agent Desktop\[f\_mm\_agent\_desktop\] features. m\_agent\_wellbeing - Refers to the Agent Wellbeing module. Has access to Agent Wellbeing provisioning features. m\_auto\_csat - Refers to the Auto Csat module. m\_generated\_summaries - Refers to the Generated Summaries module. m\_agent\_personal\_greetings - Refers to the Agent Personal Greetings module. m\_functions - Refers to the Functions in flow module. m\_realtime\_transcripts - Refers to the Realtime Transcripts module. m\_suggested\_responses - Refers to the Suggested Responses module.
-    #[serde(rename = "appModuleId")]
+    #[serde(rename = "appModuleId", default)]
     pub app_module_id: String,
     /// Indicates the access rights for a user of this profile for a Webex Contact Center module. It can take be one of these values: VIEW — A contact center user with this profile has read only access to a Contact Center module. EDIT — A contact center user with this profile has read and write access to a Contact Center module. NONE — A contact center user with this profile cannot access the module.
     #[serde(rename = "moduleAccessType")]
@@ -20651,7 +20655,7 @@ pub struct UserProfileDto {
     )]
     pub version: Option<i64>,
     /// The name of the user profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -20678,7 +20682,7 @@ pub struct UserProfileDto {
     #[serde(rename = "accessAllTeams")]
     pub access_all_teams: UserProfileDtoAccessAllTeams,
     /// Specify whether the User profile is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates the id(s) of the reporting folders a user of this profile has read and write access to.
     #[serde(rename = "editableFolderIds", default, skip_serializing_if = "Option::is_none")]
@@ -20839,7 +20843,7 @@ pub struct UserProfileDtoUserResponseWithUserProfile {
     )]
     pub version: Option<i64>,
     /// The name of the user profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -20866,7 +20870,7 @@ pub struct UserProfileDtoUserResponseWithUserProfile {
     #[serde(rename = "accessAllTeams")]
     pub access_all_teams: UserProfileDtoUserResponseWithUserProfileAccessAllTeams,
     /// Specify whether the User profile is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates the id(s) of the reporting folders a user of this profile has read and write access to.
     #[serde(rename = "editableFolderIds", default, skip_serializing_if = "Option::is_none")]
@@ -21027,7 +21031,7 @@ pub struct UserProfileGranularAccessDto {
     )]
     pub version: Option<i64>,
     /// The name of the user profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -21036,7 +21040,7 @@ pub struct UserProfileGranularAccessDto {
     #[serde(rename = "profileType")]
     pub profile_type: UserProfileGranularAccessDtoProfileType,
     /// Specify whether the User profile is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// This can be used to allow users of this profile access to specific or all the Webex Contact Center permissions. It can take one of these values: ALL — A contact center user with this profile can access all Contact Center permissions. SPECIFIC — A contact center user with this profile can access only specific permissions.
     #[serde(rename = "permissionAccessLevel")]
@@ -21158,7 +21162,7 @@ pub struct UserProfileGranularAccessDtoUserResponseWithUserProfileGranularAccess
     )]
     pub version: Option<i64>,
     /// The name of the user profile.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// An optional description of the profile.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -21167,7 +21171,7 @@ pub struct UserProfileGranularAccessDtoUserResponseWithUserProfileGranularAccess
     #[serde(rename = "profileType")]
     pub profile_type: UserProfileGranularAccessDtoUserResponseWithUserProfileGranularAccessProfileType,
     /// Specify whether the User profile is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// This can be used to allow users of this profile access to specific or all the Webex Contact Center permissions. It can take one of these values: ALL — A contact center user with this profile can access all Contact Center permissions. SPECIFIC — A contact center user with this profile can access only specific permissions.
     #[serde(rename = "permissionAccessLevel")]
@@ -21277,7 +21281,7 @@ pub struct UserProfilePermissionsDto {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The name of the user profile permission.audio-prompt — Has access to Audio Prompt\[audio\_prompt\] permission. agent-personalized-greeting — Has access to Agent Personalized Greeting\[agent\_personalized\_greeting\] permission. holiday-list — Has access to Holiday List\[holiday\_list\] permission. override — Has access to Override\[override\] permission. working-hour — Has access to Working Hour\[working\_hour\] permission. call-recording-schedule — Has access to Call Recording Schedule\[call\_recording\_schedule\] permission. channel — Has access to Channel\[channel\] permission. support-number — Has access to Support Number\[support\_number\] permission. flow-settings-override — Has access to Flow Settings Override\[flow\_settings\_override\] permission. queue — Has access to Queue\[queue\] permission. flow — Has access to Flow\[flow\] permission. function — Has access to Function\[function\] permission. global-variable — Has access to Global Variable\[global\_variable\] permission. web-chat-asset — Has access to Web Chat Asset\[web\_chat\_asset\] permission. resource-collection — Has access to Resource Collection\[resource\_collection\] permission. user-profile — Has access to User Profile\[user\_profile\] permission. user — Has access to User\[user\] permission. site — Has access to Site\[site\] permission. skill-profile — Has access to Skill Profile\[skill\_profile\] permission. skill-definition — Has access to Skill Definition\[skill\_definition\] permission. team — Has access to Team\[team\] permission. address-book — Has access to Address Book\[address\_book\] permission. agent-wellbeing — Has access to Agent Wellbeing\[agent\_wellbeing\] permission. auto-csat — Has access to Auto CSAT\[auto\_csat\] permission. generated-summary — Has access to Generated Summary\[generated\_summary\] permission. real-time-transcription — Has access to Real Time Transcription\[real\_time\_transcription\] permission. suggested-response — Has access to Suggested Response\[suggested\_response\] permission. desktop-layout — Has access to Desktop Layout\[desktop\_layout\] permission. desktop-profile — Has access to Desktop Profile\[desktop\_profile\] permission. dial-plan — Has access to Dial Plan\[dial\_plan\] permission. multimedia-profile — Has access to Multimedia Profile\[multimedia\_profile\] permission. idle-wrapup-code — Has access to Idle Wrap-Up Code\[idle\_wrapup\_code\] permission. outdial-ani — Has access to Outdial ANI\[outdial\_ani\] permission. quick-reply — Has access to Quick Reply\[quick\_reply\] permission. api-key — Has access to API Key\[api\_key\] permission. audit-trail — Has access to Audit Trail\[audit\_trail\] permission. business-rules-engine — Has access to Business Rules Engine\[business\_rules\_engine\] permission. campaign-manager — Has access to Campaign Manager\[campaign\_manager\] permission. routing-strategy — Has access to Routing Strategy\[routing\_strategy\] permission. tenant-setting — Has access to Tenant Setting\[tenant\_setting\] permission. audio-recording-transcript — Has access to Audio Recording Transcript\[audio\_recording\_transcript\] permission. tag — Has access to Tag\[tag\] permission. additional-supervisory — Has access to Additional Supervisory\[additional\_supervisory\] permission. change-agent-state — Has access to Change Agent State\[change\_agent\_state\] permission. manage-agent-queues-assignment — Has access to Manage Agent Queues Assignment\[manage\_agent\_queues\_assignment\] permission. reskill-agent — Has access to Reskill Agent\[reskill\_agent\] permission. send-message — Has access to Send Message\[send\_message\] permission. sign-out-agent — Has access to Sign Out Agent\[sign\_out\_agent\] permission. analyzer — Has access to Analyzer\[analyzer\] permission. call-monitoring — Has access to Call Monitoring\[call\_monitoring\] permission. barge-in — Has access to Barge-In\[barge\_in\] permission. whisper-coach — Has access to Whisper Coach\[whisper\_coach\] permission. restricted-monitor-only — Has access to Restricted Monitor Only\[restricted\_monitor\_only\] permission. view-blind-monitor-request — Has access to View Blind Monitor Request\[view\_blind\_monitor\_request\] permission. mid-call-monitor — Has access to Mid-Call Monitor\[mid\_call\_monitor\] permission. threshold-rule — Has access to Threshold Rule\[threshold\_rule\] permission. multimedia — Has access to Multimedia\[multimedia\] permission. basic-digital — Has access to Basic Digital\[basic\_digital\] permission. social-channel — Has access to Social Channel\[social\_channel\] permission. coaching-insights — Has access to Coaching Insights\[coaching-insights\] permission. sentiment-analysis — Has access to Sentiment Analysis\[sentiment-analysis\] permission. evaluations-analytics — Has access to Evaluations Analytics\[evaluations-analytics\] permission. coaching-insights-assignment — Has access to Coaching Insights Assignment\[coaching-insights-assignment\] permission. evaluation-forms-assignment — Has access to Evaluation Forms Assignment\[evaluation-forms-assignment\] permission. evaluation-forms-manage — Has access to Evaluation Forms Manage\[evaluation-forms-manage\] permission. evaluation-forms-calibrate-questions — Has access to Evaluation Forms Calibrate Questions\[evaluation-forms-calibrate-questions\] permission. predicted-wait-time — Has access to Predicted Wait Time\[predicted-wait-time\] permission. personalized-ai-routing — Has access to Personalized AI Routing\[personalized-ai-routing\] permission.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates the access rights for a user of this profile for a Webex Contact Center module. It can take be one of these values: VIEW — A contact center user with this profile has read only access to a Contact Center module. EDIT — A contact center user with this profile has read and write access to a Contact Center module. NONE — A contact center user with this profile cannot access the module.
     #[serde(rename = "access", default, skip_serializing_if = "Option::is_none")]
@@ -21312,7 +21316,7 @@ pub struct UserProfilePermissionsDtoUserResponseWithUserProfileGranularAccess {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The name of the user profile permission.audio-prompt — Has access to Audio Prompt\[audio\_prompt\] permission. agent-personalized-greeting — Has access to Agent Personalized Greeting\[agent\_personalized\_greeting\] permission. holiday-list — Has access to Holiday List\[holiday\_list\] permission. override — Has access to Override\[override\] permission. working-hour — Has access to Working Hour\[working\_hour\] permission. call-recording-schedule — Has access to Call Recording Schedule\[call\_recording\_schedule\] permission. channel — Has access to Channel\[channel\] permission. support-number — Has access to Support Number\[support\_number\] permission. flow-settings-override — Has access to Flow Settings Override\[flow\_settings\_override\] permission. queue — Has access to Queue\[queue\] permission. flow — Has access to Flow\[flow\] permission. function — Has access to Function\[function\] permission. global-variable — Has access to Global Variable\[global\_variable\] permission. web-chat-asset — Has access to Web Chat Asset\[web\_chat\_asset\] permission. resource-collection — Has access to Resource Collection\[resource\_collection\] permission. user-profile — Has access to User Profile\[user\_profile\] permission. user — Has access to User\[user\] permission. site — Has access to Site\[site\] permission. skill-profile — Has access to Skill Profile\[skill\_profile\] permission. skill-definition — Has access to Skill Definition\[skill\_definition\] permission. team — Has access to Team\[team\] permission. address-book — Has access to Address Book\[address\_book\] permission. agent-wellbeing — Has access to Agent Wellbeing\[agent\_wellbeing\] permission. auto-csat — Has access to Auto CSAT\[auto\_csat\] permission. generated-summary — Has access to Generated Summary\[generated\_summary\] permission. real-time-transcription — Has access to Real Time Transcription\[real\_time\_transcription\] permission. suggested-response — Has access to Suggested Response\[suggested\_response\] permission. desktop-layout — Has access to Desktop Layout\[desktop\_layout\] permission. desktop-profile — Has access to Desktop Profile\[desktop\_profile\] permission. dial-plan — Has access to Dial Plan\[dial\_plan\] permission. multimedia-profile — Has access to Multimedia Profile\[multimedia\_profile\] permission. idle-wrapup-code — Has access to Idle Wrap-Up Code\[idle\_wrapup\_code\] permission. outdial-ani — Has access to Outdial ANI\[outdial\_ani\] permission. quick-reply — Has access to Quick Reply\[quick\_reply\] permission. api-key — Has access to API Key\[api\_key\] permission. audit-trail — Has access to Audit Trail\[audit\_trail\] permission. business-rules-engine — Has access to Business Rules Engine\[business\_rules\_engine\] permission. campaign-manager — Has access to Campaign Manager\[campaign\_manager\] permission. routing-strategy — Has access to Routing Strategy\[routing\_strategy\] permission. tenant-setting — Has access to Tenant Setting\[tenant\_setting\] permission. audio-recording-transcript — Has access to Audio Recording Transcript\[audio\_recording\_transcript\] permission. tag — Has access to Tag\[tag\] permission. additional-supervisory — Has access to Additional Supervisory\[additional\_supervisory\] permission. change-agent-state — Has access to Change Agent State\[change\_agent\_state\] permission. manage-agent-queues-assignment — Has access to Manage Agent Queues Assignment\[manage\_agent\_queues\_assignment\] permission. reskill-agent — Has access to Reskill Agent\[reskill\_agent\] permission. send-message — Has access to Send Message\[send\_message\] permission. sign-out-agent — Has access to Sign Out Agent\[sign\_out\_agent\] permission. analyzer — Has access to Analyzer\[analyzer\] permission. call-monitoring — Has access to Call Monitoring\[call\_monitoring\] permission. barge-in — Has access to Barge-In\[barge\_in\] permission. whisper-coach — Has access to Whisper Coach\[whisper\_coach\] permission. restricted-monitor-only — Has access to Restricted Monitor Only\[restricted\_monitor\_only\] permission. view-blind-monitor-request — Has access to View Blind Monitor Request\[view\_blind\_monitor\_request\] permission. mid-call-monitor — Has access to Mid-Call Monitor\[mid\_call\_monitor\] permission. threshold-rule — Has access to Threshold Rule\[threshold\_rule\] permission. multimedia — Has access to Multimedia\[multimedia\] permission. basic-digital — Has access to Basic Digital\[basic\_digital\] permission. social-channel — Has access to Social Channel\[social\_channel\] permission. coaching-insights — Has access to Coaching Insights\[coaching-insights\] permission. sentiment-analysis — Has access to Sentiment Analysis\[sentiment-analysis\] permission. evaluations-analytics — Has access to Evaluations Analytics\[evaluations-analytics\] permission. coaching-insights-assignment — Has access to Coaching Insights Assignment\[coaching-insights-assignment\] permission. evaluation-forms-assignment — Has access to Evaluation Forms Assignment\[evaluation-forms-assignment\] permission. evaluation-forms-manage — Has access to Evaluation Forms Manage\[evaluation-forms-manage\] permission. evaluation-forms-calibrate-questions — Has access to Evaluation Forms Calibrate Questions\[evaluation-forms-calibrate-questions\] permission. predicted-wait-time — Has access to Predicted Wait Time\[predicted-wait-time\] permission. personalized-ai-routing — Has access to Personalized AI Routing\[personalized-ai-routing\] permission.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Indicates the access rights for a user of this profile for a Webex Contact Center module. It can take be one of these values: VIEW — A contact center user with this profile has read only access to a Contact Center module. EDIT — A contact center user with this profile has read and write access to a Contact Center module. NONE — A contact center user with this profile cannot access the module.
     #[serde(rename = "access", default, skip_serializing_if = "Option::is_none")]
@@ -22398,10 +22402,10 @@ None = "NONE",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VlanObject {
     /// Denotes whether the VLAN object of an ATA is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// The value of the VLAN Object of an ATA object.
-    #[serde(rename = "value")]
+    #[serde(rename = "value", default)]
     pub value: f64,
 }
 
@@ -22410,10 +22414,10 @@ pub struct VlanObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VlanObjectDevice {
     /// Denotes whether the VLAN object of an ATA is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// The value of the VLAN Object of an ATA object.
-    #[serde(rename = "value")]
+    #[serde(rename = "value", default)]
     pub value: f64,
 }
 
@@ -22422,22 +22426,22 @@ pub struct VlanObjectDevice {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeSettingsObject {
     /// Specify a ringer volume level through a numeric value between 0 and 15.
-    #[serde(rename = "ringerVolume")]
+    #[serde(rename = "ringerVolume", default)]
     pub ringer_volume: f64,
     /// Specify a speaker volume level through a numeric value between 0 and 15.
-    #[serde(rename = "speakerVolume")]
+    #[serde(rename = "speakerVolume", default)]
     pub speaker_volume: f64,
     /// Specify a handset volume level through a numeric value between 0 and 15.
-    #[serde(rename = "handsetVolume")]
+    #[serde(rename = "handsetVolume", default)]
     pub handset_volume: f64,
     /// Specify a headset volume level through a numeric value between 0 and 15.
-    #[serde(rename = "headsetVolume")]
+    #[serde(rename = "headsetVolume", default)]
     pub headset_volume: f64,
     /// Enable/disable the wireless headset hookswitch control.
-    #[serde(rename = "eHookEnabled")]
+    #[serde(rename = "eHookEnabled", default)]
     pub e_hook_enabled: bool,
     /// Enable/disable to preserve the existing values on the phone and not the values defined for the device settings.
-    #[serde(rename = "allowEndUserOverrideEnabled")]
+    #[serde(rename = "allowEndUserOverrideEnabled", default)]
     pub allow_end_user_override_enabled: bool,
 }
 
@@ -22446,10 +22450,10 @@ pub struct VolumeSettingsObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WebAccessObject {
     /// Ability to enable or disable the web browser access for the 840/860.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// Ability to set a Web Server Password.
-    #[serde(rename = "password")]
+    #[serde(rename = "password", default)]
     pub password: String,
 }
 
@@ -22633,13 +22637,13 @@ pub struct WifiAudioCodecPriorityObject {
     #[serde(rename = "selection")]
     pub selection: SelectionType,
     /// Indicates the primary Audio Codec for an WiFi object.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec for an WiFi object.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec for an WiFi object.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -22648,16 +22652,16 @@ pub struct WifiAudioCodecPriorityObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WifiAudioCodecPriorityObjectDevice {
     /// Indicates the selection of the Audio Codec Priority Object for an WiFi object.
-    #[serde(rename = "selection")]
+    #[serde(rename = "selection", default)]
     pub selection: String,
     /// Indicates the primary Audio Codec for an WiFi object.
-    #[serde(rename = "primary")]
+    #[serde(rename = "primary", default)]
     pub primary: String,
     /// Indicates the secondary Audio Codec for an WiFi object.
-    #[serde(rename = "secondary")]
+    #[serde(rename = "secondary", default)]
     pub secondary: String,
     /// Indicates the tertiary Audio Codec for an WiFi object.
-    #[serde(rename = "tertiary")]
+    #[serde(rename = "tertiary", default)]
     pub tertiary: String,
 }
 
@@ -22666,16 +22670,16 @@ pub struct WifiAudioCodecPriorityObjectDevice {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WifiNetworkObject {
     /// Indicates whether the wifi network is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// `authenticationMethod`.
     #[serde(rename = "authenticationMethod")]
     pub authentication_method: AuthenticationMethodObject,
     /// SSID name of the wifi network.
-    #[serde(rename = "ssidName")]
+    #[serde(rename = "ssidName", default)]
     pub ssid_name: String,
     /// User Id of the wifi network.
-    #[serde(rename = "userId")]
+    #[serde(rename = "userId", default)]
     pub user_id: String,
 }
 
@@ -22684,16 +22688,16 @@ pub struct WifiNetworkObject {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WifiNetworkObjectDevice {
     /// Indicates whether the wifi network is enabled.
-    #[serde(rename = "enabled")]
+    #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// `authenticationMethod`.
     #[serde(rename = "authenticationMethod")]
     pub authentication_method: AuthenticationMethodObject,
     /// SSID name of the wifi network.
-    #[serde(rename = "ssidName")]
+    #[serde(rename = "ssidName", default)]
     pub ssid_name: String,
     /// User ID for the WiFi network.
-    #[serde(rename = "userId")]
+    #[serde(rename = "userId", default)]
     pub user_id: String,
 }
 
@@ -22708,10 +22712,10 @@ pub struct WifiObject {
     #[serde(rename = "ldap")]
     pub ldap: LdapObject,
     /// `webAccess`.
-    #[serde(rename = "webAccess")]
+    #[serde(rename = "webAccess", default)]
     pub web_access: WebAccessObject,
     /// Set the local security password on an 840/860 WiFi phone.
-    #[serde(rename = "phoneSecurityPwd")]
+    #[serde(rename = "phoneSecurityPwd", default)]
     pub phone_security_pwd: String,
 }
 
@@ -22720,16 +22724,16 @@ pub struct WifiObject {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WifiObjectDevice {
     /// `audioCodecPriority`.
-    #[serde(rename = "audioCodecPriority")]
+    #[serde(rename = "audioCodecPriority", default)]
     pub audio_codec_priority: WifiAudioCodecPriorityObjectDevice,
     /// `ldap`.
-    #[serde(rename = "ldap")]
+    #[serde(rename = "ldap", default)]
     pub ldap: LdapObjectDevice,
     /// `webAccess`.
-    #[serde(rename = "webAccess")]
+    #[serde(rename = "webAccess", default)]
     pub web_access: WebAccessObject,
     /// Set the local security password on an 840/860 WiFi phone.
-    #[serde(rename = "phoneSecurityPwd")]
+    #[serde(rename = "phoneSecurityPwd", default)]
     pub phone_security_pwd: String,
 }
 
@@ -22738,7 +22742,7 @@ pub struct WifiObjectDevice {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkItem {
     /// Origin of the task. For inbound 'workItem' tasks, this represents the customer.
-    #[serde(rename = "origin")]
+    #[serde(rename = "origin", default)]
     pub origin: WorkItemOrigin,
     /// Destination for the workItem task. The 'type' must be 'businessAddress'.
     #[serde(rename = "destination")]
@@ -22747,7 +22751,7 @@ pub struct WorkItem {
     #[serde(rename = "channelType")]
     pub channel_type: WorkItemChannelType,
     /// Identifier of the configured workItem channel in the organization. Required for 'workItem' requests.
-    #[serde(rename = "channel")]
+    #[serde(rename = "channel", default)]
     pub channel: String,
     /// `flowSettings`.
     #[serde(rename = "flowSettings", default, skip_serializing_if = "Option::is_none")]
@@ -22774,7 +22778,7 @@ WorkItem = "workItem",
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkItemDestination {
     /// Business address associated with the configured workItem channel entry point.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Must be 'businessAddress' for 'workItem' tasks.
     #[serde(rename = "type")]
@@ -22797,13 +22801,13 @@ DialNumber = "dialNumber",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkItemForm {
     /// Identifier of the work item message.
-    #[serde(rename = "aliasId")]
+    #[serde(rename = "aliasId", default)]
     pub alias_id: String,
     /// Structured key-value payload for the work item form. Maximum 50 entries; keys up to 100 UTF-8 bytes, values up to 1024 UTF-8 bytes.
     #[serde(rename = "workItemData", default)]
     pub work_item_data: std::collections::BTreeMap<String, String>,
     /// Unix epoch timestamp in milliseconds representing when the work item was originated.
-    #[serde(rename = "timestamp", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "timestamp", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub timestamp: i64,
 }
 
@@ -22812,7 +22816,7 @@ pub struct WorkItemForm {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkItemOrigin {
     /// Customer's identifier, such as an email address.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Optional human-readable display name for the customer.
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
@@ -22827,7 +22831,7 @@ pub struct WorkItemParams {
     #[serde(rename = "type")]
     pub r#type: WorkItemParamsType,
     /// `message`.
-    #[serde(rename = "message")]
+    #[serde(rename = "message", default)]
     pub message: WorkItemForm,
 }
 
@@ -22874,16 +22878,16 @@ pub struct WorkTypeDto {
     )]
     pub version: Option<i64>,
     /// A name for the Work Type.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// A description for the Work type code created.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Identifier for the Work Type being created. Can be 'WRAP\_UP\_CODE' or 'IDLE\_CODE'.
-    #[serde(rename = "workTypeCode")]
+    #[serde(rename = "workTypeCode", default)]
     pub work_type_code: String,
     /// Indicates whether the work type is active or not.
-    #[serde(rename = "active")]
+    #[serde(rename = "active", default)]
     pub active: bool,
     /// Indicates whether the created resource is system created or not
     #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
@@ -22932,7 +22936,7 @@ pub struct WorkingHoursBulkExportDto {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkingHoursDto {
     /// `name`.
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// `days`.
     #[serde(rename = "days", default)]
@@ -23137,7 +23141,7 @@ pub struct WorkspaceCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceCreationRequest {
     /// A friendly name for the workspace.
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// 'OrgId' associated with the workspace. Only admin users of another organization (such as partners) may use this parameter.
     #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
@@ -23344,7 +23348,7 @@ MicrosoftTeamsRoom = "microsoftTeamsRoom",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceDurationMetricsResponse {
     /// `workspaceId`.
-    #[serde(rename = "workspaceId")]
+    #[serde(rename = "workspaceId", default)]
     pub workspace_id: String,
     /// `aggregation`.
     #[serde(rename = "aggregation", default, skip_serializing_if = "Option::is_none")]
@@ -23495,7 +23499,7 @@ pub struct WorkspaceLocationFloorsCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceLocationFloorsCreationRequest {
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -23507,7 +23511,7 @@ pub struct WorkspaceLocationFloorsCreationRequest {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceLocationFloorsUpdateRequest {
     /// The floor number.
-    #[serde(rename = "floorNumber")]
+    #[serde(rename = "floorNumber", default)]
     pub floor_number: f64,
     /// The floor display name.
     #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
@@ -23528,22 +23532,22 @@ pub struct WorkspaceLocationsCollectionResponse {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceLocationsCreationRequest {
     /// A friendly name for the location.
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// The location address.
-    #[serde(rename = "address")]
+    #[serde(rename = "address", default)]
     pub address: String,
     /// The location country code (ISO 3166-1).
-    #[serde(rename = "countryCode")]
+    #[serde(rename = "countryCode", default)]
     pub country_code: String,
     /// The location city name.
     #[serde(rename = "cityName", default, skip_serializing_if = "Option::is_none")]
     pub city_name: Option<String>,
     /// The location latitude.
-    #[serde(rename = "latitude")]
+    #[serde(rename = "latitude", default)]
     pub latitude: f64,
     /// The location longitude.
-    #[serde(rename = "longitude")]
+    #[serde(rename = "longitude", default)]
     pub longitude: f64,
     /// Notes associated with the location.
     #[serde(rename = "notes", default, skip_serializing_if = "Option::is_none")]
@@ -23558,22 +23562,22 @@ pub struct WorkspaceLocationsUpdateRequest {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// A friendly name for the location.
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     pub display_name: String,
     /// The location address.
-    #[serde(rename = "address")]
+    #[serde(rename = "address", default)]
     pub address: String,
     /// The location country code (ISO 3166-1).
-    #[serde(rename = "countryCode")]
+    #[serde(rename = "countryCode", default)]
     pub country_code: String,
     /// The location city name.
     #[serde(rename = "cityName", default, skip_serializing_if = "Option::is_none")]
     pub city_name: Option<String>,
     /// The location latitude.
-    #[serde(rename = "latitude")]
+    #[serde(rename = "latitude", default)]
     pub latitude: f64,
     /// The location longitude.
-    #[serde(rename = "longitude")]
+    #[serde(rename = "longitude", default)]
     pub longitude: f64,
     /// Notes associated with the location.
     #[serde(rename = "notes", default, skip_serializing_if = "Option::is_none")]
@@ -23585,7 +23589,7 @@ pub struct WorkspaceLocationsUpdateRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceMetricsResponse {
     /// `workspaceId`.
-    #[serde(rename = "workspaceId")]
+    #[serde(rename = "workspaceId", default)]
     pub workspace_id: String,
     /// `metricName`.
     #[serde(rename = "metricName")]
@@ -23697,10 +23701,10 @@ Upcoming = "upcoming",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceRequestModel {
     /// Workspace Name
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Workspace Description
-    #[serde(rename = "description")]
+    #[serde(rename = "description", default)]
     pub description: String,
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
@@ -23953,10 +23957,10 @@ Other = "other",
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WrapUpResourceRequest {
     /// Auxiliary codes are status codes which an agent can select in Webex Contact Center Agent Desktop. They are of two types: '''Idle''' and '''Wrap-Up''' codes, and every agent profile must have one of each for the agent to use. Idle codes are used to explain an agent's unavailability to take customer contacts, such as during a lunch break or a meeting. Wrap-up codes indicate the result of customer contacts, such as successful resolution or escalation of the contact. Creating and managing auxiliary codes requires an administrator role and the appropriate cjp:config\_write or cjp:config\_read scopes, maximum length 36 characters.
-    #[serde(rename = "auxCodeId")]
+    #[serde(rename = "auxCodeId", default)]
     pub aux_code_id: String,
     /// Every wrap up reason will have an unique auxillary code. Use this field to specify the reason for wrapping up the call, maximum length 128 characters.
-    #[serde(rename = "wrapUpReason")]
+    #[serde(rename = "wrapUpReason", default)]
     pub wrap_up_reason: String,
 }
 
@@ -23977,27 +23981,27 @@ pub struct WxccSubscriptionResponseList {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WxccSubscriptionResponseModel {
     /// Subscription ID
-    #[serde(rename = "id")]
+    #[serde(rename = "id", default)]
     pub id: String,
     /// Subscription Name
-    #[serde(rename = "name")]
+    #[serde(rename = "name", default)]
     pub name: String,
     /// Subscription Description
-    #[serde(rename = "description")]
+    #[serde(rename = "description", default)]
     pub description: String,
     /// Event Types to be subscribed
     #[serde(rename = "eventTypes", default)]
     pub event_types: Vec<String>,
     /// Destination URL
-    #[serde(rename = "destinationUrl")]
+    #[serde(rename = "destinationUrl", default)]
     pub destination_url: String,
     /// Created Time
-    #[serde(rename = "createdTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "createdTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub created_time: i64,
     /// Status
-    #[serde(rename = "status")]
+    #[serde(rename = "status", default)]
     pub status: String,
     /// Last Updated Time
-    #[serde(rename = "lastUpdatedTime", deserialize_with = "cc_core::de::lenient_i64")]
+    #[serde(rename = "lastUpdatedTime", default, deserialize_with = "cc_core::de::lenient_i64")]
     pub last_updated_time: i64,
 }

@@ -1549,7 +1549,7 @@ impl AddOrRemoveAgentsUsersToFromAgentBasedQueue {
 
 #[cfg(feature = "config")]
 impl crate::api::Operation for AddOrRemoveAgentsUsersToFromAgentBasedQueue {
-    type Output = std::collections::BTreeMap<String, serde_json::Value>;
+    type Output = serde_json::Value;
     const INFO: crate::api::OperationInfo = crate::api::OperationInfo {
         method: cc_core::http::Method::Post,
         path: "/organization/{orgid}/v2/contact-service-queue/{id}/reassign-agents",
