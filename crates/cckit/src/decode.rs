@@ -83,11 +83,21 @@ fn wxcc_value(kind: &str, bytes: &[u8]) -> Result<Value, Failure> {
     }
 }
 
-/// Prints vendors and kinds.
+/// Prints vendors and kinds; for wxcc also every operation of the spec, as `--kind` takes it.
 pub fn list() {
     for (vendor, kinds) in KINDS {
         println!("{vendor}: {}", kinds.join(", "));
     }
+    let operations = wxcc_api::api::operations();
+    println!("wxcc operations ({}; --kind '<METHOD> <path>' decodes a success body):", operations.len());
+    for info in operations {
+        println!("  {}", info.key());
+    }
+}
+
+/// Whether `kind` names a WxCC operation (`GET /v1/tasks`) rather than a payload kind.
+fn is_operation(kind: &str) -> bool {
+    kind.contains(' ')
 }
 
 fn read_input(file: Option<&Path>) -> Result<Vec<u8>, Failure> {
@@ -118,6 +128,16 @@ pub fn run(
             Failure::usage(format!("unknown vendor `{vendor}` (see `cckit decode --list`)"))
         })?;
     let kind = kind.unwrap_or(kinds[0]);
+    if vendor == "wxcc" && is_operation(kind) {
+        let bytes = read_input(file)?;
+        let decoded = wxcc_api::api::decode(kind, &bytes)
+            .ok_or_else(|| {
+                Failure::usage(format!("no wxcc operation `{kind}` (see `cckit decode --list`; method and path template, as `GET /v1/tasks`)"))
+            })?
+            .map_err(|e| Failure::failed(e.to_string()))?;
+        println!("{}", serde_json::to_string_pretty(&decoded).unwrap_or_default());
+        return Ok(());
+    }
     if !kinds.contains(&kind) {
         return Err(Failure::usage(format!("{vendor} has no kind `{kind}`; kinds: {}", kinds.join(", "))));
     }

@@ -429,3 +429,42 @@ fn decode_simprot_message_requires_a_name() {
     let unknown = case("unknown", r#"{"name":"XX_NEW","payload":{"A":1}}"#);
     assert!(unknown.status.success(), "{}", stderr(&unknown));
 }
+
+#[test]
+fn decode_any_wxcc_operation_by_method_and_path() {
+    let list = cckit(&["decode", "--list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let operations = stdout(&list).lines().filter(|l| l.starts_with("  ")).count();
+    assert_eq!(operations, 422, "every operation of the spec is listed");
+    assert!(
+        stdout(&list).contains("  GET /v1/tasks\n")
+            && stdout(&list).contains("  POST /v1/tasks/{taskId}/transfer\n")
+    );
+
+    let tasks = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "GET /v1/tasks",
+        &fixture("wxcc/reference.tasks.schema-examples.json"),
+    ]);
+    assert!(tasks.status.success(), "{}", stderr(&tasks));
+    assert!(stdout(&tasks).contains("\"data\""), "{}", stdout(&tasks));
+
+    let wrong = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "GET /v1/no-such-thing",
+        &fixture("wxcc/reference.tasks.schema-examples.json"),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2), "a usage error");
+    assert!(stderr(&wrong).contains("no wxcc operation `GET /v1/no-such-thing`"), "{}", stderr(&wrong));
+
+    let file = std::env::temp_dir().join(format!("cckit-wxcc-op-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"data": [{"id": 5}]}"#).unwrap();
+    let mismatched = cckit(&["decode", "wxcc", "--kind", "GET /v1/tasks", file.to_str().unwrap()]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(mismatched.status.code(), Some(1), "{}", stdout(&mismatched));
+    assert!(stderr(&mismatched).contains("data[0].id"), "names the field: {}", stderr(&mismatched));
+}

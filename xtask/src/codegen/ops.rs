@@ -458,6 +458,17 @@ pub fn emit(operations: &[Operation], types: &Types) -> Vec<(String, String)> {
         ));
     }
     index.push_str("all\n}\n");
+    index.push_str("\n/// Decodes a success body of the operation `key` (`GET /v1/tasks`, as [`OperationInfo::key`]\n/// names it) into its generated type and shows it as JSON in wire names; `None` for a key\n/// no enabled operation has.\npub fn decode(key: &str, body: &[u8]) -> Option<Result<serde_json::Value, cc_core::de::JsonError>> {\nlet _ = body;\nmatch key {\n");
+    for op in operations {
+        index.push_str(&format!(
+            "#[cfg(feature = {})]\n{} => Some(super::decode_as::<{}::{}>(body)),\n",
+            literal(op.area),
+            literal(&op.key()),
+            op.module,
+            op.name
+        ));
+    }
+    index.push_str("_ => None,\n}\n}\n");
     files.push(("generated.rs".into(), index));
     files.push(("samples.rs".into(), emit_samples(operations, types)));
     files

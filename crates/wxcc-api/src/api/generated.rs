@@ -1016,3 +1016,1575 @@ pub fn operations() -> Vec<OperationInfo> {
     all.push(flow::ImportFlowOrSubflow::INFO);
     all
 }
+
+/// Decodes a success body of the operation `key` (`GET /v1/tasks`, as [`OperationInfo::key`]
+/// names it) into its generated type and shows it as JSON in wire names; `None` for a key
+/// no enabled operation has.
+pub fn decode(key: &str, body: &[u8]) -> Option<Result<serde_json::Value, cc_core::de::JsonError>> {
+    let _ = body;
+    match key {
+        #[cfg(feature = "ai")]
+        "POST /generated-summaries/search" => Some(super::decode_as::<agent_summaries::ListSummaries>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/agentburnout/subscribe" => {
+            Some(super::decode_as::<agent_wellbeing::SubscribeForRealtimeBurnoutEvents>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /v1/agentburnout/action" => {
+            Some(super::decode_as::<agent_wellbeing::RecordRealtimeBurnoutEvents>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "POST /v3/campaign-management/campaigns/{campaignId}/contact-list" => {
+            Some(super::decode_as::<contact_list_management::CreateContactList>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "POST /v3/campaign-management/campaigns/{campaignId}/contact-list/{contactListId}/contacts" => {
+            Some(super::decode_as::<contact_list_management::CreateContactsWithinContactList>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "PATCH /v3/campaign-management/campaigns/{campaignId}/contact-list/{contactListId}/contacts/{contactId}" => {
+            Some(super::decode_as::<contact_list_management::UpdateContactSStatusWithinContactList>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "PATCH /v3/campaign-management/campaigns/{campaignId}/contact-list/{contactListId}/status" => {
+            Some(super::decode_as::<contact_list_management::UpdateContactListStatus>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "GET /v3/campaign-management/campaigns/{campaignId}/contact-lists" => {
+            Some(super::decode_as::<contact_list_management::GetContactListsWithinCampaign>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "POST /v3/campaign-management/dncList/{dncListName}/phoneNumber" => {
+            Some(super::decode_as::<dnc_management::AddPhoneNumberToDncList>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "GET /v3/campaign-management/dncList/{dncListName}/phoneNumber/{phoneNumber}" => {
+            Some(super::decode_as::<dnc_management::GetPhoneNumberFromDncList>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "DELETE /v3/campaign-management/dncList/{dncListName}/phoneNumber/{phoneNumber}" => {
+            Some(super::decode_as::<dnc_management::RemovePhoneNumberFromDncList>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/agent-burnout/{id}" => {
+            Some(super::decode_as::<agent_wellbeing::GetAgentBurnoutResourceById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "PUT /organization/{orgid}/agent-burnout/{id}" => {
+            Some(super::decode_as::<agent_wellbeing::UpdateAgentBurnoutResourceById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/v2/agent-burnout" => {
+            Some(super::decode_as::<agent_wellbeing::ListAgentBurnoutResources>(body))
+        }
+        #[cfg(feature = "ai")]
+        "POST /organization/{orgid}/ai-feature/auto-csat/question" => {
+            Some(super::decode_as::<ai_feature::CreateQuestionMappedToAutoCsat>(body))
+        }
+        #[cfg(feature = "ai")]
+        "POST /organization/{orgid}/ai-feature/auto-csat/question/bulk" => {
+            Some(super::decode_as::<ai_feature::BulkSaveQuestionMappedToAutoCsat>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/ai-feature/auto-csat/question/{id}" => {
+            Some(super::decode_as::<ai_feature::GetQuestionMappedToAutoCsatById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "DELETE /organization/{orgid}/ai-feature/auto-csat/question/{id}" => {
+            Some(super::decode_as::<ai_feature::DeleteQuestionMappedToAutoCsatById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/ai-feature/{id}" => {
+            Some(super::decode_as::<ai_feature::GetAiFeatureResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "PATCH /organization/{orgid}/ai-feature/{id}" => {
+            Some(super::decode_as::<ai_feature::PartiallyUpdateAiFeatureResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/v2/ai-feature" => {
+            Some(super::decode_as::<ai_feature::ListAiFeatureResources>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/v2/ai-feature/auto-csat/question" => {
+            Some(super::decode_as::<ai_feature::ListQuestionMappedToAutoCsaTs>(body))
+        }
+        #[cfg(feature = "ai")]
+        "POST /organization/{orgid}/auto-csat/{autoCsatId}/question" => {
+            Some(super::decode_as::<auto_csat::CreateAutoCsatMappedQuestion>(body))
+        }
+        #[cfg(feature = "ai")]
+        "POST /organization/{orgid}/auto-csat/{autoCsatId}/question/bulk" => {
+            Some(super::decode_as::<auto_csat::BulkSaveAutoCsatMappedQuestions>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/auto-csat/{autoCsatId}/question/{id}" => {
+            Some(super::decode_as::<auto_csat::GetAutoCsatMappedQuestionById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "DELETE /organization/{orgid}/auto-csat/{autoCsatId}/question/{id}" => {
+            Some(super::decode_as::<auto_csat::DeleteAutoCsatMappedQuestionById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/auto-csat/{id}" => {
+            Some(super::decode_as::<auto_csat::GetAutoCsatResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "PUT /organization/{orgid}/auto-csat/{id}" => {
+            Some(super::decode_as::<auto_csat::UpdateAutoCsatResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/v2/auto-csat" => {
+            Some(super::decode_as::<auto_csat::ListAutoCsatResources>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/v2/auto-csat/{autoCsatId}/question" => {
+            Some(super::decode_as::<auto_csat::ListAutoCsatMappedQuestions>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/generated-summaries/{id}" => {
+            Some(super::decode_as::<generated_summaries::GetGeneratedSummariesResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "PUT /organization/{orgid}/generated-summaries/{id}" => {
+            Some(super::decode_as::<generated_summaries::UpdateGeneratedSummariesResourceById>(body))
+        }
+        #[cfg(feature = "ai")]
+        "GET /organization/{orgid}/v2/generated-summaries" => {
+            Some(super::decode_as::<generated_summaries::ListGeneratedSummariesResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/business-hours" => {
+            Some(super::decode_as::<business_hour::ListBusinessHoursResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/business-hours" => {
+            Some(super::decode_as::<business_hour::CreateBusinessHoursResource>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/business-hours/bulk" => {
+            Some(super::decode_as::<business_hour::BulkSaveBusinessHoursResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/business-hours/bulk-export" => {
+            Some(super::decode_as::<business_hour::BulkExportBusinessHoursResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/business-hours/{id}" => {
+            Some(super::decode_as::<business_hour::GetBusinessHoursResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/business-hours/{id}" => {
+            Some(super::decode_as::<business_hour::UpdateBusinessHoursResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/business-hours/{id}" => {
+            Some(super::decode_as::<business_hour::DeleteBusinessHoursResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/business-hours/{id}/incoming-references" => {
+            Some(super::decode_as::<business_hour::ListReferencesForBusinessHoursResource>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/business-hours" => {
+            Some(super::decode_as::<business_hour::ListBusinessHoursResourcesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/holiday-list" => {
+            Some(super::decode_as::<holiday_list::ListHolidayLists>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/holiday-list" => {
+            Some(super::decode_as::<holiday_list::CreateHolidayList>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/holiday-list/bulk" => {
+            Some(super::decode_as::<holiday_list::BulkSaveHolidayLists>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/holiday-list/{id}" => {
+            Some(super::decode_as::<holiday_list::GetHolidayListById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/holiday-list/{id}" => {
+            Some(super::decode_as::<holiday_list::UpdateHolidayListById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/holiday-list/{id}" => {
+            Some(super::decode_as::<holiday_list::DeleteHolidayListById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/holiday-list/{id}/incoming-references" => {
+            Some(super::decode_as::<holiday_list::ListReferencesForHolidayList>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/holiday-list" => {
+            Some(super::decode_as::<holiday_list::ListHolidayListsV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/overrides" => {
+            Some(super::decode_as::<overrides::ListOverridesResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/overrides" => {
+            Some(super::decode_as::<overrides::CreateOverridesResource>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/overrides/bulk" => {
+            Some(super::decode_as::<overrides::BulkSaveOverridesResources>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/overrides/{id}" => {
+            Some(super::decode_as::<overrides::GetOverridesResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/overrides/{id}" => {
+            Some(super::decode_as::<overrides::UpdateOverridesResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/overrides/{id}" => {
+            Some(super::decode_as::<overrides::DeleteOverridesResourceById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/overrides/{id}/incoming-references" => {
+            Some(super::decode_as::<overrides::ListReferencesForOverridesResource>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/overrides" => {
+            Some(super::decode_as::<overrides::ListOverridesResourcesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/address-book" => {
+            Some(super::decode_as::<address_book::ListAddressBooks>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/address-book" => {
+            Some(super::decode_as::<address_book::CreateAddressBook>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/address-book/bulk-export" => {
+            Some(super::decode_as::<address_book::BulkExportAddressBooks>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/address-book/{addressBookId}/entry" => {
+            Some(super::decode_as::<address_book::CreateAddressBookEntry>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/address-book/{addressBookId}/entry/bulk" => {
+            Some(super::decode_as::<address_book::BulkSaveAddressBookEntrys>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/address-book/{addressBookId}/entry/{id}" => {
+            Some(super::decode_as::<address_book::GetAddressBookEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/address-book/{addressBookId}/entry/{id}" => {
+            Some(super::decode_as::<address_book::UpdateAddressBookEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/address-book/{addressBookId}/entry/{id}" => {
+            Some(super::decode_as::<address_book::DeleteAddressBookEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/address-book/{id}" => {
+            Some(super::decode_as::<address_book::GetAddressBookById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/address-book/{id}" => {
+            Some(super::decode_as::<address_book::UpdateAddressBookById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/address-book/{id}" => {
+            Some(super::decode_as::<address_book::DeleteAddressBookById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/address-book/{id}/incoming-references" => {
+            Some(super::decode_as::<address_book::ListReferencesForAddressBook>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/address-book" => {
+            Some(super::decode_as::<address_book::ListAddressBooksV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/address-book/{addressBookId}/entry" => {
+            Some(super::decode_as::<address_book::ListAddressBookEntrys>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/address-book" => {
+            Some(super::decode_as::<address_book::ListAddressBooksV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v3/address-book" => {
+            Some(super::decode_as::<address_book::CreateAddressBookV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/address-book/{id}" => {
+            Some(super::decode_as::<address_book::GetAddressBookByIdV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/v3/address-book/{id}" => {
+            Some(super::decode_as::<address_book::UpdateAddressBookByIdV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/v3/address-book/{id}" => {
+            Some(super::decode_as::<address_book::DeleteAddressBookByIdV3>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /organization/{orgid}/agent-personal-greeting" => {
+            Some(super::decode_as::<agent_personal_greeting_files::CreateGreetingFile>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /organization/{orgid}/agent-personal-greeting/delete-reference" => {
+            Some(super::decode_as::<agent_personal_greeting_files::DeleteReferences1>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::GetGreetingFileById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "PUT /organization/{orgid}/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::UpdateGreetingFileById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "DELETE /organization/{orgid}/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::DeleteGreetingFileById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "PATCH /organization/{orgid}/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::PartiallyUpdateGreetingFileById>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/v2/agent-personal-greeting" => {
+            Some(super::decode_as::<agent_personal_greeting_files::GetAllConfigWithMetaData>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /organization/{orgid}/v2/agent-personal-greeting" => {
+            Some(super::decode_as::<agent_personal_greeting_files::CreateGreetingFileUsingV2Api>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/v2/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::GetGreetingFileByIdUsingV2Api>(body))
+        }
+        #[cfg(feature = "agents")]
+        "PUT /organization/{orgid}/v2/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::UpdateGreetingFileByIdUsingV2Api>(body))
+        }
+        #[cfg(feature = "agents")]
+        "DELETE /organization/{orgid}/v2/agent-personal-greeting/{id}" => {
+            Some(super::decode_as::<agent_personal_greeting_files::DeleteGreetingFileByIdUsingV2Api>(body))
+        }
+        #[cfg(feature = "agents")]
+        "PATCH /organization/{orgid}/v2/agent-personal-greeting/{id}" => Some(super::decode_as::<
+            agent_personal_greeting_files::PartiallyUpdateGreetingFileByIdUsingV2Api,
+        >(body)),
+        #[cfg(feature = "agents")]
+        "GET /organization/{orgid}/v3/agent-personal-greeting" => {
+            Some(super::decode_as::<agent_personal_greeting_files::ListGreetingFiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/audio-file" => {
+            Some(super::decode_as::<audio_files::CreateAudioFile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/audio-file/{id}" => {
+            Some(super::decode_as::<audio_files::GetAudioFileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/audio-file/{id}" => {
+            Some(super::decode_as::<audio_files::UpdateAudioFileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/audio-file/{id}" => {
+            Some(super::decode_as::<audio_files::DeleteAudioFileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/audio-file/{id}" => {
+            Some(super::decode_as::<audio_files::PartiallyUpdateAudioFileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/audio-file/{id}/incoming-references" => {
+            Some(super::decode_as::<audio_files::ListReferencesForAudioFile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/audio-file" => {
+            Some(super::decode_as::<audio_files::ListAudioFiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/auxiliary-code" => {
+            Some(super::decode_as::<auxiliary_code::ListAuxiliaryCodes>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/auxiliary-code" => {
+            Some(super::decode_as::<auxiliary_code::CreateAuxiliaryCode>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/auxiliary-code/bulk" => {
+            Some(super::decode_as::<auxiliary_code::BulkSaveAuxiliaryCodes>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/auxiliary-code/bulk" => {
+            Some(super::decode_as::<auxiliary_code::BulkPartialUpdateAuxiliaryCodes>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/auxiliary-code/bulk-export" => {
+            Some(super::decode_as::<auxiliary_code::BulkExportAuxiliaryCodes>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/auxiliary-code/purge-inactive-entities" => {
+            Some(super::decode_as::<auxiliary_code::PurgeInactiveAuxiliaryCodes>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/auxiliary-code/{id}" => {
+            Some(super::decode_as::<auxiliary_code::GetAuxiliaryCodeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/auxiliary-code/{id}" => {
+            Some(super::decode_as::<auxiliary_code::UpdateAuxiliaryCodeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/auxiliary-code/{id}" => {
+            Some(super::decode_as::<auxiliary_code::DeleteAuxiliaryCodeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/auxiliary-code/{id}/incoming-references" => {
+            Some(super::decode_as::<auxiliary_code::ListReferencesForAuxiliaryCode>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/auxiliary-code" => {
+            Some(super::decode_as::<auxiliary_code::ListAuxiliaryCodesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-number" => {
+            Some(super::decode_as::<contact_number::CreateContactNumber>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-number/all-numbers" => {
+            Some(super::decode_as::<contact_number::ListAllContactNumbersPropertyNumber>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-number/bulk" => {
+            Some(super::decode_as::<contact_number::BulkSaveContactNumbers>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-number/bulk-export" => {
+            Some(super::decode_as::<contact_number::BulkExportContactNumbers>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-number/{id}" => {
+            Some(super::decode_as::<contact_number::GetContactNumberById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/contact-number/{id}" => {
+            Some(super::decode_as::<contact_number::UpdateContactNumberById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/contact-number/{id}" => {
+            Some(super::decode_as::<contact_number::DeleteContactNumberById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-number" => {
+            Some(super::decode_as::<contact_number::ListContactNumbers>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue" => {
+            Some(super::decode_as::<contact_service_queue::ListContactServiceQueues>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue" => {
+            Some(super::decode_as::<contact_service_queue::CreateContactServiceQueue>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/bulk" => {
+            Some(super::decode_as::<contact_service_queue::BulkSaveContactServiceQueues>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/contact-service-queue/bulk" => {
+            Some(super::decode_as::<contact_service_queue::BulkPartialUpdateContactServiceQueues>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/bulk-export" => {
+            Some(super::decode_as::<contact_service_queue::BulkExportContactServiceQueues>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/by-skill-profile-id/{id}" => {
+            Some(super::decode_as::<contact_service_queue::ListSkillCsQsBySkillProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/by-skill-profile-id/{id}/internal" => {
+            Some(super::decode_as::<contact_service_queue::ListInternalSkillCsQsByProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/by-team-id/{id}/internal" => {
+            Some(super::decode_as::<contact_service_queue::ListTeamCsQsByTeamId>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/by-user-ci-id/{ciUserId}/internal" => {
+            Some(super::decode_as::<contact_service_queue::ListAgentCsQsByCiUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/delete-reference" => {
+            Some(super::decode_as::<contact_service_queue::DeleteCsqReferences>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/fetch-by-dynamic-skills-and-skillProfile" => {
+            Some(super::decode_as::<contact_service_queue::ListCsQsBySkillsAndProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/fetch-by-userId-skillProfileId" => {
+            Some(super::decode_as::<contact_service_queue::ListCsQsByUserAndProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/fetch-manually-assignable-queues" => {
+            Some(super::decode_as::<contact_service_queue::ListManuallyAssignableCsQs>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/purge-inactive-entities" => {
+            Some(super::decode_as::<contact_service_queue::PurgeInactiveContactServiceQueues>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/skill-based-queues/by-ci-user-id/{id}/internal" => {
+            Some(super::decode_as::<contact_service_queue::ListSkillCsQsByCiUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/{id}" => {
+            Some(super::decode_as::<contact_service_queue::GetContactServiceQueueById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/contact-service-queue/{id}" => {
+            Some(super::decode_as::<contact_service_queue::UpdateContactServiceQueueById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/contact-service-queue/{id}" => {
+            Some(super::decode_as::<contact_service_queue::DeleteContactServiceQueueById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/contact-service-queue/{id}/incoming-references" => {
+            Some(super::decode_as::<contact_service_queue::ListCsqReferencesById>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/contact-service-queue/v2/bulk" => {
+            Some(super::decode_as::<contact_service_queue::BulkSaveContactServiceQueuesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-service-queue" => {
+            Some(super::decode_as::<contact_service_queue::ListContactServiceQueuesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v2/contact-service-queue" => {
+            Some(super::decode_as::<contact_service_queue::CreateContactServiceQueueV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-service-queue/by-user-id/{userid}/agent-based-queues" => {
+            Some(super::decode_as::<contact_service_queue::ListAgentBasedContactServiceQueuesbyUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-service-queue/by-user-id/{userid}/skill-based-queues" => {
+            Some(super::decode_as::<contact_service_queue::ListSkillBasedContactServiceQueuesbyUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-service-queue/by-user-id/{userid}/team-based-queues" => {
+            Some(super::decode_as::<contact_service_queue::ListTeamBasedContactServiceQueuesbyUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v2/contact-service-queue/fetch-by-grouped-assistant-skill" => Some(
+            super::decode_as::<contact_service_queue::ListQueueMappingSummaryGroupedByAssistantSkill>(body),
+        ),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/contact-service-queue/{id}" => {
+            Some(super::decode_as::<contact_service_queue::GetContactServiceQueueByIdV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/v2/contact-service-queue/{id}" => {
+            Some(super::decode_as::<contact_service_queue::UpdateContactServiceQueueByIdV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v2/contact-service-queue/{id}/reassign-agents" => {
+            Some(super::decode_as::<contact_service_queue::AddOrRemoveAgentsUsersToFromAgentBasedQueue>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/contact-service-queue" => {
+            Some(super::decode_as::<contact_service_queue::ListContactServiceQueuesV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/desktop-layout" => {
+            Some(super::decode_as::<desktop_layout::CreateDesktopLayout>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/desktop-layout/bulk" => {
+            Some(super::decode_as::<desktop_layout::BulkSaveDesktopLayouts>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/desktop-layout/bulk-export" => {
+            Some(super::decode_as::<desktop_layout::BulkExportDesktopLayouts>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/desktop-layout/purge-inactive-entities" => {
+            Some(super::decode_as::<desktop_layout::PurgeInactiveDesktopLayouts>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/desktop-layout/{id}" => {
+            Some(super::decode_as::<desktop_layout::GetDesktopLayoutById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/desktop-layout/{id}" => {
+            Some(super::decode_as::<desktop_layout::UpdateDesktopLayoutById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/desktop-layout/{id}" => {
+            Some(super::decode_as::<desktop_layout::DeleteDesktopLayoutById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/desktop-layout/{id}/incoming-references" => {
+            Some(super::decode_as::<desktop_layout::ListReferencesForDesktopLayout>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/desktop-layout" => {
+            Some(super::decode_as::<desktop_layout::ListDesktopLayouts>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/agent-profile" => {
+            Some(super::decode_as::<desktop_profile::ListDesktopProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/agent-profile" => {
+            Some(super::decode_as::<desktop_profile::CreateDesktopProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/agent-profile/bulk" => {
+            Some(super::decode_as::<desktop_profile::BulkSaveDesktopProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/agent-profile/bulk-export" => {
+            Some(super::decode_as::<desktop_profile::BulkExportDesktopProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/agent-profile/purge-inactive-entities" => {
+            Some(super::decode_as::<desktop_profile::PurgeInactiveDesktopProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/agent-profile/{id}" => {
+            Some(super::decode_as::<desktop_profile::GetDesktopProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/agent-profile/{id}" => {
+            Some(super::decode_as::<desktop_profile::UpdateDesktopProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/agent-profile/{id}" => {
+            Some(super::decode_as::<desktop_profile::DeleteDesktopProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/agent-profile/{id}/incoming-references" => {
+            Some(super::decode_as::<desktop_profile::ListReferencesForDesktopProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/agent-profile" => {
+            Some(super::decode_as::<desktop_profile::ListDesktopProfilesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-number" => {
+            Some(super::decode_as::<dial_number::ListDialedNumberMappings>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/dial-number" => {
+            Some(super::decode_as::<dial_number::CreateDialedNumberMapping>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/dial-number" => {
+            Some(super::decode_as::<dial_number::DeleteAllDialedNumberMappings>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/dial-number/bulk" => {
+            Some(super::decode_as::<dial_number::BulkSaveDialedNumberMappings>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-number/bulk-export" => {
+            Some(super::decode_as::<dial_number::BulkExportDialedNumberMappings>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-number/numbers-only" => Some(super::decode_as::<
+            dial_number::ListOnlyDialedNumbersPropertyDialledNumberFromDialedNumberMappings,
+        >(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-number/{id}" => {
+            Some(super::decode_as::<dial_number::GetDialedNumberMappingById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/dial-number/{id}" => {
+            Some(super::decode_as::<dial_number::UpdateDialedNumberMappingById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/dial-number/{id}" => {
+            Some(super::decode_as::<dial_number::DeleteDialedNumberMappingById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-number/{id}/incoming-references" => {
+            Some(super::decode_as::<dial_number::ListReferencesForDialedNumberMapping>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/dial-number" => {
+            Some(super::decode_as::<dial_number::ListDialedNumberMappingsV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/dial-number" => {
+            Some(super::decode_as::<dial_number::ListDialedNumberMappingsV3>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-plan" => Some(super::decode_as::<dial_plan::ListDialPlans>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/dial-plan" => Some(super::decode_as::<dial_plan::CreateDialPlan>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/dial-plan/bulk" => {
+            Some(super::decode_as::<dial_plan::BulkSaveDialPlans>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-plan/bulk-export" => {
+            Some(super::decode_as::<dial_plan::BulkExportDialPlans>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-plan/{id}" => {
+            Some(super::decode_as::<dial_plan::GetDialPlanById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/dial-plan/{id}" => {
+            Some(super::decode_as::<dial_plan::UpdateDialPlanById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/dial-plan/{id}" => {
+            Some(super::decode_as::<dial_plan::DeleteDialPlanById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/dial-plan/{id}/incoming-references" => {
+            Some(super::decode_as::<dial_plan::ListReferencesForDialPlan>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/dial-plan" => {
+            Some(super::decode_as::<dial_plan::ListDialPlansV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/entry-point" => {
+            Some(super::decode_as::<entry_point::ListEntryPoints>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/entry-point" => {
+            Some(super::decode_as::<entry_point::CreateEntryPoint>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/entry-point/bulk" => {
+            Some(super::decode_as::<entry_point::BulkSaveEntryPoints>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/entry-point/bulk-export" => {
+            Some(super::decode_as::<entry_point::BulkExportEntryPoints>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/entry-point/purge-inactive-entities" => {
+            Some(super::decode_as::<entry_point::PurgeInactiveEntryPoints>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/entry-point/{id}" => {
+            Some(super::decode_as::<entry_point::GetEntryPointById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/entry-point/{id}" => {
+            Some(super::decode_as::<entry_point::UpdateEntryPointById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/entry-point/{id}" => {
+            Some(super::decode_as::<entry_point::DeleteEntryPointById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/entry-point/{id}/incoming-references" => {
+            Some(super::decode_as::<entry_point::ListReferencesForEntryPoint>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/entry-point" => {
+            Some(super::decode_as::<entry_point::ListEntryPointsV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/cad-variable" => {
+            Some(super::decode_as::<global_variables::CreateGlobalVariable>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/cad-variable/bulk" => {
+            Some(super::decode_as::<global_variables::BulkSaveGlobalVariables>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/cad-variable/bulk-export" => {
+            Some(super::decode_as::<global_variables::BulkExportGlobalVariables>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/cad-variable/purge-inactive-entities" => {
+            Some(super::decode_as::<global_variables::PurgeInactiveGlobalVariables>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/cad-variable/reportable-count" => {
+            Some(super::decode_as::<global_variables::GetReportableCountForGlobalVariables>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/cad-variable/{id}" => {
+            Some(super::decode_as::<global_variables::GetGlobalVariableById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/cad-variable/{id}" => {
+            Some(super::decode_as::<global_variables::UpdateGlobalVariableById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/cad-variable/{id}" => {
+            Some(super::decode_as::<global_variables::DeleteGlobalVariableById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/cad-variable/{id}/incoming-references" => {
+            Some(super::decode_as::<global_variables::ListReferencesForGlobalVariable>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/cad-variable" => {
+            Some(super::decode_as::<global_variables::ListGlobalVariables>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/multimedia-profile" => {
+            Some(super::decode_as::<multimedia_profile::ListMultimediaProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/multimedia-profile" => {
+            Some(super::decode_as::<multimedia_profile::CreateMultimediaProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/multimedia-profile/bulk" => {
+            Some(super::decode_as::<multimedia_profile::BulkSaveMultimediaProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/multimedia-profile/bulk-export" => {
+            Some(super::decode_as::<multimedia_profile::BulkExportMultimediaProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/multimedia-profile/purge-inactive-entities" => {
+            Some(super::decode_as::<multimedia_profile::PurgeInactiveMultimediaProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/multimedia-profile/{id}" => {
+            Some(super::decode_as::<multimedia_profile::GetMultimediaProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/multimedia-profile/{id}" => {
+            Some(super::decode_as::<multimedia_profile::UpdateMultimediaProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/multimedia-profile/{id}" => {
+            Some(super::decode_as::<multimedia_profile::DeleteMultimediaProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/multimedia-profile/{id}/incoming-references" => {
+            Some(super::decode_as::<multimedia_profile::ListReferencesForMultimediaProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/multimedia-profile" => {
+            Some(super::decode_as::<multimedia_profile::ListMultimediaProfilesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani" => {
+            Some(super::decode_as::<outdial_ani::ListOutdialAnIs>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/outdial-ani" => {
+            Some(super::decode_as::<outdial_ani::CreateOutdialAni>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/outdial-ani/bulk" => {
+            Some(super::decode_as::<outdial_ani::BulkSaveOutdialAnIs>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani/bulk-export" => {
+            Some(super::decode_as::<outdial_ani::BulkExportOutdialAnIs>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani/entry" => {
+            Some(super::decode_as::<outdial_ani::ListOutdialAniEntrys>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani/{id}" => {
+            Some(super::decode_as::<outdial_ani::GetOutdialAniById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/outdial-ani/{id}" => {
+            Some(super::decode_as::<outdial_ani::UpdateOutdialAniById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/outdial-ani/{id}" => {
+            Some(super::decode_as::<outdial_ani::DeleteOutdialAniById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani/{id}/incoming-references" => {
+            Some(super::decode_as::<outdial_ani::ListReferencesForOutdialAni>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/outdial-ani/{outDialAniId}/entry" => {
+            Some(super::decode_as::<outdial_ani::CreateOutdialAniEntry>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/outdial-ani/{outDialAniId}/entry/bulk" => {
+            Some(super::decode_as::<outdial_ani::BulkSaveOutdialAniEntrys>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/outdial-ani/{outDialAniId}/entry/{id}" => {
+            Some(super::decode_as::<outdial_ani::GetOutdialAniEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/outdial-ani/{outDialAniId}/entry/{id}" => {
+            Some(super::decode_as::<outdial_ani::UpdateOutdialAniEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/outdial-ani/{outDialAniId}/entry/{id}" => {
+            Some(super::decode_as::<outdial_ani::DeleteOutdialAniEntryById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/outdial-ani" => {
+            Some(super::decode_as::<outdial_ani::ListOutdialAnIsV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/outdial-ani/{outDialAniId}/entry" => {
+            Some(super::decode_as::<outdial_ani::ListOutdialAniEntrysV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/resource-collection" => {
+            Some(super::decode_as::<resource_collection::CreateResourceCollection>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/resource-collection/bulk" => {
+            Some(super::decode_as::<resource_collection::BulkPartialUpdateResourceCollections>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/resource-collection/update-resource" => {
+            Some(super::decode_as::<resource_collection::UpdateResourceWithDefaultResourceCollection>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/resource-collection/{id}" => {
+            Some(super::decode_as::<resource_collection::GetResourceCollectionById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/resource-collection/{id}" => {
+            Some(super::decode_as::<resource_collection::UpdateResourceCollectionById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/resource-collection/{id}" => {
+            Some(super::decode_as::<resource_collection::DeleteResourceCollectionById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/resource-collection/{id}/incoming-references" => {
+            Some(super::decode_as::<resource_collection::ListReferencesForResourceCollection>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/resource-collection" => {
+            Some(super::decode_as::<resource_collection::ListResourceCollections>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "GET /organization/{orgid}/site" => Some(super::decode_as::<site::ListSites>(body)),
+        #[cfg(feature = "reporting")]
+        "POST /organization/{orgid}/site" => Some(super::decode_as::<site::CreateSite>(body)),
+        #[cfg(feature = "reporting")]
+        "POST /organization/{orgid}/site/bulk" => Some(super::decode_as::<site::BulkSaveSites>(body)),
+        #[cfg(feature = "reporting")]
+        "GET /organization/{orgid}/site/bulk-export" => Some(super::decode_as::<site::BulkExportSites>(body)),
+        #[cfg(feature = "reporting")]
+        "POST /organization/{orgid}/site/purge-inactive-entities" => {
+            Some(super::decode_as::<site::PurgeInactiveSites>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "GET /organization/{orgid}/site/{id}" => Some(super::decode_as::<site::GetSiteById>(body)),
+        #[cfg(feature = "reporting")]
+        "PUT /organization/{orgid}/site/{id}" => Some(super::decode_as::<site::UpdateSiteById>(body)),
+        #[cfg(feature = "reporting")]
+        "DELETE /organization/{orgid}/site/{id}" => Some(super::decode_as::<site::DeleteSiteById>(body)),
+        #[cfg(feature = "reporting")]
+        "GET /organization/{orgid}/site/{id}/incoming-references" => {
+            Some(super::decode_as::<site::ListReferencesForSite>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "GET /organization/{orgid}/v2/site" => Some(super::decode_as::<site::ListSitesV2>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill" => Some(super::decode_as::<skill::ListSkills>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill" => Some(super::decode_as::<skill::CreateSkill>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill/bulk" => Some(super::decode_as::<skill::BulkSaveSkills>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill/populate-json-attr/{id}" => {
+            Some(super::decode_as::<skill::PopulateJsonAttributesFieldForGivenSkillIdOfOrganization>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill/purge-inactive-entities" => {
+            Some(super::decode_as::<skill::PurgeInactiveSkills>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill/{id}" => Some(super::decode_as::<skill::GetSkillById>(body)),
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/skill/{id}" => Some(super::decode_as::<skill::UpdateSkillById>(body)),
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/skill/{id}" => Some(super::decode_as::<skill::DeleteSkillById>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill/{id}/incoming-references" => {
+            Some(super::decode_as::<skill::ListReferencesForSkill>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/skill" => Some(super::decode_as::<skill::ListSkillsV2>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill-profile" => {
+            Some(super::decode_as::<skill_profile::ListSkillProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill-profile" => {
+            Some(super::decode_as::<skill_profile::CreateSkillProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/skill-profile/bulk" => {
+            Some(super::decode_as::<skill_profile::BulkSaveSkillProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill-profile/{id}" => {
+            Some(super::decode_as::<skill_profile::GetSkillProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/skill-profile/{id}" => {
+            Some(super::decode_as::<skill_profile::UpdateSkillProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/skill-profile/{id}" => {
+            Some(super::decode_as::<skill_profile::DeleteSkillProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/skill-profile/{id}/incoming-references" => {
+            Some(super::decode_as::<skill_profile::ListReferencesForSkillProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/skill-profile" => {
+            Some(super::decode_as::<skill_profile::ListSkillProfilesV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/team" => Some(super::decode_as::<team::ListTeams>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/team" => Some(super::decode_as::<team::CreateTeam>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/team/bulk" => Some(super::decode_as::<team::BulkSaveTeams>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/team/purge-inactive-entities" => {
+            Some(super::decode_as::<team::PurgeInactiveTeams>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/team/{id}" => Some(super::decode_as::<team::GetTeamById>(body)),
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/team/{id}" => Some(super::decode_as::<team::UpdateTeamById>(body)),
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/team/{id}" => Some(super::decode_as::<team::DeleteTeamById>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/team/{id}/incoming-references" => {
+            Some(super::decode_as::<team::ListReferencesForTeam>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/team" => Some(super::decode_as::<team::ListTeamsV2>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user-profile/{id}/incoming-references" => {
+            Some(super::decode_as::<user_profiles::ListReferencesForUserProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/user-profile" => {
+            Some(super::decode_as::<user_profiles::ListUserProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v3/user-profile" => {
+            Some(super::decode_as::<user_profiles::CreateUserProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/v3/user-profile/bulk" => {
+            Some(super::decode_as::<user_profiles::BulkSaveUserProfiles>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/user-profile/{id}" => {
+            Some(super::decode_as::<user_profiles::GetUserProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/v3/user-profile/{id}" => {
+            Some(super::decode_as::<user_profiles::UpdateUserProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/v3/user-profile/{id}" => {
+            Some(super::decode_as::<user_profiles::DeleteUserProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v3/user-profile/{id}/acl" => {
+            Some(super::decode_as::<user_profiles::GetUserProfileAclById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user" => Some(super::decode_as::<users::ListUsers>(body)),
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/user/bulk" => {
+            Some(super::decode_as::<users::BulkPartialUpdateUsers>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/user/bulk/update-dynamic-skill/{skillId}" => {
+            Some(super::decode_as::<users::BulkUpdateUserDynamicSkills>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/by-ci-user-id/{id}" => {
+            Some(super::decode_as::<users::GetUserByCiUserId>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/by-dynamic-skill-id/{skillId}" => {
+            Some(super::decode_as::<users::GetUsersByDynamicSkillId>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/user/fetch-by-skill-requirements" => {
+            Some(super::decode_as::<users::GetAgentsMatchingSkillRequirementsCriteria>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/user/fetch-user-details-by-ids" => {
+            Some(super::decode_as::<users::FetchUserDetailsByIDs>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/with-user-profile" => {
+            Some(super::decode_as::<users::ListUsersAlongWithProfile>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/with-user-profile/{id}" => {
+            Some(super::decode_as::<users::GetUserAlongWithProfileById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/{id}" => Some(super::decode_as::<users::GetUserById>(body)),
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/user/{id}" => Some(super::decode_as::<users::UpdateUserById>(body)),
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/user/{id}" => {
+            Some(super::decode_as::<users::PartiallyUpdateUserById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/user/{id}/incoming-references" => {
+            Some(super::decode_as::<users::ListReferencesForUser>(body))
+        }
+        #[cfg(feature = "config")]
+        "PATCH /organization/{orgid}/user/{id}/reskill" => {
+            Some(super::decode_as::<users::ReskillAgents>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/user" => Some(super::decode_as::<users::ListUsersV2>(body)),
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/user/by-ci-user-id/{id}" => {
+            Some(super::decode_as::<users::GetUserByCiUserIdV2>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/work-type" => Some(super::decode_as::<work_types::CreateWorkType>(body)),
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/work-type/bulk" => {
+            Some(super::decode_as::<work_types::BulkSaveWorkTypes>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/work-type/bulk-export" => {
+            Some(super::decode_as::<work_types::BulkExportWorkTypes>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /organization/{orgid}/work-type/purge-inactive-entities" => {
+            Some(super::decode_as::<work_types::PurgeInactiveWorkTypes>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/work-type/{id}" => {
+            Some(super::decode_as::<work_types::GetWorkTypeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /organization/{orgid}/work-type/{id}" => {
+            Some(super::decode_as::<work_types::UpdateWorkTypeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "DELETE /organization/{orgid}/work-type/{id}" => {
+            Some(super::decode_as::<work_types::DeleteWorkTypeById>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/work-type/{id}/incoming-references" => {
+            Some(super::decode_as::<work_types::ListReferencesForWorkType>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /organization/{orgid}/v2/work-type" => Some(super::decode_as::<work_types::ListWorkTypes>(body)),
+        #[cfg(feature = "config")]
+        "POST /dataSources" => Some(super::decode_as::<data_sources::RegisterDataSource>(body)),
+        #[cfg(feature = "config")]
+        "GET /dataSources/" => Some(super::decode_as::<data_sources::RetrieveAllDataSources>(body)),
+        #[cfg(feature = "config")]
+        "GET /dataSources/schemas" => Some(super::decode_as::<data_sources::RetrieveDataSourceSchemas>(body)),
+        #[cfg(feature = "config")]
+        "GET /dataSources/schemas/{schemaId}" => {
+            Some(super::decode_as::<data_sources::RetrieveDetailsOfDataSourceSchema>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /dataSources/{dataSourceId}" => {
+            Some(super::decode_as::<data_sources::RetrieveDataSourceDetails>(body))
+        }
+        #[cfg(feature = "config")]
+        "PUT /dataSources/{dataSourceId}" => Some(super::decode_as::<data_sources::UpdateDataSource>(body)),
+        #[cfg(feature = "config")]
+        "DELETE /dataSources/{dataSourceId}" => {
+            Some(super::decode_as::<data_sources::DeleteDataSource>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "GET /v1/ewt" => Some(super::decode_as::<estimated_wait_time::GetEstimatedWaitTime>(body)),
+        #[cfg(feature = "events")]
+        "POST /v1/notification/subscribe" => {
+            Some(super::decode_as::<notification::SubscribeNotification>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "GET /v1/queues/statistics" => Some(super::decode_as::<queues::GetQueueStatistics>(body)),
+        #[cfg(feature = "events")]
+        "POST /v1/realtime/subscribe" => {
+            Some(super::decode_as::<realtime::SubscribeRealtimeNotification>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "POST /search" => Some(super::decode_as::<search::SearchTasks>(body)),
+        #[cfg(feature = "events")]
+        "GET /v1/subscriptions" => Some(super::decode_as::<subscriptions::ListSubscriptions>(body)),
+        #[cfg(feature = "events")]
+        "POST /v1/subscriptions" => Some(super::decode_as::<subscriptions::RegisterSubscription>(body)),
+        #[cfg(feature = "events")]
+        "GET /v1/subscriptions/{id}" => Some(super::decode_as::<subscriptions::GetSubscription>(body)),
+        #[cfg(feature = "events")]
+        "DELETE /v1/subscriptions/{id}" => Some(super::decode_as::<subscriptions::DeleteSubscription>(body)),
+        #[cfg(feature = "events")]
+        "PATCH /v1/subscriptions/{id}" => Some(super::decode_as::<subscriptions::UpdateSubscription>(body)),
+        #[cfg(feature = "events")]
+        "GET /v1/event-types" => Some(super::decode_as::<subscriptions::ListEventTypes>(body)),
+        #[cfg(feature = "events")]
+        "GET /v2/subscriptions" => Some(super::decode_as::<subscriptions::ListSubscriptionsV2>(body)),
+        #[cfg(feature = "events")]
+        "POST /v2/subscriptions" => Some(super::decode_as::<subscriptions::RegisterSubscriptionV2>(body)),
+        #[cfg(feature = "events")]
+        "GET /v2/subscriptions/{id}" => Some(super::decode_as::<subscriptions::GetSubscriptionV2>(body)),
+        #[cfg(feature = "events")]
+        "DELETE /v2/subscriptions/{id}" => {
+            Some(super::decode_as::<subscriptions::DeleteSubscriptionV2>(body))
+        }
+        #[cfg(feature = "events")]
+        "PATCH /v2/subscriptions/{id}" => Some(super::decode_as::<subscriptions::UpdateSubscriptionV2>(body)),
+        #[cfg(feature = "events")]
+        "GET /v2/event-types" => Some(super::decode_as::<subscriptions::ListEventTypesV2>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/agents/login" => Some(super::decode_as::<agents::Login>(body)),
+        #[cfg(feature = "agents")]
+        "PUT /v1/agents/logout" => Some(super::decode_as::<agents::Logout>(body)),
+        #[cfg(feature = "agents")]
+        "PUT /v1/agents/session/state" => Some(super::decode_as::<agents::StateChange>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/agents/reload" => Some(super::decode_as::<agents::Reload>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/agents/buddyList" => Some(super::decode_as::<agents::BuddyAgentsList>(body)),
+        #[cfg(feature = "reporting")]
+        "GET /v1/agents/activities" => Some(super::decode_as::<agents::GetAgentActivities>(body)),
+        #[cfg(feature = "reporting")]
+        "GET /v1/agents/statistics" => Some(super::decode_as::<agents::GetAgentStatistics>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/monitor" => Some(super::decode_as::<call_monitoring::CreateMonitoringRequest>(body)),
+        #[cfg(feature = "agents")]
+        "POST /v1/monitor/{taskId}/bargeIn" => {
+            Some(super::decode_as::<call_monitoring::BargeInRequest>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /v1/monitor/{taskId}/end" => {
+            Some(super::decode_as::<call_monitoring::EndMonitoringRequest>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /v1/monitor/{taskId}/hold" => {
+            Some(super::decode_as::<call_monitoring::HoldMonitoringRequest>(body))
+        }
+        #[cfg(feature = "agents")]
+        "POST /v1/monitor/{taskId}/unhold" => {
+            Some(super::decode_as::<call_monitoring::UnholdMonitoringRequest>(body))
+        }
+        #[cfg(feature = "agents")]
+        "GET /v1/monitor/sessions" => {
+            Some(super::decode_as::<call_monitoring::FetchMonitoringSessions>(body))
+        }
+        #[cfg(feature = "agents")]
+        "DELETE /v1/monitor/{requestId}" => {
+            Some(super::decode_as::<call_monitoring::DeleteMonitoringRequest>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "GET /v1/callbacks/organization/{orgId}/scheduled-callback" => {
+            Some(super::decode_as::<callbacks::GetScheduledCallbacks>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/callbacks/organization/{orgId}/scheduled-callback" => {
+            Some(super::decode_as::<callbacks::ScheduleCallback>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "GET /v1/callbacks/organization/{orgId}/scheduled-callback/{id}" => {
+            Some(super::decode_as::<callbacks::GetScheduledCallbackById>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "PUT /v1/callbacks/organization/{orgId}/scheduled-callback/{id}" => {
+            Some(super::decode_as::<callbacks::UpdateScheduledCallbackById>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "DELETE /v1/callbacks/organization/{orgId}/scheduled-callback/{id}" => {
+            Some(super::decode_as::<callbacks::DeleteScheduledCallbackById>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "GET /v1/tasks" => Some(super::decode_as::<tasks::GetTasks>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks" => Some(super::decode_as::<tasks::CreateTask>(body)),
+        #[cfg(feature = "tasks")]
+        "PATCH /v1/tasks/{taskId}" => Some(super::decode_as::<tasks::UpdateTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/accept" => Some(super::decode_as::<tasks::AcceptTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/end" => Some(super::decode_as::<tasks::EndTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/wrapup" => Some(super::decode_as::<tasks::WrapUpTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/hold" => Some(super::decode_as::<tasks::HoldTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/unhold" => Some(super::decode_as::<tasks::ResumeTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/reject" => Some(super::decode_as::<tasks::RejectTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/record/pause" => Some(super::decode_as::<tasks::PauseRecordingTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/record/resume" => Some(super::decode_as::<tasks::ResumeRecordingTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/transfer" => Some(super::decode_as::<tasks::TransferTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/consult" => Some(super::decode_as::<tasks::ConsultTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/consult/conference" => {
+            Some(super::decode_as::<tasks::ConsultConferenceTask>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/consult/transfer" => {
+            Some(super::decode_as::<tasks::ConsultTransferTask>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/consult/accept" => Some(super::decode_as::<tasks::ConsultAcceptTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/assign" => Some(super::decode_as::<tasks::AssignTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/consult/end" => Some(super::decode_as::<tasks::ConsultEndTask>(body)),
+        #[cfg(feature = "tasks")]
+        "POST /v1/tasks/{taskId}/conference/exit" => {
+            Some(super::decode_as::<tasks::ExitConferenceTask>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/dialer/campaign/{campaignId}/preview-task/{taskId}/accept" => {
+            Some(super::decode_as::<tasks::AcceptPreviewTask>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/dialer/campaign/{campaignId}/preview-task/{taskId}/skip" => {
+            Some(super::decode_as::<tasks::SkipPreviewTask>(body))
+        }
+        #[cfg(feature = "tasks")]
+        "POST /v1/dialer/campaign/{campaignId}/preview-task/{taskId}/remove" => {
+            Some(super::decode_as::<tasks::RemovePreviewTask>(body))
+        }
+        #[cfg(feature = "journey")]
+        "DELETE /admin/v1/api/person/workspace-id/{workspaceId}/person-id/{personId}" => {
+            Some(super::decode_as::<journey_customer_identification::DeletePersonById>(body))
+        }
+        #[cfg(feature = "journey")]
+        "PATCH /admin/v1/api/person/workspace-id/{workspaceId}/person-id/{personId}" => {
+            Some(super::decode_as::<journey_customer_identification::AddRemoveReplaceDetailsOfPerson>(body))
+        }
+        #[cfg(feature = "journey")]
+        "PATCH /admin/v1/api/person/add-identities/workspace-id/{workspaceId}/person-id/{personId}" => {
+            Some(super::decode_as::<journey_customer_identification::AddOneMoreIdentitiesToPerson>(body))
+        }
+        #[cfg(feature = "journey")]
+        "PATCH /admin/v1/api/person/remove-identities/workspace-id/{workspaceId}/person-id/{personId}" => {
+            Some(super::decode_as::<journey_customer_identification::RemoveOneMoreIdentitiesFromPerson>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/person/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_customer_identification::GetAllOrPersonDetails>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/person/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_customer_identification::CreatePerson>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/person/merge/workspace-id/{workspaceId}/primary-person-id/{primaryPersonId}" => {
+            Some(super::decode_as::<journey_customer_identification::MergesIdentitiesToPrimaryIdentity>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/person/merge-identities/workspace-id/{workspaceId}" => Some(super::decode_as::<
+            journey_customer_identification::CreatesOrMergesAliasesToIndividualInJds,
+        >(body)),
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/person/workspace-id/{workspaceId}/aliases/{aliases}" => {
+            Some(super::decode_as::<journey_customer_identification::SearchForIdentityViaAliases>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /publish/v1/api/event" => {
+            Some(super::decode_as::<journey_data_ingestion::JourneyEventPosting>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/profile-view-template/workspace-id/{workspaceId}/template-id/{templateId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::GetTemplateSearchedByTemplateId>(
+                body,
+            ))
+        }
+        #[cfg(feature = "journey")]
+        "PUT /admin/v1/api/profile-view-template/workspace-id/{workspaceId}/template-id/{templateId}" => {
+            Some(
+                super::decode_as::<journey_profile_creation_and_insights::UpdateExistingProfileViewTemplate>(
+                    body,
+                ),
+            )
+        }
+        #[cfg(feature = "journey")]
+        "DELETE /admin/v1/api/profile-view-template/workspace-id/{workspaceId}/template-id/{templateId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::DeleteTemplateByTemplateId>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/profile-view-template/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::GetAllTemplateDetails>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/profile-view-template/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::CreateTemplate>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/profile-view-template/workspace-id/{workspaceId}/template-name/{templateName}" => {
+            Some(
+                super::decode_as::<journey_profile_creation_and_insights::GetTemplateSearchedByTemplateName>(
+                    body,
+                ),
+            )
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/workspace-id/{workspaceId}/person-id/{personId}/template-name/{templateName}" => {
+            Some(super::decode_as::<
+                journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateName,
+            >(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/workspace-id/{workspaceId}/person-id/{personId}/template-id/{templateId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::HistoricProgressiveProfileView>(
+                body,
+            ))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/workspace-id/{workspaceId}/identity/{identity}/template-name/{templateName}" => {
+            Some(super::decode_as::<
+                journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateNameV1,
+            >(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/workspace-id/{workspaceId}/identity/{identity}/template-id/{templateId}" => {
+            Some(super::decode_as::<
+                journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateId,
+            >(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/stream/workspace-id/{workspaceId}/identity/{identity}/template-name/{templateName}" => {
+            Some(super::decode_as::<
+                journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateName,
+            >(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/progressive-profile-view/stream/workspace-id/{workspaceId}/identity/{identity}/template-id/{templateId}" => {
+            Some(super::decode_as::<
+                journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateId,
+            >(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/events/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::HistoricJourneyEvents>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /v1/api/events/stream/workspace-id/{workspaceId}/identity/{identity}" => {
+            Some(super::decode_as::<journey_profile_creation_and_insights::StreamEventsByIdentity>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/wxcc-subscription/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_subscription::GetWxccSubscription>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/wxcc-subscription/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_subscription::CreateWxccSubscription>(body))
+        }
+        #[cfg(feature = "journey")]
+        "DELETE /admin/v1/api/wxcc-subscription/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_subscription::DeleteWxccSubscription>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/journey-actions/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_trigger_actions::GetAllJourneyActions>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}" => {
+            Some(super::decode_as::<journey_trigger_actions::GetAllJourneyActionsForTemplate>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}" => {
+            Some(super::decode_as::<journey_trigger_actions::CreateJourneyAction>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}/action-name/{actionName}" => {
+            Some(super::decode_as::<journey_trigger_actions::GetJourneyActionByName>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}/action-id/{actionId}" => {
+            Some(super::decode_as::<journey_trigger_actions::GetJourneyActionByActionId>(body))
+        }
+        #[cfg(feature = "journey")]
+        "PUT /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}/action-id/{actionId}" => {
+            Some(super::decode_as::<journey_trigger_actions::UpdateExistingJourneyAction>(body))
+        }
+        #[cfg(feature = "journey")]
+        "DELETE /admin/v1/api/journey-actions/workspace-id/{workspaceId}/template-id/{templateId}/action-id/{actionId}" => {
+            Some(super::decode_as::<journey_trigger_actions::DeleteJourneyActionConfigurationByActionId>(
+                body,
+            ))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/workspace/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_workspace_management::GetWorkspace>(body))
+        }
+        #[cfg(feature = "journey")]
+        "PUT /admin/v1/api/workspace/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_workspace_management::UpdateWorkspace>(body))
+        }
+        #[cfg(feature = "journey")]
+        "DELETE /admin/v1/api/workspace/workspace-id/{workspaceId}" => {
+            Some(super::decode_as::<journey_workspace_management::DeleteWorkspace>(body))
+        }
+        #[cfg(feature = "journey")]
+        "GET /admin/v1/api/workspace" => {
+            Some(super::decode_as::<journey_workspace_management::GetAllWorkspaces>(body))
+        }
+        #[cfg(feature = "journey")]
+        "POST /admin/v1/api/workspace" => {
+            Some(super::decode_as::<journey_workspace_management::CreateWorkspace>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "POST /v1/dialer/campaign" => Some(super::decode_as::<campaign_manager::StartCampaignRequest>(body)),
+        #[cfg(feature = "campaigns")]
+        "PUT /v1/dialer/campaign/{campaignId}" => {
+            Some(super::decode_as::<campaign_manager::UpdateCampaignRequest>(body))
+        }
+        #[cfg(feature = "campaigns")]
+        "DELETE /v1/dialer/campaign/{campaignId}" => {
+            Some(super::decode_as::<campaign_manager::StopCampaignRequest>(body))
+        }
+        #[cfg(feature = "reporting")]
+        "POST /v1/captures/query" => Some(super::decode_as::<captures::ListCaptures>(body)),
+        #[cfg(feature = "config")]
+        "GET /flow-store/{orgId}/project/{projectId}/flows" => {
+            Some(super::decode_as::<flow::ListFlowsOrSubflows>(body))
+        }
+        #[cfg(feature = "config")]
+        "GET /flow-store/{orgId}/project/{projectId}/flows/{flowId}:export" => {
+            Some(super::decode_as::<flow::ExportFlowOrSubflow>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /flow-store/{orgId}/project/{projectId}/flows/{flowId}:publish" => {
+            Some(super::decode_as::<flow::PublishFlowOrSubflow>(body))
+        }
+        #[cfg(feature = "config")]
+        "POST /flow-store/{orgId}/project/{projectId}/flows:import" => {
+            Some(super::decode_as::<flow::ImportFlowOrSubflow>(body))
+        }
+        _ => None,
+    }
+}
