@@ -2,68 +2,23 @@
 //! captures, sites, search, rate limit and faults.
 #![cfg(feature = "sim")]
 
+mod common;
+
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use cc_core::auth::{State, Token, TokenCache};
-use cc_core::http::{Executor, Method, RetryPolicy};
+use cc_core::auth::{State, Token};
+use cc_core::http::Method;
 use cc_core::{EpochMillis, Secret};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use wxcc_api::auth::{FileTokenStore, Integration, Region, ServiceApp, TokenStore};
+use wxcc_api::auth::{ServiceApp, TokenStore};
 use wxcc_api::model::{BulkAction, BulkItem, BulkRequest, ChannelType, SearchRequest, Site};
 use wxcc_api::query::{ActivityQuery, Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
 use wxcc_api::sim::{Fault, SimConfig, Simulator, WxccSim};
 use wxcc_api::{Error, WxccClient, WxccConfig};
 
-const REDIRECT: &str = "https://app.example/auth";
-
-fn plain_executor() -> Executor {
-    Executor::builder().build().unwrap()
-}
-
-fn integration(sim: &WxccSim) -> Integration {
-    let config = sim.config();
-    Integration::new(&config.client_id, config.client_secret.clone(), REDIRECT)
-        .scopes(["cjp:config_read", "cjp:config_write"])
-        .oauth_base(sim.oauth_base())
-}
-
-fn temp_store(name: &str) -> Arc<FileTokenStore> {
-    let dir = std::env::temp_dir().join(format!("wxcc-flow-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = std::fs::remove_file(dir.join("token.json"));
-    Arc::new(FileTokenStore::new(dir.join("token.json")))
-}
-
-/// The whole integration flow: authorize URL, consent, state check, code exchange.
-async fn authorized(sim: &WxccSim, store: Arc<FileTokenStore>) -> Arc<TokenCache> {
-    let integration = integration(sim);
-    let state = State::generate().unwrap();
-    let url = integration.authorize_url(&state);
-    let redirect = sim.consent(&url).unwrap();
-    let token = integration.complete(&plain_executor(), &redirect, &state).await.unwrap();
-    integration.token_cache(plain_executor(), token, store).await.unwrap()
-}
-
-fn client_config(sim: &WxccSim) -> WxccConfig {
-    let mut config = WxccConfig::new(Region::Custom(sim.base_url()));
-    config.retry = RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() };
-    config
-}
-
-/// A simulator and an authorized client. The rate limit is lifted on both sides: the suites
-/// that use this page through hundreds of calls; rate limiting has its own tests below.
-async fn setup(mut config: SimConfig) -> (WxccSim, WxccClient) {
-    config.rate_limit = 1_000_000;
-    let sim = WxccSim::start(config).await.unwrap();
-    let auth = authorized(&sim, temp_store(&format!("{}", fastrand::u64(..)))).await;
-    let mut client_config = client_config(&sim);
-    client_config.rate_limit = 1_000_000;
-    let client = WxccClient::new(client_config, auth).unwrap();
-    (sim, client)
-}
+use common::{REDIRECT, authorized, client_config, integration, plain_executor, setup, temp_store};
 
 /// `n` concurrent `sites()` calls, all of which must succeed.
 async fn sites_concurrently(client: &WxccClient, n: usize) {

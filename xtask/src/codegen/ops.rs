@@ -410,7 +410,18 @@ fn convert_output(
             if binary {
                 Output::Bytes
             } else {
-                let ty = types.of(&schema, &format!("{op}Response"));
+                let mut ty = types.of(&schema, &format!("{op}Response"));
+                // A JSON answer whose schema says "string" but whose example is an object or a
+                // list (the search API's): the schema is wrong, the example shows the wire.
+                let schema_example = match &schema {
+                    ReferenceOr::Item(s) => s.schema_data.example.as_ref(),
+                    ReferenceOr::Reference { .. } => None,
+                };
+                if ty == Ty::Str
+                    && example.as_ref().or(schema_example).is_some_and(|e| e.is_object() || e.is_array())
+                {
+                    ty = Ty::Json;
+                }
                 if empty { Output::OptionalJson(ty) } else { Output::Json(ty) }
             }
         }
@@ -508,7 +519,9 @@ fn emit_samples(operations: &[Operation], types: &Types) -> String {
         }
         match &op.body {
             Some(Body::Json { ty, required, .. }) => {
-                let value = fit(op.body_example.as_ref(), ty, format!("{} request body", op.key()));
+                let mut value = fit(op.body_example.as_ref(), ty, format!("{} request body", op.key()));
+                // A sample is for the samples' organization, also where its body names one.
+                set_org(&mut value);
                 if *required {
                     args.push(format!("sample({})?", json_lit(&value)));
                 } else {
@@ -532,11 +545,24 @@ fn emit_samples(operations: &[Operation], types: &Types) -> String {
             }
             Output::Empty | Output::Bytes => String::new(),
         };
+        let check_body = match &op.body {
+            Some(Body::Json { ty, .. }) => format!("Some(super::check::<{}>)", ty.rust_outside()),
+            _ => "None".into(),
+        };
+        let body_required = matches!(&op.body, Some(Body::Json { required: true, .. }));
+        let required_query: Vec<String> = op
+            .params
+            .iter()
+            // An object parameter is sent as its members (form style, exploded): no pair of its name.
+            .filter(|p| p.required && p.location == Loc::Query && !p.org && !is_object(types, &p.ty))
+            .map(|p| literal(&p.wire))
+            .collect();
         out.push_str(&format!(
-            "#[cfg(feature = {area})]\nall.push(Sample {{\ninfo: {path}::INFO,\nrequest: || {{\n#[allow(unused_mut)]\nlet mut op = {path}::new({args});\n{after}Parts::of(&op, super::SAMPLE_ORG)\n}},\nresponse: {response},\ndecode: |body| {path}::decode(body).map(drop),\n}});\n",
+            "#[cfg(feature = {area})]\nall.push(Sample::new(\n|| {{\n#[allow(unused_mut)]\nlet mut op = {path}::new({args});\n{after}Ok(op)\n}},\n{response},\n{check_body},\n&[{query}],\n{body_required},\n));\n",
             area = literal(op.area),
             args = args.join(", "),
             response = literal(&response),
+            query = required_query.join(", "),
         ));
     }
     out.push_str("all\n}\n\n/// Every example of a schema that the enabled features compile.\n#[allow(clippy::vec_init_then_push)]\npub fn type_examples() -> Vec<TypeExample> {\n#[allow(unused_mut)]\nlet mut all = Vec::new();\n");
@@ -559,6 +585,36 @@ fn emit_samples(operations: &[Operation], types: &Types) -> String {
     }
     out.push_str("];\n");
     out
+}
+
+/// The organization the samples are built for (`api::SAMPLE_ORG`).
+const SAMPLE_ORG: &str = "00000000-0000-4000-8000-000000000000";
+
+/// Every `orgId`-like string member, at any depth, becomes the samples' organization.
+fn set_org(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(members) => {
+            for (key, member) in members.iter_mut() {
+                if matches!(key.as_str(), "orgId" | "orgid" | "organizationId") && member.is_string() {
+                    *member = SAMPLE_ORG.into();
+                } else {
+                    set_org(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(set_org),
+        _ => {}
+    }
+}
+
+fn is_object(types: &Types, ty: &Ty) -> bool {
+    match ty {
+        Ty::Json | Ty::Map(_) => true,
+        Ty::Named(name) => {
+            matches!(types.defs.get(name).map(|d| &d.def), Some(super::model::Def::Struct { .. }))
+        }
+        _ => false,
+    }
 }
 
 fn param_ty(p: &Param) -> String {

@@ -39,18 +39,76 @@ pub mod samples;
 #[doc(hidden)]
 pub const SAMPLE_ORG: &str = "00000000-0000-4000-8000-000000000000";
 
+/// Decodes a body into a type, or says where it does not fit.
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub type Check = fn(&[u8]) -> Result<(), JsonError>;
+
 /// One operation's sample (feature `sim`): its request, and the success body the spec shows.
 #[cfg(feature = "sim")]
 #[doc(hidden)]
 pub struct Sample {
     /// The operation.
     pub info: OperationInfo,
-    /// Its request, built from the spec's examples.
-    pub request: fn() -> Result<Parts, Error>,
+    /// Its request, built from the spec's examples, for the samples' organization.
+    pub request: Box<dyn Fn() -> Result<Parts, Error> + Send + Sync>,
+    /// Sends it through a client and decodes the answer into the operation's output type.
+    #[allow(clippy::type_complexity)]
+    pub call: Box<
+        dyn Fn(
+                crate::WxccClient,
+            ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Error>> + Send>>
+            + Send
+            + Sync,
+    >,
     /// A success body (empty when the operation answers none).
     pub response: &'static str,
     /// Decodes a success body into the operation's output type.
-    pub decode: fn(&[u8]) -> Result<(), JsonError>,
+    pub decode: Check,
+    /// Decodes a request body into the operation's body type (`None`: no JSON body).
+    pub check_body: Option<Check>,
+    /// The query parameters the operation requires.
+    pub required_query: &'static [&'static str],
+    /// Whether the body is required.
+    pub body_required: bool,
+}
+
+#[cfg(feature = "sim")]
+impl Sample {
+    /// The sample of `O`, made by `make`.
+    pub fn new<O: Operation + 'static>(
+        make: fn() -> Result<O, Error>,
+        response: &'static str,
+        check_body: Option<Check>,
+        required_query: &'static [&'static str],
+        body_required: bool,
+    ) -> Self
+    where
+        O::Output: 'static,
+    {
+        Self {
+            info: O::INFO,
+            request: Box::new(move || Parts::of(&make()?, SAMPLE_ORG)),
+            call: Box::new(move |client| {
+                Box::pin(async move {
+                    let op = make()?;
+                    client.call(&op).await.map(drop)
+                })
+            }),
+            response,
+            decode: |body| O::decode(body).map(drop),
+            check_body,
+            required_query,
+            body_required,
+        }
+    }
+}
+
+/// Whether `body` decodes as `T` (feature `sim`: the simulator's body check).
+#[cfg(feature = "sim")]
+#[doc(hidden)]
+pub fn check<T: DeserializeOwned>(body: &[u8]) -> Result<(), JsonError> {
+    parse_json::<T>(body).map(drop)
 }
 
 /// A schema's example from the spec (feature `sim`).

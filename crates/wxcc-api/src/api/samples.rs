@@ -14,4090 +14,4451 @@ pub fn operations() -> Vec<Sample> {
     #[allow(unused_mut)]
     let mut all = Vec::new();
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::agent_summaries::ListSummaries::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::agent_summaries::ListSummaries::new(sample("{\"orgId\":\"acc80d18-b1fb-4261-b44e-a46435eea1da\",\"searchType\":\"ORGANIZATION\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::agent_summaries::ListSummaries::new(sample("{\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"searchType\":\"ORGANIZATION\"}")?);
+Ok(op)
 },
-response: "{\"agentCiUserId\":null,\"interactionId\":null,\"orgId\":\"acc80d18-b1fb-4261-b44e-a46435eea1da\",\"queueId\":null,\"searchType\":\"ORGANIZATION\",\"summaries\":{\"MID_CALL\":{\"acc80d18-b1fb-4261-b44e-a46435eea1da:9d2a7879-8957-4cd6-a39c-46d4f21eaea5:c47d7c08-0776-4e38-a6bb-751d933a0c5d\":{\"additionalContext\":\"The match will take place next weekend at 6 PM, and the caller is part of a group looking to buy a large number of tickets.\",\"keyActionsTaken\":\"Checked the match schedule\\\\nInquired about the number of tickets needed\\\\nInitiated a transfer to check ticket availability with teammates\",\"reasonForTransferOrConsult\":\"The caller wants to purchase fifteen tickets for an upcoming match but the current agent needs to check with teammates for ticket availability, requiring a transfer to another agent who can assist with ticket sales.\"}},\"POST_CALL\":{\"acc80d18-b1fb-4261-b44e-a46435eea1da:1bf3bd99-633b-401a-a3d4-61157a446809:c47d7c08-0776-4e38-a6bb-751d933a0c5d\":{\"additionalContactReasons\":\"Customer also asked about warranty coverage for the broken tools.\",\"additionalContext\":\"Customer mentioned they had previously tried to fix the tools themselves but were unsuccessful.\",\"chosenWrapUpCode\":\"Appointment Scheduled\",\"initialContactReason\":\"Broken tools appointment request\",\"keyActionsTaken\":\"Scheduled an appointment with Doctor Petrophe for the caller\",\"nextSteps\":\"Confirm appointment details via email and follow up on warranty inquiry.\",\"proposedWrapUpCodes\":[{\"name\":\"Appointment Scheduled\"},{\"name\":\"Service Request\"}]}}}}",
-decode: |body| super::agent_summaries::ListSummaries::decode(body).map(drop),
-});
+"{\"agentCiUserId\":null,\"interactionId\":null,\"orgId\":\"acc80d18-b1fb-4261-b44e-a46435eea1da\",\"queueId\":null,\"searchType\":\"ORGANIZATION\",\"summaries\":{\"MID_CALL\":{\"acc80d18-b1fb-4261-b44e-a46435eea1da:9d2a7879-8957-4cd6-a39c-46d4f21eaea5:c47d7c08-0776-4e38-a6bb-751d933a0c5d\":{\"additionalContext\":\"The match will take place next weekend at 6 PM, and the caller is part of a group looking to buy a large number of tickets.\",\"keyActionsTaken\":\"Checked the match schedule\\\\nInquired about the number of tickets needed\\\\nInitiated a transfer to check ticket availability with teammates\",\"reasonForTransferOrConsult\":\"The caller wants to purchase fifteen tickets for an upcoming match but the current agent needs to check with teammates for ticket availability, requiring a transfer to another agent who can assist with ticket sales.\"}},\"POST_CALL\":{\"acc80d18-b1fb-4261-b44e-a46435eea1da:1bf3bd99-633b-401a-a3d4-61157a446809:c47d7c08-0776-4e38-a6bb-751d933a0c5d\":{\"additionalContactReasons\":\"Customer also asked about warranty coverage for the broken tools.\",\"additionalContext\":\"Customer mentioned they had previously tried to fix the tools themselves but were unsuccessful.\",\"chosenWrapUpCode\":\"Appointment Scheduled\",\"initialContactReason\":\"Broken tools appointment request\",\"keyActionsTaken\":\"Scheduled an appointment with Doctor Petrophe for the caller\",\"nextSteps\":\"Confirm appointment details via email and follow up on warranty inquiry.\",\"proposedWrapUpCodes\":[{\"name\":\"Appointment Scheduled\"},{\"name\":\"Service Request\"}]}}}}",
+Some(super::check::<crate::api::models::SummaryListRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_wellbeing::SubscribeForRealtimeBurnoutEvents::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::agent_wellbeing::SubscribeForRealtimeBurnoutEvents::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::agent_wellbeing::SubscribeForRealtimeBurnoutEvents::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
+Ok(op)
 },
-response: "{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"}",
-decode: |body| super::agent_wellbeing::SubscribeForRealtimeBurnoutEvents::decode(body).map(drop),
-});
+"{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"}",
+Some(super::check::<crate::api::models::SubscriptionRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_wellbeing::RecordRealtimeBurnoutEvents::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_wellbeing::RecordRealtimeBurnoutEvents::new(sample("{\"actionDateType\":1617536244000,\"actionType\":\"Break Played, Supervisor Notified, etc.\",\"agentId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"clientId\":\"Acme\",\"interactionId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"actionDateTime\":1617536244000,\"actionType\":\"Break Played, Supervisor Notified, etc.\",\"agentId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"clientId\":\"Acme\",\"createdDateTime\":1617536244000,\"id\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"interactionId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"orgId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\"},\"trackingId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\"}",
-decode: |body| super::agent_wellbeing::RecordRealtimeBurnoutEvents::decode(body).map(drop),
-});
+"{\"data\":{\"actionDateTime\":1617536244000,\"actionType\":\"Break Played, Supervisor Notified, etc.\",\"agentId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"clientId\":\"Acme\",\"createdDateTime\":1617536244000,\"id\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"interactionId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\",\"orgId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\"},\"trackingId\":\"fb53f6d1-5535-4ac8-b081-53834e17d6f5\"}",
+Some(super::check::<crate::api::models::ActionRequest>),
+&[],
+true,
+));
     #[cfg(feature = "campaigns")]
-    all.push(Sample {
-        info: super::contact_list_management::CreateContactList::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::contact_list_management::CreateContactList::new(
                 "CCV_123456789",
                 sample("{\"activationTimeLagMinutes\":180,\"supportedChannels\":[\"Voice\",\"SMS\"]}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "{\"contactListId\":\"501\",\"outcome\":\"Success\",\"statusCode\":0}",
-        decode: |body| super::contact_list_management::CreateContactList::decode(body).map(drop),
-    });
+        "{\"contactListId\":\"501\",\"outcome\":\"Success\",\"statusCode\":0}",
+        Some(super::check::<crate::api::models::CreateContactListRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::contact_list_management::CreateContactsWithinContactList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_list_management::CreateContactsWithinContactList::new("CCV_123456789", "501", sample("{\"contacts\":[{\"contactAttributes\":[{\"fieldName\":\"FirstName\",\"value\":\"John\"},{\"fieldName\":\"LastName\",\"value\":\"Doe\"},{\"fieldName\":\"AccountStatus\",\"value\":\"Active\"}]}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"outcome\":\"Queued\",\"statusCode\":0,\"summary\":\"Queued for adding to the contact list\"}",
-decode: |body| super::contact_list_management::CreateContactsWithinContactList::decode(body).map(drop),
-});
+"{\"outcome\":\"Queued\",\"statusCode\":0,\"summary\":\"Queued for adding to the contact list\"}",
+Some(super::check::<crate::api::models::CreateContactRequest>),
+&[],
+true,
+));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::contact_list_management::UpdateContactSStatusWithinContactList::INFO,
-request: || {
-#[allow(unused_mut)]
-let mut op = super::contact_list_management::UpdateContactSStatusWithinContactList::new("CCV_123456789", "501", "CUST12345", sample("{\"contactStatus\":\"CLOSED\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
-},
-response: "{\"outcome\":\"Queued\",\"statusCode\":0,\"summary\":\"Queued for updating the contact status\"}",
-decode: |body| super::contact_list_management::UpdateContactSStatusWithinContactList::decode(body).map(drop),
-});
+    all.push(Sample::new(
+        || {
+            #[allow(unused_mut)]
+            let mut op = super::contact_list_management::UpdateContactSStatusWithinContactList::new(
+                "CCV_123456789",
+                "501",
+                "CUST12345",
+                sample("{\"contactStatus\":\"CLOSED\"}")?,
+            );
+            Ok(op)
+        },
+        "{\"outcome\":\"Queued\",\"statusCode\":0,\"summary\":\"Queued for updating the contact status\"}",
+        Some(super::check::<crate::api::models::UpdateContactRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::contact_list_management::UpdateContactListStatus::INFO,
-request: || {
-#[allow(unused_mut)]
-let mut op = super::contact_list_management::UpdateContactListStatus::new("CCV_123456789", "501", sample("{\"contactListStatus\":\"EXPIRED\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
-},
-response: "{\"outcome\":\"Success\",\"statusCode\":0,\"summary\":\"Contact list status updated successfully\"}",
-decode: |body| super::contact_list_management::UpdateContactListStatus::decode(body).map(drop),
-});
+    all.push(Sample::new(
+        || {
+            #[allow(unused_mut)]
+            let mut op = super::contact_list_management::UpdateContactListStatus::new(
+                "CCV_123456789",
+                "501",
+                sample("{\"contactListStatus\":\"EXPIRED\"}")?,
+            );
+            Ok(op)
+        },
+        "{\"outcome\":\"Success\",\"statusCode\":0,\"summary\":\"Contact list status updated successfully\"}",
+        Some(super::check::<crate::api::models::UpdateContactListStatusRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::contact_list_management::GetContactListsWithinCampaign::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_list_management::GetContactListsWithinCampaign::new("CCV_123456789");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"contactLists\":[{\"contactListId\":\"501\",\"contactListRecordCount\":100,\"contactListSource\":\"API\",\"contactListStatus\":\"Active\",\"dateOfActivation\":\"2025-08-01T12:00:00Z\",\"dateOfCreation\":\"2025-08-01T10:00:00Z\",\"dateOfExpiry\":\"2025-09-01T00:00:00Z\"}],\"outcome\":\"Success\",\"statusCode\":0}",
-decode: |body| super::contact_list_management::GetContactListsWithinCampaign::decode(body).map(drop),
-});
+"{\"contactLists\":[{\"contactListId\":\"501\",\"contactListRecordCount\":100,\"contactListSource\":\"API\",\"contactListStatus\":\"Active\",\"dateOfActivation\":\"2025-08-01T12:00:00Z\",\"dateOfCreation\":\"2025-08-01T10:00:00Z\",\"dateOfExpiry\":\"2025-09-01T00:00:00Z\"}],\"outcome\":\"Success\",\"statusCode\":0}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::dnc_management::AddPhoneNumberToDncList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dnc_management::AddPhoneNumberToDncList::new("corporate-dnc-list", sample("{\"phoneNumber\":\"+1234567890\",\"source\":\"customer-request\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"addedBy\":\"admin@example.com\",\"addedDate\":\"2024-01-15T10:30:00Z\",\"phoneNumber\":\"+1234567890\",\"source\":\"customer-request\"}",
-decode: |body| super::dnc_management::AddPhoneNumberToDncList::decode(body).map(drop),
-});
+"{\"addedBy\":\"admin@example.com\",\"addedDate\":\"2024-01-15T10:30:00Z\",\"phoneNumber\":\"+1234567890\",\"source\":\"customer-request\"}",
+Some(super::check::<crate::api::models::DncEntryRequest>),
+&[],
+true,
+));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::dnc_management::GetPhoneNumberFromDncList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dnc_management::GetPhoneNumberFromDncList::new("corporate-dnc-list", "+1234567890");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"addedBy\":\"admin@example.com\",\"addedDate\":\"2024-01-15T10:30:00Z\",\"phoneNumber\":\"+1234567890\",\"reason\":\"Customer opted out via phone\",\"source\":\"customer-request\"}",
-decode: |body| super::dnc_management::GetPhoneNumberFromDncList::decode(body).map(drop),
-});
+"{\"addedBy\":\"admin@example.com\",\"addedDate\":\"2024-01-15T10:30:00Z\",\"phoneNumber\":\"+1234567890\",\"reason\":\"Customer opted out via phone\",\"source\":\"customer-request\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "campaigns")]
-    all.push(Sample {
-        info: super::dnc_management::RemovePhoneNumberFromDncList::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::dnc_management::RemovePhoneNumberFromDncList::new("corporate-dnc-list", "+1234567890");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::dnc_management::RemovePhoneNumberFromDncList::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_wellbeing::GetAgentBurnoutResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_wellbeing::GetAgentBurnoutResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}",
-decode: |body| super::agent_wellbeing::GetAgentBurnoutResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_wellbeing::UpdateAgentBurnoutResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::agent_wellbeing::UpdateAgentBurnoutResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::agent_wellbeing::UpdateAgentBurnoutResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}")?);
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}",
-decode: |body| super::agent_wellbeing::UpdateAgentBurnoutResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}",
+Some(super::check::<crate::api::models::AgentBurnoutDto>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_wellbeing::ListAgentBurnoutResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_wellbeing::ListAgentBurnoutResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::agent_wellbeing::ListAgentBurnoutResources::decode(body).map(drop),
-});
+"{\"data\":[{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"wellnessBreakReminders\":\"DISABLED\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::CreateQuestionMappedToAutoCsat::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::ai_feature::CreateQuestionMappedToAutoCsat::new(sample("{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::ai_feature::CreateQuestionMappedToAutoCsat::new(sample("{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
-decode: |body| super::ai_feature::CreateQuestionMappedToAutoCsat::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
+Some(super::check::<crate::api::models::AutoCsatQuestionDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::BulkSaveQuestionMappedToAutoCsat::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::ai_feature::BulkSaveQuestionMappedToAutoCsat::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::ai_feature::BulkSaveQuestionMappedToAutoCsat::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::ai_feature::BulkSaveQuestionMappedToAutoCsat::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAutoCsatQuestionDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::GetQuestionMappedToAutoCsatById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::ai_feature::GetQuestionMappedToAutoCsatById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
-decode: |body| super::ai_feature::GetQuestionMappedToAutoCsatById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-    all.push(Sample {
-        info: super::ai_feature::DeleteQuestionMappedToAutoCsatById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::ai_feature::DeleteQuestionMappedToAutoCsatById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::ai_feature::DeleteQuestionMappedToAutoCsatById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::GetAiFeatureResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::ai_feature::GetAiFeatureResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}",
-decode: |body| super::ai_feature::GetAiFeatureResourceById::decode(body).map(drop),
-});
+"{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::PartiallyUpdateAiFeatureResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::ai_feature::PartiallyUpdateAiFeatureResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"id\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9638\",\"realtimeTranscripts\":{\"enable\":true}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}",
-decode: |body| super::ai_feature::PartiallyUpdateAiFeatureResourceById::decode(body).map(drop),
-});
+"{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}",
+Some(super::check::<crate::api::models::AiFeatureDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::ListAiFeatureResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::ai_feature::ListAiFeatureResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::ai_feature::ListAiFeatureResources::decode(body).map(drop),
-});
+"{\"data\":[{\"agentWellbeing\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"wellnessBreakReminders\":\"DISABLED\"},\"autoCSAT\":{\"enable\":true,\"queuesInclusionType\":\"ALL\",\"selectedGlobalVariableId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\"},\"coachingInsights\":{\"enable\":true},\"createdTime\":123456789,\"evaluationsAndAnalytics\":{\"enable\":true},\"generatedSummaries\":{\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"queuesInclusionType\":\"ALL\",\"virtualAgentTransferSummariesEnabled\":true,\"wrapUpSummariesEnabled\":true},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"personalizedAIRouting\":{\"cjdsProfileTemplateId\":\"string\",\"cjdsWorkspaceId\":\"string\",\"enable\":true},\"predictedWaitTime\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"realtimeTranscripts\":{\"agentInclusionType\":\"ALL\",\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"sentimentAnalysis\":{\"enable\":true,\"queuesInclusionType\":\"ALL\"},\"suggestedResponses\":{\"enable\":true},\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::ai_feature::ListQuestionMappedToAutoCsaTs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::ai_feature::ListQuestionMappedToAutoCsaTs::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::ai_feature::ListQuestionMappedToAutoCsaTs::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::CreateAutoCsatMappedQuestion::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auto_csat::CreateAutoCsatMappedQuestion::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auto_csat::CreateAutoCsatMappedQuestion::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
-decode: |body| super::auto_csat::CreateAutoCsatMappedQuestion::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
+Some(super::check::<crate::api::models::AutoCsatQuestionDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::BulkSaveAutoCsatMappedQuestions::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auto_csat::BulkSaveAutoCsatMappedQuestions::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auto_csat::BulkSaveAutoCsatMappedQuestions::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::auto_csat::BulkSaveAutoCsatMappedQuestions::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAutoCsatQuestionDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::GetAutoCsatMappedQuestionById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auto_csat::GetAutoCsatMappedQuestionById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
-decode: |body| super::auto_csat::GetAutoCsatMappedQuestionById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-    all.push(Sample {
-        info: super::auto_csat::DeleteAutoCsatMappedQuestionById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::auto_csat::DeleteAutoCsatMappedQuestionById::new(
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::auto_csat::DeleteAutoCsatMappedQuestionById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::GetAutoCsatResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auto_csat::GetAutoCsatResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}",
-decode: |body| super::auto_csat::GetAutoCsatResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::UpdateAutoCsatResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auto_csat::UpdateAutoCsatResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auto_csat::UpdateAutoCsatResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}",
-decode: |body| super::auto_csat::UpdateAutoCsatResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}",
+Some(super::check::<crate::api::models::AutoCsatdto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::ListAutoCsatResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auto_csat::ListAutoCsatResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::auto_csat::ListAutoCsatResources::decode(body).map(drop),
-});
+"{\"data\":[{\"agentInclusionType\":\"ALL\",\"createdTime\":123456789,\"enabled\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"selectedGlobalVariableId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"surveyDataSource\":\"EXPERIENCE_MANAGEMENT\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::auto_csat::ListAutoCsatMappedQuestions::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auto_csat::ListAutoCsatMappedQuestions::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::auto_csat::ListAutoCsatMappedQuestions::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"questionId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"questionnaireId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::generated_summaries::GetGeneratedSummariesResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::generated_summaries::GetGeneratedSummariesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}",
-decode: |body| super::generated_summaries::GetGeneratedSummariesResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::generated_summaries::UpdateGeneratedSummariesResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::generated_summaries::UpdateGeneratedSummariesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::generated_summaries::UpdateGeneratedSummariesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}")?);
+Ok(op)
 },
-response: "{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}",
-decode: |body| super::generated_summaries::UpdateGeneratedSummariesResourceById::decode(body).map(drop),
-});
+"{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}",
+Some(super::check::<crate::api::models::GeneratedSummariesDto>),
+&[],
+true,
+));
     #[cfg(feature = "ai")]
-all.push(Sample {
-info: super::generated_summaries::ListGeneratedSummariesResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::generated_summaries::ListGeneratedSummariesResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}],\"meta\":{\"links\":{\"first\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"last\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=4&pageSize=10\",\"next\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=2&pageSize=10\",\"prev\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"self\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=1&pageSize=10\"},\"orgid\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"page\":1,\"pageSize\":20,\"totalPages\":5,\"totalRecords\":100}}",
-decode: |body| super::generated_summaries::ListGeneratedSummariesResources::decode(body).map(drop),
-});
+"{\"data\":[{\"agentInclusionType\":\"ALL\",\"callDropSummariesEnabled\":true,\"consultTransferSummariesEnabled\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1,\"virtualAgentTransferSummariesEnabled\":true}],\"meta\":{\"links\":{\"first\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"last\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=4&pageSize=10\",\"next\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=2&pageSize=10\",\"prev\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"self\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=1&pageSize=10\"},\"orgid\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"page\":1,\"pageSize\":20,\"totalPages\":5,\"totalRecords\":100}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::ListBusinessHoursResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::business_hour::ListBusinessHoursResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile Auto WrapUp\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHoursCount\":1}]",
-decode: |body| super::business_hour::ListBusinessHoursResources::decode(body).map(drop),
-});
+"[{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile Auto WrapUp\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHoursCount\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::CreateBusinessHoursResource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::business_hour::CreateBusinessHoursResource::new(sample("{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::business_hour::CreateBusinessHoursResource::new(sample("{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
-decode: |body| super::business_hour::CreateBusinessHoursResource::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
+Some(super::check::<crate::api::models::BusinessHoursDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::BulkSaveBusinessHoursResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::business_hour::BulkSaveBusinessHoursResources::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::business_hour::BulkSaveBusinessHoursResources::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::business_hour::BulkSaveBusinessHoursResources::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoBusinessHoursDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::BulkExportBusinessHoursResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::business_hour::BulkExportBusinessHoursResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"holidayName\":\"string\",\"name\":\"string\",\"overrideName\":\"string\",\"timezone\":\"string\",\"workingHours\":[{}]}],\"totalResources\":100}",
-decode: |body| super::business_hour::BulkExportBusinessHoursResources::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"holidayName\":\"string\",\"name\":\"string\",\"overrideName\":\"string\",\"timezone\":\"string\",\"workingHours\":[{}]}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::GetBusinessHoursResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::business_hour::GetBusinessHoursResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
-decode: |body| super::business_hour::GetBusinessHoursResourceById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::UpdateBusinessHoursResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::business_hour::UpdateBusinessHoursResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::business_hour::UpdateBusinessHoursResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
-decode: |body| super::business_hour::UpdateBusinessHoursResourceById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHours\":[{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\"],\"endTime\":\"18:59\",\"name\":\"Happy Hours\",\"startTime\":\"17:00\"},{\"days\":[\"MON\",\"TUE\",\"WED\",\"THU\",\"FRI\",\"SAT\",\"SUN\"],\"endTime\":\"23:59\",\"name\":\"Open Hours\",\"startTime\":\"19:00\"}],\"workingHoursCount\":1}",
+Some(super::check::<crate::api::models::BusinessHoursDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::business_hour::DeleteBusinessHoursResourceById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::business_hour::DeleteBusinessHoursResourceById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::business_hour::DeleteBusinessHoursResourceById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::ListReferencesForBusinessHoursResource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::business_hour::ListReferencesForBusinessHoursResource::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::business_hour::ListReferencesForBusinessHoursResource::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::business_hour::ListBusinessHoursResourcesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::business_hour::ListBusinessHoursResourcesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHoursCount\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::business_hour::ListBusinessHoursResourcesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"description\":\"This business hour can be set for happy hours\",\"holidaysId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesId\":\"string\",\"timezone\":\"America/New_York\",\"version\":1,\"workingHoursCount\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::ListHolidayLists::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::holiday_list::ListHolidayLists::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidaysCount\":2,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
-decode: |body| super::holiday_list::ListHolidayLists::decode(body).map(drop),
-});
+"[{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidaysCount\":2,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::CreateHolidayList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::holiday_list::CreateHolidayList::new(sample("{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::holiday_list::CreateHolidayList::new(sample("{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::holiday_list::CreateHolidayList::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::HolidayListDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::BulkSaveHolidayLists::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::holiday_list::BulkSaveHolidayLists::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::holiday_list::BulkSaveHolidayLists::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::holiday_list::BulkSaveHolidayLists::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoHolidayListDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::GetHolidayListById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::holiday_list::GetHolidayListById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::holiday_list::GetHolidayListById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::UpdateHolidayListById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::holiday_list::UpdateHolidayListById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::holiday_list::UpdateHolidayListById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::holiday_list::UpdateHolidayListById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidays\":[{\"endDate\":\"string\",\"endTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"overlapsWith\":[\"string\"],\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDate\":\"string\",\"startTime\":\"string\"}],\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::HolidayListDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::holiday_list::DeleteHolidayListById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::holiday_list::DeleteHolidayListById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::holiday_list::DeleteHolidayListById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::ListReferencesForHolidayList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::holiday_list::ListReferencesForHolidayList::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::holiday_list::ListReferencesForHolidayList::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::holiday_list::ListHolidayListsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::holiday_list::ListHolidayListsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::holiday_list::ListHolidayListsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":123456789,\"description\":\"This is a holiday list for year 2022.\",\"holidaysCount\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Holiday List 2022\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::ListOverridesResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::overrides::ListOverridesResources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"2022-05-26T23:59\",\"name\":\"Day for me\",\"startDateTime\":\"2022-05-26T00:00\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesCount\":2,\"timezone\":\"America/New_York\",\"version\":1}]",
-decode: |body| super::overrides::ListOverridesResources::decode(body).map(drop),
-});
+"[{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"2022-05-26T23:59\",\"name\":\"Day for me\",\"startDateTime\":\"2022-05-26T00:00\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesCount\":2,\"timezone\":\"America/New_York\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::CreateOverridesResource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::overrides::CreateOverridesResource::new(sample("{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::overrides::CreateOverridesResource::new(sample("{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
-decode: |body| super::overrides::CreateOverridesResource::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
+Some(super::check::<crate::api::models::OverridesDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::BulkSaveOverridesResources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::overrides::BulkSaveOverridesResources::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"name\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::overrides::BulkSaveOverridesResources::new(sample("{\"items\":[{\"item\":{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"name\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overrides\":[],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::overrides::BulkSaveOverridesResources::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoOverridesDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::GetOverridesResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::overrides::GetOverridesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
-decode: |body| super::overrides::GetOverridesResourceById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::UpdateOverridesResourceById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::overrides::UpdateOverridesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::overrides::UpdateOverridesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
-decode: |body| super::overrides::UpdateOverridesResourceById::decode(body).map(drop),
-});
+"{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overrides\":[{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true}],\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}",
+Some(super::check::<crate::api::models::OverridesDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::overrides::DeleteOverridesResourceById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::overrides::DeleteOverridesResourceById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::overrides::DeleteOverridesResourceById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::ListReferencesForOverridesResource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::overrides::ListReferencesForOverridesResource::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::overrides::ListReferencesForOverridesResource::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::overrides::ListOverridesResourcesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::overrides::ListOverridesResourcesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::overrides::ListOverridesResourcesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":123456789,\"description\":\"My Overrides Desc\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"latestOverride\":{\"endDateTime\":\"string\",\"frequency\":\"DontRepeat\",\"name\":\"string\",\"recurrence\":{\"daysOfWeek\":[\"SUN\"],\"endDate\":\"string\",\"interval\":1,\"occurrenceInTheMonth\":\"FIRST\",\"specificDayOfMonth\":1,\"specificMonth\":\"JAN\"},\"startDateTime\":\"string\",\"workingHours\":true},\"name\":\"My Overrides\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"overridesCount\":1,\"timezone\":\"America/New_York\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::ListAddressBooks::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::ListAddressBooks::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}]",
-decode: |body| super::address_book::ListAddressBooks::decode(body).map(drop),
-});
+"[{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::CreateAddressBook::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::CreateAddressBook::new(sample("{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::CreateAddressBook::new(sample("{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::CreateAddressBook::decode(body).map(drop),
-});
+"{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookWithEntriesDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::BulkExportAddressBooks::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::BulkExportAddressBooks::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"Phone number of all HNI customers\",\"entryDetails\":[{\"entryName\":\"James Bond\",\"phoneNumber\":\"+14033212\"}],\"id\":\"HNI-Customers\",\"name\":\"HNI-Customers\",\"parentSite\":\"c7b3665d-b386-4267-8397-1331f2a26018\"}],\"totalResources\":100}",
-decode: |body| super::address_book::BulkExportAddressBooks::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"Phone number of all HNI customers\",\"entryDetails\":[{\"entryName\":\"James Bond\",\"phoneNumber\":\"+14033212\"}],\"id\":\"HNI-Customers\",\"name\":\"HNI-Customers\",\"parentSite\":\"c7b3665d-b386-4267-8397-1331f2a26018\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::CreateAddressBookEntry::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::CreateAddressBookEntry::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::CreateAddressBookEntry::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::address_book::CreateAddressBookEntry::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::BulkSaveAddressBookEntrys::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::BulkSaveAddressBookEntrys::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::BulkSaveAddressBookEntrys::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::address_book::BulkSaveAddressBookEntrys::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAddressBookEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::GetAddressBookEntryById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::GetAddressBookEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::address_book::GetAddressBookEntryById::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::UpdateAddressBookEntryById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::UpdateAddressBookEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::UpdateAddressBookEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::address_book::UpdateAddressBookEntryById::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::address_book::DeleteAddressBookEntryById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::address_book::DeleteAddressBookEntryById::new(
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::address_book::DeleteAddressBookEntryById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::GetAddressBookById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::GetAddressBookById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::GetAddressBookById::decode(body).map(drop),
-});
+"{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::UpdateAddressBookById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::UpdateAddressBookById::new("2f9eecc5-0472-4549", sample("{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::UpdateAddressBookById::new("2f9eecc5-0472-4549", sample("{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::UpdateAddressBookById::decode(body).map(drop),
-});
+"{\"addressBookEntries\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookWithEntriesDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::address_book::DeleteAddressBookById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::address_book::DeleteAddressBookById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::address_book::DeleteAddressBookById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::ListReferencesForAddressBook::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::ListReferencesForAddressBook::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::address_book::ListReferencesForAddressBook::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::ListAddressBooksV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::ListAddressBooksV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"addressBookEntries\":[{\"name\":\"James Bond\",\"number\":\"+14033212\"}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::address_book::ListAddressBooksV2::decode(body).map(drop),
-});
+"{\"data\":[{\"addressBookEntries\":[{\"name\":\"James Bond\",\"number\":\"+14033212\"}],\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::ListAddressBookEntrys::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::ListAddressBookEntrys::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::address_book::ListAddressBookEntrys::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"James Bond\",\"number\":\"+14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::ListAddressBooksV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::ListAddressBooksV3::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::address_book::ListAddressBooksV3::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::CreateAddressBookV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::CreateAddressBookV3::new(sample("{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::CreateAddressBookV3::new(sample("{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::CreateAddressBookV3::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::GetAddressBookByIdV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::address_book::GetAddressBookByIdV3::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::GetAddressBookByIdV3::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::address_book::UpdateAddressBookByIdV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::address_book::UpdateAddressBookByIdV3::new("2f9eecc5-0472-4549", sample("{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::address_book::UpdateAddressBookByIdV3::new("2f9eecc5-0472-4549", sample("{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
-decode: |body| super::address_book::UpdateAddressBookByIdV3::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"description\":\"Phone number of all HNI customers\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"HNI-Customers\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"ORGANIZATION\",\"siteId\":\"c7b3665d-b386-4267-8397-1331f2a26018\",\"version\":1}",
+Some(super::check::<crate::api::models::AddressBookDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::address_book::DeleteAddressBookByIdV3::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::address_book::DeleteAddressBookByIdV3::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::address_book::DeleteAddressBookByIdV3::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::CreateGreetingFile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::CreateGreetingFile::new(sample("{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::CreateGreetingFile::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::DeleteReferences1::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::DeleteReferences1::new(sample("{\"references\":{\"key\":\"string\"}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::agent_personal_greeting_files::DeleteReferences1::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+Some(super::check::<crate::api::models::FieldRequestBody>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::GetGreetingFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::GetGreetingFileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::GetGreetingFileById::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::UpdateGreetingFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::UpdateGreetingFileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::UpdateGreetingFileById::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::agent_personal_greeting_files::DeleteGreetingFileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::agent_personal_greeting_files::DeleteGreetingFileById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::agent_personal_greeting_files::DeleteGreetingFileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::PartiallyUpdateGreetingFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::PartiallyUpdateGreetingFileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::PartiallyUpdateGreetingFileById::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::GetAllConfigWithMetaData::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::GetAllConfigWithMetaData::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::agent_personal_greeting_files::GetAllConfigWithMetaData::decode(body).map(drop),
-});
+"{\"data\":[{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"attributeTag\":\"ENVIP\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::CreateGreetingFileUsingV2Api::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::CreateGreetingFileUsingV2Api::new(sample("{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::CreateGreetingFileUsingV2Api::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::GetGreetingFileByIdUsingV2Api::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::GetGreetingFileByIdUsingV2Api::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::GetGreetingFileByIdUsingV2Api::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::UpdateGreetingFileByIdUsingV2Api::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::UpdateGreetingFileByIdUsingV2Api::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::UpdateGreetingFileByIdUsingV2Api::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::agent_personal_greeting_files::DeleteGreetingFileByIdUsingV2Api::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::agent_personal_greeting_files::DeleteGreetingFileByIdUsingV2Api::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| {
-            super::agent_personal_greeting_files::DeleteGreetingFileByIdUsingV2Api::decode(body).map(drop)
-        },
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::PartiallyUpdateGreetingFileByIdUsingV2Api::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::PartiallyUpdateGreetingFileByIdUsingV2Api::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::agent_personal_greeting_files::PartiallyUpdateGreetingFileByIdUsingV2Api::decode(body).map(drop),
-});
+"{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agent_personal_greeting_files::ListGreetingFiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agent_personal_greeting_files::ListGreetingFiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::agent_personal_greeting_files::ListGreetingFiles::decode(body).map(drop),
-});
+"{\"data\":[{\"agentActive\":true,\"agentId\":\"955fe2b9-ba25-4de9-92b0-6cb055d5b432\",\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"ciUserId\":\"c71876ae-ddfa-4049-9a1b-298535152578\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1,\"email\":\"JohnDoe@example.com\",\"firstName\":\"John\",\"greetingPurposeId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"greetingPurposeName\":\"en\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Doe\",\"lastUpdatedTime\":1,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::CreateAudioFile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::CreateAudioFile::new(sample("{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::audio_files::CreateAudioFile::decode(body).map(drop),
-});
+"{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::GetAudioFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::GetAudioFileById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::audio_files::GetAudioFileById::decode(body).map(drop),
-});
+"{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::UpdateAudioFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::UpdateAudioFileById::new("2f9eecc5-0472-4549", sample("{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}")?, super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::audio_files::UpdateAudioFileById::decode(body).map(drop),
-});
+"{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::audio_files::DeleteAudioFileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::audio_files::DeleteAudioFileById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::audio_files::DeleteAudioFileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::PartiallyUpdateAudioFileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::PartiallyUpdateAudioFileById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
-decode: |body| super::audio_files::PartiallyUpdateAudioFileById::decode(body).map(drop),
-});
+"{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::ListReferencesForAudioFile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::ListReferencesForAudioFile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::audio_files::ListReferencesForAudioFile::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::audio_files::ListAudioFiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::audio_files::ListAudioFiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::audio_files::ListAudioFiles::decode(body).map(drop),
-});
+"{\"data\":[{\"audioFile\":\"\",\"blobId\":\"audio-file_a7c700d5-2fac-4a6c-9a16-eb2f2b42d7a8\",\"contentType\":\"AUDIO_WAV\",\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"WelcomeMessage.wav\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"url\":\"https://cjp-ccone-devus1-ivr-media.s3.amazonaws.com/bde75a64-f4d5-4ffc-a239-feb607c17ef8/\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::ListAuxiliaryCodes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::ListAuxiliaryCodes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}]",
-decode: |body| super::auxiliary_code::ListAuxiliaryCodes::decode(body).map(drop),
-});
+"[{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::CreateAuxiliaryCode::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auxiliary_code::CreateAuxiliaryCode::new(sample("{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auxiliary_code::CreateAuxiliaryCode::new(sample("{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
-decode: |body| super::auxiliary_code::CreateAuxiliaryCode::decode(body).map(drop),
-});
+"{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
+Some(super::check::<crate::api::models::AuxiliaryCodeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::BulkSaveAuxiliaryCodes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auxiliary_code::BulkSaveAuxiliaryCodes::new(sample("{\"items\":[{\"item\":{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auxiliary_code::BulkSaveAuxiliaryCodes::new(sample("{\"items\":[{\"item\":{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::auxiliary_code::BulkSaveAuxiliaryCodes::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAuxiliaryCodeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::BulkPartialUpdateAuxiliaryCodes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::BulkPartialUpdateAuxiliaryCodes::new(sample("{\"items\":[{\"item\":{\"burnoutInclusion\":\"EXCLUDED\",\"id\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9638\"},\"itemIdentifier\":0,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::auxiliary_code::BulkPartialUpdateAuxiliaryCodes::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAuxiliaryCodeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::BulkExportAuxiliaryCodes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::BulkExportAuxiliaryCodes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"defaultCode\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"description\":\"Wrap-up code to for sales query\",\"name\":\"Sales-Query\",\"workTypeName\":\"WRAP_UP_CODE\"}],\"totalResources\":100}",
-decode: |body| super::auxiliary_code::BulkExportAuxiliaryCodes::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"defaultCode\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"description\":\"Wrap-up code to for sales query\",\"name\":\"Sales-Query\",\"workTypeName\":\"WRAP_UP_CODE\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::PurgeInactiveAuxiliaryCodes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::PurgeInactiveAuxiliaryCodes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::auxiliary_code::PurgeInactiveAuxiliaryCodes::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::GetAuxiliaryCodeById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::GetAuxiliaryCodeById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
-decode: |body| super::auxiliary_code::GetAuxiliaryCodeById::decode(body).map(drop),
-});
+"{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::UpdateAuxiliaryCodeById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::auxiliary_code::UpdateAuxiliaryCodeById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::auxiliary_code::UpdateAuxiliaryCodeById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
-decode: |body| super::auxiliary_code::UpdateAuxiliaryCodeById::decode(body).map(drop),
-});
+"{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}",
+Some(super::check::<crate::api::models::AuxiliaryCodeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::auxiliary_code::DeleteAuxiliaryCodeById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::auxiliary_code::DeleteAuxiliaryCodeById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::auxiliary_code::DeleteAuxiliaryCodeById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::ListReferencesForAuxiliaryCode::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::ListReferencesForAuxiliaryCode::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::auxiliary_code::ListReferencesForAuxiliaryCode::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::auxiliary_code::ListAuxiliaryCodesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::auxiliary_code::ListAuxiliaryCodesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::auxiliary_code::ListAuxiliaryCodesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"burnoutInclusion\":\"INCLUDED\",\"createdTime\":1617536244000,\"defaultCode\":true,\"description\":\"Wrap-up code to for sales query\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"isSystemCode\":true,\"lastUpdatedTime\":1617536244000,\"name\":\"Sales-Query\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"WRAP_UP_CODE\",\"workTypeId\":\"19edbcf9-2dea-438b-bdae-446139a5d1fd\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::CreateContactNumber::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_number::CreateContactNumber::new(sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_number::CreateContactNumber::new(sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::contact_number::CreateContactNumber::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::ContactNumberDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::contact_number::ListAllContactNumbersPropertyNumber::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::contact_number::ListAllContactNumbersPropertyNumber::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "[\"string\"]",
-        decode: |body| super::contact_number::ListAllContactNumbersPropertyNumber::decode(body).map(drop),
-    });
+        "[\"string\"]",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::BulkSaveContactNumbers::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_number::BulkSaveContactNumbers::new(sample("{\"items\":[{\"item\":{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_number::BulkSaveContactNumbers::new(sample("{\"items\":[{\"item\":{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::contact_number::BulkSaveContactNumbers::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoContactNumberDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::BulkExportContactNumbers::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_number::BulkExportContactNumbers::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"number\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::contact_number::BulkExportContactNumbers::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"number\":\"string\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::GetContactNumberById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_number::GetContactNumberById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::contact_number::GetContactNumberById::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::UpdateContactNumberById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_number::UpdateContactNumberById::new("2f9eecc5-0472-4549", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_number::UpdateContactNumberById::new("2f9eecc5-0472-4549", sample("{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::contact_number::UpdateContactNumberById::decode(body).map(drop),
-});
+"{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::ContactNumberDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::contact_number::DeleteContactNumberById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::contact_number::DeleteContactNumberById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::contact_number::DeleteContactNumberById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_number::ListContactNumbers::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_number::ListContactNumbers::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_number::ListContactNumbers::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"number\":\"14033212\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListContactServiceQueues::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListContactServiceQueues::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1742556600000,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"1245677\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}]",
-decode: |body| super::contact_service_queue::ListContactServiceQueues::decode(body).map(drop),
-});
+"[{\"active\":true,\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1742556600000,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"1245677\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::CreateContactServiceQueue::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::CreateContactServiceQueue::new(sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::CreateContactServiceQueue::new(sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::CreateContactServiceQueue::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::ContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::BulkSaveContactServiceQueues::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::BulkSaveContactServiceQueues::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{},\"callDistributionGroups\":[],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::BulkSaveContactServiceQueues::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{},\"callDistributionGroups\":[],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::contact_service_queue::BulkSaveContactServiceQueues::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::BulkPartialUpdateContactServiceQueues::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::BulkPartialUpdateContactServiceQueues::new(sample("{\"items\":[{\"item\":{\"assistantSkill\":{\"assistantSkillId\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9639\"},\"id\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9638\"},\"itemIdentifier\":0,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::contact_service_queue::BulkPartialUpdateContactServiceQueues::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::BulkExportContactServiceQueues::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::BulkExportContactServiceQueues::new(sample("\"INBOUND\"")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"agents\":[\"string\"],\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{}],\"channelType\":\"string\",\"defaultMusicInQueueMediaFile\":\"string\",\"description\":\"string\",\"imiOrgType\":\"string\",\"manuallyAssignable\":true,\"maxTimeInQueue\":1,\"monitoringPermitted\":true,\"name\":\"string\",\"outdialCampaignEnabled\":true,\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"queueLevelAutoCsatInclusion\":\"NOT_APPLICABLE\",\"queueLevelPredictedWaitTimeInclusion\":\"NOT_APPLICABLE\",\"queueLevelRealTimeTranscriptionsInclusion\":\"NOT_APPLICABLE\",\"queueLevelSentimentAnalysisInclusion\":\"NOT_APPLICABLE\",\"queueLevelSummariesInclusion\":\"NOT_APPLICABLE\",\"queueRoutingType\":\"string\",\"queueSkillRequirements\":[{}],\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":1,\"recordingPermitted\":true,\"routingType\":\"string\",\"serviceLevelThreshold\":\"string\",\"skillBasedRoutingType\":\"string\",\"timezone\":\"string\",\"type\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::contact_service_queue::BulkExportContactServiceQueues::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"agents\":[\"string\"],\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{}],\"channelType\":\"string\",\"defaultMusicInQueueMediaFile\":\"string\",\"description\":\"string\",\"imiOrgType\":\"string\",\"manuallyAssignable\":true,\"maxTimeInQueue\":1,\"monitoringPermitted\":true,\"name\":\"string\",\"outdialCampaignEnabled\":true,\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"queueLevelAutoCsatInclusion\":\"NOT_APPLICABLE\",\"queueLevelPredictedWaitTimeInclusion\":\"NOT_APPLICABLE\",\"queueLevelRealTimeTranscriptionsInclusion\":\"NOT_APPLICABLE\",\"queueLevelSentimentAnalysisInclusion\":\"NOT_APPLICABLE\",\"queueLevelSummariesInclusion\":\"NOT_APPLICABLE\",\"queueRoutingType\":\"string\",\"queueSkillRequirements\":[{}],\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":1,\"recordingPermitted\":true,\"routingType\":\"string\",\"serviceLevelThreshold\":\"string\",\"skillBasedRoutingType\":\"string\",\"timezone\":\"string\",\"type\":\"string\"}],\"totalResources\":100}",
+None,
+&["type"],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListSkillCsQsBySkillProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListSkillCsQsBySkillProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListSkillCsQsBySkillProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListInternalSkillCsQsByProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListInternalSkillCsQsByProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListInternalSkillCsQsByProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListTeamCsQsByTeamId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListTeamCsQsByTeamId::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListTeamCsQsByTeamId::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListAgentCsQsByCiUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListAgentCsQsByCiUserId::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListAgentCsQsByCiUserId::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::DeleteCsqReferences::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::DeleteCsqReferences::new(sample("{\"references\":{\"key\":\"string\"}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::contact_service_queue::DeleteCsqReferences::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+Some(super::check::<crate::api::models::FieldRequestBody>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListCsQsBySkillsAndProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListCsQsBySkillsAndProfile::new(sample("{\"dynamicSkills\":[{\"booleanValue\":true,\"enumSkillValues\":[\"string\"],\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\"}],\"skillProfileId\":\"string\",\"userId\":\"string\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListCsQsBySkillsAndProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+Some(super::check::<crate::api::models::SkillBasedQueueRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListCsQsByUserAndProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListCsQsByUserAndProfile::new(sample("{\"dynamicSkills\":[{\"booleanValue\":true,\"enumSkillValues\":[\"string\"],\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\"}],\"skillProfileId\":\"string\",\"userId\":\"string\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListCsQsByUserAndProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+Some(super::check::<crate::api::models::SkillBasedQueueRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListManuallyAssignableCsQs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListManuallyAssignableCsQs::new(sample("{\"agentId\":\"string\",\"teamId\":\"string\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListManuallyAssignableCsQs::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+Some(super::check::<crate::api::models::ManuallyAssignableQueuesRequest>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::PurgeInactiveContactServiceQueues::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::PurgeInactiveContactServiceQueues::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::contact_service_queue::PurgeInactiveContactServiceQueues::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListSkillCsQsByCiUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListSkillCsQsByCiUserId::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListSkillCsQsByCiUserId::decode(body).map(drop),
-});
+"{\"data\":[{\"channelType\":\"string\",\"createdTime\":1,\"dynamicSkillScore\":1,\"dynamicSkillsMatch\":true,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"qsrType\":\"string\",\"skillProfileSkillsMatch\":true,\"skillScore\":1,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::GetContactServiceQueueById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::GetContactServiceQueueById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::GetContactServiceQueueById::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::UpdateContactServiceQueueById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::UpdateContactServiceQueueById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::UpdateContactServiceQueueById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::UpdateContactServiceQueueById::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::ContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::contact_service_queue::DeleteContactServiceQueueById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::contact_service_queue::DeleteContactServiceQueueById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::contact_service_queue::DeleteContactServiceQueueById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListCsqReferencesById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListCsqReferencesById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::contact_service_queue::ListCsqReferencesById::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::BulkSaveContactServiceQueuesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::BulkSaveContactServiceQueuesV2::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{},\"callDistributionGroups\":[],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::BulkSaveContactServiceQueuesV2::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{},\"callDistributionGroups\":[],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::contact_service_queue::BulkSaveContactServiceQueuesV2::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListContactServiceQueuesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListContactServiceQueuesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::contact_service_queue::ListContactServiceQueuesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::CreateContactServiceQueueV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::CreateContactServiceQueueV2::new(sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::CreateContactServiceQueueV2::new(sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::CreateContactServiceQueueV2::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::ContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListAgentBasedContactServiceQueuesbyUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListAgentBasedContactServiceQueuesbyUserId::new("sample-userid");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListAgentBasedContactServiceQueuesbyUserId::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListSkillBasedContactServiceQueuesbyUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListSkillBasedContactServiceQueuesbyUserId::new("sample-userid");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListSkillBasedContactServiceQueuesbyUserId::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListTeamBasedContactServiceQueuesbyUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListTeamBasedContactServiceQueuesbyUserId::new("sample-userid");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListTeamBasedContactServiceQueuesbyUserId::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"id\":\"string\",\"lastUpdatedTime\":1,\"name\":\"string\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"routingPattern\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListQueueMappingSummaryGroupedByAssistantSkill::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListQueueMappingSummaryGroupedByAssistantSkill::new(sample("{\"assistantSkillIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"associatedQueueCount\":1,\"lastAssistantSkillUpdatedTime\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::contact_service_queue::ListQueueMappingSummaryGroupedByAssistantSkill::decode(body).map(drop),
-});
+"{\"data\":[{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"associatedQueueCount\":1,\"lastAssistantSkillUpdatedTime\":1}],\"meta\":{\"key\":{}}}",
+Some(super::check::<crate::api::models::CsqGroupedAssistantSkillRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::GetContactServiceQueueByIdV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::GetContactServiceQueueByIdV2::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::GetContactServiceQueueByIdV2::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::UpdateContactServiceQueueByIdV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::contact_service_queue::UpdateContactServiceQueueByIdV2::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::contact_service_queue::UpdateContactServiceQueueByIdV2::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::contact_service_queue::UpdateContactServiceQueueByIdV2::decode(body).map(drop),
-});
+"{\"active\":true,\"agents\":[{\"ciUserId\":\"660e0a5a-8230-47d7-ae98-047fb180e1ff\",\"id\":\"16c93b13-f1e9-4a4f-bc47-957b9075a56f\"}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"assistantSkillUpdatedTime\":1617536244000},\"callDistributionGroups\":[{\"agentGroups\":[{}],\"duration\":2,\"order\":1}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"defaultmusic_on_hold.wav\",\"description\":\"Queue created by system\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"ivrRequeueUrl\":\"https://www.youtube.com\",\"lastUpdatedTime\":1,\"manuallyAssignable\":false,\"maxActiveContacts\":5,\"maxTimeInQueue\":2,\"monitoringPermitted\":true,\"name\":\"Queue-1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"63beec53-8a61-489f-afc6-bb03c8c73834\",\"aiRoutingMode\":\"EVALUATION\",\"evaluationModeStartTime\":1730269619000},\"queueLevelAutoCsatInclusion\":\"INCLUDED\",\"queueLevelPredictedWaitTimeInclusion\":\"INCLUDED\",\"queueLevelRealTimeTranscriptionsInclusion\":\"INCLUDED\",\"queueLevelSentimentAnalysisInclusion\":\"INCLUDED\",\"queueLevelSummariesInclusion\":\"INCLUDED\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{\"condition\":\"IS_NOT\",\"createdTime\":1,\"dynamicSkill\":false,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"skillName\":\"German Speaking\",\"skillType\":\"BOOLEAN\",\"skillValue\":\"Credit card SME\",\"version\":1,\"weight\":100}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":2,\"recordingPermitted\":true,\"routingType\":\"SKILLS_BASED\",\"serviceLevelThreshold\":0,\"skillBasedRoutingType\":\"BEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"vendorId\":\"AB123CSDR\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::ContactServiceQueueDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::contact_service_queue::AddOrRemoveAgentsUsersToFromAgentBasedQueue::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::contact_service_queue::AddOrRemoveAgentsUsersToFromAgentBasedQueue::new(
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
                 sample("{\"add\":[\"string\"],\"remove\":[\"string\"]}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "{}",
-        decode: |body| {
-            super::contact_service_queue::AddOrRemoveAgentsUsersToFromAgentBasedQueue::decode(body).map(drop)
-        },
-    });
+        "{}",
+        Some(super::check::<crate::api::models::ReassignAgentsRequestDto>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::contact_service_queue::ListContactServiceQueuesV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::contact_service_queue::ListContactServiceQueuesV3::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"agents\":[{}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"callDistributionGroups\":[{}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"string\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"string\",\"description\":\"string\",\"id\":\"string\",\"ivrRequeueUrl\":\"string\",\"lastUpdatedTime\":1,\"manuallyAssignable\":true,\"maxActiveContacts\":1,\"maxTimeInQueue\":1,\"monitoringPermitted\":true,\"name\":\"string\",\"organizationId\":\"string\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"string\",\"queueLevelPredictedWaitTimeInclusion\":\"string\",\"queueLevelRealTimeTranscriptionsInclusion\":\"string\",\"queueLevelSentimentAnalysisInclusion\":\"string\",\"queueLevelSummariesInclusion\":\"string\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":1,\"recordingPermitted\":true,\"routingType\":\"LONGEST_AVAILABLE_AGENT\",\"serviceLevelThreshold\":1,\"skillBasedRoutingType\":\"LONGEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSAGEBIRD\",\"subscriptionId\":\"string\",\"systemDefault\":true,\"timezone\":\"string\",\"vendorId\":\"string\",\"version\":1,\"xspVersion\":\"string\"}],\"meta\":{\"links\":{\"first\":\"string\",\"last\":\"string\",\"next\":\"string\",\"prev\":\"string\",\"self\":\"string\"},\"orgid\":\"string\",\"page\":1,\"pageSize\":1,\"totalPages\":1,\"totalRecords\":1}}",
-decode: |body| super::contact_service_queue::ListContactServiceQueuesV3::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"agents\":[{}],\"agentsLastUpdatedByUserEmailPrefix\":\"string\",\"agentsLastUpdatedByUserName\":\"string\",\"agentsLastUpdatedTime\":1,\"assistantSkill\":{\"assistantSkillId\":\"string\",\"assistantSkillUpdatedTime\":1},\"callDistributionGroups\":[{}],\"channelType\":\"TELEPHONY\",\"checkAgentAvailability\":true,\"controlFlowScriptUrl\":\"string\",\"createdTime\":1,\"defaultMusicInQueueMediaFileId\":\"string\",\"description\":\"string\",\"id\":\"string\",\"ivrRequeueUrl\":\"string\",\"lastUpdatedTime\":1,\"manuallyAssignable\":true,\"maxActiveContacts\":1,\"maxTimeInQueue\":1,\"monitoringPermitted\":true,\"name\":\"string\",\"organizationId\":\"string\",\"outdialCampaignEnabled\":true,\"overflowNumber\":\"string\",\"parkingPermitted\":true,\"pauseRecordingPermitted\":true,\"personalizedAIRouting\":{\"aiRoutingKPIId\":\"string\",\"aiRoutingMode\":\"NONE\",\"evaluationModeStartTime\":1},\"queueLevelAutoCsatInclusion\":\"string\",\"queueLevelPredictedWaitTimeInclusion\":\"string\",\"queueLevelRealTimeTranscriptionsInclusion\":\"string\",\"queueLevelSentimentAnalysisInclusion\":\"string\",\"queueLevelSummariesInclusion\":\"string\",\"queueRoutingType\":\"TEAM_BASED\",\"queueSkillRequirements\":[{}],\"queueType\":\"INBOUND\",\"recordingAllCallsPermitted\":true,\"recordingPauseDuration\":1,\"recordingPermitted\":true,\"routingType\":\"LONGEST_AVAILABLE_AGENT\",\"serviceLevelThreshold\":1,\"skillBasedRoutingType\":\"LONGEST_AVAILABLE_AGENT\",\"socialChannelType\":\"MESSAGEBIRD\",\"subscriptionId\":\"string\",\"systemDefault\":true,\"timezone\":\"string\",\"vendorId\":\"string\",\"version\":1,\"xspVersion\":\"string\"}],\"meta\":{\"links\":{\"first\":\"string\",\"last\":\"string\",\"next\":\"string\",\"prev\":\"string\",\"self\":\"string\"},\"orgid\":\"string\",\"page\":1,\"pageSize\":1,\"totalPages\":1,\"totalRecords\":1}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::CreateDesktopLayout::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_layout::CreateDesktopLayout::new(sample("{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_layout::CreateDesktopLayout::new(sample("{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
-decode: |body| super::desktop_layout::CreateDesktopLayout::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
+Some(super::check::<crate::api::models::DesktopLayoutDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::BulkSaveDesktopLayouts::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_layout::BulkSaveDesktopLayouts::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_layout::BulkSaveDesktopLayouts::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::desktop_layout::BulkSaveDesktopLayouts::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoDesktopLayoutDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::BulkExportDesktopLayouts::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_layout::BulkExportDesktopLayouts::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"id\":\"string\",\"jsonFileName\":\"string\",\"name\":\"string\",\"teamNames\":[\"string\"]}],\"totalResources\":100}",
-decode: |body| super::desktop_layout::BulkExportDesktopLayouts::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"id\":\"string\",\"jsonFileName\":\"string\",\"name\":\"string\",\"teamNames\":[\"string\"]}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::PurgeInactiveDesktopLayouts::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_layout::PurgeInactiveDesktopLayouts::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::desktop_layout::PurgeInactiveDesktopLayouts::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::GetDesktopLayoutById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_layout::GetDesktopLayoutById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
-decode: |body| super::desktop_layout::GetDesktopLayoutById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::UpdateDesktopLayoutById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_layout::UpdateDesktopLayoutById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_layout::UpdateDesktopLayoutById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
-decode: |body| super::desktop_layout::UpdateDesktopLayoutById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}",
+Some(super::check::<crate::api::models::DesktopLayoutDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::desktop_layout::DeleteDesktopLayoutById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::desktop_layout::DeleteDesktopLayoutById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::desktop_layout::DeleteDesktopLayoutById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::ListReferencesForDesktopLayout::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_layout::ListReferencesForDesktopLayout::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::desktop_layout::ListReferencesForDesktopLayout::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_layout::ListDesktopLayouts::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_layout::ListDesktopLayouts::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::desktop_layout::ListDesktopLayouts::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"defaultJsonModified\":true,\"defaultJsonModifiedTime\":1617536244000,\"description\":\"This is the global layout\",\"editedBy\":\"System\",\"global\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"jsonFileContent\":\"string\",\"jsonFileName\":\"Desktop Layout.json\",\"lastUpdatedTime\":1,\"modifiedTime\":1617536244000,\"name\":\"New Desktop Layout\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"status\":true,\"systemDefault\":false,\"validated\":false,\"validatedTime\":1617536244000,\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::ListDesktopProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::ListDesktopProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}]",
-decode: |body| super::desktop_profile::ListDesktopProfiles::decode(body).map(drop),
-});
+"[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::CreateDesktopProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_profile::CreateDesktopProfile::new(sample("{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_profile::CreateDesktopProfile::new(sample("{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}")?);
+Ok(op)
 },
-response: "{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
-decode: |body| super::desktop_profile::CreateDesktopProfile::decode(body).map(drop),
-});
+"{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
+Some(super::check::<crate::api::models::AgentProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::BulkSaveDesktopProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_profile::BulkSaveDesktopProfiles::new(sample("{\"items\":[{\"item\":{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\"},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_profile::BulkSaveDesktopProfiles::new(sample("{\"items\":[{\"item\":{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\"},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::desktop_profile::BulkSaveDesktopProfiles::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoAgentProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::BulkExportDesktopProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::BulkExportDesktopProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"accessWrapUpCode\":\"ALL\",\"addressBook\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"agentStats\":true,\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeamsList\":[{}],\"consultToQueue\":true,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"loggedInTeamStats\":true,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"outdialANI\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPoint\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"viewableStatsQueue\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"viewableStatsTeam\":[{}],\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}],\"totalResources\":100}",
-decode: |body| super::desktop_profile::BulkExportDesktopProfiles::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"accessWrapUpCode\":\"ALL\",\"addressBook\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"agentStats\":true,\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeamsList\":[{}],\"consultToQueue\":true,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"loggedInTeamStats\":true,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"outdialANI\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPoint\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"viewableStatsQueue\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"viewableStatsTeam\":[{}],\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::PurgeInactiveDesktopProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::PurgeInactiveDesktopProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::desktop_profile::PurgeInactiveDesktopProfiles::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::GetDesktopProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::GetDesktopProfileById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
-decode: |body| super::desktop_profile::GetDesktopProfileById::decode(body).map(drop),
-});
+"{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::UpdateDesktopProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::desktop_profile::UpdateDesktopProfileById::new("2f9eecc5-0472-4549", sample("{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::desktop_profile::UpdateDesktopProfileById::new("2f9eecc5-0472-4549", sample("{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\",\"BROWSER\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}")?);
+Ok(op)
 },
-response: "{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
-decode: |body| super::desktop_profile::UpdateDesktopProfileById::decode(body).map(drop),
-});
+"{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}",
+Some(super::check::<crate::api::models::AgentProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::desktop_profile::DeleteDesktopProfileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::desktop_profile::DeleteDesktopProfileById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::desktop_profile::DeleteDesktopProfileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::ListReferencesForDesktopProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::ListReferencesForDesktopProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::desktop_profile::ListReferencesForDesktopProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::desktop_profile::ListDesktopProfilesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::desktop_profile::ListDesktopProfilesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::desktop_profile::ListDesktopProfilesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"accessBuddyTeam\":\"ALL\",\"accessEntryPoint\":\"ALL\",\"accessIdleCode\":\"ALL\",\"accessQueue\":\"ALL\",\"accessWrapUpCode\":\"ALL\",\"active\":true,\"addressBookId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"agentAvailableAfterOutdial\":true,\"agentDNValidation\":\"SPECIFIC\",\"agentDNValidationCriteria\":\"SPECIFIC\",\"agentDNValidationCriterions\":[\"DN_5_Sept\",\"DN_7_Jan\"],\"allowAutoWrapUpExtension\":true,\"autoAnswer\":true,\"autoWrapAfterSeconds\":15,\"autoWrapUp\":true,\"buddyTeams\":[\"5_Jan_Testing\",\"7_Feb_Testing\"],\"consultToQueue\":true,\"createdTime\":1617536244000,\"description\":\"This profile allows agent to auto wrap-up time and extend the wrap-up time.\",\"dialPlanEnabled\":true,\"dialPlans\":[\"US\",\"Any Format\"],\"entryPoints\":[\"apim_entry_516789\",\"apim_entry_6123456\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"idleCodes\":[\"aux_code_sale\",\"aux_code2\"],\"lastAgentRouting\":true,\"lastUpdatedTime\":1617536244000,\"loginVoiceOptions\":[\"AGENT_DN\",\"EXTENSION\"],\"name\":\"Agent-Profile(Auto WrapUp)\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialEnabled\":true,\"outdialEntryPointId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"parentType\":\"SITE\",\"queues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"screenPopup\":true,\"showUserDetailsMS\":true,\"showUserDetailsWebex\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"stateSynchronizationMS\":true,\"stateSynchronizationWebex\":true,\"systemDefault\":false,\"thresholdRules\":[\"Threshold_monitor_agent\",\"Threshold_call_data\"],\"timeoutDesktopInactivityCustomEnabled\":true,\"timeoutDesktopInactivityMins\":5,\"version\":1,\"viewableStatistics\":{\"accessQueueStats\":\"SPECIFIC\",\"accessTeamStats\":\"SPECIFIC\",\"agentStats\":true,\"contactServiceQueues\":[\"apim_queue_516789\",\"apim_queue_6123456\"],\"createdTime\":1617536244000,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"loggedInTeamStats\":true,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"teams\":[\"apim_team_516789\",\"apim_team_6123456\"],\"version\":1},\"wrapUpCodes\":[\"WrapUp_Sale\",\"WrapUp_Field\"]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::ListDialedNumberMappings::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::ListDialedNumberMappings::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}]",
-decode: |body| super::dial_number::ListDialedNumberMappings::decode(body).map(drop),
-});
+"[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::CreateDialedNumberMapping::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_number::CreateDialedNumberMapping::new(sample("{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_number::CreateDialedNumberMapping::new(sample("{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
-decode: |body| super::dial_number::CreateDialedNumberMapping::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
+Some(super::check::<crate::api::models::DialledNumberEntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::dial_number::DeleteAllDialedNumberMappings::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::dial_number::DeleteAllDialedNumberMappings::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::dial_number::DeleteAllDialedNumberMappings::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::BulkSaveDialedNumberMappings::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_number::BulkSaveDialedNumberMappings::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_number::BulkSaveDialedNumberMappings::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::dial_number::BulkSaveDialedNumberMappings::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoDialledNumberEntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::BulkExportDialedNumberMappings::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::BulkExportDialedNumberMappings::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"dialledNumber\":\"string\",\"entryPointName\":\"string\",\"extension\":\"string\",\"location\":\"string\",\"region\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::dial_number::BulkExportDialedNumberMappings::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"dialledNumber\":\"string\",\"entryPointName\":\"string\",\"extension\":\"string\",\"location\":\"string\",\"region\":\"string\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::dial_number::ListOnlyDialedNumbersPropertyDialledNumberFromDialedNumberMappings::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::dial_number::ListOnlyDialedNumbersPropertyDialledNumberFromDialedNumberMappings::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "[\"string\"]",
-        decode: |body| {
-            super::dial_number::ListOnlyDialedNumbersPropertyDialledNumberFromDialedNumberMappings::decode(
-                body,
-            )
-            .map(drop)
-        },
-    });
+        "[\"string\"]",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::GetDialedNumberMappingById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::GetDialedNumberMappingById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
-decode: |body| super::dial_number::GetDialedNumberMappingById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::UpdateDialedNumberMappingById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_number::UpdateDialedNumberMappingById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_number::UpdateDialedNumberMappingById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
-decode: |body| super::dial_number::UpdateDialedNumberMappingById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}",
+Some(super::check::<crate::api::models::DialledNumberEntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::dial_number::DeleteDialedNumberMappingById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::dial_number::DeleteDialedNumberMappingById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::dial_number::DeleteDialedNumberMappingById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::ListReferencesForDialedNumberMapping::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::ListReferencesForDialedNumberMapping::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::dial_number::ListReferencesForDialedNumberMapping::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::ListDialedNumberMappingsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::ListDialedNumberMappingsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::dial_number::ListDialedNumberMappingsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_number::ListDialedNumberMappingsV3::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_number::ListDialedNumberMappingsV3::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::dial_number::ListDialedNumberMappingsV3::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"defaultAni\":true,\"dialledNumber\":\"+1-1234567890\",\"dialledNumberDigits\":\"string\",\"entryPointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"entryPointName\":\"Entry-Point\",\"esn\":\"string\",\"extension\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"location\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"regionId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"routingPrefix\":\"string\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::ListDialPlans::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_plan::ListDialPlans::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}]",
-decode: |body| super::dial_plan::ListDialPlans::decode(body).map(drop),
-});
+"[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::CreateDialPlan::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_plan::CreateDialPlan::new(sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_plan::CreateDialPlan::new(sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::dial_plan::CreateDialPlan::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
+Some(super::check::<crate::api::models::DialPlanDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::BulkSaveDialPlans::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_plan::BulkSaveDialPlans::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_plan::BulkSaveDialPlans::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::dial_plan::BulkSaveDialPlans::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoDialPlanDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::BulkExportDialPlans::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_plan::BulkExportDialPlans::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"name\":\"string\",\"prefix\":\"string\",\"regularExpression\":\"string\",\"strippedChars\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::dial_plan::BulkExportDialPlans::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"name\":\"string\",\"prefix\":\"string\",\"regularExpression\":\"string\",\"strippedChars\":\"string\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::GetDialPlanById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_plan::GetDialPlanById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::dial_plan::GetDialPlanById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::UpdateDialPlanById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::dial_plan::UpdateDialPlanById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::dial_plan::UpdateDialPlanById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::dial_plan::UpdateDialPlanById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}",
+Some(super::check::<crate::api::models::DialPlanDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::dial_plan::DeleteDialPlanById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::dial_plan::DeleteDialPlanById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::dial_plan::DeleteDialPlanById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::ListReferencesForDialPlan::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_plan::ListReferencesForDialPlan::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::dial_plan::ListReferencesForDialPlan::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::dial_plan::ListDialPlansV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::dial_plan::ListDialPlansV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::dial_plan::ListDialPlansV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"Required for transferring calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Standard dial plan\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"prefix\":\"1\",\"regularExpression\":\"[0-9a-zA-Z]\",\"strippedChars\":\"()\",\"systemDefault\":false,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::ListEntryPoints::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::ListEntryPoints::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}]",
-decode: |body| super::entry_point::ListEntryPoints::decode(body).map(drop),
-});
+"[{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::CreateEntryPoint::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::entry_point::CreateEntryPoint::new(sample("{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::entry_point::CreateEntryPoint::new(sample("{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::entry_point::CreateEntryPoint::decode(body).map(drop),
-});
+"{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::EntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::BulkSaveEntryPoints::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::entry_point::BulkSaveEntryPoints::new(sample("{\"items\":[{\"item\":{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::entry_point::BulkSaveEntryPoints::new(sample("{\"items\":[{\"item\":{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::entry_point::BulkSaveEntryPoints::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoEntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::BulkExportEntryPoints::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::BulkExportEntryPoints::new(sample("\"INBOUND\"")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"assetId\":\"string\",\"callbackEnabled\":true,\"channelType\":\"string\",\"description\":\"string\",\"entryPointType\":\"string\",\"flowId\":\"string\",\"flowTag\":\"string\",\"musicOnHoldId\":\"string\",\"name\":\"string\",\"outdialQueueId\":\"string\",\"serviceLevelThreshold\":\"string\",\"socialChannelType\":\"string\",\"timezone\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::entry_point::BulkExportEntryPoints::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"assetId\":\"string\",\"callbackEnabled\":true,\"channelType\":\"string\",\"description\":\"string\",\"entryPointType\":\"string\",\"flowId\":\"string\",\"flowTag\":\"string\",\"musicOnHoldId\":\"string\",\"name\":\"string\",\"outdialQueueId\":\"string\",\"serviceLevelThreshold\":\"string\",\"socialChannelType\":\"string\",\"timezone\":\"string\"}],\"totalResources\":100}",
+None,
+&["type"],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::PurgeInactiveEntryPoints::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::PurgeInactiveEntryPoints::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::entry_point::PurgeInactiveEntryPoints::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::GetEntryPointById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::GetEntryPointById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::entry_point::GetEntryPointById::decode(body).map(drop),
-});
+"{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::UpdateEntryPointById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::entry_point::UpdateEntryPointById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::entry_point::UpdateEntryPointById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::entry_point::UpdateEntryPointById::decode(body).map(drop),
-});
+"{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::EntryPointDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::entry_point::DeleteEntryPointById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::entry_point::DeleteEntryPointById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::entry_point::DeleteEntryPointById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::ListReferencesForEntryPoint::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::ListReferencesForEntryPoint::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::entry_point::ListReferencesForEntryPoint::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::entry_point::ListEntryPointsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::entry_point::ListEntryPointsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"key\":{}}}",
-decode: |body| super::entry_point::ListEntryPointsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"assetId\":\"a_38412723414\",\"callbackEnabled\":false,\"channelType\":\"TELEPHONY\",\"controlFlowScriptUrl\":\"https://flow-control.produs1.ciscoccservice.com/31f1c57f-4fa1-417b-b5c5-6feb6abea062/royal-enfield\",\"createdTime\":1617536244000,\"description\":\"Required for transferring out-dial calls to Queues\",\"dnEpMappingCount\":1,\"entryPointType\":\"INBOUND\",\"flowId\":\"string\",\"flowOverrideSettings\":[{\"entityType\":\"audio-file\",\"id\":\"4f8d4487-a48e-48f5-be67-b4242345d0cf\",\"name\":\"WelcomePromt\",\"type\":\"String\",\"value\":\"greetings.wav\"}],\"flowTagId\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiOrgType\":\"MIXED_MODE\",\"lastUpdatedTime\":1617536244000,\"maximumActiveContacts\":1,\"musicOnHoldId\":\"string\",\"name\":\"Telephony-Ep\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialQueueId\":\"string\",\"outdialTransferToQueueEnabled\":false,\"overflowNumber\":\"1231231231\",\"routePointId\":\"7cbd4aad-0c3b-4de4-a15a-33cf05b9bf8j\",\"serviceLevelThreshold\":12,\"socialChannelType\":\"MESSENGER\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"timezone\":\"America/New_York\",\"version\":1,\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::CreateGlobalVariable::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::global_variables::CreateGlobalVariable::new(sample("{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::global_variables::CreateGlobalVariable::new(sample("{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
-decode: |body| super::global_variables::CreateGlobalVariable::decode(body).map(drop),
-});
+"{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
+Some(super::check::<crate::api::models::CadVariableDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::BulkSaveGlobalVariables::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::global_variables::BulkSaveGlobalVariables::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::global_variables::BulkSaveGlobalVariables::new(sample("{\"items\":[{\"item\":{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::global_variables::BulkSaveGlobalVariables::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoCadVariableDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::BulkExportGlobalVariables::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::global_variables::BulkExportGlobalVariables::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"agentEditable\":true,\"agentViewable\":true,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"name\":\"Global Variable\",\"reportable\":false,\"sensitive\":false,\"variableType\":\"INTEGER\"}],\"totalResources\":100}",
-decode: |body| super::global_variables::BulkExportGlobalVariables::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"agentEditable\":true,\"agentViewable\":true,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"name\":\"Global Variable\",\"reportable\":false,\"sensitive\":false,\"variableType\":\"INTEGER\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::PurgeInactiveGlobalVariables::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::global_variables::PurgeInactiveGlobalVariables::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::global_variables::PurgeInactiveGlobalVariables::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::global_variables::GetReportableCountForGlobalVariables::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::global_variables::GetReportableCountForGlobalVariables::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "{\"key\":1}",
-        decode: |body| super::global_variables::GetReportableCountForGlobalVariables::decode(body).map(drop),
-    });
+        "{\"key\":1}",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::GetGlobalVariableById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::global_variables::GetGlobalVariableById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
-decode: |body| super::global_variables::GetGlobalVariableById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::UpdateGlobalVariableById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::global_variables::UpdateGlobalVariableById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::global_variables::UpdateGlobalVariableById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
-decode: |body| super::global_variables::UpdateGlobalVariableById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}",
+Some(super::check::<crate::api::models::CadVariableDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::global_variables::DeleteGlobalVariableById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::global_variables::DeleteGlobalVariableById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::global_variables::DeleteGlobalVariableById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::ListReferencesForGlobalVariable::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::global_variables::ListReferencesForGlobalVariable::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::global_variables::ListReferencesForGlobalVariable::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::global_variables::ListGlobalVariables::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::global_variables::ListGlobalVariables::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::global_variables::ListGlobalVariables::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"agentEditable\":true,\"agentViewable\":true,\"createdTime\":1617536244000,\"defaultValue\":\"Default Value\",\"description\":\"Global Variable to describe meta-data.\",\"desktopLabel\":\"Desktop Label\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Global Variable\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"reportable\":false,\"sensitive\":true,\"systemDefault\":false,\"variableType\":\"INTEGER\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::ListMultimediaProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::ListMultimediaProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}]",
-decode: |body| super::multimedia_profile::ListMultimediaProfiles::decode(body).map(drop),
-});
+"[{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::CreateMultimediaProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::multimedia_profile::CreateMultimediaProfile::new(sample("{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::multimedia_profile::CreateMultimediaProfile::new(sample("{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
-decode: |body| super::multimedia_profile::CreateMultimediaProfile::decode(body).map(drop),
-});
+"{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
+Some(super::check::<crate::api::models::MultimediaProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::BulkSaveMultimediaProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::multimedia_profile::BulkSaveMultimediaProfiles::new(sample("{\"items\":[{\"item\":{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"email\":5,\"social\":4,\"telephony\":0},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::multimedia_profile::BulkSaveMultimediaProfiles::new(sample("{\"items\":[{\"item\":{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"email\":5,\"social\":4,\"telephony\":0},\"name\":\"Default Telephony Profile\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::multimedia_profile::BulkSaveMultimediaProfiles::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoMultimediaProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::BulkExportMultimediaProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::BulkExportMultimediaProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"active\":true,\"blendingMode\":\"string\",\"blendingModeEnabled\":true,\"chat\":1,\"description\":\"string\",\"email\":1,\"fax\":1,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"string\",\"others\":1,\"social\":1,\"telephony\":1,\"video\":1}],\"totalResources\":100}",
-decode: |body| super::multimedia_profile::BulkExportMultimediaProfiles::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"active\":true,\"blendingMode\":\"string\",\"blendingModeEnabled\":true,\"chat\":1,\"description\":\"string\",\"email\":1,\"fax\":1,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"string\",\"others\":1,\"social\":1,\"telephony\":1,\"video\":1}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::PurgeInactiveMultimediaProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::PurgeInactiveMultimediaProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::multimedia_profile::PurgeInactiveMultimediaProfiles::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::GetMultimediaProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::GetMultimediaProfileById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
-decode: |body| super::multimedia_profile::GetMultimediaProfileById::decode(body).map(drop),
-});
+"{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::UpdateMultimediaProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::multimedia_profile::UpdateMultimediaProfileById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::multimedia_profile::UpdateMultimediaProfileById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
-decode: |body| super::multimedia_profile::UpdateMultimediaProfileById::decode(body).map(drop),
-});
+"{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}",
+Some(super::check::<crate::api::models::MultimediaProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::multimedia_profile::DeleteMultimediaProfileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::multimedia_profile::DeleteMultimediaProfileById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::multimedia_profile::DeleteMultimediaProfileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::ListReferencesForMultimediaProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::ListReferencesForMultimediaProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::multimedia_profile::ListReferencesForMultimediaProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::multimedia_profile::ListMultimediaProfilesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::multimedia_profile::ListMultimediaProfilesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::multimedia_profile::ListMultimediaProfilesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"blendingMode\":\"BLENDED\",\"blendingModeEnabled\":true,\"chat\":0,\"createdTime\":1617536244000,\"description\":\"This multimedia profile is for Default Telephony Profile\",\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"manuallyAssignable\":{\"chat\":5,\"createdTime\":1617536244000,\"email\":5,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"telephony\":0,\"version\":1},\"name\":\"Default Telephony Profile\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"social\":4,\"systemDefault\":false,\"telephony\":0,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::ListOutdialAnIs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::ListOutdialAnIs::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":1617536244000,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
-decode: |body| super::outdial_ani::ListOutdialAnIs::decode(body).map(drop),
-});
+"[{\"createdTime\":1617536244000,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::CreateOutdialAni::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::CreateOutdialAni::new(sample("{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::CreateOutdialAni::new(sample("{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}],\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
-decode: |body| super::outdial_ani::CreateOutdialAni::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
+Some(super::check::<crate::api::models::OutdialAnidto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::BulkSaveOutdialAnIs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::BulkSaveOutdialAnIs::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[],\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::BulkSaveOutdialAnIs::new(sample("{\"items\":[{\"item\":{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIEntries\":[],\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::outdial_ani::BulkSaveOutdialAnIs::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoOutdialAnidto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::BulkExportOutdialAnIs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::BulkExportOutdialAnIs::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"entryDetails\":[{}],\"name\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::outdial_ani::BulkExportOutdialAnIs::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"string\",\"entryDetails\":[{}],\"name\":\"string\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::ListOutdialAniEntrys::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::ListOutdialAniEntrys::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::outdial_ani::ListOutdialAniEntrys::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::GetOutdialAniById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::GetOutdialAniById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
-decode: |body| super::outdial_ani::GetOutdialAniById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::UpdateOutdialAniById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::UpdateOutdialAniById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::UpdateOutdialAniById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}],\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
-decode: |body| super::outdial_ani::UpdateOutdialAniById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"outdialANIEntries\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"version\":1}",
+Some(super::check::<crate::api::models::OutdialAnidto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::outdial_ani::DeleteOutdialAniById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::outdial_ani::DeleteOutdialAniById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::outdial_ani::DeleteOutdialAniById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::ListReferencesForOutdialAni::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::ListReferencesForOutdialAni::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::outdial_ani::ListReferencesForOutdialAni::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::CreateOutdialAniEntry::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::CreateOutdialAniEntry::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::CreateOutdialAniEntry::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::outdial_ani::CreateOutdialAniEntry::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::OutdialAniEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::BulkSaveOutdialAniEntrys::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::BulkSaveOutdialAniEntrys::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::BulkSaveOutdialAniEntrys::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"items\":[{\"item\":{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::outdial_ani::BulkSaveOutdialAniEntrys::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoOutdialAniEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::GetOutdialAniEntryById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::GetOutdialAniEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::outdial_ani::GetOutdialAniEntryById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::UpdateOutdialAniEntryById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::outdial_ani::UpdateOutdialAniEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::outdial_ani::UpdateOutdialAniEntryById::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0", "af9eecc5-0472-4549-9a83-2afdae0d4ba0", sample("{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::outdial_ani::UpdateOutdialAniEntryById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+Some(super::check::<crate::api::models::OutdialAniEntryDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::outdial_ani::DeleteOutdialAniEntryById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::outdial_ani::DeleteOutdialAniEntryById::new(
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
                 "af9eecc5-0472-4549-9a83-2afdae0d4ba0",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::outdial_ani::DeleteOutdialAniEntryById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::ListOutdialAnIsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::ListOutdialAnIsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1617536244000,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::outdial_ani::ListOutdialAnIsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1617536244000,\"description\":\"This profile allows agent to select a phone number as the caller ID for an outdial call.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"outdial-ANI1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::outdial_ani::ListOutdialAniEntrysV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::outdial_ani::ListOutdialAniEntrysV2::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::outdial_ani::ListOutdialAniEntrysV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"defaultANIEntry\":true,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Test\",\"number\":\"98723487924\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::CreateResourceCollection::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::resource_collection::CreateResourceCollection::new(sample("{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::resource_collection::CreateResourceCollection::new(sample("{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
-decode: |body| super::resource_collection::CreateResourceCollection::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
+Some(super::check::<crate::api::models::ResourceCollectionDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::BulkPartialUpdateResourceCollections::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::resource_collection::BulkPartialUpdateResourceCollections::new(sample("{\"items\":[{\"item\":{\"description\":\"Updated description\",\"id\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9638\",\"name\":\"Updated Collection\",\"queues\":[]},\"itemIdentifier\":0,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::resource_collection::BulkPartialUpdateResourceCollections::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::UpdateResourceWithDefaultResourceCollection::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::resource_collection::UpdateResourceWithDefaultResourceCollection::new(sample("{\"resourceCollections\":[{\"id\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\"}],\"resourceId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"resourceType\":\"team\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"response\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"id\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"resourceType\":\"team\",\"status\":400}]}",
-decode: |body| super::resource_collection::UpdateResourceWithDefaultResourceCollection::decode(body).map(drop),
-});
+"{\"response\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"id\":\"af9eecc5-0472-4549-9a83-2afdae0d4ba0\",\"resourceType\":\"team\",\"status\":400}]}",
+Some(super::check::<crate::api::models::UpdateResourceRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::GetResourceCollectionById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::resource_collection::GetResourceCollectionById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
-decode: |body| super::resource_collection::GetResourceCollectionById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::UpdateResourceCollectionById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::resource_collection::UpdateResourceCollectionById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::resource_collection::UpdateResourceCollectionById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}")?);
+Ok(op)
 },
-response: "{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
-decode: |body| super::resource_collection::UpdateResourceCollectionById::decode(body).map(drop),
-});
+"{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1}",
+Some(super::check::<crate::api::models::ResourceCollectionDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::resource_collection::DeleteResourceCollectionById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::resource_collection::DeleteResourceCollectionById::new(
                 "2f9eecc5-0472-4549-9a83-2afdae0d4ba2",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::resource_collection::DeleteResourceCollectionById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::ListReferencesForResourceCollection::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::resource_collection::ListReferencesForResourceCollection::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::resource_collection::ListReferencesForResourceCollection::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::resource_collection::ListResourceCollections::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::resource_collection::ListResourceCollections::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"description\":\"Department1 description.\",\"id\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"name\":\"Department1\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"SPECIFIC\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"team\"},{\"accessLevel\":\"ALL\",\"name\":\"desktop-profile\"},{\"accessLevel\":\"NONE\",\"name\":\"desktop-layout\"}]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::resource_collection::ListResourceCollections::decode(body).map(drop),
-});
+"{\"data\":[{\"description\":\"Department1 description.\",\"id\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"name\":\"Department1\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"SPECIFIC\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"team\"},{\"accessLevel\":\"ALL\",\"name\":\"desktop-profile\"},{\"accessLevel\":\"NONE\",\"name\":\"desktop-layout\"}]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/resource-collection?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::ListSites::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::ListSites::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}]",
-decode: |body| super::site::ListSites::decode(body).map(drop),
-});
+"[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::CreateSite::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::site::CreateSite::new(sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::site::CreateSite::new(sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::site::CreateSite::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
+Some(super::check::<crate::api::models::SiteDto>),
+&[],
+true,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::BulkSaveSites::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::site::BulkSaveSites::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::site::BulkSaveSites::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::site::BulkSaveSites::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoSiteDto>),
+&[],
+true,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::BulkExportSites::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::BulkExportSites::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"multimediaProfileName\":\"string\",\"name\":\"string\"}],\"totalResources\":100}",
-decode: |body| super::site::BulkExportSites::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"multimediaProfileName\":\"string\",\"name\":\"string\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::PurgeInactiveSites::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::PurgeInactiveSites::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::site::PurgeInactiveSites::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::GetSiteById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::GetSiteById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::site::GetSiteById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::UpdateSiteById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::site::UpdateSiteById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::site::UpdateSiteById::new("2f9eecc5-0472-4549", sample("{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
-decode: |body| super::site::UpdateSiteById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}",
+Some(super::check::<crate::api::models::SiteDto>),
+&[],
+true,
+));
     #[cfg(feature = "reporting")]
-    all.push(Sample {
-        info: super::site::DeleteSiteById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::site::DeleteSiteById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::site::DeleteSiteById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::ListReferencesForSite::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::ListReferencesForSite::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::site::ListReferencesForSite::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::site::ListSitesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::site::ListSitesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::site::ListSitesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"createdTime\":1617536244000,\"description\":\"string\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"California\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::ListSkills::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::ListSkills::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}]",
-decode: |body| super::skill::ListSkills::decode(body).map(drop),
-});
+"[{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::CreateSkill::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::CreateSkill::new(sample("{\"active\":true,\"description\":\"Skill to speak fluent German\",\"name\":\"German Speaking\",\"serviceLevelThreshold\":0,\"skillType\":\"Boolean\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
-decode: |body| super::skill::CreateSkill::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::BulkSaveSkills::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::skill::BulkSaveSkills::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::skill::BulkSaveSkills::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::skill::BulkSaveSkills::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoSkillDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::skill::PopulateJsonAttributesFieldForGivenSkillIdOfOrganization::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::skill::PopulateJsonAttributesFieldForGivenSkillIdOfOrganization::new("sample-id");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| {
-            super::skill::PopulateJsonAttributesFieldForGivenSkillIdOfOrganization::decode(body).map(drop)
-        },
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::PurgeInactiveSkills::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::PurgeInactiveSkills::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::skill::PurgeInactiveSkills::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::GetSkillById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::GetSkillById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
-decode: |body| super::skill::GetSkillById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::UpdateSkillById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::UpdateSkillById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"description\":\"Updated skill to speak fluent German\",\"name\":\"German Speaking Updated\",\"serviceLevelThreshold\":5,\"skillType\":\"Boolean\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
-decode: |body| super::skill::UpdateSkillById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"createdTime\":123456789,\"description\":\"Ability to troubleshoot macOS issues.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"MacOS support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"version\":1}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::skill::DeleteSkillById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::skill::DeleteSkillById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::skill::DeleteSkillById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::ListReferencesForSkill::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::ListReferencesForSkill::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::skill::ListReferencesForSkill::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill::ListSkillsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill::ListSkillsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"name\":\"MacOS support\"}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}],\"meta\":{\"key\":{}}}",
-decode: |body| super::skill::ListSkillsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"createdTime\":123456789,\"description\":\"Skill to speak fluent German.\",\"dynamicSkill\":false,\"enumSkillValues\":[{\"name\":\"MacOS support\"}],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaking\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"serviceLevelThreshold\":0,\"skillType\":\"BOOLEAN\",\"version\":1}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::ListSkillProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::ListSkillProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
-decode: |body| super::skill_profile::ListSkillProfiles::decode(body).map(drop),
-});
+"[{\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::CreateSkillProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::CreateSkillProfile::new(sample("{\"activeSkills\":[{\"booleanValue\":true,\"proficiencyValue\":5,\"skillId\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"description\":\"Required for transferring out-dial calls to Queues\",\"name\":\"German Speaker\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::skill_profile::CreateSkillProfile::decode(body).map(drop),
-});
+"{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::BulkSaveSkillProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::skill_profile::BulkSaveSkillProfiles::new(sample("{\"items\":[{\"item\":{\"activeEnumSkills\":[],\"activeSkills\":[],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::skill_profile::BulkSaveSkillProfiles::new(sample("{\"items\":[{\"item\":{\"activeEnumSkills\":[],\"activeSkills\":[],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::skill_profile::BulkSaveSkillProfiles::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoSkillProfileDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::GetSkillProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::GetSkillProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::skill_profile::GetSkillProfileById::decode(body).map(drop),
-});
+"{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::UpdateSkillProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::UpdateSkillProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"activeSkills\":[{\"booleanValue\":true,\"proficiencyValue\":8,\"skillId\":\"123e4567-e89b-12d3-a456-426614174000\"}],\"description\":\"Updated skill profile for transferring calls\",\"name\":\"German Speaker Updated\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
-decode: |body| super::skill_profile::UpdateSkillProfileById::decode(body).map(drop),
-});
+"{\"activeEnumSkills\":[{\"createdTime\":123456789,\"enumSkillId\":\"56912f11-6017-404b-bf14-5331890b1456\",\"enumSkillName\":\"Language\",\"enumSkillValue\":\"English\",\"enumSkillValueId\":\"93912f11-6017-404b-bf14-5331890b1797\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"activeSkills\":[{\"booleanValue\":true,\"createdTime\":123456789,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"FRENCH\",\"skillName\":\"Customer Support\",\"textValue\":\"Credit card SME\",\"version\":1}],\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::skill_profile::DeleteSkillProfileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::skill_profile::DeleteSkillProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::skill_profile::DeleteSkillProfileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::ListReferencesForSkillProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::ListReferencesForSkillProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::skill_profile::ListReferencesForSkillProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::skill_profile::ListSkillProfilesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::skill_profile::ListSkillProfilesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::skill_profile::ListSkillProfilesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":123456789,\"description\":\"Required for transferring out-dial calls to Queues\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"German Speaker\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::ListTeams::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::ListTeams::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"capacity\":1,\"createdTime\":1617536244000,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"version\":1}]",
-decode: |body| super::team::ListTeams::decode(body).map(drop),
-});
+"[{\"active\":true,\"capacity\":1,\"createdTime\":1617536244000,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::CreateTeam::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::CreateTeam::new(sample("{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
-decode: |body| super::team::CreateTeam::decode(body).map(drop),
-});
+"{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::BulkSaveTeams::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::team::BulkSaveTeams::new(sample("{\"items\":[{\"item\":{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::team::BulkSaveTeams::new(sample("{\"items\":[{\"item\":{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"queueRankings\":[],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::team::BulkSaveTeams::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoTeamDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::PurgeInactiveTeams::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::PurgeInactiveTeams::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::team::PurgeInactiveTeams::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::GetTeamById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::GetTeamById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
-decode: |body| super::team::GetTeamById::decode(body).map(drop),
-});
+"{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::UpdateTeamById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::UpdateTeamById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
-decode: |body| super::team::UpdateTeamById::decode(body).map(drop),
-});
+"{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"Capacity based team\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"Customer Support\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueRankings\":[{\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"queueId\":\"string\",\"rank\":1,\"version\":1}],\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"siteName\":\"New_York\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"userIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::team::DeleteTeamById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::team::DeleteTeamById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::team::DeleteTeamById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::ListReferencesForTeam::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::ListReferencesForTeam::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::team::ListReferencesForTeam::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::team::ListTeamsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::team::ListTeamsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::team::ListTeamsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"capacity\":1,\"createdTime\":1,\"description\":\"string\",\"desktopLayoutId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"dialedNumber\":\"+14085550123\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"multiMediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"name\":\"inline-pcs-team\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"rankQueuesForTeam\":true,\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"teamStatus\":\"IN_SERVICE\",\"teamType\":\"AGENT\",\"version\":1}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::ListReferencesForUserProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::user_profiles::ListReferencesForUserProfile::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::user_profiles::ListReferencesForUserProfile::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::ListUserProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::user_profiles::ListUserProfiles::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"name\":\"Department1\"}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::user_profiles::ListUserProfiles::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"name\":\"Department1\"}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::CreateUserProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::user_profiles::CreateUserProfile::new(sample("{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::user_profiles::CreateUserProfile::new(sample("{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
-decode: |body| super::user_profiles::CreateUserProfile::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
+Some(super::check::<crate::api::models::UserProfileGranularAccessDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::BulkSaveUserProfiles::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::user_profiles::BulkSaveUserProfiles::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::user_profiles::BulkSaveUserProfiles::new(sample("{\"items\":[{\"item\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::user_profiles::BulkSaveUserProfiles::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoUserProfileGranularAccessDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::GetUserProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::user_profiles::GetUserProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
-decode: |body| super::user_profiles::GetUserProfileById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::UpdateUserProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::user_profiles::UpdateUserProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::user_profiles::UpdateUserProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
-decode: |body| super::user_profiles::UpdateUserProfileById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]}",
+Some(super::check::<crate::api::models::UserProfileGranularAccessDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::user_profiles::DeleteUserProfileById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::user_profiles::DeleteUserProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::user_profiles::DeleteUserProfileById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::user_profiles::GetUserProfileAclById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::user_profiles::GetUserProfileAclById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"createdTime\":123456789,\"defaultResourceCollectionId\":\"123e4567-e89b-12d3-a456-426614174000\",\"description\":\"User Profile Description\",\"editableFolderIds\":[1,2,3],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Administrator\",\"nonViewableFolderIds\":[7,8,9],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"ADMINISTRATOR\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1,\"viewableFolderIds\":[4,5,6]}",
-decode: |body| super::user_profiles::GetUserProfileAclById::decode(body).map(drop),
-});
+"{\"active\":true,\"createdTime\":123456789,\"defaultResourceCollectionId\":\"123e4567-e89b-12d3-a456-426614174000\",\"description\":\"User Profile Description\",\"editableFolderIds\":[1,2,3],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":123456789,\"name\":\"Administrator\",\"nonViewableFolderIds\":[7,8,9],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"ADMINISTRATOR\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[{\"accessLevel\":\"ALL\",\"name\":\"site\"}],\"version\":1}],\"resources\":[{\"accessLevel\":\"ALL\",\"ids\":[\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"00734874-4732-43bb-bfff-d1e75d309eb2\"],\"name\":\"site\"}],\"version\":1,\"viewableFolderIds\":[4,5,6]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::ListUsers::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::ListUsers::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1679393400000,\"deafultDialledNumber\":\"1234567890\",\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1679393400000,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}]",
-decode: |body| super::users::ListUsers::decode(body).map(drop),
-});
+"[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1679393400000,\"deafultDialledNumber\":\"1234567890\",\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1679393400000,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::BulkPartialUpdateUsers::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::BulkPartialUpdateUsers::new(sample("{\"items\":[{\"item\":{\"firstName\":\"John14\",\"id\":\"26e2df70-0f77-41b8-8e8f-1d76e92c9638\",\"lastName\":\"Wick14\",\"userLevelBurnoutInclusion\":\"INCLUDED\"},\"itemIdentifier\":0,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::users::BulkPartialUpdateUsers::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoUserDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::BulkUpdateUserDynamicSkills::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::users::BulkUpdateUserDynamicSkills::new("sample-skillId", sample("{\"items\":[{\"item\":{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\",\"userId\":\"string\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::users::BulkUpdateUserDynamicSkills::new("sample-skillId", sample("{\"items\":[{\"item\":{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\",\"userId\":\"string\",\"version\":1},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::users::BulkUpdateUserDynamicSkills::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoUpdateDynamicSkillsDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetUserByCiUserId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::GetUserByCiUserId::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::GetUserByCiUserId::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetUsersByDynamicSkillId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::GetUsersByDynamicSkillId::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"dynamicSkill\":{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1},\"email\":\"johnwick@company.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Wick\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\"}],\"meta\":{\"key\":{}}}",
-decode: |body| super::users::GetUsersByDynamicSkillId::decode(body).map(drop),
-});
+"{\"data\":[{\"dynamicSkill\":{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1},\"email\":\"johnwick@company.com\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Wick\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\"}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetAgentsMatchingSkillRequirementsCriteria::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::users::GetAgentsMatchingSkillRequirementsCriteria::new(sample("{\"skillRequirements\":[{\"condition\":\"IS\",\"id\":\"5e8cdad5-94da-4ffc-86d7-c904e4490626\",\"organizationId\":\"0271223b-91de-427d-872a-1b3c1bb746b9\",\"skillId\":\"bc5658a9-5aa7-45ec-b960-43dcfc73c34d\",\"skillName\":\"skillA\",\"skillType\":\"TEXT\",\"skillValue\":\"abc\"},{\"condition\":\"IS\",\"skillId\":\"c683cf8d-49e8-4e85-9e08-c8749affa9cc\",\"skillName\":\"ProfSkillC\",\"skillType\":\"PROFICIENCY\",\"skillValue\":\"8\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::users::GetAgentsMatchingSkillRequirementsCriteria::new(sample("{\"skillRequirements\":[{\"condition\":\"IS\",\"id\":\"5e8cdad5-94da-4ffc-86d7-c904e4490626\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"bc5658a9-5aa7-45ec-b960-43dcfc73c34d\",\"skillName\":\"skillA\",\"skillType\":\"TEXT\",\"skillValue\":\"abc\"},{\"condition\":\"IS\",\"skillId\":\"c683cf8d-49e8-4e85-9e08-c8749affa9cc\",\"skillName\":\"ProfSkillC\",\"skillType\":\"PROFICIENCY\",\"skillValue\":\"8\"}]}")?);
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1,\"email\":\"johnwick1@company.com\",\"firstName\":\"John1\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Wick1\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileName\":\"skillprofileName\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::users::GetAgentsMatchingSkillRequirementsCriteria::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1,\"email\":\"johnwick1@company.com\",\"firstName\":\"John1\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastName\":\"Wick1\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileName\":\"skillprofileName\",\"version\":1}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/entity-name?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":1,\"totalRecords\":1000}}",
+Some(super::check::<crate::api::models::QueueSkillRequirementDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::FetchUserDetailsByIDs::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::FetchUserDetailsByIDs::new(sample("{\"queueId\":\"c0ffee12-3456-abcd-7890-deadbeef1234\",\"search\":\"john\",\"userIds\":[{}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"email\":\"john.doe@example.com\",\"firstName\":\"John\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastName\":\"Doe\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=0&pageSize=100\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=2&pageSize=100\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=2&pageSize=100\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=0&pageSize=100\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=1&pageSize=100\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":3,\"totalRecords\":300}}",
-decode: |body| super::users::FetchUserDetailsByIDs::decode(body).map(drop),
-});
+"{\"data\":[{\"email\":\"john.doe@example.com\",\"firstName\":\"John\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastName\":\"Doe\"}],\"meta\":{\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=0&pageSize=100\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=2&pageSize=100\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=2&pageSize=100\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=0&pageSize=100\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/user/fetch-user-details-by-ids?page=1&pageSize=100\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"totalPages\":3,\"totalRecords\":300}}",
+Some(super::check::<crate::api::models::UserDetailsRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::ListUsersAlongWithProfile::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::ListUsersAlongWithProfile::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"moduleAccessType\":\"EDIT\"}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"name\":\"Department1\"}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}]",
-decode: |body| super::users::ListUsersAlongWithProfile::decode(body).map(drop),
-});
+"[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"moduleAccessType\":\"EDIT\"}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"name\":\"Department1\"}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetUserAlongWithProfileById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::GetUserAlongWithProfileById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::GetUserAlongWithProfileById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetUserById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::GetUserById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::GetUserById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::UpdateUserById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::users::UpdateUserById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"deafultDialledNumber\":\"1234567890\",\"dynamicSkills\":[{\"organizationId\":\"21ec9a4a-2b8a-418c-afa5-4ff40e6a17f7\",\"skillId\":\"2683334c-abec-4c0b-a6b1-211bd81d1b4b\",\"textValue\":\"abc\"},{\"organizationId\":\"21ec9a4a-2b8a-418c-afa5-4ff40e6a17f7\",\"proficiencyValue\":7,\"skillId\":\"2683334c-abec-4c0b-a6b1-211bd81d1b4b\"}],\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::users::UpdateUserById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"deafultDialledNumber\":\"1234567890\",\"dynamicSkills\":[{\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillId\":\"2683334c-abec-4c0b-a6b1-211bd81d1b4b\",\"textValue\":\"abc\"},{\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"proficiencyValue\":7,\"skillId\":\"2683334c-abec-4c0b-a6b1-211bd81d1b4b\"}],\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}")?);
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::UpdateUserById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+Some(super::check::<crate::api::models::UserDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::PartiallyUpdateUserById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::PartiallyUpdateUserById::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::PartiallyUpdateUserById::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileData\":{\"accessAllEntryPoints\":\"ALL\",\"accessAllModules\":\"ALL\",\"accessAllQueues\":\"ALL\",\"accessAllSites\":\"ALL\",\"accessAllTeams\":\"ALL\",\"active\":true,\"createdTime\":1,\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"entryPoints\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"profileType\":\"PREMIUM_AGENT\",\"queues\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"sites\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"systemDefault\":false,\"teams\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"userProfileAppModules\":[{\"appModuleId\":\"m_provisioning\",\"createdTime\":1,\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"moduleAccessType\":\"EDIT\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"userProfileAppFeature\":[],\"version\":1}],\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::ListReferencesForUser::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::ListReferencesForUser::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::users::ListReferencesForUser::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::ReskillAgents::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::users::ReskillAgents::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"dynamicSkills\":{\"add\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\",\"userId\":\"string\",\"version\":1}],\"remove\":[\"string\"]},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileId\":\"string\",\"version\":1}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::users::ReskillAgents::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2", sample("{\"createdTime\":1,\"dynamicSkills\":{\"add\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":[],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"proficiencyValue\":1,\"skillId\":\"string\",\"textValue\":\"string\",\"userId\":\"string\",\"version\":1}],\"remove\":[\"string\"]},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"skillProfileId\":\"string\",\"version\":1}")?);
+Ok(op)
 },
-response: "",
-decode: |body| super::users::ReskillAgents::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::ReSkillAgentRequestDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::ListUsersV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::ListUsersV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1679393400000,\"deafultDialledNumber\":\"1234567890\",\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1679393400000,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
-decode: |body| super::users::ListUsersV2::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1679393400000,\"deafultDialledNumber\":\"1234567890\",\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":false,\"lastName\":\"Wick\",\"lastUpdatedTime\":1679393400000,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"siteId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}],\"meta\":{\"additionalProp1\":\"string\",\"additionalProp2\":\"string\",\"additionalProp3\":\"string\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::users::GetUserByCiUserIdV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::users::GetUserByCiUserIdV2::new("2f9eecc5-0472-4549-9a83-2afdae0d4ba2");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
-decode: |body| super::users::GetUserByCiUserIdV2::decode(body).map(drop),
-});
+"{\"active\":true,\"agentProfileId\":\"8e6bb6da-2a78-4768-bef9-7e229f92af22\",\"broadCloudUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"ciUserId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"contactCenterEnabled\":true,\"createdTime\":1,\"dbId\":\"1dq45f23-1234-6r18-9a83-2atuiy0d4bh1\",\"deafultDialledNumber\":\"1234567890\",\"dynamicSkillAssigned\":true,\"dynamicSkills\":[{\"booleanValue\":true,\"createdTime\":1,\"enumSkillValues\":\"FRENCH\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"proficiencyValue\":5,\"skillId\":\"skill456\",\"skillName\":\"string\",\"textValue\":\"Credit card SME\",\"version\":1}],\"dynamicSkillsLimitReached\":true,\"dynamicSkillsUpdatedBy\":\"string\",\"dynamicSkillsUpdatedTime\":1679393400000,\"email\":\"johnwick@company.com\",\"externalIdentifier\":\"121212\",\"firstName\":\"John\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"imiUserCreated\":true,\"lastName\":\"Wick\",\"lastUpdatedTime\":1,\"mobile\":\"1234567890\",\"multimediaProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"preferredSupervisorTeamId\":\"e27d2b54-46ca-43g6-ba65-08426e46e23d\",\"queuesCount\":{\"agentBased\":1,\"skillBased\":1,\"teamBased\":1},\"siteId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"siteName\":\"bengaluru\",\"skillProfileId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"skillProfileUpdatedBy\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"skillProfileUpdatedTime\":1679393400000,\"subscriptionId\":\"04d0bdf6-6d6a-4aae-8a8a-71c9152e6478\",\"systemDefault\":false,\"teamIds\":[\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"a53c8b54-46ca-43f6-ba05-08426a46e23f\"],\"timezone\":\"America/New_York\",\"userLevelAutoCSATInclusion\":\"INCLUDED\",\"userLevelBurnoutInclusion\":\"INCLUDED\",\"userLevelSummariesInclusion\":\"INCLUDED\",\"userLevelWellnessBreakReminders\":\"DISABLED\",\"userProfileGranularAccessData\":{\"active\":true,\"createdTime\":1,\"defaultResourceCollectionId\":\"80f49a6e-11d7-4651-b730-99ed2f726f61\",\"description\":\"This profile should be applied only to contact center admins.\",\"editableFolderIds\":[1,2],\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Contact Center Admin Profile\",\"nonViewableFolderIds\":[1,2],\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"permissionAccessLevel\":\"ALL\",\"permissions\":[{\"access\":\"NONE\",\"id\":\"00734874-4732-43bb-bfff-d1e75d309eb1\",\"name\":\"sites\"}],\"profileType\":\"PREMIUM_AGENT\",\"resourceAccessLevel\":\"ALL\",\"resourceCollections\":[{\"createdTime\":1,\"description\":\"Department1 description.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1,\"name\":\"Department1\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"resourceCount\":2,\"resources\":[],\"version\":1}],\"systemDefault\":false,\"version\":1,\"viewableFolderIds\":[1,2]},\"userProfileId\":\"1dq21e23-1234-5578-9a83-2afdae0d4ba1\",\"userProfileType\":\"PREMIUM_AGENT\",\"version\":1,\"workPhone\":\"1234567890\",\"xspVersion\":\"xsp-24.0\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::CreateWorkType::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::work_types::CreateWorkType::new(sample("{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::work_types::CreateWorkType::new(sample("{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}")?);
+Ok(op)
 },
-response: "{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
-decode: |body| super::work_types::CreateWorkType::decode(body).map(drop),
-});
+"{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
+Some(super::check::<crate::api::models::WorkTypeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::BulkSaveWorkTypes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::work_types::BulkSaveWorkTypes::new(sample("{\"items\":[{\"item\":{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::work_types::BulkSaveWorkTypes::new(sample("{\"items\":[{\"item\":{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"},\"itemIdentifier\":10,\"requestAction\":\"SAVE\"}]}")?);
+Ok(op)
 },
-response: "{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
-decode: |body| super::work_types::BulkSaveWorkTypes::decode(body).map(drop),
-});
+"{\"items\":[{\"apiError\":{\"error\":{},\"trackingId\":\"c1a4fcef-aee2-4dea-8977-29f594760552\"},\"href\":\"/api/organization/6705c69d-4585-42ad-bfc3-79cc485dfb15/team/7b26d174-0016-4682-9858-65918e05f85\",\"itemIdentifier\":10,\"operationType\":\"CREATE\",\"status\":400}]}",
+Some(super::check::<crate::api::models::BulkRequestDtoWorkTypeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::BulkExportWorkTypes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::work_types::BulkExportWorkTypes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"This is an 'Idle' work type.\",\"name\":\"Idle Code\",\"workTypeCode\":\"IDLE_CODE\"}],\"totalResources\":100}",
-decode: |body| super::work_types::BulkExportWorkTypes::decode(body).map(drop),
-});
+"{\"pageNumber\":0,\"pageSize\":50,\"rel\":\"last\",\"resources\":[{\"description\":\"This is an 'Idle' work type.\",\"name\":\"Idle Code\",\"workTypeCode\":\"IDLE_CODE\"}],\"totalResources\":100}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::PurgeInactiveWorkTypes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::work_types::PurgeInactiveWorkTypes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
-decode: |body| super::work_types::PurgeInactiveWorkTypes::decode(body).map(drop),
-});
+"{\"code\":1,\"details\":{\"key\":{}},\"links\":[{\"deprecation\":\"string\",\"href\":\"string\",\"hreflang\":\"string\",\"name\":\"string\",\"profile\":\"string\",\"templated\":true,\"title\":\"string\",\"type\":\"string\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::GetWorkTypeById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::work_types::GetWorkTypeById::new("2f9eecc5-0472-4549");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
-decode: |body| super::work_types::GetWorkTypeById::decode(body).map(drop),
-});
+"{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::UpdateWorkTypeById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::work_types::UpdateWorkTypeById::new("2f9eecc5-0472-4549", sample("{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::work_types::UpdateWorkTypeById::new("2f9eecc5-0472-4549", sample("{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"00000000-0000-4000-8000-000000000000\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}")?);
+Ok(op)
 },
-response: "{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
-decode: |body| super::work_types::UpdateWorkTypeById::decode(body).map(drop),
-});
+"{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}",
+Some(super::check::<crate::api::models::WorkTypeDto>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::work_types::DeleteWorkTypeById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::work_types::DeleteWorkTypeById::new("2f9eecc5-0472-4549");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::work_types::DeleteWorkTypeById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::ListReferencesForWorkType::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::work_types::ListReferencesForWorkType::new("af9eecc5-0472-4549-9a83-2afdae0d4ba0");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
-decode: |body| super::work_types::ListReferencesForWorkType::decode(body).map(drop),
-});
+"{\"data\":[{\"additionalAttributes\":{\"key1\":\"value1\",\"key2\":\"value2\"},\"createdDate\":\"string\",\"id\":\"id.\",\"lastModifiedDate\":\"string\",\"name\":\"name.\",\"version\":1}],\"description\":\"list of referenced entities\",\"meta\":{\"currentEntity\":\"entity_name\",\"links\":{\"first\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"last\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=3&pageSize=10\",\"next\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=2&pageSize=10\",\"prev\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=0&pageSize=10\",\"self\":\"/organization/bde75a64-f4d5-4ffc-a239-feb607c17ef8/cad-variable?page=1&pageSize=10\"},\"orgid\":\"2f9eecc5-0472-4549-9a83-2afdae0d4ba1\",\"page\":1,\"pageSize\":100,\"referencedEntities\":[\"agent-profile\",\"entrypoint\"],\"totalPages\":1,\"totalRecords\":1000}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::work_types::ListWorkTypes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::work_types::ListWorkTypes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}],\"meta\":{\"key\":{}}}",
-decode: |body| super::work_types::ListWorkTypes::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":false,\"createdTime\":1617536244000,\"description\":\"This is an 'Idle' work type.\",\"id\":\"93912f11-6017-404b-bf14-5331890b1797\",\"lastUpdatedTime\":1617536244000,\"name\":\"Idle Code\",\"organizationId\":\"f53c8b54-46ca-43f6-ba05-08426a46e23d\",\"systemDefault\":false,\"version\":1,\"workTypeCode\":\"IDLE_CODE\"}],\"meta\":{\"key\":{}}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::RegisterDataSource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::RegisterDataSource::new();
 op.body = Some(sample("{\"audience\":\"string\",\"nonce\":\"string\",\"schemaId\":\"string\",\"subject\":\"string\",\"tokenLifetimeMinutes\":1.5,\"url\":\"string\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
-decode: |body| super::data_sources::RegisterDataSource::decode(body).map(drop),
-});
+"{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
+Some(super::check::<crate::api::models::RegisterDataSourceBody>),
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::RetrieveAllDataSources::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::RetrieveAllDataSources::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"DataSource\":\"\",\"applicationId\":\"Cf2e954e018f2de8c1403e2618323551df65\",\"createdAt\":\"2022-01-01T00:00:00Z\",\"createdBy\":\"3e4d3b27-1bf1-4916-8d0c-d27fd765fa52\",\"jwsToken\":\"eyJraWQiOiIxOWFmMzYxYS0zYWI0LTU0NzEtYTViMC03MmQxODQyOTRjMmYiLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJNeUFwcDIiLCJzdWIiOiJNeUFwcHNQdXJwb3NlMiIsImlzcyI6Imh0dHBzOlwvXC9pZGJyb2tlci53ZWJleC5jb21cL2lkYiIsImV4cCI6MTcyOTIyMDUxNSwiY29tLmNpc2NvLmRhdGFzb3VyY2UudXJsIjoiaHR0cHM6XC9cL3NjaGlmZmVydC5tZVwvZHMyIiwiY29tLmNpc2NvLmRhdGFzb3VyY2Uuc2NoZW1hLnV1aWQiOiI3OGVmYzc3NS1kY2NiLTQ1Y2EtOWFjZi05ODlhNGE1OWY3ODgiLCJpYXQiOjE3MjkyMTMzMTUsImNvbS5jaXNjby5vcmcudXVpZCI6ImNlODYxZmJhLTZlMmYtNDlmOS05YTg0LWIzNTQwMDhmYWM5ZSIsImp0aSI6IjEyMzQ1NiJ9.QxWYQCXOTLTNBx1Mr8qtd1rpx5uqHYcow1l_oiqMQ_2LorPor3wnEW9_dmMFUs-yAizpayTB4XJpU0ga9E-GY3XaiXz4CGW0G5f3566j3AvmfviMVCFgQFnMd0LpwgPIHhQGX-z2Y6KgzjTCLqm76WpSylAomOPEpgs8dqChfuC9aVHyuB2FfV77J265q-pLp8RSJa_EoSZ_05tpQHxxrDrB-qnn-WQoCFFlb88f3kKdyzPqQhvdWQuouyaP4YyMd_C8a6N_F1dk3cBUjSOtnHDm9WoGwYd8wUcjtZVk5g-z7coc656OooRvDQ0-JRdh7TVUfkzdQS79d4UfmRAhYQ\",\"orgId\":\"63b02f90-9cc6-43b8-aa6d-cad425ac554c\"}]}",
-decode: |body| super::data_sources::RetrieveAllDataSources::decode(body).map(drop),
-});
+"{\"items\":[{\"DataSource\":\"\",\"applicationId\":\"Cf2e954e018f2de8c1403e2618323551df65\",\"createdAt\":\"2022-01-01T00:00:00Z\",\"createdBy\":\"3e4d3b27-1bf1-4916-8d0c-d27fd765fa52\",\"jwsToken\":\"eyJraWQiOiIxOWFmMzYxYS0zYWI0LTU0NzEtYTViMC03MmQxODQyOTRjMmYiLCJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJNeUFwcDIiLCJzdWIiOiJNeUFwcHNQdXJwb3NlMiIsImlzcyI6Imh0dHBzOlwvXC9pZGJyb2tlci53ZWJleC5jb21cL2lkYiIsImV4cCI6MTcyOTIyMDUxNSwiY29tLmNpc2NvLmRhdGFzb3VyY2UudXJsIjoiaHR0cHM6XC9cL3NjaGlmZmVydC5tZVwvZHMyIiwiY29tLmNpc2NvLmRhdGFzb3VyY2Uuc2NoZW1hLnV1aWQiOiI3OGVmYzc3NS1kY2NiLTQ1Y2EtOWFjZi05ODlhNGE1OWY3ODgiLCJpYXQiOjE3MjkyMTMzMTUsImNvbS5jaXNjby5vcmcudXVpZCI6ImNlODYxZmJhLTZlMmYtNDlmOS05YTg0LWIzNTQwMDhmYWM5ZSIsImp0aSI6IjEyMzQ1NiJ9.QxWYQCXOTLTNBx1Mr8qtd1rpx5uqHYcow1l_oiqMQ_2LorPor3wnEW9_dmMFUs-yAizpayTB4XJpU0ga9E-GY3XaiXz4CGW0G5f3566j3AvmfviMVCFgQFnMd0LpwgPIHhQGX-z2Y6KgzjTCLqm76WpSylAomOPEpgs8dqChfuC9aVHyuB2FfV77J265q-pLp8RSJa_EoSZ_05tpQHxxrDrB-qnn-WQoCFFlb88f3kKdyzPqQhvdWQuouyaP4YyMd_C8a6N_F1dk3cBUjSOtnHDm9WoGwYd8wUcjtZVk5g-z7coc656OooRvDQ0-JRdh7TVUfkzdQS79d4UfmRAhYQ\",\"orgId\":\"63b02f90-9cc6-43b8-aa6d-cad425ac554c\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::RetrieveDataSourceSchemas::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::RetrieveDataSourceSchemas::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"items\":[{\"appType\":\"serviceApp\",\"createdAt\":\"2024-09-05T01:35:04.772Z\",\"id\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"protocol\":\"gRPC\",\"serviceType\":\"webService\",\"url\":\"/path/to/definition/file3\"}]}",
-decode: |body| super::data_sources::RetrieveDataSourceSchemas::decode(body).map(drop),
-});
+"{\"items\":[{\"appType\":\"serviceApp\",\"createdAt\":\"2024-09-05T01:35:04.772Z\",\"id\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"protocol\":\"gRPC\",\"serviceType\":\"webService\",\"url\":\"/path/to/definition/file3\"}]}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::RetrieveDetailsOfDataSourceSchema::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::RetrieveDetailsOfDataSourceSchema::new("78efc775-dccb-45ca-9acf-989a4a59f788");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"appType\":\"serviceApp\",\"createdAt\":\"2024-09-05T01:35:04.772Z\",\"id\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"protocol\":\"gRPC\",\"serviceType\":\"webService\",\"url\":\"/path/to/definition/file3\"}",
-decode: |body| super::data_sources::RetrieveDetailsOfDataSourceSchema::decode(body).map(drop),
-});
+"{\"appType\":\"serviceApp\",\"createdAt\":\"2024-09-05T01:35:04.772Z\",\"id\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"protocol\":\"gRPC\",\"serviceType\":\"webService\",\"url\":\"/path/to/definition/file3\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::RetrieveDataSourceDetails::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::RetrieveDataSourceDetails::new("f29bb291-5db0-411b-834a-e64f8dee0658");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
-decode: |body| super::data_sources::RetrieveDataSourceDetails::decode(body).map(drop),
-});
+"{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::data_sources::UpdateDataSource::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::data_sources::UpdateDataSource::new("f29bb291-5db0-411b-834a-e64f8dee0658");
 op.body = Some(sample("{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
-decode: |body| super::data_sources::UpdateDataSource::decode(body).map(drop),
-});
+"{\"audience\":\"MedDocVirtualAgent\",\"errorMessage\":\"down for maintenance\",\"id\":\"f29bb291-5db0-411b-834a-e64f8dee0658\",\"nonce\":\"jeieu38udue83u398\",\"schemaId\":\"78efc775-dccb-45ca-9acf-989a4a59f788\",\"status\":\"active\",\"subject\":\"callAudioData\",\"tokenLifetimeMinutes\":60,\"url\":\"https://www.byods.com/service1\"}",
+Some(super::check::<crate::api::models::UpdateDataSourceBody>),
+&[],
+false,
+));
     #[cfg(feature = "config")]
-    all.push(Sample {
-        info: super::data_sources::DeleteDataSource::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::data_sources::DeleteDataSource::new("f29bb291-5db0-411b-834a-e64f8dee0658");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::data_sources::DeleteDataSource::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::estimated_wait_time::GetEstimatedWaitTime::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::estimated_wait_time::GetEstimatedWaitTime::new("AWpEGCi_SVK96XSm20PY", sample("15")?);
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "{\"estimatedWaitTime\":20349.12}",
-        decode: |body| super::estimated_wait_time::GetEstimatedWaitTime::decode(body).map(drop),
-    });
+        "{\"estimatedWaitTime\":20349.12}",
+        None,
+        &["queueId", "lookbackMinutes"],
+        false,
+    ));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::notification::SubscribeNotification::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::notification::SubscribeNotification::new();
 op.body = Some(sample("{\"allowMultiLogin\":false,\"clientType\":\"AgentDesktop\",\"force\":false,\"isKeepAliveEnabled\":true}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"subscriptionId\":\"AgentDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\",\"webSocketUrl\":\"wss://api.wxcc-us1.cisco.com/v1/notification/subscription/AgentDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\"}",
-decode: |body| super::notification::SubscribeNotification::decode(body).map(drop),
-});
+"{\"subscriptionId\":\"AgentDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\",\"webSocketUrl\":\"wss://api.wxcc-us1.cisco.com/v1/notification/subscription/AgentDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\"}",
+Some(super::check::<crate::api::models::NotificationRequest>),
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::queues::GetQueueStatistics::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::queues::GetQueueStatistics::new(sample("1651395600000")?, sample("1651438800000")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"averageEnqueuedTime\":20349.12,\"averageHandledTime\":93729.01,\"channelType\":\"telephony\",\"intervalStartTime\":1591702200000,\"queueId\":\"06ce7234-dd3e-49e2-8763-d93766739d\",\"queueName\":\"main-queue\",\"serviceLevelThresholdPercentage\":25.34,\"totalAbandonedTasks\":1,\"totalAcceptedTasks\":7,\"totalAssignedTasks\":1,\"totalEnqueuedTasks\":7,\"totalOfferedTasks\":7,\"totalRejectedTasks\":2}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::queues::GetQueueStatistics::decode(body).map(drop),
-});
+"{\"data\":[{\"averageEnqueuedTime\":20349.12,\"averageHandledTime\":93729.01,\"channelType\":\"telephony\",\"intervalStartTime\":1591702200000,\"queueId\":\"06ce7234-dd3e-49e2-8763-d93766739d\",\"queueName\":\"main-queue\",\"serviceLevelThresholdPercentage\":25.34,\"totalAbandonedTasks\":1,\"totalAcceptedTasks\":7,\"totalAssignedTasks\":1,\"totalEnqueuedTasks\":7,\"totalOfferedTasks\":7,\"totalRejectedTasks\":2}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&["from", "to"],
+false,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::realtime::SubscribeRealtimeNotification::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::realtime::SubscribeRealtimeNotification::new();
 op.body = Some(sample("{\"allowMultiLogin\":false,\"clientType\":\"ExtensiveSupervisoryDesktop\",\"force\":false,\"isKeepAliveEnabled\":true}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"subscriptionId\":\"ExtensiveSupervisoryDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\",\"webSocketUrl\":\"wss://api.wxcc-us1.cisco.com/v1/realtime/subscription/ExtensiveSupervisoryDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\"}",
-decode: |body| super::realtime::SubscribeRealtimeNotification::decode(body).map(drop),
-});
+"{\"subscriptionId\":\"ExtensiveSupervisoryDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\",\"webSocketUrl\":\"wss://api.wxcc-us1.cisco.com/v1/realtime/subscription/ExtensiveSupervisoryDesktop-ffffffac0f-39fa-4122-80d8-f2c2266e6391\"}",
+Some(super::check::<crate::api::models::RealtimeRequest>),
+&[],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::search::SearchTasks::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::search::SearchTasks::new(sample("{\"query\":\"query($startTime: Long!,$endTime: Long!) { task (from: $startTime, to: $endTime, filter: { and : [ {channelType : {equals: telephony}} {status: {equals: \\\"created\\\"}} {owner: {equals: {id: \\\"owner-id\\\"}}} {customer: {equals: {name: \\\"customer-name\\\"}}} ]} , pagination: {cursor:\\\"0\\\"}) { tasks { id channelType}}}\",\"variables\":{\"endTime\":1629458280000,\"startTime\":1629369769066}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "\"string\"",
-decode: |body| super::search::SearchTasks::decode(body).map(drop),
-});
+"{}",
+Some(super::check::<crate::api::models::SearchRequest>),
+&[],
+true,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::ListSubscriptions::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::ListSubscriptions::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::subscriptions::ListSubscriptions::decode(body).map(drop),
-});
+"{\"data\":[{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::RegisterSubscription::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::subscriptions::RegisterSubscription::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::subscriptions::RegisterSubscription::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::subscriptions::RegisterSubscription::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+Some(super::check::<crate::api::models::SubscriptionRequest>),
+&[],
+true,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::GetSubscription::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::GetSubscription::new("10b4079b-5162-4526-b6a4-4472734fb69b");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::subscriptions::GetSubscription::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "events")]
-    all.push(Sample {
-        info: super::subscriptions::DeleteSubscription::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::subscriptions::DeleteSubscription::new("10b4079b-5162-4526-b6a4-4472734fb69b");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::subscriptions::DeleteSubscription::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::UpdateSubscription::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::subscriptions::UpdateSubscription::new("10b4079b-5162-4526-b6a4-4472734fb69b", sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"secret\":\"my-32-plus-character-long-secret\",\"status\":\"inactive\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::subscriptions::UpdateSubscription::new("10b4079b-5162-4526-b6a4-4472734fb69b", sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"secret\":\"my-32-plus-character-long-secret\",\"status\":\"inactive\"}")?);
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::subscriptions::UpdateSubscription::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+Some(super::check::<crate::api::models::SubscriptionRequestUpdate>),
+&[],
+true,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::ListEventTypes::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::ListEventTypes::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"action\":\"login\",\"name\":\"agent:login\",\"resource\":\"agent\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::subscriptions::ListEventTypes::decode(body).map(drop),
-});
+"{\"data\":[{\"action\":\"login\",\"name\":\"agent:login\",\"resource\":\"agent\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::ListSubscriptionsV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::ListSubscriptionsV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::subscriptions::ListSubscriptionsV2::decode(body).map(drop),
-});
+"{\"data\":[{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::RegisterSubscriptionV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::subscriptions::RegisterSubscriptionV2::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"resourceVersion\":\"agent:1.0.0\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::subscriptions::RegisterSubscriptionV2::new(sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"name\":\"My Integration's Subscription\",\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"resourceVersion\":\"agent:1.0.0\",\"secret\":\"my-32-plus-character-long-secret\"}")?);
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::subscriptions::RegisterSubscriptionV2::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+Some(super::check::<crate::api::models::SubscriptionRequestEnhanced>),
+&[],
+true,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::GetSubscriptionV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::GetSubscriptionV2::new("10b4079b-5162-4526-b6a4-4472734fb69b");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::subscriptions::GetSubscriptionV2::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "events")]
-    all.push(Sample {
-        info: super::subscriptions::DeleteSubscriptionV2::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::subscriptions::DeleteSubscriptionV2::new("10b4079b-5162-4526-b6a4-4472734fb69b");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::subscriptions::DeleteSubscriptionV2::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::UpdateSubscriptionV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
-let mut op = super::subscriptions::UpdateSubscriptionV2::new("10b4079b-5162-4526-b6a4-4472734fb69b", sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"resourceVersion\":\"agent:1.0.0\",\"secret\":\"my-32-plus-character-long-secret\",\"status\":\"inactive\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+let mut op = super::subscriptions::UpdateSubscriptionV2::new("10b4079b-5162-4526-b6a4-4472734fb69b", sample("{\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"resourceVersion\":\"agent:1.0.0\",\"secret\":\"my-32-plus-character-long-secret\",\"status\":\"inactive\"}")?);
+Ok(op)
 },
-response: "{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::subscriptions::UpdateSubscriptionV2::decode(body).map(drop),
-});
+"{\"data\":{\"createdBy\":\"example@example.com\",\"createdTime\":1591702170000,\"description\":\"The subscription my integration uses to synchronize with WxCC\",\"destinationUrl\":\"https://www.cisco.com/\",\"eventTypes\":[\"agent:login\",\"agent:logout\"],\"id\":\"41e92806-331d-4802-bc12-674f92d4a6f7\",\"lastUpdatedBy\":\"example@example.com\",\"lastUpdatedTime\":1591702170000,\"name\":\"My Integration's Subscription\",\"resourceVersion\":\"agent:1.0.0\",\"status\":\"active\"},\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+Some(super::check::<crate::api::models::SubscriptionRequestUpdateEnhanced>),
+&[],
+true,
+));
     #[cfg(feature = "events")]
-all.push(Sample {
-info: super::subscriptions::ListEventTypesV2::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::subscriptions::ListEventTypesV2::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"action\":\"login\",\"name\":\"agent:login\",\"resource\":\"agent\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"resourceVersionList\":[{\"resource\":\"agent\",\"version\":\"1.0.0\"}]}}",
-decode: |body| super::subscriptions::ListEventTypesV2::decode(body).map(drop),
-});
+"{\"data\":[{\"action\":\"login\",\"name\":\"agent:login\",\"resource\":\"agent\"}],\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\",\"resourceVersionList\":[{\"resource\":\"agent\",\"version\":\"1.0.0\"}]}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agents::Login::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::Login::new(sample("{\"deviceId\":\"5678956899\",\"deviceType\":\"AGENT_DN\",\"dialNumber\":\"5678956899\",\"isExtension\":true,\"roles\":[\"agent\",\"supervisor\"],\"teamId\":\"5c8e24ff-a31a-422d-b7a7-b56c6739081d\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::agents::Login::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::LogInResourceRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agents::Logout::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::Logout::new(sample("{\"agentId\":\"faedfcc8-035a-41e3-ad53-ee9fad4ca286\",\"logoutReason\":\"Logout initiated by user abcd@xyz.com\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::agents::Logout::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::LogOutResourceRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agents::StateChange::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::StateChange::new(sample("{\"agentId\":\"1a80ba23-194b-49af-9b93-074b3ecc852a\",\"auxCodeId\":\"AXUH3oN12eV-WekpnDpl\",\"lastStateChangeReason\":\"Lunch\",\"state\":\"Available\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::agents::StateChange::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::StateResourceRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::agents::Reload::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::agents::Reload::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::agents::Reload::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::agents::BuddyAgentsList::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::BuddyAgentsList::new(sample("{\"agentProfileId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\",\"mediaType\":\"telephony\",\"state\":\"Available\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::agents::BuddyAgentsList::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::BuddyAgentRequest>),
+&[],
+true,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::agents::GetAgentActivities::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::GetAgentActivities::new(sample("1591702170000")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"active\":true,\"agentDn\":\"5555555\",\"agentId\":\"AWn8XmdC-MmYjwcdYK2i\",\"agentLogin\":\"agent@mailinator.com\",\"agentName\":\"John Smith\",\"agentSessionId\":\"72a79e8b-6d2e-4423-869a-01bfebc081e6\",\"channelId\":\"35d88b03-6c43-45e4-9fba-99b728ad4750\",\"channelType\":\"email\",\"currentState\":\"idle\",\"endTime\":1605169648658,\"idleCode\":\"AWn8XmdC-MmYjwcdYK2i\",\"idleCodeName\":\"Break\",\"isLogin\":1,\"mmProfileType\":\"blended\",\"queueId\":\"AWn8XmdC-MmYjwcdYK2i\",\"queueName\":\"Support Queue\",\"reason\":\"reason\",\"siteId\":\"AWn8XmdC-MmYjwcdYK2i\",\"siteName\":\"Austin\",\"startTime\":1605169648658,\"subChannelType\":\"email\",\"taskId\":\"35d88b03-6c43-45e4-9fba-99b728ad4750\",\"teamId\":\"AWn8XmdC-MmYjwcdYK2i\",\"teamName\":\"email\",\"wrapupCodeName\":\"Sale\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::agents::GetAgentActivities::decode(body).map(drop),
-});
+"{\"data\":[{\"active\":true,\"agentDn\":\"5555555\",\"agentId\":\"AWn8XmdC-MmYjwcdYK2i\",\"agentLogin\":\"agent@mailinator.com\",\"agentName\":\"John Smith\",\"agentSessionId\":\"72a79e8b-6d2e-4423-869a-01bfebc081e6\",\"channelId\":\"35d88b03-6c43-45e4-9fba-99b728ad4750\",\"channelType\":\"email\",\"currentState\":\"idle\",\"endTime\":1605169648658,\"idleCode\":\"AWn8XmdC-MmYjwcdYK2i\",\"idleCodeName\":\"Break\",\"isLogin\":1,\"mmProfileType\":\"blended\",\"queueId\":\"AWn8XmdC-MmYjwcdYK2i\",\"queueName\":\"Support Queue\",\"reason\":\"reason\",\"siteId\":\"AWn8XmdC-MmYjwcdYK2i\",\"siteName\":\"Austin\",\"startTime\":1605169648658,\"subChannelType\":\"email\",\"taskId\":\"35d88b03-6c43-45e4-9fba-99b728ad4750\",\"teamId\":\"AWn8XmdC-MmYjwcdYK2i\",\"teamName\":\"email\",\"wrapupCodeName\":\"Sale\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&["from"],
+false,
+));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::agents::GetAgentStatistics::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::agents::GetAgentStatistics::new(sample("1651395600000")?, sample("1651438800000")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"agentId\":\"06ce7234-dd3e-49e2-8763-d93766739d\",\"agentName\":\"Daniel Garrett\",\"channels\":[{}],\"intervalStartTime\":1591702200000,\"teamId\":\"fbf80248-b328-4c37-9ea5-4c2ec8b4d52c\",\"teamName\":\"Collaboration\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::agents::GetAgentStatistics::decode(body).map(drop),
-});
+"{\"data\":[{\"agentId\":\"06ce7234-dd3e-49e2-8763-d93766739d\",\"agentName\":\"Daniel Garrett\",\"channels\":[{}],\"intervalStartTime\":1591702200000,\"teamId\":\"fbf80248-b328-4c37-9ea5-4c2ec8b4d52c\",\"teamName\":\"Collaboration\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&["from", "to"],
+false,
+));
     #[cfg(feature = "agents")]
-all.push(Sample {
-info: super::call_monitoring::CreateMonitoringRequest::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::call_monitoring::CreateMonitoringRequest::new(sample("{\"agents\":[\"string\"],\"id\":\"3b7e6ad3-e5fe-4dd1-89a1-d7d952e29990\",\"invisibleMode\":true,\"monitorType\":\"midcall\",\"queueIds\":[\"string\"],\"sites\":[\"string\"],\"taskId\":\"9ce62805-3931-44d3-a839-3004025f7e30\",\"teams\":[\"string\"],\"trackingId\":\"8bd52805-3931-44d3-a839-3004025f7e30\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::call_monitoring::CreateMonitoringRequest::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::CallMonitoringRequest>),
+&[],
+true,
+));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::BargeInRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::call_monitoring::BargeInRequest::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::BargeInRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::EndMonitoringRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::call_monitoring::EndMonitoringRequest::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::EndMonitoringRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::HoldMonitoringRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::call_monitoring::HoldMonitoringRequest::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::HoldMonitoringRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::UnholdMonitoringRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::call_monitoring::UnholdMonitoringRequest::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::UnholdMonitoringRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::FetchMonitoringSessions::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::call_monitoring::FetchMonitoringSessions::new();
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::FetchMonitoringSessions::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "agents")]
-    all.push(Sample {
-        info: super::call_monitoring::DeleteMonitoringRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::call_monitoring::DeleteMonitoringRequest::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::call_monitoring::DeleteMonitoringRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::callbacks::GetScheduledCallbacks::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::callbacks::GetScheduledCallbacks::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}],\"meta\":{\"links\":{\"first\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"last\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=4&pageSize=10\",\"next\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=2&pageSize=10\",\"prev\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"self\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=1&pageSize=10\"},\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"page\":1,\"pageSize\":10,\"totalPages\":5,\"totalRecords\":50}}",
-decode: |body| super::callbacks::GetScheduledCallbacks::decode(body).map(drop),
-});
+"{\"data\":[{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}],\"meta\":{\"links\":{\"first\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"last\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=4&pageSize=10\",\"next\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=2&pageSize=10\",\"prev\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=0&pageSize=10\",\"self\":\"/v1/callbacks/organization/${orgId}/scheduled-callback?page=1&pageSize=10\"},\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"page\":1,\"pageSize\":10,\"totalPages\":5,\"totalRecords\":50}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::callbacks::ScheduleCallback::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::callbacks::ScheduleCallback::new(sample("{\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+12(345)67-890\",\"callbackReason\":\"Credit Card Issue\",\"customerName\":\"John Doe\",\"endTime\":\"16:50:55\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-03-28\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"17:45:15\",\"timezone\":\"America/New_York\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
-decode: |body| super::callbacks::ScheduleCallback::decode(body).map(drop),
-});
+"{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
+Some(super::check::<crate::api::models::ScheduleCallbackRequest>),
+&[],
+true,
+));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::callbacks::GetScheduledCallbackById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::callbacks::GetScheduledCallbackById::new("5C3E69AC-3695-4D51-899B-4B4CC3ED8ECF");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
-decode: |body| super::callbacks::GetScheduledCallbackById::decode(body).map(drop),
-});
+"{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::callbacks::UpdateScheduledCallbackById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::callbacks::UpdateScheduledCallbackById::new("5C3E69AC-3695-4D51-899B-4B4CC3ED8ECF", sample("{\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+12(345)67-890\",\"callbackReason\":\"Credit Card Issue\",\"customerName\":\"John Doe\",\"endTime\":\"16:50:55\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-03-28\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"17:45:15\",\"timezone\":\"America/New_York\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
-decode: |body| super::callbacks::UpdateScheduledCallbackById::decode(body).map(drop),
-});
+"{\"assignedTime\":1672531199000,\"assigneeAgent\":\"123e4567-e89b-12d3-a456-426614174000\",\"callbackNumber\":\"+1234567890\",\"callbackOrigin\":\"api\",\"callbackReason\":\"Customer requested a follow-up.\",\"createdTimestamp\":1672531199000,\"customerName\":\"John Doe\",\"endTime\":\"15:30:00\",\"id\":\"123e4567-e89b-12d3-a456-426614174000\",\"lastUpdatedTimestamp\":1672531199000,\"orgId\":\"123e4567-e89b-12d3-a456-426614174000\",\"queueId\":\"123e4567-e89b-12d3-a456-426614174000\",\"scheduleDate\":\"2025-04-08\",\"sourceInteraction\":\"123e4567-e89b-12d3-a456-426614174000\",\"startTime\":\"14:30:00\",\"timezone\":\"America/New_York\"}",
+Some(super::check::<crate::api::models::CallbackScheduleUpdateRequest>),
+&[],
+true,
+));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::callbacks::DeleteScheduledCallbackById::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op =
                 super::callbacks::DeleteScheduledCallbackById::new("5C3E69AC-3695-4D51-899B-4B4CC3ED8ECF");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::callbacks::DeleteScheduledCallbackById::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::tasks::GetTasks::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::tasks::GetTasks::new(sample("1591702170000")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":{\"captureRequested\":false,\"channelType\":\"email\",\"createdTime\":1591702170000,\"destination\":\"+18005555555\",\"direction\":\"inbound\",\"lastUpdatedTime\":1591712170099,\"origin\":\"chatuser@email.com\",\"owner\":{\"id\":\"e0c7611b-8035-443a-b7a8-dca9f8b8289b\",\"name\":\"Joseph Lambert\"},\"queue\":{\"id\":\"89cf3b93-f020-42c6-84dc-87db6a92eae7\",\"name\":\"Technical Support Queue\"},\"reasonCode\":\"Credit\",\"status\":\"created\"},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
-decode: |body| super::tasks::GetTasks::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":{\"captureRequested\":false,\"channelType\":\"email\",\"createdTime\":1591702170000,\"destination\":\"+18005555555\",\"direction\":\"inbound\",\"lastUpdatedTime\":1591712170099,\"origin\":\"chatuser@email.com\",\"owner\":{\"id\":\"e0c7611b-8035-443a-b7a8-dca9f8b8289b\",\"name\":\"Joseph Lambert\"},\"queue\":{\"id\":\"89cf3b93-f020-42c6-84dc-87db6a92eae7\",\"name\":\"Technical Support Queue\"},\"reasonCode\":\"Credit\",\"status\":\"created\"},\"id\":\"93912f11-6017-404b-bf14-5331890b1797\"}],\"meta\":{\"orgId\":\"3dae8fdd-06e2-411a-9035-51f3719f5b65\"}}",
+None,
+&["from"],
+false,
+));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::tasks::CreateTask::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::tasks::CreateTask::new(sample("{\"attributes\":{\"channel\":\"sales\"},\"callback\":{\"callbackOrigin\":\"web\",\"callbackType\":\"immediate\"},\"customAttributes\":{\"x_custom_header\":\"val\"},\"destination\":\"2147751365\",\"entryPointId\":\"510d198d-7aa7-4b75-a5ff-e61759f4f313\",\"mediaType\":\"telephony\",\"origin\":\"2147751364\",\"outboundType\":\"CALLBACK\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"id\":\"768d1102-8c11-4850-a809-d7a99cc1c22e\"},\"meta\":{\"orgId\":\"658d1102-8c11-4850-a809-d7a99cc1c22f\"}}",
-decode: |body| super::tasks::CreateTask::decode(body).map(drop),
-});
+"{\"data\":{\"id\":\"768d1102-8c11-4850-a809-d7a99cc1c22e\"},\"meta\":{\"orgId\":\"658d1102-8c11-4850-a809-d7a99cc1c22f\"}}",
+Some(super::check::<crate::api::models::CreateTaskRequest>),
+&[],
+true,
+));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::UpdateTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::UpdateTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"attributes\":{\"channel\":\"sales\"}}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::UpdateTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::PatchTaskRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::AcceptTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::AcceptTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::AcceptTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::EndTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::EndTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::EndTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::WrapUpTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::WrapUpTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"auxCodeId\":\"AXUH3oN12eV-WekpnDpl\",\"wrapUpReason\":\"Sales\"}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::WrapUpTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::WrapUpResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::HoldTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::HoldTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"mediaResourceId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::HoldTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::MediaResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ResumeTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ResumeTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"mediaResourceId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ResumeTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::MediaResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::RejectTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::RejectTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"mediaResourceId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::RejectTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::MediaResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::PauseRecordingTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::PauseRecordingTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::PauseRecordingTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ResumeRecordingTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ResumeRecordingTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
             op.body = Some(sample("{\"autoResumed\":true}")?);
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ResumeRecordingTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::ResumeRecordingResourceRequest>),
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::TransferTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::TransferTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
@@ -4105,37 +4466,40 @@ decode: |body| super::tasks::CreateTask::decode(body).map(drop),
                     "{\"destinationType\":\"dialNumber\",\"to\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}",
                 )?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::TransferTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::TransferResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::tasks::ConsultTask::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::tasks::ConsultTask::new("315fbb91-2288-427c-9588-ec764cd46ea4", sample("{\"destinationType\":\"dialNumber\",\"holdParticipants\":true,\"to\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::tasks::ConsultTask::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::ConsultResourceRequest>),
+&[],
+true,
+));
     #[cfg(feature = "tasks")]
-all.push(Sample {
-info: super::tasks::ConsultConferenceTask::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::tasks::ConsultConferenceTask::new("315fbb91-2288-427c-9588-ec764cd46ea4", sample("{\"agentId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\",\"destinationType\":\"agent\",\"to\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "",
-decode: |body| super::tasks::ConsultConferenceTask::decode(body).map(drop),
-});
+"",
+Some(super::check::<crate::api::models::ConferenceResourceRequest>),
+&[],
+true,
+));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ConsultTransferTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ConsultTransferTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
@@ -4143,620 +4507,676 @@ decode: |body| super::tasks::ConsultConferenceTask::decode(body).map(drop),
                     "{\"destinationType\":\"dialNumber\",\"to\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}",
                 )?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ConsultTransferTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::ConsultTransferResourceRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ConsultAcceptTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ConsultAcceptTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ConsultAcceptTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::AssignTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::AssignTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::AssignTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ConsultEndTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ConsultEndTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 sample("{\"queueId\":\"315fbb91-2288-427c-9588-ec764cd46ea4\"}")?,
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ConsultEndTask::decode(body).map(drop),
-    });
+        "",
+        Some(super::check::<crate::api::models::EndConsultRequest>),
+        &[],
+        true,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::ExitConferenceTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::ExitConferenceTask::new("315fbb91-2288-427c-9588-ec764cd46ea4");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::ExitConferenceTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::AcceptPreviewTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::AcceptPreviewTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::AcceptPreviewTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::SkipPreviewTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::SkipPreviewTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::SkipPreviewTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "tasks")]
-    all.push(Sample {
-        info: super::tasks::RemovePreviewTask::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::tasks::RemovePreviewTask::new(
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
                 "315fbb91-2288-427c-9588-ec764cd46ea4",
             );
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::tasks::RemovePreviewTask::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::DeletePersonById::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::DeletePersonById::new("63feryn344678998djs878", "638844db13272c52239c525d");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::DeletePersonById::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::AddRemoveReplaceDetailsOfPerson::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::AddRemoveReplaceDetailsOfPerson::new("63feryn344678998djs878", "638844db13272c52239c525d", sample("[{\"op\":\"update\",\"path\":\"/name\",\"value\":\"test\"}]")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::AddRemoveReplaceDetailsOfPerson::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::PatchRequest>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::AddOneMoreIdentitiesToPerson::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::AddOneMoreIdentitiesToPerson::new("63feryn344678998djs878", "638844db13272c52239c525d", sample("{\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::AddOneMoreIdentitiesToPerson::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::AddIdentitiesToPersonRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::RemoveOneMoreIdentitiesFromPerson::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::RemoveOneMoreIdentitiesFromPerson::new("63feryn344678998djs878", "638844db13272c52239c525d", sample("[\"ram@cisco.com\",\"1e4qre2g7\"]")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::RemoveOneMoreIdentitiesFromPerson::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<Vec<String>>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::GetAllOrPersonDetails::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::GetAllOrPersonDetails::new("63feryn344678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::GetAllOrPersonDetails::decode(body).map(drop),
-});
+"{\"data\":[{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::CreatePerson::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::CreatePerson::new("63feryn344678998djs878", sample("{\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::CreatePerson::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::CreateOrUpdatePersonRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::MergesIdentitiesToPrimaryIdentity::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::MergesIdentitiesToPrimaryIdentity::new("63feryn344678998djs878", "638844db13272c52239c525d", sample("{\"personIdsToMerge\":[\"6435e80153802b2a273bae3a\",\"6435e80153802b2a273bae3b\",\"6435e80153802b2a273bae3c\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::MergesIdentitiesToPrimaryIdentity::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::MergePersonsRequest>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::CreatesOrMergesAliasesToIndividualInJds::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::CreatesOrMergesAliasesToIndividualInJds::new("63feryn344678998djs878", sample("{\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"lastName\":\"Doe\",\"override\":false,\"phone\":[\"+12342342345\"],\"socialId\":[\"johndoe@gmail.com,+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::CreatesOrMergesAliasesToIndividualInJds::decode(body).map(drop),
-});
+"{\"data\":{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::MergePersonRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_customer_identification::SearchForIdentityViaAliases::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_customer_identification::SearchForIdentityViaAliases::new("63feryn344678998djs878", "johndoe@domain1.com,2771154");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_customer_identification::SearchForIdentityViaAliases::decode(body).map(drop),
-});
+"{\"data\":[{\"aliases\":[\"234\",\"johndoe@gmail.com\",\"+12342342345\"],\"customerId\":[\"234\"],\"email\":[\"johndoe@gmail.com\"],\"firstName\":\"John\",\"id\":\"638505f32332c8200dac025e\",\"lastName\":\"Doe\",\"phone\":[\"+12342342345\"],\"temporaryId\":[\"2342s-sdsd-342345\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_data_ingestion::JourneyEventPosting::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_data_ingestion::JourneyEventPosting::new("63feryn344678998djs878", sample("{\"data\":{\"agentId\":\"109332be-7fc4-4d4d-9488-ebdb8e13b9bbe\",\"createdTime\":\"1645819554383\",\"currentState\":\"idle\",\"destination\":\"+12147651210\",\"idleCodeId\":\"AXUr0jX9H5Tuplm_IxiC\",\"profileType\":\"BLENDED\"},\"datacontenttype\":\"application/json\",\"id\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"identity\":\"sjohndeo@cisco.com\",\"identitytype\":\"email\",\"previousidentity\":\"sdeo@cisco.com\",\"source\":\"/com/cisco/wxcc/123\",\"specversion\":\"1.0\",\"time\":\"2022-08-15T22:29:43.768Z\",\"type\":\"com.cisco.wxcc.event.agent\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"message\":\"Accepted for processing\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_data_ingestion::JourneyEventPosting::decode(body).map(drop),
-});
+"{\"data\":{\"message\":\"Accepted for processing\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::JourneyCloudEventModel>),
+&["workspaceId"],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateId::new("63feryn344678998djs878", "638844db13272c52239c525d");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateId::decode(body).map(drop),
-});
+"{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::UpdateExistingProfileViewTemplate::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::UpdateExistingProfileViewTemplate::new("63feryn344678998djs878", "638844db13272c52239c525d", sample("{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{\"args\":[\"item buy,price,integer,Sum GT 100\",\"item buy,sku,integer,Count GT 5\"],\"logic\":\"OR\"},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{\"type\":\"table\"}}],\"name\":\"sample-template\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::UpdateExistingProfileViewTemplate::decode(body).map(drop),
-});
+"{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::CreateOrUpdateTemplateModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::DeleteTemplateByTemplateId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::DeleteTemplateByTemplateId::new("63feryn344678998djs878", "638844db13272c52239c525d");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{\"type\":\"table\"}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"}",
-decode: |body| super::journey_profile_creation_and_insights::DeleteTemplateByTemplateId::decode(body).map(drop),
-});
+"{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{\"type\":\"table\"}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::GetAllTemplateDetails::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::GetAllTemplateDetails::new("63feryn344678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":[{}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::GetAllTemplateDetails::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":[{}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::CreateTemplate::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::CreateTemplate::new("63feryn344678998djs878", sample("{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{\"args\":[\"item buy,price,integer,Sum GT 100\",\"item buy,sku,integer,Count GT 5\"],\"logic\":\"OR\"},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{\"type\":\"table\"}}],\"name\":\"sample-template\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::CreateTemplate::decode(body).map(drop),
-});
+"{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::CreateOrUpdateTemplateModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateName::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateName::new("63feryn344678998djs878", "sample-template");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::GetTemplateSearchedByTemplateName::decode(body).map(drop),
-});
+"{\"data\":{\"attributes\":[{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}}],\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"name\":\"sample-template\",\"organizationId\":\"Demo Assure\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"Customer-Journey-Widget\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateName::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateName::new("6377dafe02e7cc19b03a71b7", "56fghn344678defjs878", "insurance-template");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateName::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::HistoricProgressiveProfileView::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::HistoricProgressiveProfileView::new("6377dafe02e7cc19b03a71b7", "56fghn344678defjs878", "56fghn344678defjs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::HistoricProgressiveProfileView::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateNameV1::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateNameV1::new("6377dafe02e7cc19b03a71b7", "ram@cisco.com", "insurance-template");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateNameV1::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateId::new("6377dafe02e7cc19b03a71b7", "ram@cisco.com", "56fghn344678defjs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::HistoricProgressiveProfileViewByTemplateId::decode(body).map(drop),
-});
+"{\"data\":[{\"attributes\":[{}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"642f1c56276e305287405167\",\"templateId\":\"922f1c56276e305287405162\",\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateName::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateName::new("6377dafe02e7cc19b03a71b7", "srindura@gmail.com", "insurance-template");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"attributes\":[{\"error\":\"failed\",\"journeyEvents\":[\"testEvent\"],\"queryTemplate\":{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}},\"result\":\"\\\"{\\\"success\\\"}\\\"\"}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[{\"actionId\":\"3489032dsfhsdf34\",\"doNotDisturbPeriod\":\"10\",\"triggeredAt\":\"2022-10-18T04:21:34.124Z\"}]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}",
-decode: |body| super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateName::decode(body).map(drop),
-});
+"{\"attributes\":[{\"error\":\"failed\",\"journeyEvents\":[\"testEvent\"],\"queryTemplate\":{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}},\"result\":\"\\\"{\\\"success\\\"}\\\"\"}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[{\"actionId\":\"3489032dsfhsdf34\",\"doNotDisturbPeriod\":\"10\",\"triggeredAt\":\"2022-10-18T04:21:34.124Z\"}]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateId::new("6377dafe02e7cc19b03a71b7", "srindura@gmail.com", "56fghn344678defjs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"attributes\":[{\"error\":\"failed\",\"journeyEvents\":[\"testEvent\"],\"queryTemplate\":{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}},\"result\":\"\\\"{\\\"success\\\"}\\\"\"}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[{\"actionId\":\"3489032dsfhsdf34\",\"doNotDisturbPeriod\":\"10\",\"triggeredAt\":\"2022-10-18T04:21:34.124Z\"}]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}",
-decode: |body| super::journey_profile_creation_and_insights::StreamProgressiveProfileViewsByTemplateId::decode(body).map(drop),
-});
+"{\"attributes\":[{\"error\":\"failed\",\"journeyEvents\":[\"testEvent\"],\"queryTemplate\":{\"aggregationMode\":\"Count\",\"displayName\":\"Name\",\"event\":\"task:new\",\"limit\":30,\"lookBackDurationType\":\"days\",\"lookBackPeriod\":10,\"metaData\":\"origin\",\"metaDataType\":\"string\",\"rules\":{},\"verbose\":true,\"version\":\"1.1\",\"widgetAttributes\":{}},\"result\":\"\\\"{\\\"success\\\"}\\\"\"}],\"organizationId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"personId\":\"6ab65fdf12833j3iu\",\"searchFilter\":\"9ab65fdfcae0e10f\",\"systemMetdata\":{\"journeyActionTriggerHistories\":[{\"actionId\":\"3489032dsfhsdf34\",\"doNotDisturbPeriod\":\"10\",\"triggeredAt\":\"2022-10-18T04:21:34.124Z\"}]},\"templateId\":\"9ab65fdfcae0e10f\",\"timestamp\":\"9ab65fdfcae0e10f\",\"workspaceId\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::HistoricJourneyEvents::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::HistoricJourneyEvents::new("6377dafe02e7cc19b03a71b7");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"data\":{\"agentId\":\"109332be-7fc4-4d4d-9488-ebdb8e13b9bbe\",\"createdTime\":\"1645819554383\",\"currentState\":\"idle\",\"destination\":\"+12147651210\",\"idleCodeId\":\"AXUr0jX9H5Tuplm_IxiC\",\"profileType\":\"BLENDED\"},\"datacontenttype\":\"application/json\",\"id\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"identity\":\"sjohndeo@cisco.com\",\"identitytype\":\"email\",\"previousidentity\":\"sdeo@cisco.com\",\"source\":\"/com/cisco/wxcc/123\",\"specversion\":\"1.0\",\"time\":\"2022-08-15T22:29:43.768Z\",\"type\":\"com.cisco.wxcc.event.agent\"}],\"meta\":{\"identity\":\"ram@cisco.com\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"resultCount\":10,\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
-decode: |body| super::journey_profile_creation_and_insights::HistoricJourneyEvents::decode(body).map(drop),
-});
+"{\"data\":[{\"data\":{\"agentId\":\"109332be-7fc4-4d4d-9488-ebdb8e13b9bbe\",\"createdTime\":\"1645819554383\",\"currentState\":\"idle\",\"destination\":\"+12147651210\",\"idleCodeId\":\"AXUr0jX9H5Tuplm_IxiC\",\"profileType\":\"BLENDED\"},\"datacontenttype\":\"application/json\",\"id\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"identity\":\"sjohndeo@cisco.com\",\"identitytype\":\"email\",\"previousidentity\":\"sdeo@cisco.com\",\"source\":\"/com/cisco/wxcc/123\",\"specversion\":\"1.0\",\"time\":\"2022-08-15T22:29:43.768Z\",\"type\":\"com.cisco.wxcc.event.agent\"}],\"meta\":{\"identity\":\"ram@cisco.com\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"resultCount\":10,\"workspaceId\":\"ad72cae0e10f-417f-9974-417f-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_profile_creation_and_insights::StreamEventsByIdentity::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_profile_creation_and_insights::StreamEventsByIdentity::new("6377dafe02e7cc19b03a71b7", "ram@cisco.com");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"agentId\":\"109332be-7fc4-4d4d-9488-ebdb8e13b9bbe\",\"createdTime\":\"1645819554383\",\"currentState\":\"idle\",\"destination\":\"+12147651210\",\"idleCodeId\":\"AXUr0jX9H5Tuplm_IxiC\",\"profileType\":\"BLENDED\"},\"datacontenttype\":\"application/json\",\"id\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"identity\":\"sjohndeo@cisco.com\",\"identitytype\":\"email\",\"previousidentity\":\"sdeo@cisco.com\",\"source\":\"/com/cisco/wxcc/123\",\"specversion\":\"1.0\",\"time\":\"2022-08-15T22:29:43.768Z\",\"type\":\"com.cisco.wxcc.event.agent\"}",
-decode: |body| super::journey_profile_creation_and_insights::StreamEventsByIdentity::decode(body).map(drop),
-});
+"{\"data\":{\"agentId\":\"109332be-7fc4-4d4d-9488-ebdb8e13b9bbe\",\"createdTime\":\"1645819554383\",\"currentState\":\"idle\",\"destination\":\"+12147651210\",\"idleCodeId\":\"AXUr0jX9H5Tuplm_IxiC\",\"profileType\":\"BLENDED\"},\"datacontenttype\":\"application/json\",\"id\":\"9ab65fdf-9643-417f-9974-ad72cae0e10f\",\"identity\":\"sjohndeo@cisco.com\",\"identitytype\":\"email\",\"previousidentity\":\"sdeo@cisco.com\",\"source\":\"/com/cisco/wxcc/123\",\"specversion\":\"1.0\",\"time\":\"2022-08-15T22:29:43.768Z\",\"type\":\"com.cisco.wxcc.event.agent\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_subscription::GetWxccSubscription::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_subscription::GetWxccSubscription::new("6377dafe02e7cc19b03a71b7");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1669165699,\"description\":\"This is for carehybrid subscription\",\"destinationUrl\":\"https://uswest-nonprod.cjaas.cisco.com/events/v1/journey/wxcc-callback\",\"eventTypes\":[\"task:*\",\"agent:*\"],\"id\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"lastUpdatedTime\":1669165699,\"name\":\"CareHybrid WXCC Subscription\",\"status\":\"active\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_subscription::GetWxccSubscription::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1669165699,\"description\":\"This is for carehybrid subscription\",\"destinationUrl\":\"https://uswest-nonprod.cjaas.cisco.com/events/v1/journey/wxcc-callback\",\"eventTypes\":[\"task:*\",\"agent:*\"],\"id\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"lastUpdatedTime\":1669165699,\"name\":\"CareHybrid WXCC Subscription\",\"status\":\"active\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_subscription::CreateWxccSubscription::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_subscription::CreateWxccSubscription::new("6377dafe02e7cc19b03a71b7");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"createdTime\":1669165699,\"description\":\"This is for carehybrid subscription\",\"destinationUrl\":\"https://uswest-nonprod.cjaas.cisco.com/events/v1/journey/wxcc-callback\",\"eventTypes\":[\"task:*\",\"agent:*\"],\"id\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"lastUpdatedTime\":1669165699,\"name\":\"CareHybrid WXCC Subscription\",\"status\":\"active\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_subscription::CreateWxccSubscription::decode(body).map(drop),
-});
+"{\"data\":[{\"createdTime\":1669165699,\"description\":\"This is for carehybrid subscription\",\"destinationUrl\":\"https://uswest-nonprod.cjaas.cisco.com/events/v1/journey/wxcc-callback\",\"eventTypes\":[\"task:*\",\"agent:*\"],\"id\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"lastUpdatedTime\":1669165699,\"name\":\"CareHybrid WXCC Subscription\",\"status\":\"active\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-    all.push(Sample {
-        info: super::journey_subscription::DeleteWxccSubscription::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::journey_subscription::DeleteWxccSubscription::new("6377dafe02e7cc19b03a71b7");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "\"string\"",
-        decode: |body| super::journey_subscription::DeleteWxccSubscription::decode(body).map(drop),
-    });
+        "\"string\"",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::GetAllJourneyActions::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::GetAllJourneyActions::new("63feryn344678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::GetAllJourneyActions::decode(body).map(drop),
-});
+"{\"data\":[{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::GetAllJourneyActionsForTemplate::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::GetAllJourneyActionsForTemplate::new("63feryn344678998djs878", "56n3ugx44678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::GetAllJourneyActionsForTemplate::decode(body).map(drop),
-});
+"{\"data\":[{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::CreateJourneyAction::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::CreateJourneyAction::new("63feryn344678998djs878", "56n3ugx44678998djs878", sample("{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"isActive\":true,\"name\":\"sample-action\",\"rules\":{\"args\":[\"item buy,price,integer,Sum GT 100\",\"item buy,sku,integer,Count GT 5\"],\"logic\":\"OR\"}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::CreateJourneyAction::decode(body).map(drop),
-});
+"{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::JourneyActionConfigurationUpsertRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::GetJourneyActionByName::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::GetJourneyActionByName::new("63feryn344678998djs878", "56n3ugx44678998djs878", "demo action");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::GetJourneyActionByName::decode(body).map(drop),
-});
+"{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::GetJourneyActionByActionId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::GetJourneyActionByActionId::new("63feryn344678998djs878", "56n3ugx44678998djs878", "73n3ugx12678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::GetJourneyActionByActionId::decode(body).map(drop),
-});
+"{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::UpdateExistingJourneyAction::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::UpdateExistingJourneyAction::new("63feryn344678998djs878", "56n3ugx44678998djs878", "73n3ugx12678998djs878", sample("{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"isActive\":true,\"name\":\"sample-action\",\"rules\":{\"args\":[\"item buy,price,integer,Sum GT 100\",\"item buy,sku,integer,Count GT 5\"],\"logic\":\"OR\"}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_trigger_actions::UpdateExistingJourneyAction::decode(body).map(drop),
-});
+"{\"data\":{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::JourneyActionConfigurationUpsertRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_trigger_actions::DeleteJourneyActionConfigurationByActionId::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_trigger_actions::DeleteJourneyActionConfigurationByActionId::new("63feryn344678998djs878", "56n3ugx44678998djs878", "73n3ugx12678998djs878");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}",
-decode: |body| super::journey_trigger_actions::DeleteJourneyActionConfigurationByActionId::decode(body).map(drop),
-});
+"{\"actionTriggers\":[{\"attributes\":{\"httpverb\":\"post\",\"requestbody\":\"{\\\"SMS\\\":\\\"12263762551\\\",\\\"callID\\\":\\\"\\\",\\\"MessageToSend\\\":\\\"Hello there!\\\"}\"},\"type\":\"Webhook\",\"webhookURL\":\"https://hooks.us.webexconnect.io/events/6M347NJ6\"}],\"cooldownPeriodInMinutes\":10,\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"id\":\"638505f32332c8200dac025e\",\"isActive\":true,\"name\":\"sample-action\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"rules\":{\"childrenRules\":{\"type\":\"nested\"},\"type\":\"nested\"},\"templateId\":\"637e72bc474c2a5b5f0eeeer\",\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaceId\":\"6384d9021f6a5331f6cc4cf9\"}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_workspace_management::GetWorkspace::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_workspace_management::GetWorkspace::new("6377dafe02e7cc19b03a71b7");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_workspace_management::GetWorkspace::decode(body).map(drop),
-});
+"{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_workspace_management::UpdateWorkspace::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_workspace_management::UpdateWorkspace::new("6377dafe02e7cc19b03a71b7", sample("{\"description\":\"This is for sandbox environment\",\"name\":\"Customer-Journey-Widget\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_workspace_management::UpdateWorkspace::decode(body).map(drop),
-});
+"{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::WorkspaceRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_workspace_management::DeleteWorkspace::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_workspace_management::DeleteWorkspace::new("6377dafe02e7cc19b03a71b7");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_workspace_management::DeleteWorkspace::decode(body).map(drop),
-});
+"{\"data\":{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_workspace_management::GetAllWorkspaces::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_workspace_management::GetAllWorkspaces::new();
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":[{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_workspace_management::GetAllWorkspaces::decode(body).map(drop),
-});
+"{\"data\":[{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]}],\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "journey")]
-all.push(Sample {
-info: super::journey_workspace_management::CreateWorkspace::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::journey_workspace_management::CreateWorkspace::new(sample("{\"description\":\"This is for sandbox environment\",\"name\":\"Customer-Journey-Widget\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":{\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"enabledFeatureIds\":[\"63d2d13e9544747f22f391cf5\"],\"isActive\":true,\"name\":\"Demo Assure\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"settings\":{\"general\":{\"dataRetentionDays\":365},\"webex\":{\"env\":\"qaus1\"}},\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaces\":[{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]}]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
-decode: |body| super::journey_workspace_management::CreateWorkspace::decode(body).map(drop),
-});
+"{\"data\":{\"createdAt\":\"2022-10-18T04:21:34.124Z\",\"createdBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"enabledFeatureIds\":[\"63d2d13e9544747f22f391cf5\"],\"isActive\":true,\"name\":\"Demo Assure\",\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"settings\":{\"general\":{\"dataRetentionDays\":365},\"webex\":{\"env\":\"qaus1\"}},\"updatedAt\":\"2022-10-18T04:21:34.124Z\",\"updatedBy\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\",\"workspaces\":[{\"description\":\"This is for sandbox1 environment\",\"id\":\"99ab6909-f982-410d-9e2f-16971d18ae24\",\"name\":\"Customer-Journey-Widget\",\"wxccSubscriptionIds\":[\"task:new\",\"agent:login\"]}]},\"meta\":{\"organizationId\":\"1eb65fdf-9643-417f-9974-ad72cae0e10f\"}}",
+Some(super::check::<crate::api::models::WorkspaceRequestModel>),
+&[],
+true,
+));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::campaign_manager::StartCampaignRequest::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::campaign_manager::StartCampaignRequest::new();
 op.body = Some(sample("{\"abandonRatePercentage\":3,\"authToken\":\"Bearer <AuthToken>\",\"callProgressAnalysisParams\":{\"amdEnabled\":true,\"analysisPeriod\":1000,\"cpaEnabled\":true,\"maxTermToneAnalysis\":30000,\"maxTimeAnalysis\":3000,\"minSilencePeriod\":608,\"minimumValidSpeech\":112,\"terminatingToneDetect\":true},\"campaignName\":\"campaign1\",\"campaignType\":\"Progressive\",\"dialingListFetchURL\":\"campaignMgr/v1/<campaignId>/dialinglist/\",\"dialingRate\":1,\"entryPointId\":\"510d198d-7aa7-4b75-a5ff-e61759f4f313\",\"id\":\"SalesCampaign_Prog\",\"ivrPorts\":10,\"maxDialingRate\":10,\"noAnswerRingLimit\":32,\"outdialANI\":\"9784330011\",\"predictiveCorrectionPace\":70,\"predictiveGain\":2,\"previewActionsDisabled\":[\"string\"],\"previewOfferTimeout\":300,\"previewOfferTimeoutAutoAction\":\"ACCEPT\",\"recordCount\":50,\"reservationPercentage\":50,\"vendorVersion\":\"myCampaignManager\"}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":\"string\",\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::campaign_manager::StartCampaignRequest::decode(body).map(drop),
-});
+"{\"data\":\"string\",\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+Some(super::check::<crate::api::models::StartCampaignRequest>),
+&[],
+false,
+));
     #[cfg(feature = "campaigns")]
-all.push(Sample {
-info: super::campaign_manager::UpdateCampaignRequest::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::campaign_manager::UpdateCampaignRequest::new("Campaign1");
 op.body = Some(sample("{\"authToken\":\"Bearer <AuthToken>\",\"campaignName\":\"campaign1\",\"dialingListFetchURL\":\"campaignMgr/v1/<campaignId>/dialinglist/\",\"dialingRate\":1,\"maxDialingRate\":10,\"noAnswerRingLimit\":32,\"outdialANI\":\"9784330011\",\"previewActionsDisabled\":[\"string\"],\"previewOfferTimeout\":300,\"previewOfferTimeoutAutoAction\":\"ACCEPT\",\"reservationPercentage\":50}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"data\":\"string\",\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
-decode: |body| super::campaign_manager::UpdateCampaignRequest::decode(body).map(drop),
-});
+"{\"data\":\"string\",\"meta\":{\"orgId\":\"97cdbf45-ebe2-4687-8341-44d5c7abf101\"}}",
+Some(super::check::<crate::api::models::UpdateCampaignRequest>),
+&[],
+false,
+));
     #[cfg(feature = "campaigns")]
-    all.push(Sample {
-        info: super::campaign_manager::StopCampaignRequest::INFO,
-        request: || {
+    all.push(Sample::new(
+        || {
             #[allow(unused_mut)]
             let mut op = super::campaign_manager::StopCampaignRequest::new("Campaign1");
-            Parts::of(&op, super::SAMPLE_ORG)
+            Ok(op)
         },
-        response: "",
-        decode: |body| super::campaign_manager::StopCampaignRequest::decode(body).map(drop),
-    });
+        "",
+        None,
+        &[],
+        false,
+    ));
     #[cfg(feature = "reporting")]
-all.push(Sample {
-info: super::captures::ListCaptures::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::captures::ListCaptures::new();
-op.body = Some(sample("{\"query\":{\"includeSegments\":true,\"includeVARecordings\":false,\"orgId\":\"8e18afdf-db79-449b-b4f5-ee4f14d9f45e\",\"taskIds\":[\"8e18afdf-db79-449b-b4f5-ee4f14d9f45e\"],\"urlExpiration\":30}}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+op.body = Some(sample("{\"query\":{\"includeSegments\":true,\"includeVARecordings\":false,\"orgId\":\"00000000-0000-4000-8000-000000000000\",\"taskIds\":[\"8e18afdf-db79-449b-b4f5-ee4f14d9f45e\"],\"urlExpiration\":30}}")?);
+Ok(op)
 },
-response: "{\"data\":[{\"recording\":[{\"attributes\":{}}],\"taskId\":\"e890a591-63f0-4984-a8f2-00e631368fb4\",\"transcription\":[{}]}],\"meta\":{\"orgId\":\"f1b130da-0cad-4d8b-91dd-7a3085440e89\",\"urlExpiration\":30}}",
-decode: |body| super::captures::ListCaptures::decode(body).map(drop),
-});
+"{\"data\":[{\"recording\":[{\"attributes\":{}}],\"taskId\":\"e890a591-63f0-4984-a8f2-00e631368fb4\",\"transcription\":[{}]}],\"meta\":{\"orgId\":\"f1b130da-0cad-4d8b-91dd-7a3085440e89\",\"urlExpiration\":30}}",
+Some(super::check::<crate::api::models::RecordingBodyParams>),
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::flow::ListFlowsOrSubflows::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::flow::ListFlowsOrSubflows::new("5e5c9ad6d61f870d6d778c1b");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "[{\"assignedRS\":[\"rs-id1\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow is updated with the 'Live' tag\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"version\":1}]",
-decode: |body| super::flow::ListFlowsOrSubflows::decode(body).map(drop),
-});
+"[{\"assignedRS\":[\"rs-id1\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow is updated with the 'Live' tag\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"version\":1}]",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::flow::ExportFlowOrSubflow::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::flow::ExportFlowOrSubflow::new("661c7bc712eaf357de7e4aeb", "5e5c9ad6d61f870d6d778c1b");
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"dea7d650-9734-4fa3-bfc9-2c669415c9e3\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"1330315f-7012-479a-8126-c767258004e6\",\"targetActivityId\":\"22a8930c-0770-4ab9-8e29-3a5ff1000e81\"}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1}",
-decode: |body| super::flow::ExportFlowOrSubflow::decode(body).map(drop),
-});
+"{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"dea7d650-9734-4fa3-bfc9-2c669415c9e3\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"1330315f-7012-479a-8126-c767258004e6\",\"targetActivityId\":\"22a8930c-0770-4ab9-8e29-3a5ff1000e81\"}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1}",
+None,
+&[],
+false,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::flow::PublishFlowOrSubflow::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::flow::PublishFlowOrSubflow::new("661c7bc712eaf357de7e4aeb", "5e5c9ad6d61f870d6d778c1b", sample("{\"comment\":\"Publishing the latest version\",\"tagIds\":[\"Live\"]}")?);
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"assignedRS\":[\"RS1\",\"RS2\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"draftVersion\":{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1},\"flowType\":\"FLOW\",\"flowVersions\":[\"65c28d9db2a2375974066579\",\"75974065c28d9db3665792a2\"],\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"latestVersion\":{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1},\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"preferences\":[{\"name\":\"hideSecureCADWarning\",\"type\":\"Boolean\",\"value\":\"true\"}],\"projectId\":\"5e5c9ad6d61f870d6d778c1b\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"validating\":false,\"version\":1}",
-decode: |body| super::flow::PublishFlowOrSubflow::decode(body).map(drop),
-});
+"{\"assignedRS\":[\"RS1\",\"RS2\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"draftVersion\":{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1},\"flowType\":\"FLOW\",\"flowVersions\":[\"65c28d9db2a2375974066579\",\"75974065c28d9db3665792a2\"],\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"latestVersion\":{\"comment\":\"This flow version has the Set-Variable activity\",\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow version has the 'Live' tag\",\"diagram\":{\"properties\":{\"activityId\":\"http-request-v2\"},\"widgets\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"id\":\"6a59e2f5-3d3d-475a-91f7-d24ac25a614b\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"start\",\"widgetType\":\"activity\"}}},\"eventFlows\":{\"eventsMap\":{\"GLOBAL_EVENTS\":{\"description\":\"description\",\"diagram\":{\"widgets\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"id\":\"14fd05ea-62f8-4003-8ad4-9599b8434dd7\",\"label\":\"New Activity Widget in Diagram\",\"type\":\"event\",\"widgetType\":\"activity\"}}},\"id\":\"GLOBAL_EVENTS\",\"name\":\"name\",\"onEvents\":{\"GlobalErrorHandling\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\"},\"process\":{\"activities\":{\"13ae6d9e-e607-4e43-aab7-a1af579953a7\":{\"group\":\"event\",\"id\":\"13ae6d9e-e607-4e43-aab7-a1af579953a7\",\"name\":\"GlobalErrorHandling\",\"properties\":{\"displayName\":\"OnGlobalError\",\"event\":\"OnGlobalError\",\"name\":\"GlobalErrorHandling\"}}},\"links\":[{\"conditionExpr\":\"out\",\"id\":\"db8170a0-ab4f-4415-8a3b-4561807a5287\",\"properties\":{\"value\":\"out\"},\"sourceActivityId\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"targetActivityId\":\"e1e7266d-699b-4420-8ba1-109d5d97f144\"}]}}},\"properties\":{\"offsetX\":\"0\"}},\"flowId\":\"661c7bc712eaf357de7e4aeb\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"persist\":true,\"process\":{\"activities\":{\"493751c9-7b87-4e93-9999-084f89f9e17b\":{\"group\":\"start\",\"id\":\"493751c9-7b87-4e93-9999-084f89f9e17b\",\"name\":\"NewPhoneContact\",\"properties\":{\"activityId\":\"start\",\"event\":\"NewPhoneContact\",\"name\":\"NewPhoneContact\"}}},\"links\":[{}]},\"runtimeVariables\":[{\"activityName\":\"ANI\",\"description\":\"\",\"displayName\":\"\",\"name\":\"NewPhoneContact.ANI\",\"path\":\"\",\"source\":\"Event\",\"type\":\"string\",\"uiVisible\":true}],\"settings\":[{\"name\":\"showActivityWait\",\"value\":\"true\"},{\"`type`\":\"BOOLEAN\",\"group\":\"activityWait\"},{\"name\":\"delayTime\",\"value\":\"2000\"},{\"`type`\":\"INTEGER\",\"group\":\"activityWait\"}],\"validating\":false,\"validationResults\":[{\"activityId\":\"e0d7128e-0f80-46c8-9554-9a9ae4dd9e7b\",\"activityLabel\":\"PlayMessage_ysg\",\"code\":\"FC1015\",\"docLink\":\"https://help.webex.com/en-us/article/n5595zd/Webex-Contact-Center-Setup-and-Administration-Guide\",\"message\":\"Add descriptions for activities\",\"severity\":\"ERROR\"}],\"variableOrders\":{\"pop-over\":[{\"name\":\"ani\",\"variableSeq\":\"0\"}]},\"variables\":[{\"description\":\"var1 is meant for loop counter\",\"desktopLabel\":\"var1\",\"id\":\"04b302a9-6d92-4365-8902-9b04bc3bf5f9\",\"isAgentEditable\":false,\"isCAD\":false,\"isReportable\":false,\"isSecure\":false,\"name\":\"var1\",\"overwrite\":false,\"source\":\"GLOBAL\",\"type\":\"STRING\",\"value\":\"hello world!\"}],\"version\":1},\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"preferences\":[{\"name\":\"hideSecureCADWarning\",\"type\":\"Boolean\",\"value\":\"true\"}],\"projectId\":\"5e5c9ad6d61f870d6d778c1b\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"validating\":false,\"version\":1}",
+Some(super::check::<crate::api::models::PublishParameters>),
+&[],
+true,
+));
     #[cfg(feature = "config")]
-all.push(Sample {
-info: super::flow::ImportFlowOrSubflow::INFO,
-request: || {
+all.push(Sample::new(
+|| {
 #[allow(unused_mut)]
 let mut op = super::flow::ImportFlowOrSubflow::new("5e5c9ad6d61f870d6d778c1b", super::FilePart::new("sample.bin", "application/octet-stream", b"sample".to_vec()));
-Parts::of(&op, super::SAMPLE_ORG)
+Ok(op)
 },
-response: "{\"assignedRS\":[\"rs-id1\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow is updated with the 'Live' tag\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"version\":1}",
-decode: |body| super::flow::ImportFlowOrSubflow::decode(body).map(drop),
-});
+"{\"assignedRS\":[\"rs-id1\"],\"createdBy\":\"user@company.com\",\"createdDate\":\"2024-02-07T14:10:50.663Z\",\"description\":\"This flow is updated with the 'Live' tag\",\"flowType\":\"FLOW\",\"id\":\"65c28d9db2a2375974066579\",\"lastModifiedBy\":\"user@company.com\",\"lastModifiedDate\":\"2024-02-07T14:10:50.663Z\",\"lockedAt\":\"2024-02-07T14:10:50.663Z\",\"lockedBy\":\"user@company.com\",\"name\":\"TestFlow\",\"orgId\":\"8eb7da9a-c81c-4d13-b08b-38fdeb7330d8\",\"status\":\"Draft\",\"tagHistories\":{\"Latest\":[{\"forkFrom\":\"63e3fcb0b57f601a2ad62db4\",\"fvId\":\"63e3fcb0b57f601a2ad62db4\",\"fvName\":\"HttpTraceTest\"}]},\"tags\":[{\"default\":false,\"displayName\":\"Live\",\"flowVersionId\":\"65c28d9db2a2375974066579\",\"id\":\"Live\",\"versionNumber\":1}],\"version\":1}",
+None,
+&[],
+false,
+));
     all
 }
 

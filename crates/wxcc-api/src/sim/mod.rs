@@ -60,6 +60,7 @@ mod oauth;
 mod reporting;
 mod search;
 mod sites;
+mod spec;
 
 /// Simulator settings.
 #[derive(Clone, Debug)]
@@ -101,6 +102,10 @@ pub struct SimConfig {
     /// Responses larger than this are gzip-compressed when the request accepts gzip
     /// (default 1 MB, as the API).
     pub gzip_threshold: usize,
+    /// The operations the spec-driven part answers keep state (default `true`): created
+    /// resources are what get, list, update and delete see, and an id never created is a 404.
+    /// `false`: every item call answers the spec's example whatever the id (stripe-mock's way).
+    pub stateful: bool,
 }
 
 impl SimConfig {
@@ -128,6 +133,7 @@ impl SimConfig {
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
             gzip_threshold: 1 << 20,
+            stateful: true,
         }
     }
 
@@ -175,6 +181,7 @@ struct Shared {
     stats: Mutex<SimStats>,
     counter: AtomicU64,
     base: String,
+    spec: spec::Spec,
 }
 
 cc_core::simulator! {
@@ -219,6 +226,7 @@ impl Shared {
             stats: Mutex::default(),
             counter: AtomicU64::new(1),
             base,
+            spec: spec::Spec::new(),
         }
     }
 }
@@ -240,6 +248,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/organization/{org}/site/bulk-export", get(export_sites))
         .route("/organization/{org}/site/{id}", get(get_site).put(update_site).delete(delete_site))
         .route("/search", post(search))
+        .fallback(spec::fallback)
+        .method_not_allowed_fallback(spec::fallback)
         .with_state(shared)
 }
 

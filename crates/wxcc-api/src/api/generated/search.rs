@@ -34,7 +34,7 @@ impl SearchTasks {
 
 #[cfg(feature = "reporting")]
 impl crate::api::Operation for SearchTasks {
-    type Output = String;
+    type Output = serde_json::Value;
     const INFO: crate::api::OperationInfo = crate::api::OperationInfo {
         method: cc_core::http::Method::Post,
         path: "/search",
