@@ -578,7 +578,6 @@ fn emit_samples(operations: &[Operation], types: &Types) -> String {
         ));
     }
     out.push_str("all\n}\n");
-    drop(fit);
     out.push_str("\n/// Where the spec's examples contradict its own schemas (what the samples use instead is\n/// a schema-valid value): spec errors, kept in view.\npub const EXAMPLE_REPAIRS: &[&str] = &[\n");
     for repair in &repairs {
         out.push_str(&format!("{},\n", literal(repair)));
