@@ -72,7 +72,35 @@ fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
         let formatted = rustfmt(root, &format!("{HEADER}\n{text}"))?;
         files.insert(path, formatted);
     }
+    let guide = fs::read_to_string(root.join(GUIDE)).map_err(|e| format!("{GUIDE}: {e}"))?;
+    files.insert(PathBuf::from(GUIDE), with_coverage(&guide, &operations)?);
     Ok(files)
+}
+
+/// The guide whose coverage table the generator writes, between these markers.
+const GUIDE: &str = "docs/vendors/wxcc.md";
+const COVERAGE_START: &str = "<!-- codegen:coverage (written by `cargo xtask codegen wxcc`) -->";
+const COVERAGE_END: &str = "<!-- /codegen:coverage -->";
+
+/// `guide` with its coverage table (operations per tag, typed / total) rewritten.
+fn with_coverage(guide: &str, operations: &[ops::Operation]) -> Result<String, String> {
+    let (Some(start), Some(end)) = (guide.find(COVERAGE_START), guide.find(COVERAGE_END)) else {
+        return Err(format!("{GUIDE} lacks the markers {COVERAGE_START} … {COVERAGE_END}"));
+    };
+    let mut tags: BTreeMap<&str, (&str, std::collections::BTreeSet<&str>, usize)> = BTreeMap::new();
+    for op in operations {
+        let entry = tags.entry(op.tag.as_str()).or_insert((op.module.as_str(), Default::default(), 0));
+        entry.1.insert(op.area);
+        entry.2 += 1;
+    }
+    let mut table = String::from("| tag | module (`wxcc_api::api::…`) | feature | typed / total |\n|---|---|---|---|\n");
+    for (tag, (module, areas, count)) in &tags {
+        let areas = areas.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+        table.push_str(&format!("| {tag} | `{module}` | {areas} | {count} / {count} |\n"));
+    }
+    let total = operations.len();
+    table.push_str(&format!("| **all {} tags** | | | **{total} / {total}** |\n", tags.len()));
+    Ok(format!("{}{COVERAGE_START}\n{table}{}", &guide[..start], &guide[end..]))
 }
 
 fn rustfmt(root: &Path, text: &str) -> Result<String, String> {

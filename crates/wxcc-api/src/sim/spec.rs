@@ -71,37 +71,72 @@ fn segments(template: &str) -> Vec<Segment> {
         .collect()
 }
 
+/// A path without its version segments (`/organization/o/v3/address-book` →
+/// `/organization/o/address-book`): the versions of an endpoint serve the same resources.
+fn unversioned(path: &str) -> String {
+    let mut out = String::new();
+    for (i, segment) in path.trim_end_matches('/').split('/').enumerate() {
+        let version = segment.len() >= 2
+            && segment.starts_with('v')
+            && segment[1..].chars().all(|c| c.is_ascii_digit());
+        if i > 1 && version {
+            continue;
+        }
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(segment);
+    }
+    out
+}
+
+/// An empty page for a page past the first of a list answer, so that paging ends.
+fn emptied(example: Value) -> Value {
+    match example {
+        Value::Array(_) => Value::Array(Vec::new()),
+        Value::Object(mut members) if members.get("data").is_some_and(Value::is_array) => {
+            members.insert("data".into(), Value::Array(Vec::new()));
+            Value::Object(members)
+        }
+        other => other,
+    }
+}
+
 impl Spec {
     pub(super) fn new() -> Self {
         let samples = samples::operations();
+        // Templates compared by shape: versions dropped, parameter names erased.
+        let shape = |template: &str| -> String {
+            segments(&unversioned(template))
+                .iter()
+                .map(|s| match s {
+                    Segment::Literal(l) => l.clone(),
+                    Segment::Param { prefix, suffix, .. } => format!("{prefix}{{}}{suffix}"),
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        };
         let templates: Vec<(String, String)> =
-            samples.iter().map(|s| (s.info.method.as_str().to_owned(), s.info.path.to_owned())).collect();
+            samples.iter().map(|s| (s.info.method.as_str().to_owned(), shape(s.info.path))).collect();
         let has = |method: &str, template: &str| templates.iter().any(|(m, t)| m == method && t == template);
         let item_of = |template: &str| {
-            templates.iter().any(|(m, t)| {
-                m == "GET"
-                    && t.strip_prefix(template)
-                        .and_then(|rest| rest.strip_prefix("/{"))
-                        .is_some_and(|rest| rest.ends_with('}') && !rest.contains('/'))
-            })
+            templates.iter().any(|(m, t)| m == "GET" && t.strip_prefix(template) == Some("/{}"))
         };
         let routes = samples
             .into_iter()
             .map(|sample| {
-                let template = sample.info.path;
+                let template = shape(sample.info.path);
                 let method = sample.info.method.as_str();
-                let parent = template
-                    .rsplit_once('/')
-                    .map(|(p, last)| (p, last.starts_with('{') && last.ends_with('}')));
+                let parent = template.rsplit_once('/').map(|(p, last)| (p.to_owned(), last == "{}"));
                 let role = match (method, parent) {
-                    ("POST", _) if item_of(template) => Role::Create,
-                    ("GET", _) if item_of(template) && has("POST", template) => Role::List,
-                    ("GET" | "PUT" | "PATCH" | "DELETE", Some((parent, true))) if has("POST", parent) => {
+                    ("POST", _) if item_of(&template) => Role::Create,
+                    ("GET", _) if item_of(&template) && has("POST", &template) => Role::List,
+                    ("GET" | "PUT" | "PATCH" | "DELETE", Some((parent, true))) if has("POST", &parent) => {
                         Role::Item
                     }
                     _ => Role::Plain,
                 };
-                Route { segments: segments(template), sample, role }
+                Route { segments: segments(sample.info.path), sample, role }
             })
             .collect();
         Self { routes, resources: std::sync::Mutex::new(HashMap::new()) }
@@ -228,10 +263,13 @@ pub(super) async fn fallback(
     }
     let example: Value = serde_json::from_str(sample.response).unwrap_or(Value::Null);
     let json = |status: StatusCode, value: Value| respond(&shared, &headers, status, value, &tracking);
-    let path = uri.path().trim_end_matches('/');
+    let path = unversioned(uri.path());
+    let path = path.as_str();
+    let page = query.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
     let response = match route.role {
         Role::Plain => match example {
             Value::Null => echo(status(sample, 200).into_response(), &tracking),
+            example if page > 0 => json(status(sample, 200), emptied(example)),
             example => json(status(sample, 200), example),
         },
         Role::Create => {
@@ -250,7 +288,6 @@ pub(super) async fn fallback(
             let stored: Vec<Value> =
                 lock(&spec.resources).get(path).map(|m| m.values().cloned().collect()).unwrap_or_default();
             // Every stored resource on page 0; later pages are empty, so paging ends.
-            let page = query.get("page").and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
             let stored = if page == 0 { stored } else { Vec::new() };
             let item = |list: &Value| list.as_array().and_then(|a| a.first()).cloned().unwrap_or(Value::Null);
             match example {
@@ -319,4 +356,29 @@ pub(super) async fn fallback(
         }
     };
     admitted.respond(response)
+}
+
+#[cfg(all(test, feature = "full"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_of_a_resource_group() {
+        let spec = Spec::new();
+        let role = |method: &str, path: &str| {
+            spec.routes
+                .iter()
+                .find(|r| r.sample.info.method.as_str() == method && r.sample.info.path == path)
+                .map(|r| r.role)
+        };
+        assert_eq!(role("POST", "/organization/{orgid}/contact-service-queue"), Some(Role::Create));
+        assert_eq!(role("GET", "/organization/{orgid}/contact-service-queue/{id}"), Some(Role::Item));
+        assert_eq!(role("GET", "/organization/{orgid}/v2/contact-service-queue"), Some(Role::List));
+        assert_eq!(
+            role("POST", "/organization/{orgid}/address-book/{addressBookId}/entry"),
+            Some(Role::Create)
+        );
+        assert_eq!(unversioned("/organization/o/v3/address-book/"), "/organization/o/address-book");
+        assert_eq!(unversioned("/v1/tasks"), "/v1/tasks");
+    }
 }
