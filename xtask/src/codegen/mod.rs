@@ -93,7 +93,8 @@ fn with_coverage(guide: &str, operations: &[ops::Operation]) -> Result<String, S
         entry.1.insert(op.area);
         entry.2 += 1;
     }
-    let mut table = String::from("| tag | module (`wxcc_api::api::…`) | feature | typed / total |\n|---|---|---|---|\n");
+    let mut table =
+        String::from("| tag | module (`wxcc_api::api::…`) | feature | typed / total |\n|---|---|---|---|\n");
     for (tag, (module, areas, count)) in &tags {
         let areas = areas.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
         table.push_str(&format!("| {tag} | `{module}` | {areas} | {count} / {count} |\n"));
