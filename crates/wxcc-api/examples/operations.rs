@@ -44,17 +44,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         agent_id: Some("1a80ba23-194b-49af-9b93-074b3ecc852a".into()),
         ..Default::default()
     };
-    let changed = client.call(&StateChange::new(state)).await?;
-    println!("agent state: {}", serde_json::to_string(&changed)?);
+    // Accepted (202): the new state arrives as an event, not in the answer.
+    client.call(&StateChange::new(state)).await?;
+    println!("agent state change accepted");
 
     // tasks: a blind transfer to a dial number.
-    let transfer = TransferResourceRequest {
-        to: "+14085550100".into(),
-        destination_type: "dialNumber".into(),
-        ..Default::default()
-    };
-    let answer = client.call(&TransferTask::new("315fbb91-2288-427c-9588-ec764cd46ea4", transfer)).await?;
-    println!("transfer: {}", serde_json::to_string(&answer)?);
+    let transfer =
+        TransferResourceRequest { to: "+14085550100".into(), destination_type: "dialNumber".into() };
+    client.call(&TransferTask::new("315fbb91-2288-427c-9588-ec764cd46ea4", transfer)).await?;
+    println!("transfer accepted");
 
     // config: a queue; the organization comes from the token.
     let queue = ContactServiceQueueDto { name: Some("Tier 2".into()), ..Default::default() };
