@@ -170,3 +170,34 @@ fn kind(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_that_contradict_the_schema_are_repaired_and_reported() {
+        let api: openapiv3::OpenAPI = serde_json::from_value(json!({
+            "openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {"Item": {"type": "object", "required": ["name", "kind"], "properties": {
+                "name": {"type": "string"}, "count": {"type": "integer"}, "kind": {"type": "string", "enum": ["A", "B"]},
+                "tags": {"type": "array", "items": {"type": "string"}}}}}}
+        }))
+        .unwrap();
+        let types = Types::new(&api);
+        let ty = Ty::Named("Item".into());
+        let mut repairs = Vec::new();
+        let fitted = conform(
+            &types,
+            &json!({"name": "x", "count": "12", "tags": {"a": 1}}),
+            &ty,
+            "Item",
+            &mut repairs,
+        );
+        assert_eq!(fitted, json!({"name": "x", "count": "12", "tags": ["string"], "kind": "A"}));
+        assert_eq!(repairs, ["Item.kind: required, missing", "Item.tags: an object for a list"]);
+        let mut none = Vec::new();
+        conform(&types, &json!({"name": "x", "kind": "C", "extra": true}), &ty, "Item", &mut none);
+        assert!(none.is_empty(), "a new enum value and an unknown member fit: {none:?}");
+    }
+}

@@ -756,3 +756,41 @@ fn emit_op(op: &Operation) -> String {
         success = success.join(", "),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_summary_and_stay_unique() {
+        let mut taken = BTreeSet::new();
+        assert_eq!(
+            op_name(
+                "Get specific Address Book by ID",
+                "/organization/{orgid}/address-book/{id}",
+                "getConfig_2",
+                &mut taken
+            ),
+            "GetAddressBookById"
+        );
+        assert_eq!(
+            op_name(
+                "Get specific Address Book by ID",
+                "/organization/{orgid}/v3/address-book/{id}",
+                "getConfig_3",
+                &mut taken
+            ),
+            "GetAddressBookByIdV3"
+        );
+        assert_eq!(
+            op_name(
+                "Get specific Address Book by ID",
+                "/organization/{orgid}/other/{id}",
+                "getConfig_4",
+                &mut taken
+            ),
+            "GetAddressBookByIdGetConfig4"
+        );
+        assert_eq!(op_name("List Team(s)", "/organization/{orgid}/team", "x", &mut taken), "ListTeams");
+    }
+}
