@@ -190,3 +190,59 @@ async fn resources_keep_state_and_bodies_are_checked_against_the_spec() {
     foreign.orgid = Some("11111111-1111-4111-8111-111111111111".into());
     assert_eq!(client.call(&foreign).await.unwrap_err().status(), Some(403));
 }
+
+#[test]
+fn generated_models_keep_credentials_and_unknown_members_out_of_debug() {
+    use wxcc_api::api::models::{AddressBookDto, SubscriptionRequest};
+    let subscription: SubscriptionRequest = serde_json::from_value(serde_json::json!({
+        "name": "n", "destinationUrl": "https://example.com/hook", "eventTypes": ["agent:login"],
+        "secret": "my-32-plus-character-long-secret-value"
+    }))
+    .unwrap();
+    let shown = format!("{subscription:?}");
+    assert!(!shown.contains("my-32-plus") && shown.contains("[redacted]"), "{shown}");
+    assert!(shown.contains("https://example.com/hook"), "other members show: {shown}");
+    let book: AddressBookDto = serde_json::from_value(
+        serde_json::json!({"name": "VIP", "parentType": "ORGANIZATION", "crmApiKey": "k-value-123"}),
+    )
+    .unwrap();
+    let shown = format!("{book:?}");
+    assert!(
+        !shown.contains("k-value-123") && shown.contains("crmApiKey"),
+        "unknown members by name only: {shown}"
+    );
+}
+
+/// A server that ignores `page`: the stream must end with an error, not repeat the page.
+#[tokio::test]
+async fn a_server_that_ignores_page_ends_the_stream_with_an_error() {
+    use async_trait::async_trait;
+    use cc_core::auth::{AuthError, Token, TokenCache, TokenSource};
+    use futures_util::StreamExt as _;
+    use wxcc_api::api::address_book::ListAddressBooksV3;
+    use wxcc_api::auth::Region;
+    use wxcc_api::{WxccClient, WxccConfig};
+
+    struct Fixed;
+    #[async_trait]
+    impl TokenSource for Fixed {
+        async fn fetch(&self, _previous: Option<&Token>) -> Result<Token, AuthError> {
+            Ok(Token::bearer("t", None))
+        }
+    }
+    let page = serde_json::json!({"meta": {}, "data": [{"name": "VIP", "parentType": "ORGANIZATION"}]});
+    let app = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { axum::Json(page) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
+    let config = WxccConfig::new(Region::Custom(base)).org_id("o-1");
+    let client = WxccClient::new(config, std::sync::Arc::new(TokenCache::new(Fixed))).unwrap();
+    let items: Vec<_> = client.pages(ListAddressBooksV3::new()).collect().await;
+    assert_eq!(items.len(), 2, "page 0's item, then the error: {items:?}");
+    assert_eq!(items[0].as_ref().unwrap().name, "VIP");
+    let err = items[1].as_ref().unwrap_err().to_string();
+    assert!(err.contains("page 1 repeats page 0"), "{err}");
+}

@@ -598,11 +598,14 @@ impl<'a> Types<'a> {
                 )
             }
             Def::Struct { fields, extra } => {
-                let derive = if def.default {
-                    "#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]"
-                } else {
-                    "#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]"
-                };
+                // Credentials (`password`, `secret`, `authToken`…) and unknown members, which may
+                // be credentials too, stay out of `Debug`: it is written by hand then.
+                let secret =
+                    |f: &Field| matches!(f.ty, Ty::Str | Ty::Bytes) && cc_core::secret::looks_secret(&f.wire);
+                let manual_debug = *extra || fields.iter().any(secret);
+                let debug = if manual_debug { "" } else { "Debug, " };
+                let default = if def.default { "Default, " } else { "" };
+                let derive = format!("#[derive(Clone, {debug}{default}PartialEq, Serialize, Deserialize)]");
                 let mut body = String::new();
                 for field in fields {
                     body.push_str(&emit_field(field));
@@ -610,7 +613,29 @@ impl<'a> Types<'a> {
                 if *extra {
                     body.push_str("/// Members this version does not know, kept so that a read-modify-write sends them back.\n#[serde(flatten)]\npub extra: serde_json::Map<String, serde_json::Value>,\n");
                 }
-                format!("{cfg}\n/// {doc}\n{derive}\npub struct {name} {{\n{body}}}\n")
+                let mut out = format!("{cfg}\n/// {doc}\n{derive}\npub struct {name} {{\n{body}}}\n");
+                if manual_debug {
+                    let mut shown = String::new();
+                    for field in fields {
+                        let value = match (secret(field), field.required) {
+                            (true, true) => "&\"[redacted]\"".to_owned(),
+                            (true, false) => format!("&self.{}.as_ref().map(|_| \"[redacted]\")", field.rust),
+                            (false, _) => format!("&self.{}", field.rust),
+                        };
+                        shown.push_str(&format!(
+                            ".field({}, {value})\n",
+                            literal(field.rust.trim_start_matches("r#"))
+                        ));
+                    }
+                    if *extra {
+                        shown.push_str(".field(\"extra\", &self.extra.keys().collect::<Vec<_>>())\n");
+                    }
+                    out.push_str(&format!(
+                        "\n{cfg}\nimpl std::fmt::Debug for {name} {{\nfn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\nf.debug_struct({})\n{shown}.finish()\n}}\n}}\n",
+                        literal(name)
+                    ));
+                }
+                out
             }
         }
     }

@@ -687,9 +687,9 @@ fn emit_op(op: &Operation) -> String {
                     new_init.push(format!("{}: None", part.rust));
                 }
                 list.push(match (file, part.required) {
-                    (true, true) => format!("form.file({}, &self.{})?;\n", literal(&part.wire), part.rust),
+                    (true, true) => format!("form.file({}, &self.{});\n", literal(&part.wire), part.rust),
                     (true, false) => format!(
-                        "if let Some(file) = &self.{} {{\nform.file({}, file)?;\n}}\n",
+                        "if let Some(file) = &self.{} {{\nform.file({}, file);\n}}\n",
                         part.rust,
                         literal(&part.wire)
                     ),

@@ -190,8 +190,10 @@ pub trait Paged: Operation + Clone {
     fn items(output: Self::Output) -> Vec<Self::Item>;
 }
 
-/// A request's path, query, headers and body, filled in by [`Operation::build`].
-#[derive(Clone, Debug, PartialEq)]
+/// A request's path, query, headers and body, filled in by [`Operation::build`]. Its `Debug`
+/// shows query names but not values (they may hold customer data) and bodies by size (they
+/// may hold credentials), as `cc_core::http::Request`'s does.
+#[derive(Clone, PartialEq)]
 pub struct Parts {
     path: String,
     /// Query pairs, in order.
@@ -200,6 +202,31 @@ pub struct Parts {
     pub headers: Vec<(String, String)>,
     /// The body and its content type.
     pub body: Option<(String, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let query: Vec<String> = self.query.iter().map(|(k, _)| format!("{k}=[redacted]")).collect();
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                if cc_core::secret::looks_secret(n) {
+                    format!("{n}: [redacted]")
+                } else {
+                    format!("{n}: {v}")
+                }
+            })
+            .collect();
+        let body =
+            self.body.as_ref().map(|(content_type, bytes)| format!("{content_type}, {} bytes", bytes.len()));
+        f.debug_struct("Parts")
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("body", &body)
+            .finish()
+    }
 }
 
 impl Parts {
@@ -362,6 +389,11 @@ impl Form {
         Self { boundary: format!("cc-form-{:032x}", fastrand::u128(..)), body: Vec::new() }
     }
 
+    /// A name or file name inside its quotes: quotes and line breaks would end it.
+    fn quoted(text: &str) -> String {
+        text.replace(['"', '\r', '\n'], "_")
+    }
+
     fn head(&mut self, disposition: &str, content_type: &str) {
         self.body.extend_from_slice(
             format!("--{}\r\nContent-Disposition: form-data; {disposition}\r\nContent-Type: {content_type}\r\n\r\n", self.boundary)
@@ -370,15 +402,13 @@ impl Form {
     }
 
     /// A file part.
-    pub fn file(&mut self, name: &str, file: &FilePart) -> Result<(), Error> {
-        let quoted = |s: &str| s.replace(['"', '\r', '\n'], "_");
+    pub fn file(&mut self, name: &str, file: &FilePart) {
         self.head(
-            &format!("name=\"{}\"; filename=\"{}\"", quoted(name), quoted(&file.filename)),
+            &format!("name=\"{}\"; filename=\"{}\"", Self::quoted(name), Self::quoted(&file.filename)),
             &file.content_type.replace(['\r', '\n'], ""),
         );
         self.body.extend_from_slice(&file.bytes);
         self.body.extend_from_slice(b"\r\n");
-        Ok(())
     }
 
     /// A value part: text as it is, anything else as JSON; `None` adds nothing.
@@ -389,7 +419,7 @@ impl Form {
             Value::String(s) => ("text/plain; charset=utf-8", s),
             other => ("application/json", other.to_string()),
         };
-        self.head(&format!("name=\"{}\"", name.replace(['"', '\r', '\n'], "_")), content_type);
+        self.head(&format!("name=\"{}\"", Self::quoted(name)), content_type);
         self.body.extend_from_slice(text.as_bytes());
         self.body.extend_from_slice(b"\r\n");
         Ok(())
@@ -425,4 +455,78 @@ pub fn decode_optional_json<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T
 /// A success without content; a body, if the server sends one, is ignored.
 pub fn decode_empty(_body: &[u8]) -> Result<(), JsonError> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_are_one_encoded_segment() {
+        let mut parts = Parts::new("/organization/{orgid}/dncList/{name}/phoneNumber/{phone}");
+        parts.path_param("orgid", "o-1").unwrap();
+        parts.path_param("name", "a b/c?d").unwrap();
+        parts.path_param("phone", "+1 555").unwrap();
+        assert_eq!(parts.path(), "/organization/o-1/dncList/a%20b%2Fc%3Fd/phoneNumber/%2B1%20555");
+        let mut bad = Parts::new("/x/{id}");
+        for value in ["", ".", ".."] {
+            assert!(bad.path_param("id", value).is_err(), "{value:?}");
+        }
+        assert!(bad.path_param("id", &None::<String>).is_err(), "required");
+        assert!(bad.path_param("id", &["a", "b"]).is_err(), "one value");
+    }
+
+    #[test]
+    fn query_lists_repeat_objects_explode_and_none_is_left_out() {
+        let mut parts = Parts::new("/v1/x");
+        parts.query("page", &Some(2)).unwrap();
+        parts.query("pageSize", &None::<i64>).unwrap();
+        parts.query("ids", &["a", "b"]).unwrap();
+        parts.query("filterDTO", &serde_json::json!({"name": "x&y", "active": true})).unwrap();
+        assert_eq!(parts.path_and_query(), "/v1/x?page=2&ids=a&ids=b&active=true&name=x%26y");
+        parts.header("X-ORGANIZATION-ID", &Some("o-1")).unwrap();
+        parts.header("Absent", &None::<String>).unwrap();
+        assert_eq!(parts.headers, [("X-ORGANIZATION-ID".to_owned(), "o-1".to_owned())]);
+    }
+
+    #[test]
+    fn debug_hides_query_values_credential_headers_and_bodies() {
+        let mut parts = Parts::new("/v1/subscriptions");
+        parts.query("search", &"customer@example.com").unwrap();
+        parts.header("x-api-key", &"k-123").unwrap();
+        parts.json("application/json", &serde_json::json!({"secret": "s3cr3t-value"})).unwrap();
+        let shown = format!("{parts:?}");
+        for hidden in ["customer@example.com", "k-123", "s3cr3t-value"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        assert!(
+            shown.contains("search=[redacted]") && shown.contains("application/json, 25 bytes"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn forms_are_multipart_with_quoted_names() {
+        let mut form = Form::new();
+        form.value("info", &serde_json::json!({"name": "greeting"})).unwrap();
+        form.value("note", &"plain").unwrap();
+        form.value("absent", &None::<String>).unwrap();
+        form.file("audio\"File", &FilePart::new("a\r\nb.wav", "audio/wav", b"RIFF".to_vec()));
+        let boundary = form.boundary.clone();
+        let (content_type, body) = form.finish();
+        assert_eq!(content_type, format!("multipart/form-data; boundary={boundary}"));
+        let body = String::from_utf8(body).unwrap();
+        let expected = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"info\"\r\nContent-Type: application/json\r\n\r\n{{\"name\":\"greeting\"}}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"audio_File\"; filename=\"a__b.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n\
+             --{b}--\r\n",
+            b = boundary
+        );
+        assert_eq!(body, expected);
+        assert_eq!(
+            format!("{:?}", FilePart::new("a.wav", "audio/wav", vec![0; 9])),
+            "FilePart { filename: \"a.wav\", content_type: \"audio/wav\", bytes: 9 }"
+        );
+    }
 }

@@ -399,7 +399,7 @@ pub struct ActivityRes {
 
 #[cfg(feature = "journey")]
 /// Add Identities to Person
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddIdentitiesToPersonRequestModel {
     /// Phone Number
     #[serde(rename = "phone", default, skip_serializing_if = "Option::is_none")]
@@ -416,6 +416,19 @@ pub struct AddIdentitiesToPersonRequestModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for AddIdentitiesToPersonRequestModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddIdentitiesToPersonRequestModel")
+            .field("phone", &self.phone)
+            .field("email", &self.email)
+            .field("temporary_id", &self.temporary_id)
+            .field("customer_id", &self.customer_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -441,7 +454,7 @@ pub struct AddressBookBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `AddressBookDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressBookDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -491,6 +504,24 @@ pub struct AddressBookDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for AddressBookDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressBookDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("parent_type", &self.parent_type)
+            .field("site_id", &self.site_id)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 cc_core::open_enum! {
 /// A parent type which indicates whether the address book is accessible for all sites or a specific site. Once created, parentType cannot be modified.
 pub enum AddressBookDtoParentType {
@@ -515,7 +546,7 @@ pub struct AddressBookEntryDetailsDto {
 
 #[cfg(feature = "config")]
 /// `AddressBookEntryDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AddressBookEntryDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -559,8 +590,24 @@ pub struct AddressBookEntryDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for AddressBookEntryDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressBookEntryDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("number", &self.number)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// `AddressBookWithEntriesDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AddressBookWithEntriesDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -613,6 +660,25 @@ pub struct AddressBookWithEntriesDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for AddressBookWithEntriesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressBookWithEntriesDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("parent_type", &self.parent_type)
+            .field("site_id", &self.site_id)
+            .field("address_book_entries", &self.address_book_entries)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 cc_core::open_enum! {
 /// A parent type which indicates whether the address book is accessible for all sites or a specific site. Once created, parentType cannot be modified.
 pub enum AddressBookWithEntriesDtoParentType {
@@ -652,7 +718,7 @@ pub struct AgentActivitiesApiResponse {
 
 #[cfg(feature = "reporting")]
 /// List of agent activities retrieved according to query parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentActivity {
     /// Active indicates whether the activity is completed (false) or in progress (true).
     #[serde(rename = "active", default)]
@@ -732,6 +798,39 @@ pub struct AgentActivity {
 }
 
 #[cfg(feature = "reporting")]
+impl std::fmt::Debug for AgentActivity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentActivity")
+            .field("active", &self.active)
+            .field("agent_id", &self.agent_id)
+            .field("agent_dn", &self.agent_dn)
+            .field("agent_login", &self.agent_login)
+            .field("agent_session_id", &"[redacted]")
+            .field("agent_name", &self.agent_name)
+            .field("current_state", &self.current_state)
+            .field("site_id", &self.site_id)
+            .field("site_name", &self.site_name)
+            .field("team_id", &self.team_id)
+            .field("team_name", &self.team_name)
+            .field("is_login", &self.is_login)
+            .field("task_id", &self.task_id)
+            .field("channel_id", &self.channel_id)
+            .field("channel_type", &self.channel_type)
+            .field("sub_channel_type", &self.sub_channel_type)
+            .field("idle_code_name", &self.idle_code_name)
+            .field("idle_code", &self.idle_code)
+            .field("queue_id", &self.queue_id)
+            .field("queue_name", &self.queue_name)
+            .field("wrapup_code_name", &self.wrapup_code_name)
+            .field("reason", &self.reason)
+            .field("start_time", &self.start_time)
+            .field("end_time", &self.end_time)
+            .field("mm_profile_type", &self.mm_profile_type)
+            .finish()
+    }
+}
+
+#[cfg(feature = "reporting")]
 /// Response wrapper for agent statistics.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentApiResponse {
@@ -745,7 +844,7 @@ pub struct AgentApiResponse {
 
 #[cfg(feature = "agents")]
 /// `AgentBurnoutDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentBurnoutDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -789,6 +888,23 @@ pub struct AgentBurnoutDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "agents")]
+impl std::fmt::Debug for AgentBurnoutDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentBurnoutDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("enabled", &self.enabled)
+            .field("agent_inclusion_type", &self.agent_inclusion_type)
+            .field("wellness_break_reminders", &self.wellness_break_reminders)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "agents")]
@@ -836,7 +952,7 @@ pub struct AgentChannelStateChangeResourceRequest {
 
 #[cfg(feature = "config")]
 /// `AgentGroupDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentGroupDto {
     /// ID of a team
     #[serde(rename = "teamId", default, skip_serializing_if = "Option::is_none")]
@@ -844,6 +960,16 @@ pub struct AgentGroupDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for AgentGroupDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentGroupDto")
+            .field("team_id", &self.team_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -1229,7 +1355,7 @@ Browser = "BROWSER",
 
 #[cfg(feature = "config")]
 /// `AgentProfileDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentProfileDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -1404,6 +1530,65 @@ pub struct AgentProfileDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for AgentProfileDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentProfileDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("parent_type", &self.parent_type)
+            .field("site_id", &self.site_id)
+            .field("screen_popup", &self.screen_popup)
+            .field("last_agent_routing", &self.last_agent_routing)
+            .field("auto_wrap_up", &self.auto_wrap_up)
+            .field("auto_answer", &self.auto_answer)
+            .field("auto_wrap_after_seconds", &self.auto_wrap_after_seconds)
+            .field("agent_available_after_outdial", &self.agent_available_after_outdial)
+            .field("allow_auto_wrap_up_extension", &self.allow_auto_wrap_up_extension)
+            .field("access_wrap_up_code", &self.access_wrap_up_code)
+            .field("wrap_up_codes", &self.wrap_up_codes)
+            .field("access_idle_code", &self.access_idle_code)
+            .field("idle_codes", &self.idle_codes)
+            .field("access_queue", &self.access_queue)
+            .field("queues", &self.queues)
+            .field("access_entry_point", &self.access_entry_point)
+            .field("entry_points", &self.entry_points)
+            .field("access_buddy_team", &self.access_buddy_team)
+            .field("buddy_teams", &self.buddy_teams)
+            .field("consult_to_queue", &self.consult_to_queue)
+            .field("outdial_enabled", &self.outdial_enabled)
+            .field("outdial_entry_point_id", &self.outdial_entry_point_id)
+            .field("outdial_ani_id", &self.outdial_ani_id)
+            .field("address_book_id", &self.address_book_id)
+            .field("dial_plan_enabled", &self.dial_plan_enabled)
+            .field("dial_plans", &self.dial_plans)
+            .field("agent_dn_validation", &self.agent_dn_validation)
+            .field("agent_dn_validation_criteria", &self.agent_dn_validation_criteria)
+            .field("agent_dn_validation_criterions", &self.agent_dn_validation_criterions)
+            .field("login_voice_options", &self.login_voice_options)
+            .field("viewable_statistics", &self.viewable_statistics)
+            .field("threshold_rules", &self.threshold_rules)
+            .field("active", &self.active)
+            .field(
+                "timeout_desktop_inactivity_custom_enabled",
+                &self.timeout_desktop_inactivity_custom_enabled,
+            )
+            .field("show_user_details_ms", &self.show_user_details_ms)
+            .field("state_synchronization_ms", &self.state_synchronization_ms)
+            .field("show_user_details_webex", &self.show_user_details_webex)
+            .field("state_synchronization_webex", &self.state_synchronization_webex)
+            .field("timeout_desktop_inactivity_mins", &self.timeout_desktop_inactivity_mins)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -1842,7 +2027,7 @@ Site = "SITE",
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Assistant add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentWellbeingDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -1856,6 +2041,18 @@ pub struct AgentWellbeingDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for AgentWellbeingDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentWellbeingDto")
+            .field("enable", &self.enable)
+            .field("agent_inclusion_type", &self.agent_inclusion_type)
+            .field("wellness_break_reminders", &self.wellness_break_reminders)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -1882,7 +2079,7 @@ Enabled = "ENABLED",
 
 #[cfg(feature = "ai")]
 /// This is applicable/available when either AI Assistant/AI Quality Management add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AiAutoCsatdto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -1899,6 +2096,19 @@ pub struct AiAutoCsatdto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for AiAutoCsatdto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiAutoCsatdto")
+            .field("enable", &self.enable)
+            .field("queues_inclusion_type", &self.queues_inclusion_type)
+            .field("selected_global_variable_id", &self.selected_global_variable_id)
+            .field("survey_data_source", &self.survey_data_source)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -1925,7 +2135,7 @@ GlobalVariable = "GLOBAL_VARIABLE",
 
 #[cfg(feature = "ai")]
 /// `AiFeatureDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AiFeatureDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -1993,8 +2203,32 @@ pub struct AiFeatureDto {
 }
 
 #[cfg(feature = "ai")]
+impl std::fmt::Debug for AiFeatureDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiFeatureDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("realtime_transcripts", &self.realtime_transcripts)
+            .field("suggested_responses", &self.suggested_responses)
+            .field("generated_summaries", &self.generated_summaries)
+            .field("agent_wellbeing", &self.agent_wellbeing)
+            .field("auto_csat", &self.auto_csat)
+            .field("coaching_insights", &self.coaching_insights)
+            .field("evaluations_and_analytics", &self.evaluations_and_analytics)
+            .field("sentiment_analysis", &self.sentiment_analysis)
+            .field("predicted_wait_time", &self.predicted_wait_time)
+            .field("personalized_ai_routing", &self.personalized_ai_routing)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "ai")]
 /// This is applicable/available only when AI Assistant add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AiGeneratedSummariesDto {
     /// Used to toggle the enable/disable call drop summaries for Generated Summaries configuration. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "callDropSummariesEnabled", default, skip_serializing_if = "Option::is_none")]
@@ -2018,6 +2252,20 @@ pub struct AiGeneratedSummariesDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for AiGeneratedSummariesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiGeneratedSummariesDto")
+            .field("call_drop_summaries_enabled", &self.call_drop_summaries_enabled)
+            .field("virtual_agent_transfer_summaries_enabled", &self.virtual_agent_transfer_summaries_enabled)
+            .field("consult_transfer_summaries_enabled", &self.consult_transfer_summaries_enabled)
+            .field("wrap_up_summaries_enabled", &self.wrap_up_summaries_enabled)
+            .field("queues_inclusion_type", &self.queues_inclusion_type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -3124,7 +3372,7 @@ pub struct ApplyLineKeyTemplateJobList {
 
 #[cfg(feature = "config")]
 /// `AssignedDynamicSkillsDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssignedDynamicSkillsDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -3182,6 +3430,26 @@ pub struct AssignedDynamicSkillsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for AssignedDynamicSkillsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssignedDynamicSkillsDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("skill_id", &self.skill_id)
+            .field("text_value", &self.text_value)
+            .field("boolean_value", &self.boolean_value)
+            .field("proficiency_value", &self.proficiency_value)
+            .field("enum_skill_values", &self.enum_skill_values)
+            .field("skill_name", &self.skill_name)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -3304,7 +3572,7 @@ pub struct AssignedDynamicSkillsDtoUserResponseWithUserProfileGranularAccess {
 
 #[cfg(feature = "config")]
 /// `AssistantSkillMappingDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AssistantSkillMappingDto {
     /// Id of an Assistant Skill mapped to the Contact Service Queue
     #[serde(rename = "assistantSkillId", default, skip_serializing_if = "Option::is_none")]
@@ -3320,6 +3588,17 @@ pub struct AssistantSkillMappingDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for AssistantSkillMappingDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssistantSkillMappingDto")
+            .field("assistant_skill_id", &self.assistant_skill_id)
+            .field("assistant_skill_updated_time", &self.assistant_skill_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -3710,7 +3989,7 @@ pub struct AutoCsatQuestionDto {
 
 #[cfg(feature = "ai")]
 /// `AutoCSATDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AutoCsatdto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -3760,6 +4039,24 @@ pub struct AutoCsatdto {
 }
 
 #[cfg(feature = "ai")]
+impl std::fmt::Debug for AutoCsatdto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AutoCsatdto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("enabled", &self.enabled)
+            .field("agent_inclusion_type", &self.agent_inclusion_type)
+            .field("survey_data_source", &self.survey_data_source)
+            .field("selected_global_variable_id", &self.selected_global_variable_id)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "ai")]
 cc_core::open_enum! {
 /// Provides information whether all or specific agents are selected for Auto CSAT.
 pub enum AutoCsatdtoAgentInclusionType {
@@ -3801,7 +4098,7 @@ pub struct AuxCodeBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `AuxiliaryCodeDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AuxiliaryCodeDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -3863,6 +4160,29 @@ pub struct AuxiliaryCodeDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for AuxiliaryCodeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuxiliaryCodeDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("default_code", &self.default_code)
+            .field("active", &self.active)
+            .field("is_system_code", &self.is_system_code)
+            .field("work_type_id", &self.work_type_id)
+            .field("work_type_code", &self.work_type_code)
+            .field("burnout_inclusion", &self.burnout_inclusion)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -4045,7 +4365,7 @@ pub struct BaseDataMessageResponseEnvelope {
 
 #[cfg(feature = "config")]
 /// This is the base schema for all DTOs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BaseDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -4080,6 +4400,20 @@ pub struct BaseDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BaseDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BaseDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -4811,7 +5145,7 @@ pub struct BulkPurgeRecordingObject {
 
 #[cfg(feature = "config")]
 /// `BulkRequestDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestDto {
     /// List of items in the bulk request.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
@@ -4819,6 +5153,16 @@ pub struct BulkRequestDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestDto")
+            .field("items", &self.items)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -4850,7 +5194,7 @@ pub struct BulkRequestDtoAutoCsatQuestionDto {
 
 #[cfg(feature = "config")]
 /// `BulkRequestDTOAuxiliaryCodeDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestDtoAuxiliaryCodeDto {
     /// `items`.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
@@ -4858,6 +5202,16 @@ pub struct BulkRequestDtoAuxiliaryCodeDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestDtoAuxiliaryCodeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestDtoAuxiliaryCodeDto")
+            .field("items", &self.items)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -4889,7 +5243,7 @@ pub struct BulkRequestDtoContactNumberDto {
 
 #[cfg(feature = "config")]
 /// Bulk request DTO containing a list of Contact Service Queue items for bulk operations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestDtoContactServiceQueueDto {
     /// List of items in the bulk request.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
@@ -4897,6 +5251,16 @@ pub struct BulkRequestDtoContactServiceQueueDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestDtoContactServiceQueueDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestDtoContactServiceQueueDto")
+            .field("items", &self.items)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5018,7 +5382,7 @@ pub struct BulkRequestDtoTeamDto {
 
 #[cfg(feature = "config")]
 /// The request body for bulk dynamic skills update operations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestDtoUpdateDynamicSkillsDto {
     /// List of items in the bulk request.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
@@ -5029,8 +5393,18 @@ pub struct BulkRequestDtoUpdateDynamicSkillsDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestDtoUpdateDynamicSkillsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestDtoUpdateDynamicSkillsDto")
+            .field("items", &self.items)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// The request body for bulk user operations.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestDtoUserDto {
     /// List of items in the bulk request.
     #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
@@ -5038,6 +5412,16 @@ pub struct BulkRequestDtoUserDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestDtoUserDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestDtoUserDto")
+            .field("items", &self.items)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5120,7 +5504,7 @@ pub struct BulkRequestItemDtoAutoCsatQuestionDto {
 
 #[cfg(feature = "config")]
 /// `BulkRequestItemDTOAuxiliaryCodeDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestItemDtoAuxiliaryCodeDto {
     /// Unique item identifier for a bulk operation.
     #[serde(
@@ -5142,8 +5526,20 @@ pub struct BulkRequestItemDtoAuxiliaryCodeDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestItemDtoAuxiliaryCodeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestItemDtoAuxiliaryCodeDto")
+            .field("item_identifier", &self.item_identifier)
+            .field("item", &self.item)
+            .field("request_action", &self.request_action)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// List of items in the bulk request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestItemDtoBaseDto {
     /// Unique item identifier for a bulk operation.
     #[serde(
@@ -5162,6 +5558,18 @@ pub struct BulkRequestItemDtoBaseDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestItemDtoBaseDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestItemDtoBaseDto")
+            .field("item_identifier", &self.item_identifier)
+            .field("item", &self.item)
+            .field("request_action", &self.request_action)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5226,7 +5634,7 @@ pub struct BulkRequestItemDtoContactNumberDto {
 
 #[cfg(feature = "config")]
 /// List of items in the bulk request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestItemDtoContactServiceQueueDto {
     /// Unique item identifier for a bulk operation.
     #[serde(
@@ -5245,6 +5653,18 @@ pub struct BulkRequestItemDtoContactServiceQueueDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestItemDtoContactServiceQueueDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestItemDtoContactServiceQueueDto")
+            .field("item_identifier", &self.item_identifier)
+            .field("item", &self.item)
+            .field("request_action", &self.request_action)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5509,7 +5929,7 @@ pub struct BulkRequestItemDtoTeamDto {
 
 #[cfg(feature = "config")]
 /// List of items in the bulk request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestItemDtoUpdateDynamicSkillsDto {
     /// Unique item identifier for a bulk operation.
     #[serde(
@@ -5531,8 +5951,20 @@ pub struct BulkRequestItemDtoUpdateDynamicSkillsDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestItemDtoUpdateDynamicSkillsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestItemDtoUpdateDynamicSkillsDto")
+            .field("item_identifier", &self.item_identifier)
+            .field("item", &self.item)
+            .field("request_action", &self.request_action)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// List of items in the bulk request.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkRequestItemDtoUserDto {
     /// Unique item identifier for a bulk operation.
     #[serde(
@@ -5551,6 +5983,18 @@ pub struct BulkRequestItemDtoUserDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BulkRequestItemDtoUserDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkRequestItemDtoUserDto")
+            .field("item_identifier", &self.item_identifier)
+            .field("item", &self.item)
+            .field("request_action", &self.request_action)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5701,7 +6145,7 @@ pub struct BusinessHoursBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `BusinessHoursDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BusinessHoursDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -5762,6 +6206,27 @@ pub struct BusinessHoursDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for BusinessHoursDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessHoursDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("timezone", &self.timezone)
+            .field("working_hours", &self.working_hours)
+            .field("holidays_id", &self.holidays_id)
+            .field("overrides_id", &self.overrides_id)
+            .field("working_hours_count", &self.working_hours_count)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -5885,7 +6350,7 @@ Decimal2 = "Decimal",
 
 #[cfg(feature = "config")]
 /// `CadVariableDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CadVariableDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -5956,6 +6421,31 @@ pub struct CadVariableDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for CadVariableDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CadVariableDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("active", &self.active)
+            .field("agent_editable", &self.agent_editable)
+            .field("variable_type", &self.variable_type)
+            .field("default_value", &self.default_value)
+            .field("reportable", &self.reportable)
+            .field("agent_viewable", &self.agent_viewable)
+            .field("sensitive", &self.sensitive)
+            .field("desktop_label", &self.desktop_label)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 cc_core::open_enum! {
 /// A valid Global Variable Type. The valid types are: String, Integer, DateTime, Boolean, Decimal.
 pub enum CadVariableDtoVariableType {
@@ -6009,7 +6499,7 @@ pub struct CallDistributionGroupBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `CallDistributionGroupDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallDistributionGroupDto {
     /// `agentGroups`.
     #[serde(rename = "agentGroups", default, skip_serializing_if = "Option::is_none")]
@@ -6033,6 +6523,18 @@ pub struct CallDistributionGroupDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for CallDistributionGroupDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallDistributionGroupDto")
+            .field("agent_groups", &self.agent_groups)
+            .field("order", &self.order)
+            .field("duration", &self.duration)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -6275,7 +6777,7 @@ pub struct CallbackScheduleMetadata {
 
 #[cfg(feature = "tasks")]
 /// `CallbackScheduleUpdateRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallbackScheduleUpdateRequest {
     /// Unique identifier for the scheduled callback.
     #[serde(rename = "id", default)]
@@ -6313,6 +6815,26 @@ pub struct CallbackScheduleUpdateRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "tasks")]
+impl std::fmt::Debug for CallbackScheduleUpdateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackScheduleUpdateRequest")
+            .field("id", &self.id)
+            .field("customer_name", &self.customer_name)
+            .field("callback_number", &self.callback_number)
+            .field("timezone", &self.timezone)
+            .field("schedule_date", &self.schedule_date)
+            .field("start_time", &self.start_time)
+            .field("end_time", &self.end_time)
+            .field("queue_id", &self.queue_id)
+            .field("callback_reason", &self.callback_reason)
+            .field("source_interaction", &self.source_interaction)
+            .field("assignee_agent", &self.assignee_agent)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "tasks")]
@@ -6483,7 +7005,7 @@ pub struct ChannelResponse {
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Quality Management add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CoachingInsightsDto {
     /// Used to toggle the state of the Coaching Insights configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -6491,6 +7013,16 @@ pub struct CoachingInsightsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for CoachingInsightsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoachingInsightsDto")
+            .field("enable", &self.enable)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -6585,7 +7117,7 @@ pub struct ContactNumberBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `ContactNumberDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactNumberDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -6623,6 +7155,21 @@ pub struct ContactNumberDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ContactNumberDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactNumberDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("number", &self.number)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -6810,7 +7357,7 @@ Included = "INCLUDED",
 
 #[cfg(feature = "config")]
 /// `ContactServiceQueueDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactServiceQueueDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -7011,6 +7558,69 @@ pub struct ContactServiceQueueDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ContactServiceQueueDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContactServiceQueueDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("queue_type", &self.queue_type)
+            .field("check_agent_availability", &self.check_agent_availability)
+            .field("channel_type", &self.channel_type)
+            .field("social_channel_type", &self.social_channel_type)
+            .field("service_level_threshold", &self.service_level_threshold)
+            .field("max_active_contacts", &self.max_active_contacts)
+            .field("max_time_in_queue", &self.max_time_in_queue)
+            .field("default_music_in_queue_media_file_id", &self.default_music_in_queue_media_file_id)
+            .field("timezone", &self.timezone)
+            .field("active", &self.active)
+            .field("outdial_campaign_enabled", &self.outdial_campaign_enabled)
+            .field("monitoring_permitted", &self.monitoring_permitted)
+            .field("parking_permitted", &self.parking_permitted)
+            .field("recording_permitted", &self.recording_permitted)
+            .field("recording_all_calls_permitted", &self.recording_all_calls_permitted)
+            .field("pause_recording_permitted", &self.pause_recording_permitted)
+            .field("recording_pause_duration", &self.recording_pause_duration)
+            .field("control_flow_script_url", &self.control_flow_script_url)
+            .field("ivr_requeue_url", &self.ivr_requeue_url)
+            .field("overflow_number", &self.overflow_number)
+            .field("vendor_id", &self.vendor_id)
+            .field("routing_type", &self.routing_type)
+            .field("skill_based_routing_type", &self.skill_based_routing_type)
+            .field("queue_routing_type", &self.queue_routing_type)
+            .field("queue_skill_requirements", &self.queue_skill_requirements)
+            .field("agents", &self.agents)
+            .field("call_distribution_groups", &self.call_distribution_groups)
+            .field("xsp_version", &self.xsp_version)
+            .field("subscription_id", &self.subscription_id)
+            .field("assistant_skill", &self.assistant_skill)
+            .field("system_default", &self.system_default)
+            .field("manually_assignable", &self.manually_assignable)
+            .field("agents_last_updated_by_user_name", &self.agents_last_updated_by_user_name)
+            .field("agents_last_updated_by_user_email_prefix", &self.agents_last_updated_by_user_email_prefix)
+            .field("agents_last_updated_time", &self.agents_last_updated_time)
+            .field("queue_level_summaries_inclusion", &self.queue_level_summaries_inclusion)
+            .field("queue_level_sentiment_analysis_inclusion", &self.queue_level_sentiment_analysis_inclusion)
+            .field(
+                "queue_level_predicted_wait_time_inclusion",
+                &self.queue_level_predicted_wait_time_inclusion,
+            )
+            .field("queue_level_auto_csat_inclusion", &self.queue_level_auto_csat_inclusion)
+            .field(
+                "queue_level_real_time_transcriptions_inclusion",
+                &self.queue_level_real_time_transcriptions_inclusion,
+            )
+            .field("personalized_ai_routing", &self.personalized_ai_routing)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -7555,7 +8165,7 @@ pub struct CreateOrUpdatePersonRequestModel {
 
 #[cfg(feature = "journey")]
 /// Create Or Update Template
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateOrUpdateTemplateModel {
     /// Template Name
     #[serde(rename = "name", default)]
@@ -7566,6 +8176,17 @@ pub struct CreateOrUpdateTemplateModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for CreateOrUpdateTemplateModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateOrUpdateTemplateModel")
+            .field("name", &self.name)
+            .field("attributes", &self.attributes)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "tasks")]
@@ -7985,7 +8606,7 @@ pub struct DesktopLayoutBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `DesktopLayoutDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DesktopLayoutDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -8077,6 +8698,34 @@ pub struct DesktopLayoutDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for DesktopLayoutDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesktopLayoutDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("edited_by", &self.edited_by)
+            .field("json_file_name", &self.json_file_name)
+            .field("json_file_content", &self.json_file_content)
+            .field("global", &self.global)
+            .field("status", &self.status)
+            .field("default_json_modified", &self.default_json_modified)
+            .field("validated", &self.validated)
+            .field("validated_time", &self.validated_time)
+            .field("default_json_modified_time", &self.default_json_modified_time)
+            .field("modified_time", &self.modified_time)
+            .field("team_ids", &self.team_ids)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -8794,7 +9443,7 @@ pub struct DialPlanBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `DialPlanDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialPlanDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -8853,8 +9502,29 @@ pub struct DialPlanDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for DialPlanDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialPlanDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("regular_expression", &self.regular_expression)
+            .field("prefix", &self.prefix)
+            .field("stripped_chars", &self.stripped_chars)
+            .field("active", &self.active)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// `DialledNumberEntryPointDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialledNumberEntryPointDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -8922,6 +9592,31 @@ pub struct DialledNumberEntryPointDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for DialledNumberEntryPointDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialledNumberEntryPointDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("dialled_number", &self.dialled_number)
+            .field("extension", &self.extension)
+            .field("routing_prefix", &self.routing_prefix)
+            .field("esn", &self.esn)
+            .field("route_point_id", &self.route_point_id)
+            .field("entry_point_id", &self.entry_point_id)
+            .field("entry_point_name", &self.entry_point_name)
+            .field("default_ani", &self.default_ani)
+            .field("location", &self.location)
+            .field("region_id", &self.region_id)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("dialled_number_digits", &self.dialled_number_digits)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -9119,7 +9814,7 @@ pub struct DynamicSkillDto {
 
 #[cfg(feature = "config")]
 /// `DynamicSkills`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DynamicSkills {
     /// The list of dynamic skills to add.
     #[serde(rename = "add", default, skip_serializing_if = "Option::is_none")]
@@ -9130,6 +9825,17 @@ pub struct DynamicSkills {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for DynamicSkills {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicSkills")
+            .field("add", &self.add)
+            .field("remove", &self.remove)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "tasks")]
@@ -9244,7 +9950,7 @@ pub struct EntryPointBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `EntryPointDTO`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct EntryPointDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -9359,6 +10065,45 @@ pub struct EntryPointDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for EntryPointDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryPointDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("entry_point_type", &self.entry_point_type)
+            .field("channel_type", &self.channel_type)
+            .field("social_channel_type", &self.social_channel_type)
+            .field("active", &self.active)
+            .field("service_level_threshold", &self.service_level_threshold)
+            .field("maximum_active_contacts", &self.maximum_active_contacts)
+            .field("control_flow_script_url", &self.control_flow_script_url)
+            .field("overflow_number", &self.overflow_number)
+            .field("timezone", &self.timezone)
+            .field("imi_org_type", &self.imi_org_type)
+            .field("asset_id", &self.asset_id)
+            .field("xsp_version", &self.xsp_version)
+            .field("subscription_id", &self.subscription_id)
+            .field("route_point_id", &self.route_point_id)
+            .field("flow_id", &self.flow_id)
+            .field("flow_tag_id", &self.flow_tag_id)
+            .field("music_on_hold_id", &self.music_on_hold_id)
+            .field("outdial_queue_id", &self.outdial_queue_id)
+            .field("system_default", &self.system_default)
+            .field("callback_enabled", &self.callback_enabled)
+            .field("outdial_transfer_to_queue_enabled", &self.outdial_transfer_to_queue_enabled)
+            .field("dn_ep_mapping_count", &self.dn_ep_mapping_count)
+            .field("flow_override_settings", &self.flow_override_settings)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -9552,7 +10297,7 @@ pub struct ErrorResult {
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Quality Management add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationsAnalyticsDto {
     /// Used to toggle the state of the Evaluations and Analytics configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -9560,6 +10305,16 @@ pub struct EvaluationsAnalyticsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for EvaluationsAnalyticsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvaluationsAnalyticsDto")
+            .field("enable", &self.enable)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -9603,7 +10358,7 @@ pub struct EventCollectionResponse {
 
 #[cfg(feature = "full")]
 /// The event's data representation. This object will contain the event's 'resource', such as \[memberships\](/docs/api/v1/memberships/get-membership-details), \[messages\](/docs/api/v1/messages/get-message-details), \[meetings\](/docs/api/v1/meetings), \[meetingMessages\](/docs/api/v1/meetingMessages), \[tabs\](/docs/api/v1/room-tabs), \[rooms\](/docs/api/v1/space-classifications) or \[attachmentActions\](/docs/api/v1/attachment-actions) at the time the event took place.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventData {
     /// `id`.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
@@ -9710,6 +10465,49 @@ pub struct EventData {
     /// The recipients list for directed meetingMessages.
     #[serde(rename = "recipients", default, skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Vec<Recipient>>,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for EventData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventData")
+            .field("id", &self.id)
+            .field("room_id", &self.room_id)
+            .field("room_type", &self.room_type)
+            .field("org_id", &self.org_id)
+            .field("text", &self.text)
+            .field("person_id", &self.person_id)
+            .field("person_email", &self.person_email)
+            .field("meeting_id", &self.meeting_id)
+            .field("creator_id", &self.creator_id)
+            .field("host", &self.host)
+            .field("attendees", &self.attendees)
+            .field("transcription_enabled", &self.transcription_enabled)
+            .field("recording_enabled", &self.recording_enabled)
+            .field("has_post_meetings_chat", &self.has_post_meetings_chat)
+            .field("corelation_id", &self.corelation_id)
+            .field("call_type", &self.call_type)
+            .field("user_id", &self.user_id)
+            .field("user_type", &self.user_type)
+            .field("call_direction", &self.call_direction)
+            .field("is_call_answered", &self.is_call_answered)
+            .field("call_duration_seconds", &self.call_duration_seconds)
+            .field("call_start_time", &self.call_start_time)
+            .field("call_answer_time", &self.call_answer_time)
+            .field("call_transfer_time", &self.call_transfer_time)
+            .field("calling_number", &self.calling_number)
+            .field("calling_line_id", &self.calling_line_id)
+            .field("called_number", &self.called_number)
+            .field("called_line_id", &self.called_line_id)
+            .field("dialed_digits", &self.dialed_digits)
+            .field("call_redirecting_number", &self.call_redirecting_number)
+            .field("call_redirected_reason", &self.call_redirected_reason)
+            .field("created", &self.created)
+            .field("type", &self.r#type)
+            .field("breakout_session_id", &self.breakout_session_id.as_ref().map(|_| "[redacted]"))
+            .field("recipients", &self.recipients)
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -9962,7 +10760,7 @@ pub struct FloorUpdated {
 
 #[cfg(feature = "config")]
 /// `FlowOverrideSettingDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlowOverrideSettingDto {
     /// `name`.
     #[serde(rename = "name", default)]
@@ -9982,6 +10780,20 @@ pub struct FlowOverrideSettingDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for FlowOverrideSettingDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowOverrideSettingDto")
+            .field("name", &self.name)
+            .field("type", &self.r#type)
+            .field("entity_type", &self.entity_type)
+            .field("entity_id", &self.entity_id)
+            .field("value", &self.value)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -10321,7 +11133,7 @@ pub struct GeneralSettingsModel {
 
 #[cfg(feature = "ai")]
 /// `GeneratedSummariesDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GeneratedSummariesDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -10372,6 +11184,24 @@ pub struct GeneratedSummariesDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for GeneratedSummariesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedSummariesDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("call_drop_summaries_enabled", &self.call_drop_summaries_enabled)
+            .field("virtual_agent_transfer_summaries_enabled", &self.virtual_agent_transfer_summaries_enabled)
+            .field("consult_transfer_summaries_enabled", &self.consult_transfer_summaries_enabled)
+            .field("agent_inclusion_type", &self.agent_inclusion_type)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -10661,7 +11491,7 @@ pub type GlobalVariables = std::collections::BTreeMap<String, String>;
 
 #[cfg(feature = "config")]
 /// `HolidayListDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HolidayListDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -10716,6 +11546,24 @@ pub struct HolidayListDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for HolidayListDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HolidayListDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("holidays", &self.holidays)
+            .field("holidays_count", &self.holidays_count)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// Holiday List data transfer object with condensed fields for list operations.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct HolidayListDtoList {
@@ -10767,7 +11615,7 @@ pub struct HolidayListDtoList {
 
 #[cfg(feature = "config")]
 /// Holiday list.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HolidaysDto {
     /// `name`.
     #[serde(rename = "name", default)]
@@ -10799,6 +11647,23 @@ pub struct HolidaysDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for HolidaysDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HolidaysDto")
+            .field("name", &self.name)
+            .field("start_date", &self.start_date)
+            .field("end_date", &self.end_date)
+            .field("start_time", &self.start_time)
+            .field("end_time", &self.end_time)
+            .field("frequency", &self.frequency)
+            .field("recurrence", &self.recurrence)
+            .field("overlaps_with", &self.overlaps_with)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 cc_core::open_enum! {
 /// `HolidaysDtoFrequency`.
 pub enum HolidaysDtoFrequency {
@@ -10817,7 +11682,7 @@ Yearly = "Yearly",
 
 #[cfg(feature = "full")]
 /// `HotDesk`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HotDesk {
     /// A unique identifier for a hot desk session.
     #[serde(rename = "sessionId", default, skip_serializing_if = "Option::is_none")]
@@ -10834,6 +11699,19 @@ pub struct HotDesk {
     /// The end time of the booking.
     #[serde(rename = "bookingEndTime", default, skip_serializing_if = "Option::is_none")]
     pub booking_end_time: Option<String>,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for HotDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotDesk")
+            .field("session_id", &self.session_id.as_ref().map(|_| "[redacted]"))
+            .field("workspace_id", &self.workspace_id)
+            .field("person_id", &self.person_id)
+            .field("booking_start_time", &self.booking_start_time)
+            .field("booking_end_time", &self.booking_end_time)
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -10887,7 +11765,7 @@ pub struct HotelingRequest {
 
 #[cfg(feature = "full")]
 /// `HttpProxyObject`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpProxyObject {
     /// Mode of the HTTP proxy.
     #[serde(rename = "mode")]
@@ -10916,8 +11794,24 @@ pub struct HttpProxyObject {
 }
 
 #[cfg(feature = "full")]
+impl std::fmt::Debug for HttpProxyObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProxyObject")
+            .field("mode", &self.mode)
+            .field("auto_discovery_enabled", &self.auto_discovery_enabled)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("pack_url", &self.pack_url)
+            .field("auth_settings_enabled", &self.auth_settings_enabled)
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// `HttpProxyObjectDevice`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpProxyObjectDevice {
     /// Mode of the HTTP proxy.
     #[serde(rename = "mode")]
@@ -10943,6 +11837,22 @@ pub struct HttpProxyObjectDevice {
     /// Specify a password if authentication settings are enabled.
     #[serde(rename = "password", default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for HttpProxyObjectDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpProxyObjectDevice")
+            .field("mode", &self.mode)
+            .field("auto_discovery_enabled", &self.auto_discovery_enabled)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("pack_url", &self.pack_url)
+            .field("auth_settings_enabled", &self.auth_settings_enabled)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -11198,7 +12108,7 @@ pub struct JourneyActionConfigResponseModel {
 
 #[cfg(feature = "journey")]
 /// Create a new, or Update and existing Journey Action
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyActionConfigurationUpsertRequestModel {
     /// Name
     #[serde(rename = "name", default)]
@@ -11223,6 +12133,20 @@ pub struct JourneyActionConfigurationUpsertRequestModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for JourneyActionConfigurationUpsertRequestModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JourneyActionConfigurationUpsertRequestModel")
+            .field("name", &self.name)
+            .field("cooldown_period_in_minutes", &self.cooldown_period_in_minutes)
+            .field("rules", &self.rules)
+            .field("action_triggers", &self.action_triggers)
+            .field("is_active", &self.is_active)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -11251,7 +12175,7 @@ pub struct JourneyActionResponse {
 
 #[cfg(feature = "journey")]
 /// `JourneyActionTriggerConfig`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JourneyActionTriggerConfig {
     /// Type
     #[serde(rename = "type", default)]
@@ -11259,6 +12183,16 @@ pub struct JourneyActionTriggerConfig {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for JourneyActionTriggerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JourneyActionTriggerConfig")
+            .field("type", &self.r#type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -11979,7 +12913,7 @@ pub struct LogInResourceRequest {
 
 #[cfg(feature = "agents")]
 /// `LogOutResourceRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogOutResourceRequest {
     /// The reason for performing logout operation, maximum length 128 characters.
     #[serde(rename = "logoutReason", default)]
@@ -11990,6 +12924,17 @@ pub struct LogOutResourceRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "agents")]
+impl std::fmt::Debug for LogOutResourceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOutResourceRequest")
+            .field("logout_reason", &self.logout_reason)
+            .field("agent_id", &self.agent_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -12166,7 +13111,7 @@ pub struct MediaResourceRequest {
 
 #[cfg(feature = "full")]
 /// `MediaSessionQuality`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaSessionQuality {
     /// The meeting identifier for the specific meeting instance.
     #[serde(rename = "meetingInstanceId", default)]
@@ -12261,6 +13206,45 @@ pub struct MediaSessionQuality {
     /// Device resources such as CPU and memory.
     #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<Resources>>,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for MediaSessionQuality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaSessionQuality")
+            .field("meeting_instance_id", &self.meeting_instance_id)
+            .field("webex_user_name", &self.webex_user_name)
+            .field("webex_user_email", &self.webex_user_email)
+            .field("join_time", &self.join_time)
+            .field("leave_time", &self.leave_time)
+            .field("join_meeting_time", &self.join_meeting_time)
+            .field("client_type", &self.client_type)
+            .field("client_version", &self.client_version)
+            .field("os_type", &self.os_type)
+            .field("os_version", &self.os_version)
+            .field("hardware_type", &self.hardware_type)
+            .field("speaker_name", &self.speaker_name)
+            .field("network_type", &self.network_type)
+            .field("local_ip", &self.local_ip)
+            .field("public_ip", &self.public_ip)
+            .field("masked_local_ip", &self.masked_local_ip)
+            .field("masked_public_ip", &self.masked_public_ip)
+            .field("camera", &self.camera)
+            .field("microphone", &self.microphone)
+            .field("server_region", &self.server_region)
+            .field("video_mesh_cluster", &self.video_mesh_cluster)
+            .field("video_mesh_server", &self.video_mesh_server)
+            .field("participant_id", &self.participant_id)
+            .field("participant_session_id", &self.participant_session_id.as_ref().map(|_| "[redacted]"))
+            .field("video_in", &self.video_in)
+            .field("video_out", &self.video_out)
+            .field("audio_in", &self.audio_in)
+            .field("audio_out", &self.audio_out)
+            .field("share_in", &self.share_in)
+            .field("share_out", &self.share_out)
+            .field("resources", &self.resources)
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -13410,7 +14394,7 @@ pub struct MulticastObject {
 
 #[cfg(feature = "config")]
 /// `MultimediaProfileChannelDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MultimediaProfileChannelDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -13460,8 +14444,26 @@ pub struct MultimediaProfileChannelDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for MultimediaProfileChannelDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultimediaProfileChannelDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("telephony", &self.telephony)
+            .field("chat", &self.chat)
+            .field("email", &self.email)
+            .field("social", &self.social)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// `MultimediaProfileDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MultimediaProfileDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -13529,6 +14531,31 @@ pub struct MultimediaProfileDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for MultimediaProfileDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultimediaProfileDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("chat", &self.chat)
+            .field("email", &self.email)
+            .field("telephony", &self.telephony)
+            .field("social", &self.social)
+            .field("active", &self.active)
+            .field("blending_mode_enabled", &self.blending_mode_enabled)
+            .field("blending_mode", &self.blending_mode)
+            .field("system_default", &self.system_default)
+            .field("manually_assignable", &self.manually_assignable)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -13960,7 +14987,7 @@ pub struct OutdialAniEntryDetailsDto {
 
 #[cfg(feature = "config")]
 /// Outdial ANI entry representing a single caller ID phone number or SIP URI.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutdialAniEntryDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -14007,8 +15034,25 @@ pub struct OutdialAniEntryDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for OutdialAniEntryDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutdialAniEntryDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("number", &self.number)
+            .field("default_ani_entry", &self.default_ani_entry)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// Outdial ANI resource representing a set of caller ID entries for outdial calls.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutdialAnidto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -14055,6 +15099,23 @@ pub struct OutdialAnidto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for OutdialAnidto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutdialAnidto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("outdial_ani_entries", &self.outdial_ani_entries)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// `OutdialANIDTOList`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutdialAnidtoList {
@@ -14098,7 +15159,7 @@ pub struct OutdialAnidtoList {
 
 #[cfg(feature = "config")]
 /// `OverrideDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverrideDto {
     /// `name`.
     #[serde(rename = "name", default)]
@@ -14124,6 +15185,21 @@ pub struct OverrideDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for OverrideDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OverrideDto")
+            .field("name", &self.name)
+            .field("start_date_time", &self.start_date_time)
+            .field("end_date_time", &self.end_date_time)
+            .field("working_hours", &self.working_hours)
+            .field("frequency", &self.frequency)
+            .field("recurrence", &self.recurrence)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 cc_core::open_enum! {
 /// `OverrideDtoFrequency`.
 pub enum OverrideDtoFrequency {
@@ -14142,7 +15218,7 @@ Yearly = "Yearly",
 
 #[cfg(feature = "config")]
 /// `OverridesDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverridesDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -14200,6 +15276,26 @@ pub struct OverridesDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for OverridesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OverridesDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("timezone", &self.timezone)
+            .field("overrides", &self.overrides)
+            .field("latest_override", &self.latest_override)
+            .field("overrides_count", &self.overrides_count)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -14281,7 +15377,7 @@ pub struct PaginationLinks {
 
 #[cfg(feature = "journey")]
 /// A JSONPatch document as defined by RFC 6902
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatchDocument {
     /// The operation to be performed
     #[serde(rename = "op", default, skip_serializing_if = "Option::is_none")]
@@ -14295,6 +15391,18 @@ pub struct PatchDocument {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for PatchDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatchDocument")
+            .field("op", &self.op)
+            .field("path", &self.path)
+            .field("value", &self.value)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -14316,7 +15424,7 @@ pub type PatchRequest = Vec<PatchDocument>;
 
 #[cfg(feature = "tasks")]
 /// Request body for patching a task.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatchTaskRequest {
     /// This is a schema free data tuple to pass-on specific data, depending on the outboundType. Supports a maximum of 30 tuples. Each tuple can have a key up to 200 bytes (up to 200 UTF-8 characters) and a value up to 1024 bytes (up to 1024 UTF-8 characters).
     #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
@@ -14324,6 +15432,16 @@ pub struct PatchTaskRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "tasks")]
+impl std::fmt::Debug for PatchTaskRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatchTaskRequest")
+            .field("attributes", &self.attributes)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -14629,7 +15747,7 @@ Appuser = "appuser",
 
 #[cfg(feature = "ai")]
 /// `PersonalizedAIRoutingDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PersonalizedAiRoutingDto {
     /// Used to toggle the state of the Personalized AI Routing configuration from active to inactive and vice-versa. Mandatory for create/update operation.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -14643,6 +15761,18 @@ pub struct PersonalizedAiRoutingDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for PersonalizedAiRoutingDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PersonalizedAiRoutingDto")
+            .field("enable", &self.enable)
+            .field("cjds_workspace_id", &self.cjds_workspace_id)
+            .field("cjds_profile_template_id", &self.cjds_profile_template_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -15007,7 +16137,7 @@ pub struct PostLineKeyTemplateRequest {
 
 #[cfg(feature = "ai")]
 /// AI wait time feature configuration
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PredictedWaitTimeDto {
     /// Used to toggle the state of the Predicted Wait Time configuration from active to inactive and vice-versa. Mandatory for create/update operation.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -15018,6 +16148,17 @@ pub struct PredictedWaitTimeDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for PredictedWaitTimeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PredictedWaitTimeDto")
+            .field("enable", &self.enable)
+            .field("queues_inclusion_type", &self.queues_inclusion_type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -15069,7 +16210,7 @@ pub struct ProfileResponse {
 
 #[cfg(feature = "journey")]
 /// Create or Update Attribute of a ProfileViewTemplate
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileViewAttributeRequestModel {
     /// displayName
     #[serde(rename = "displayName", default)]
@@ -15110,6 +16251,27 @@ pub struct ProfileViewAttributeRequestModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for ProfileViewAttributeRequestModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileViewAttributeRequestModel")
+            .field("display_name", &self.display_name)
+            .field("version", &self.version)
+            .field("event", &self.event)
+            .field("meta_data_type", &self.meta_data_type)
+            .field("meta_data", &self.meta_data)
+            .field("limit", &self.limit)
+            .field("look_back_duration_type", &self.look_back_duration_type)
+            .field("look_back_period", &self.look_back_period)
+            .field("aggregation_mode", &self.aggregation_mode)
+            .field("verbose", &self.verbose)
+            .field("widget_attributes", &self.widget_attributes)
+            .field("rules", &self.rules)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -15460,16 +16622,23 @@ pub struct PutMembersRequest {
 
 #[cfg(feature = "full")]
 /// `PutThirdPartyDevice`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutThirdPartyDevice {
     /// Password to be updated.
     #[serde(rename = "sipPassword", default)]
     pub sip_password: String,
 }
 
+#[cfg(feature = "full")]
+impl std::fmt::Debug for PutThirdPartyDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PutThirdPartyDevice").field("sip_password", &"[redacted]").finish()
+    }
+}
+
 #[cfg(feature = "config")]
 /// `QueueAgentsDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueAgentsDto {
     /// Id of an agent in WxCC
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
@@ -15480,6 +16649,17 @@ pub struct QueueAgentsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for QueueAgentsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueAgentsDto")
+            .field("id", &self.id)
+            .field("ci_user_id", &self.ci_user_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "reporting")]
@@ -15496,7 +16676,7 @@ pub struct QueueApiResponse {
 
 #[cfg(feature = "config")]
 /// Queue-level Personalized AI Routing configuration. Enables intelligent agent routing based on AI/ML predictions.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueuePersonalizedAiRoutingDto {
     /// AI Routing mode. Valid transitions: NONE → EVALUATION; EVALUATION → ACTIVE or NONE; ACTIVE → NONE. NONE: AI routing disabled (default). EVALUATION: Shadow mode - AI predictions are generated but not used for routing (for testing/validation). ACTIVE: AI routing enabled - contacts are routed based on AI predictions.
     #[serde(rename = "aiRoutingMode", default, skip_serializing_if = "Option::is_none")]
@@ -15515,6 +16695,18 @@ pub struct QueuePersonalizedAiRoutingDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for QueuePersonalizedAiRoutingDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueuePersonalizedAiRoutingDto")
+            .field("ai_routing_mode", &self.ai_routing_mode)
+            .field("ai_routing_kpi_id", &self.ai_routing_kpi_id)
+            .field("evaluation_mode_start_time", &self.evaluation_mode_start_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -15591,7 +16783,7 @@ pub struct QueueRankingDto {
 
 #[cfg(feature = "config")]
 /// Skill requirement for the queue
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueSkillRequirementDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -15652,6 +16844,27 @@ pub struct QueueSkillRequirementDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for QueueSkillRequirementDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueSkillRequirementDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("skill_id", &self.skill_id)
+            .field("skill_name", &self.skill_name)
+            .field("skill_type", &self.skill_type)
+            .field("condition", &self.condition)
+            .field("skill_value", &self.skill_value)
+            .field("weight", &self.weight)
+            .field("dynamic_skill", &self.dynamic_skill)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -15746,7 +16959,7 @@ pub struct QueuesCountDtoUserResponseWithUserProfileGranularAccess {
 
 #[cfg(feature = "config")]
 /// `ReSkillAgentRequestDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReSkillAgentRequestDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -15789,6 +17002,22 @@ pub struct ReSkillAgentRequestDto {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ReSkillAgentRequestDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReSkillAgentRequestDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("skill_profile_id", &self.skill_profile_id)
+            .field("dynamic_skills", &self.dynamic_skills)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 #[cfg(feature = "events")]
 /// `RealtimeRequest`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -15821,7 +17050,7 @@ pub struct RealtimeResponse {
 
 #[cfg(feature = "ai")]
 /// This is applicable/available when either AI Assistant/AI Quality Management add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RealtimeTranscriptsDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -15835,6 +17064,18 @@ pub struct RealtimeTranscriptsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for RealtimeTranscriptsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeTranscriptsDto")
+            .field("enable", &self.enable)
+            .field("agent_inclusion_type", &self.agent_inclusion_type)
+            .field("queues_inclusion_type", &self.queues_inclusion_type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -16153,7 +17394,7 @@ pub struct RecordingMulti {
 
 #[cfg(feature = "full")]
 /// `RecordingObject`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordingObject {
     /// A unique identifier for the recording.
     #[serde(rename = "id", default)]
@@ -16209,6 +17450,32 @@ pub struct RecordingObject {
     /// \* 'available' - Recording is available. \* 'deleted' - Recording has been moved into recycle bin. \* 'purged' - Recording has been purged from the recycle bin. Only applies if the user calling the API is a Compliance Officer and 'meetingId' is specified.
     #[serde(rename = "status")]
     pub status: RecordingObjectStatus,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for RecordingObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordingObject")
+            .field("id", &self.id)
+            .field("meeting_id", &self.meeting_id)
+            .field("scheduled_meeting_id", &self.scheduled_meeting_id)
+            .field("meeting_series_id", &self.meeting_series_id)
+            .field("topic", &self.topic)
+            .field("create_time", &self.create_time)
+            .field("time_recorded", &self.time_recorded)
+            .field("site_url", &self.site_url)
+            .field("download_url", &self.download_url)
+            .field("playback_url", &self.playback_url)
+            .field("password", &"[redacted]")
+            .field("format", &self.format)
+            .field("service_type", &self.service_type)
+            .field("duration_seconds", &self.duration_seconds)
+            .field("size_bytes", &self.size_bytes)
+            .field("share_to_me", &self.share_to_me)
+            .field("integration_tags", &self.integration_tags)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -16355,7 +17622,7 @@ Purged = "purged",
 
 #[cfg(feature = "full")]
 /// `RecordingObjectWithDirectDownloadLinks`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordingObjectWithDirectDownloadLinks {
     /// A unique identifier for recording.
     #[serde(rename = "id", default)]
@@ -16415,6 +17682,33 @@ pub struct RecordingObjectWithDirectDownloadLinks {
     /// \* 'available' - Recording is available. \* 'deleted' - Recording has been moved to the recycle bin. \* 'purged' - Recording has been purged from the recycle bin. Please note that only a compliance officer can access recordings with a 'purged' status.
     #[serde(rename = "status")]
     pub status: RecordingObjectWithDirectDownloadLinksStatus,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for RecordingObjectWithDirectDownloadLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordingObjectWithDirectDownloadLinks")
+            .field("id", &self.id)
+            .field("meeting_id", &self.meeting_id)
+            .field("scheduled_meeting_id", &self.scheduled_meeting_id)
+            .field("meeting_series_id", &self.meeting_series_id)
+            .field("topic", &self.topic)
+            .field("create_time", &self.create_time)
+            .field("time_recorded", &self.time_recorded)
+            .field("site_url", &self.site_url)
+            .field("download_url", &self.download_url)
+            .field("playback_url", &self.playback_url)
+            .field("password", &"[redacted]")
+            .field("format", &self.format)
+            .field("service_type", &self.service_type)
+            .field("duration_seconds", &self.duration_seconds)
+            .field("size_bytes", &self.size_bytes)
+            .field("share_to_me", &self.share_to_me)
+            .field("temporary_direct_download_links", &self.temporary_direct_download_links)
+            .field("integration_tags", &self.integration_tags)
+            .field("status", &self.status)
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -16568,7 +17862,7 @@ pub struct RecordingReportSummaryObject {
 
 #[cfg(feature = "config")]
 /// `RecurrenceDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecurrenceDto {
     /// `interval`.
     #[serde(rename = "interval", default, deserialize_with = "cc_core::de::lenient_i64")]
@@ -16596,6 +17890,21 @@ pub struct RecurrenceDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for RecurrenceDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecurrenceDto")
+            .field("interval", &self.interval)
+            .field("occurrence_in_the_month", &self.occurrence_in_the_month)
+            .field("days_of_week", &self.days_of_week)
+            .field("specific_day_of_month", &self.specific_day_of_month)
+            .field("specific_month", &self.specific_month)
+            .field("end_date", &self.end_date)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -16793,7 +18102,7 @@ pub struct ResourceCollectionDetails {
 
 #[cfg(feature = "config")]
 /// A collection of resources with their types and access levels.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceCollectionDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -16845,6 +18154,24 @@ pub struct ResourceCollectionDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ResourceCollectionDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceCollectionDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("resources", &self.resources)
+            .field("resource_count", &self.resource_count)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -16902,7 +18229,7 @@ pub struct ResourceCollectionDtoUserResponseWithUserProfileGranularAccess {
 
 #[cfg(feature = "config")]
 /// A resource type with its access level and associated IDs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceTypesDto {
     /// The name of the resource.multimedia-profile - Has access to multimedia profile\[multimedia-profile\] resource name. queue - Has access to queue\[queue\] resource name. override - Has access to override\[override\] resource name. holiday-list - Has access to holiday list\[holiday-list\] resource name. audio-prompt - Has access to audio prompt\[audio-prompt\] resource name. flow - Has access to flow\[flow\] resource name. skill-profile - Has access to skill profile\[skill-profile\] resource name. team - Has access to team\[team\] resource name. skill-definition - Has access to skill definition\[skill-definition\] resource name. site - Has access to site\[site\] resource name. outdial-ani - Has access to outdial ani\[outdial-ani\] resource name. channel - Has access to channel\[channel\] resource name. sub-flow - Has access to sub flow\[sub-flow\] resource name. desktop-layout - Has access to desktop layout\[desktop-layout\] resource name. working-hour - Has access to working hour\[working-hour\] resource name. function - Has access to function\[function\] resource name. desktop-profile - Has access to desktop profile\[desktop-profile\] resource name. idle-wrapup-code - Has access to idle wrap-up code\[idle-wrapup-code\] resource name. cad-variable - Has access to cad variable\[cad-variable\] resource name. address-book - Has access to address book\[address-book\] resource name.
     #[serde(rename = "name", default)]
@@ -16916,6 +18243,18 @@ pub struct ResourceTypesDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ResourceTypesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceTypesDto")
+            .field("name", &self.name)
+            .field("access_level", &self.access_level)
+            .field("ids", &self.ids)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -17494,7 +18833,7 @@ pub struct RoutingBasedQueueDto {
 
 #[cfg(feature = "journey")]
 /// Configuration details of the Rules
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
     /// logic
     #[serde(rename = "logic", default, skip_serializing_if = "Option::is_none")]
@@ -17505,6 +18844,17 @@ pub struct Rules {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules")
+            .field("logic", &self.logic)
+            .field("args", &self.args)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -17660,7 +19010,7 @@ Custom = "CUSTOM",
 
 #[cfg(feature = "ai")]
 /// This is applicable/available when either AI Assistant/AI Quality Management add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SentimentAnalysisDto {
     /// Used to toggle the state of the Sentiment Analysis configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -17671,6 +19021,17 @@ pub struct SentimentAnalysisDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for SentimentAnalysisDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SentimentAnalysisDto")
+            .field("enable", &self.enable)
+            .field("queues_inclusion_type", &self.queues_inclusion_type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -17915,7 +19276,7 @@ pub struct SiteBulkExportDto {
 
 #[cfg(feature = "reporting")]
 /// `SiteDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SiteDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -17965,6 +19326,25 @@ pub struct SiteDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "reporting")]
+impl std::fmt::Debug for SiteDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("active", &self.active)
+            .field("multimedia_profile_id", &self.multimedia_profile_id)
+            .field("description", &self.description)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -18312,7 +19692,7 @@ pub struct SoftKeyMenuObject {
 
 #[cfg(feature = "campaigns")]
 /// `StartCampaignRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StartCampaignRequest {
     /// The id represents the unique id with which the Campaign Request will be started, maximum length 64 characters.
     #[serde(rename = "id", default)]
@@ -18419,6 +19799,35 @@ pub struct StartCampaignRequest {
     pub preview_actions_disabled: Option<Vec<String>>,
 }
 
+#[cfg(feature = "campaigns")]
+impl std::fmt::Debug for StartCampaignRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartCampaignRequest")
+            .field("id", &self.id)
+            .field("vendor_version", &self.vendor_version)
+            .field("campaign_type", &self.campaign_type)
+            .field("campaign_name", &self.campaign_name)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
+            .field("dialing_rate", &self.dialing_rate)
+            .field("entry_point_id", &self.entry_point_id)
+            .field("dialing_list_fetch_url", &self.dialing_list_fetch_url)
+            .field("outdial_ani", &self.outdial_ani)
+            .field("record_count", &self.record_count)
+            .field("no_answer_ring_limit", &self.no_answer_ring_limit)
+            .field("max_dialing_rate", &self.max_dialing_rate)
+            .field("abandon_rate_percentage", &self.abandon_rate_percentage)
+            .field("predictive_correction_pace", &self.predictive_correction_pace)
+            .field("predictive_gain", &self.predictive_gain)
+            .field("reservation_percentage", &self.reservation_percentage)
+            .field("call_progress_analysis_params", &self.call_progress_analysis_params)
+            .field("ivr_ports", &self.ivr_ports)
+            .field("preview_offer_timeout", &self.preview_offer_timeout)
+            .field("preview_offer_timeout_auto_action", &self.preview_offer_timeout_auto_action)
+            .field("preview_actions_disabled", &self.preview_actions_disabled)
+            .finish()
+    }
+}
+
 #[cfg(feature = "full")]
 /// `StartJobResponse`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -18489,7 +19898,7 @@ CompletedWithErrors = "COMPLETED_WITH_ERRORS",
 
 #[cfg(feature = "agents")]
 /// Request payload to update an agent state.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StateResourceRequest {
     /// It represents the current state of the user. Can be set to '''Available''' or '''Idle'''.
     #[serde(rename = "state", default)]
@@ -18506,6 +19915,19 @@ pub struct StateResourceRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "agents")]
+impl std::fmt::Debug for StateResourceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateResourceRequest")
+            .field("state", &self.state)
+            .field("aux_code_id", &self.aux_code_id)
+            .field("last_state_change_reason", &self.last_state_change_reason)
+            .field("agent_id", &self.agent_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -18612,7 +20034,7 @@ pub struct SubscriptionCreateApiResponseEnhanced {
 
 #[cfg(any(feature = "agents", feature = "events"))]
 /// `SubscriptionRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequest {
     /// Client-defined string naming the subscription.
     #[serde(rename = "name", default)]
@@ -18634,9 +20056,23 @@ pub struct SubscriptionRequest {
     pub org_id: Option<String>,
 }
 
+#[cfg(any(feature = "agents", feature = "events"))]
+impl std::fmt::Debug for SubscriptionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRequest")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("event_types", &self.event_types)
+            .field("destination_url", &self.destination_url)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("org_id", &self.org_id)
+            .finish()
+    }
+}
+
 #[cfg(feature = "events")]
 /// `SubscriptionRequestEnhanced`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequestEnhanced {
     /// Client-defined string naming the subscription.
     #[serde(rename = "name", default)]
@@ -18662,8 +20098,23 @@ pub struct SubscriptionRequestEnhanced {
 }
 
 #[cfg(feature = "events")]
+impl std::fmt::Debug for SubscriptionRequestEnhanced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRequestEnhanced")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("event_types", &self.event_types)
+            .field("destination_url", &self.destination_url)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("org_id", &self.org_id)
+            .field("resource_version", &self.resource_version)
+            .finish()
+    }
+}
+
+#[cfg(feature = "events")]
 /// `SubscriptionRequestUpdate`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequestUpdate {
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18689,8 +20140,23 @@ pub struct SubscriptionRequestUpdate {
 }
 
 #[cfg(feature = "events")]
+impl std::fmt::Debug for SubscriptionRequestUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRequestUpdate")
+            .field("description", &self.description)
+            .field("event_types", &self.event_types)
+            .field("destination_url", &self.destination_url)
+            .field("status", &self.status)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("org_id", &self.org_id)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "events")]
 /// `SubscriptionRequestUpdateEnhanced`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubscriptionRequestUpdateEnhanced {
     /// Client-defined string describing the subscription.
     #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
@@ -18716,6 +20182,22 @@ pub struct SubscriptionRequestUpdateEnhanced {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "events")]
+impl std::fmt::Debug for SubscriptionRequestUpdateEnhanced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRequestUpdateEnhanced")
+            .field("description", &self.description)
+            .field("event_types", &self.event_types)
+            .field("destination_url", &self.destination_url)
+            .field("status", &self.status)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("org_id", &self.org_id)
+            .field("resource_version", &self.resource_version)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "events")]
@@ -18839,7 +20321,7 @@ Inactive = "inactive",
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Assistant add-on offer/license is added to the organization.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SuggestedResponsesDto {
     /// Used to toggle the state of the AI feature sub feature configuration from active to inactive and vice-versa. Mandatory for create/update operation. If the value is missing in response, the consumer should assume a value as false.
     #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
@@ -18847,6 +20329,16 @@ pub struct SuggestedResponsesDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "ai")]
+impl std::fmt::Debug for SuggestedResponsesDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SuggestedResponsesDto")
+            .field("enable", &self.enable)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "ai")]
@@ -19750,7 +21242,7 @@ pub struct UnauthorizedError {
 
 #[cfg(feature = "campaigns")]
 /// `UpdateCampaignRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateCampaignRequest {
     /// Number of contacts to be dialed out per available Agent. For Progressive 1:1 Dialer, it will support for only 1 contact and for Progressive 1:N Dialer it can support upto 10 contacts to be dialed out per available Agent
     #[serde(rename = "dialingRate", default)]
@@ -19811,8 +21303,28 @@ pub struct UpdateCampaignRequest {
 }
 
 #[cfg(feature = "campaigns")]
+impl std::fmt::Debug for UpdateCampaignRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateCampaignRequest")
+            .field("dialing_rate", &self.dialing_rate)
+            .field("campaign_name", &self.campaign_name)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "[redacted]"))
+            .field("dialing_list_fetch_url", &self.dialing_list_fetch_url)
+            .field("outdial_ani", &self.outdial_ani)
+            .field("no_answer_ring_limit", &self.no_answer_ring_limit)
+            .field("max_dialing_rate", &self.max_dialing_rate)
+            .field("reservation_percentage", &self.reservation_percentage)
+            .field("preview_offer_timeout", &self.preview_offer_timeout)
+            .field("preview_offer_timeout_auto_action", &self.preview_offer_timeout_auto_action)
+            .field("preview_actions_disabled", &self.preview_actions_disabled)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "campaigns")]
 /// `UpdateContactListStatusRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateContactListStatusRequest {
     /// Contact List Status (e.g., EXPIRED). Note: This value is not case-sensitive.
     #[serde(rename = "contactListStatus", default, skip_serializing_if = "Option::is_none")]
@@ -19820,6 +21332,16 @@ pub struct UpdateContactListStatusRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "campaigns")]
+impl std::fmt::Debug for UpdateContactListStatusRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateContactListStatusRequest")
+            .field("contact_list_status", &self.contact_list_status)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "campaigns")]
@@ -19887,7 +21409,7 @@ Failure = "Failure",
 
 #[cfg(feature = "campaigns")]
 /// `UpdateContactRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateContactRequest {
     /// Contact status (CLOSED)
     #[serde(rename = "contactStatus", default, skip_serializing_if = "Option::is_none")]
@@ -19895,6 +21417,16 @@ pub struct UpdateContactRequest {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "campaigns")]
+impl std::fmt::Debug for UpdateContactRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateContactRequest")
+            .field("contact_status", &self.contact_status)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "campaigns")]
@@ -19939,7 +21471,7 @@ Failed = "Failed",
 
 #[cfg(feature = "config")]
 /// `UpdateDataSourceBody`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateDataSourceBody {
     /// The audience field in the JWT token. Usually, the DAPs app name.
     #[serde(rename = "audience", default, skip_serializing_if = "Option::is_none")]
@@ -19973,6 +21505,23 @@ pub struct UpdateDataSourceBody {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for UpdateDataSourceBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateDataSourceBody")
+            .field("audience", &self.audience)
+            .field("error_message", &self.error_message)
+            .field("nonce", &self.nonce)
+            .field("schema_id", &self.schema_id)
+            .field("status", &self.status)
+            .field("subject", &self.subject)
+            .field("token_lifetime_minutes", &self.token_lifetime_minutes)
+            .field("url", &self.url)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -20015,7 +21564,7 @@ pub struct UpdateDataSourceResponse {
 
 #[cfg(feature = "config")]
 /// The request object for updating dynamic skills for a user.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateDynamicSkillsDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -20073,6 +21622,26 @@ pub struct UpdateDynamicSkillsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for UpdateDynamicSkillsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateDynamicSkillsDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("user_id", &self.user_id)
+            .field("enum_skill_values", &self.enum_skill_values)
+            .field("text_value", &self.text_value)
+            .field("boolean_value", &self.boolean_value)
+            .field("proficiency_value", &self.proficiency_value)
+            .field("skill_id", &self.skill_id)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -20213,7 +21782,7 @@ pub struct UserDeviceCount {
 
 #[cfg(feature = "config")]
 /// The request object for creating or updating a user in the contact center.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -20329,6 +21898,47 @@ pub struct UserDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for UserDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("email", &self.email)
+            .field("work_phone", &self.work_phone)
+            .field("mobile", &self.mobile)
+            .field("ci_user_id", &self.ci_user_id)
+            .field("broad_cloud_user_id", &self.broad_cloud_user_id)
+            .field("user_profile_id", &self.user_profile_id)
+            .field("contact_center_enabled", &self.contact_center_enabled)
+            .field("timezone", &self.timezone)
+            .field("xsp_version", &self.xsp_version)
+            .field("subscription_id", &self.subscription_id)
+            .field("site_id", &self.site_id)
+            .field("team_ids", &self.team_ids)
+            .field("skill_profile_id", &self.skill_profile_id)
+            .field("agent_profile_id", &self.agent_profile_id)
+            .field("multimedia_profile_id", &self.multimedia_profile_id)
+            .field("deafult_dialled_number", &self.deafult_dialled_number)
+            .field("external_identifier", &self.external_identifier)
+            .field("active", &self.active)
+            .field("imi_user_created", &self.imi_user_created)
+            .field("preferred_supervisor_team_id", &self.preferred_supervisor_team_id)
+            .field("user_level_burnout_inclusion", &self.user_level_burnout_inclusion)
+            .field("user_level_auto_csat_inclusion", &self.user_level_auto_csat_inclusion)
+            .field("user_level_wellness_break_reminders", &self.user_level_wellness_break_reminders)
+            .field("user_level_summaries_inclusion", &self.user_level_summaries_inclusion)
+            .field("dynamic_skills", &self.dynamic_skills)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -21014,7 +22624,7 @@ AnalyzerUser = "ANALYZER_USER",
 
 #[cfg(feature = "config")]
 /// Data Transfer Object for creating or updating a user profile with granular access controls.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserProfileGranularAccessDto {
     /// ID of the contact center organization. This field is required for all bulk save operations.
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -21088,6 +22698,33 @@ pub struct UserProfileGranularAccessDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for UserProfileGranularAccessDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserProfileGranularAccessDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("profile_type", &self.profile_type)
+            .field("active", &self.active)
+            .field("permission_access_level", &self.permission_access_level)
+            .field("resource_access_level", &self.resource_access_level)
+            .field("permissions", &self.permissions)
+            .field("editable_folder_ids", &self.editable_folder_ids)
+            .field("viewable_folder_ids", &self.viewable_folder_ids)
+            .field("non_viewable_folder_ids", &self.non_viewable_folder_ids)
+            .field("system_default", &self.system_default)
+            .field("default_resource_collection_id", &self.default_resource_collection_id)
+            .field("resource_collections", &self.resource_collections)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -21275,7 +22912,7 @@ None = "NONE",
 
 #[cfg(feature = "config")]
 /// User Profile Permissions DTO
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserProfilePermissionsDto {
     /// The id of the user profile permission.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
@@ -21289,6 +22926,18 @@ pub struct UserProfilePermissionsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for UserProfilePermissionsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserProfilePermissionsDto")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("access", &self.access)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -22312,7 +23961,7 @@ None = "NONE",
 
 #[cfg(feature = "config")]
 /// Specifies the Statistics that agent of this profile can view.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewableStatisticsDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -22365,6 +24014,26 @@ pub struct ViewableStatisticsDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for ViewableStatisticsDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewableStatisticsDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("agent_stats", &self.agent_stats)
+            .field("access_queue_stats", &self.access_queue_stats)
+            .field("contact_service_queues", &self.contact_service_queues)
+            .field("logged_in_team_stats", &self.logged_in_team_stats)
+            .field("access_team_stats", &self.access_team_stats)
+            .field("teams", &self.teams)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -22447,7 +24116,7 @@ pub struct VolumeSettingsObject {
 
 #[cfg(feature = "full")]
 /// `WebAccessObject`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WebAccessObject {
     /// Ability to enable or disable the web browser access for the 840/860.
     #[serde(rename = "enabled", default)]
@@ -22455,6 +24124,16 @@ pub struct WebAccessObject {
     /// Ability to set a Web Server Password.
     #[serde(rename = "password", default)]
     pub password: String,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for WebAccessObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebAccessObject")
+            .field("enabled", &self.enabled)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -22468,7 +24147,7 @@ pub struct WebexSettingsModel {
 
 #[cfg(feature = "full")]
 /// `Webhook`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     /// A unique identifier for the webhook.
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
@@ -22500,6 +24179,24 @@ pub struct Webhook {
     /// Specify 'org' when creating an org/admin level webhook. Supported for 'meetings', 'recordings', 'convergedRecordings', 'meetingParticipants', 'meetingTranscripts', 'videoMeshAlerts', 'controlHubAlerts', 'rooms', 'messaging' and 'adminBatchJobs' (for Compliance Officers and messages with file attachments only - see \[inline file DLP\](/docs/api/guides/webex-real-time-file-dlp-basics)) resources.
     #[serde(rename = "ownedBy", default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
+}
+
+#[cfg(feature = "full")]
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("target_url", &self.target_url)
+            .field("resource", &self.resource)
+            .field("event", &self.event)
+            .field("filter", &self.filter)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("status", &self.status)
+            .field("created", &self.created)
+            .field("owned_by", &self.owned_by)
+            .finish()
+    }
 }
 
 #[cfg(feature = "full")]
@@ -22610,7 +24307,7 @@ pub struct Widget {
 
 #[cfg(feature = "journey")]
 /// Create or Update WidgetAttributes
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WidgetAttributesRequestModel {
     /// type
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -22618,6 +24315,16 @@ pub struct WidgetAttributesRequestModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for WidgetAttributesRequestModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WidgetAttributesRequestModel")
+            .field("type", &self.r#type)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]
@@ -22861,7 +24568,7 @@ pub struct WorkTypeBulkExportDto {
 
 #[cfg(feature = "config")]
 /// `WorkTypeDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkTypeDto {
     /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
     #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
@@ -22914,6 +24621,25 @@ pub struct WorkTypeDto {
 }
 
 #[cfg(feature = "config")]
+impl std::fmt::Debug for WorkTypeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkTypeDto")
+            .field("organization_id", &self.organization_id)
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("work_type_code", &self.work_type_code)
+            .field("active", &self.active)
+            .field("system_default", &self.system_default)
+            .field("created_time", &self.created_time)
+            .field("last_updated_time", &self.last_updated_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(feature = "config")]
 /// `WorkingHoursBulkExportDTO`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkingHoursBulkExportDto {
@@ -22933,7 +24659,7 @@ pub struct WorkingHoursBulkExportDto {
 
 #[cfg(feature = "config")]
 /// Working hours
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkingHoursDto {
     /// `name`.
     #[serde(rename = "name", default)]
@@ -22950,6 +24676,19 @@ pub struct WorkingHoursDto {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "config")]
+impl std::fmt::Debug for WorkingHoursDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkingHoursDto")
+            .field("name", &self.name)
+            .field("days", &self.days)
+            .field("start_time", &self.start_time)
+            .field("end_time", &self.end_time)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "config")]
@@ -23698,7 +25437,7 @@ Upcoming = "upcoming",
 
 #[cfg(feature = "journey")]
 /// Create or Update Workspace of an organization
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceRequestModel {
     /// Workspace Name
     #[serde(rename = "name", default)]
@@ -23709,6 +25448,17 @@ pub struct WorkspaceRequestModel {
     /// Members this version does not know, kept so that a read-modify-write sends them back.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[cfg(feature = "journey")]
+impl std::fmt::Debug for WorkspaceRequestModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkspaceRequestModel")
+            .field("name", &self.name)
+            .field("description", &self.description)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[cfg(feature = "journey")]

@@ -177,10 +177,11 @@ fn matches(template: &[Segment], parts: &[&str]) -> Option<HashMap<String, Strin
                 if value.is_empty() {
                     return None;
                 }
-                let decoded = form_urlencoded::parse(format!("v={value}").as_bytes())
-                    .next()
-                    .map_or_else(|| value.to_owned(), |(_, v)| v.into_owned());
-                params.insert(name.clone(), decoded);
+                // A path segment is percent-encoded; `+` is a plus there, not a space.
+                params.insert(
+                    name.clone(),
+                    percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned(),
+                );
             }
         }
     }
@@ -310,13 +311,13 @@ pub(super) async fn fallback(
             }
         }
         Role::Item => {
-            let Some((collection, id)) = path.rsplit_once('/') else {
+            // An item template ends in its id parameter, decoded by the match.
+            let (Some((collection, _)), Some(Segment::Param { name, .. })) =
+                (path.rsplit_once('/'), route.segments.last())
+            else {
                 return answer(StatusCode::NOT_FOUND, "no such resource".into());
             };
-            let id = form_urlencoded::parse(format!("v={id}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
+            let id = params.get(name).cloned().unwrap_or_default();
             let mut resources = lock(&spec.resources);
             let Some(stored) = resources.get_mut(collection).and_then(|m| m.get_mut(&id)) else {
                 drop(resources);
@@ -379,6 +380,11 @@ mod tests {
             Some(Role::Create)
         );
         assert_eq!(unversioned("/organization/o/v3/address-book/"), "/organization/o/address-book");
+        // Path segments are percent-decoded, a `+` staying a plus (phone numbers).
+        let template = segments("/dnc/{number}:check");
+        assert_eq!(matches(&template, &["dnc", "%2B1%20555:check"]).unwrap()["number"], "+1 555");
+        assert_eq!(matches(&template, &["dnc", "+1555:check"]).unwrap()["number"], "+1555");
+        assert!(matches(&template, &["dnc", ":check"]).is_none(), "an empty parameter");
         assert_eq!(unversioned("/v1/tasks"), "/v1/tasks");
     }
 }

@@ -56,7 +56,7 @@ impl crate::api::Operation for CreateGreetingFile {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         let mut form = crate::api::Form::new();
         form.value("agentPersonalGreetingInfo", &self.agent_personal_greeting_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }
@@ -211,7 +211,7 @@ impl crate::api::Operation for UpdateGreetingFileById {
         parts.path_param("id", &self.id)?;
         let mut form = crate::api::Form::new();
         form.value("agentPersonalGreetingInfo", &self.agent_personal_greeting_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }
@@ -433,7 +433,7 @@ impl crate::api::Operation for CreateGreetingFileUsingV2Api {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         let mut form = crate::api::Form::new();
         form.value("agentPersonalGreetingInfo", &self.agent_personal_greeting_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }
@@ -543,7 +543,7 @@ impl crate::api::Operation for UpdateGreetingFileByIdUsingV2Api {
         parts.path_param("id", &self.id)?;
         let mut form = crate::api::Form::new();
         form.value("agentPersonalGreetingInfo", &self.agent_personal_greeting_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }

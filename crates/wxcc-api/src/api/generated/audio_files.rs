@@ -55,7 +55,7 @@ impl crate::api::Operation for CreateAudioFile {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         let mut form = crate::api::Form::new();
         form.value("audioFileInfo", &self.audio_file_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }
@@ -164,7 +164,7 @@ impl crate::api::Operation for UpdateAudioFileById {
         parts.path_param("id", &self.id)?;
         let mut form = crate::api::Form::new();
         form.value("audioFileInfo", &self.audio_file_info)?;
-        form.file("audioFile", &self.audio_file)?;
+        form.file("audioFile", &self.audio_file);
         parts.form(form);
         Ok(())
     }

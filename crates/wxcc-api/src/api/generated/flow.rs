@@ -256,7 +256,7 @@ impl crate::api::Operation for ImportFlowOrSubflow {
         parts.query("overwrite", &self.overwrite)?;
         parts.query("flowType", &self.flow_type)?;
         let mut form = crate::api::Form::new();
-        form.file("file", &self.file)?;
+        form.file("file", &self.file);
         parts.form(form);
         Ok(())
     }
