@@ -462,7 +462,7 @@ fn decode_any_wxcc_operation_by_method_and_path() {
     assert!(stderr(&wrong).contains("no wxcc operation `GET /v1/no-such-thing`"), "{}", stderr(&wrong));
 
     let file = std::env::temp_dir().join(format!("cckit-wxcc-op-{}.json", std::process::id()));
-    std::fs::write(&file, r#"{"data": [{"id": 5}]}"#).unwrap();
+    std::fs::write(&file, r#"{"data": [{"id": [5], "attributes": {}}]}"#).unwrap();
     let mismatched = cckit(&["decode", "wxcc", "--kind", "GET /v1/tasks", file.to_str().unwrap()]);
     std::fs::remove_file(&file).unwrap();
     assert_eq!(mismatched.status.code(), Some(1), "{}", stdout(&mismatched));

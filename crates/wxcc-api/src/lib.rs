@@ -7,13 +7,16 @@
 //!   `state` checked, refresh with rotated refresh tokens saved through a [`TokenStore`](auth::TokenStore)
 //!   (file-backed one included), one refresh however many callers wait, service-app tokens,
 //!   regions, and the org id read from the token.
-//! - [`client`] (feature `client`): typed calls through cc-core's executor — client-side
-//!   rate limit (300/min by default), 429 `Retry-After`, a `TrackingId` on every request
-//!   (surfaced in errors), lenient error bodies, gzip. Streams over all tasks of a window
-//!   (deduplicated) and all agent activities (aware of the 10,000-record cap); statistics
-//!   windows split into valid chunks; captures chunked by 10 ids and downloads without
-//!   `Authorization`; sites CRUD, bulk (207 per item), export, CSV upload; GraphQL search
-//!   with typed errors and cursor pages; any other path through [`WxccClient::call_json`].
+//! - [`api`] (feature per area, `reporting` by default, `full` for all): every operation of
+//!   the official spec as a typed request value, generated, sent with [`WxccClient::call`].
+//! - [`client`] (feature `client`): calls through cc-core's executor — client-side rate
+//!   limit (300/min by default), 429 `Retry-After`, a `TrackingId` on every request (surfaced
+//!   in errors), lenient error bodies, gzip, retries by idempotency. On the reporting
+//!   operations (feature `reporting`): streams over all tasks of a window (deduplicated) and
+//!   all agent activities (aware of the 10,000-record cap); statistics windows split into
+//!   valid chunks; captures chunked by 10 ids and downloads without `Authorization`; sites
+//!   CRUD, bulk (207 per item), export, CSV upload; GraphQL search with typed errors and
+//!   cursor pages.
 //! - [`model`]: the spec's schemas; unknown fields and enum values never fail.
 //! - [`query`]: validated parameters and window splitting, usable without the client.
 //! - [`csv`]: a sites CSV into a bulk request, with every bad row named by line.

@@ -1,6 +1,7 @@
 //! Typed, validated parameters of the reporting and capture calls, and the time windows they
 //! may cover. Validation happens before anything is sent: a request the API would refuse is
-//! refused here, naming the parameter.
+//! refused here, naming the parameter. With feature `reporting`, each query turns into the
+//! generated operation(s) of [`crate::api`] the client sends.
 
 use cc_core::EpochMillis;
 
@@ -103,8 +104,16 @@ fn check_ids(field: &'static str, ids: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-fn channel_list(channels: &[ChannelType]) -> String {
-    channels.iter().map(ChannelType::as_str).collect::<Vec<_>>().join(",")
+/// The channels as the operation's own open enum (`None` for all).
+#[cfg(feature = "reporting")]
+fn channels<T: for<'a> From<&'a str>>(channels: &[ChannelType]) -> Option<Vec<T>> {
+    (!channels.is_empty()).then(|| channels.iter().map(|c| T::from(c.as_str())).collect())
+}
+
+/// The ids, `None` for none (all).
+#[cfg(feature = "reporting")]
+fn id_list(ids: &[String]) -> Option<Vec<String>> {
+    (!ids.is_empty()).then(|| ids.to_vec())
 }
 
 /// `GET /v1/tasks` parameters.
@@ -146,19 +155,16 @@ impl TaskQuery {
         check_page_size(self.page_size)
     }
 
-    /// Query parameters in wire order (without `orgId`).
-    pub fn params(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("from", self.from.as_i64().to_string())];
-        if let Some(to) = self.to {
-            out.push(("to", to.as_i64().to_string()));
-        }
-        if !self.channel_types.is_empty() {
-            out.push(("channelTypes", channel_list(&self.channel_types)));
-        }
-        if let Some(size) = self.page_size {
-            out.push(("pageSize", size.to_string()));
-        }
-        out
+    /// The validated `GET /v1/tasks` operation.
+    #[cfg(feature = "reporting")]
+    pub fn operation(&self) -> Result<crate::api::tasks::GetTasks, Error> {
+        self.validate()?;
+        let mut op = crate::api::tasks::GetTasks::new(self.from.as_i64());
+        op.to = self.to.map(EpochMillis::as_i64);
+        op.channel_types = channels(&self.channel_types);
+        op.page_size = self.page_size.map(i64::from);
+        op.org_id = self.org_id.clone();
+        Ok(op)
     }
 }
 
@@ -172,14 +178,6 @@ pub enum StatisticsKind {
 }
 
 impl StatisticsKind {
-    /// The path.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Queues => "/v1/queues/statistics",
-            Self::Agents => "/v1/agents/statistics",
-        }
-    }
-
     /// The ids parameter.
     pub fn ids_param(self) -> &'static str {
         match self {
@@ -240,17 +238,26 @@ impl StatisticsQuery {
             .collect()
     }
 
-    /// Query parameters in wire order (without `orgId`).
-    pub fn params(&self, kind: StatisticsKind) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            ("from", self.from.as_i64().to_string()),
-            ("to", self.to.as_i64().to_string()),
-            ("interval", self.interval.minutes().to_string()),
-        ];
-        if !self.ids.is_empty() {
-            out.push((kind.ids_param(), self.ids.join(",")));
-        }
-        out
+    /// The validated `GET /v1/queues/statistics` operation (the ids are queue ids).
+    #[cfg(feature = "reporting")]
+    pub fn queues(&self) -> Result<crate::api::queues::GetQueueStatistics, Error> {
+        self.validate(StatisticsKind::Queues)?;
+        let mut op = crate::api::queues::GetQueueStatistics::new(self.from.as_i64(), self.to.as_i64());
+        op.interval = Some(self.interval.minutes());
+        op.queue_ids = id_list(&self.ids);
+        op.org_id = self.org_id.clone();
+        Ok(op)
+    }
+
+    /// The validated `GET /v1/agents/statistics` operation (the ids are agent ids).
+    #[cfg(feature = "reporting")]
+    pub fn agents(&self) -> Result<crate::api::agents::GetAgentStatistics, Error> {
+        self.validate(StatisticsKind::Agents)?;
+        let mut op = crate::api::agents::GetAgentStatistics::new(self.from.as_i64(), self.to.as_i64());
+        op.interval = Some(self.interval.minutes());
+        op.agent_ids = id_list(&self.ids);
+        op.org_id = self.org_id.clone();
+        Ok(op)
     }
 }
 
@@ -307,26 +314,19 @@ impl ActivityQuery {
         check_ids("teamIds", &self.team_ids)
     }
 
-    /// Query parameters of page `page` in wire order (without `orgId`).
-    pub fn params(&self, page: u32) -> Vec<(&'static str, String)> {
-        let mut out = vec![("from", self.from.as_i64().to_string())];
-        if let Some(to) = self.to {
-            out.push(("to", to.as_i64().to_string()));
-        }
-        if !self.agent_ids.is_empty() {
-            out.push(("agentIds", self.agent_ids.join(",")));
-        }
-        if !self.team_ids.is_empty() {
-            out.push(("teamIds", self.team_ids.join(",")));
-        }
-        if !self.channel_types.is_empty() {
-            out.push(("channelTypes", channel_list(&self.channel_types)));
-        }
-        if let Some(size) = self.page_size {
-            out.push(("pageSize", size.to_string()));
-        }
-        out.push(("page", page.to_string()));
-        out
+    /// The validated `GET /v1/agents/activities` operation for page `page` (from 0).
+    #[cfg(feature = "reporting")]
+    pub fn operation(&self, page: u32) -> Result<crate::api::agents::GetAgentActivities, Error> {
+        self.validate()?;
+        let mut op = crate::api::agents::GetAgentActivities::new(self.from.as_i64());
+        op.to = self.to.map(EpochMillis::as_i64);
+        op.agent_ids = id_list(&self.agent_ids);
+        op.team_ids = id_list(&self.team_ids);
+        op.channel_types = channels(&self.channel_types);
+        op.page_size = self.page_size.map(i64::from);
+        op.page = Some(page.into());
+        op.org_id = self.org_id.clone();
+        Ok(op)
     }
 }
 
@@ -397,6 +397,20 @@ impl Captures {
                 include_va_recordings: self.include_va_recordings,
             })
             .collect()
+    }
+
+    /// The validated `POST /v1/captures/query` operations, one per 10 task ids, in order;
+    /// `org_id` goes into each body where [`Captures::org_id`] is not set.
+    #[cfg(feature = "reporting")]
+    pub fn operations(&self, org_id: &str) -> Result<Vec<crate::api::captures::ListCaptures>, Error> {
+        self.validate()?;
+        Ok(self
+            .bodies(Some(org_id))
+            .into_iter()
+            .map(|query| crate::api::captures::ListCaptures {
+                body: Some(crate::model::CaptureQueryBody { query }),
+            })
+            .collect())
     }
 }
 

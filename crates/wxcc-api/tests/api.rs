@@ -216,10 +216,73 @@ fn generated_models_keep_credentials_and_unknown_members_out_of_debug() {
 /// A server that ignores `page`: the stream must end with an error, not repeat the page.
 #[tokio::test]
 async fn a_server_that_ignores_page_ends_the_stream_with_an_error() {
-    use async_trait::async_trait;
-    use cc_core::auth::{AuthError, Token, TokenCache, TokenSource};
     use futures_util::StreamExt as _;
     use wxcc_api::api::address_book::ListAddressBooksV3;
+
+    let page = serde_json::json!({"meta": {}, "data": [{"name": "VIP", "parentType": "ORGANIZATION"}]});
+    let app = axum::Router::new().fallback(move || {
+        let page = page.clone();
+        async move { axum::Json(page) }
+    });
+    let client = client_of(app).await;
+    let items: Vec<_> = client.pages(ListAddressBooksV3::new()).collect().await;
+    assert_eq!(items.len(), 2, "page 0's item, then the error: {items:?}");
+    assert_eq!(items[0].as_ref().unwrap().name, "VIP");
+    let err = items[1].as_ref().unwrap_err().to_string();
+    assert!(err.contains("page 1 repeats page 0"), "{err}");
+}
+
+/// A page that says it is the last (`rel` other than `next`) ends the stream without asking
+/// for another; `rel: next` goes on even after a short page.
+#[tokio::test]
+async fn a_page_announcing_no_next_ends_the_stream() {
+    use futures_util::StreamExt as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wxcc_api::api::Paged as _;
+    use wxcc_api::api::address_book::BulkExportAddressBooks;
+
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let calls = counted.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let page: u32 = uri
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("page=")))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            let rel = if page < 2 { "next" } else { "self" };
+            axum::Json(serde_json::json!({
+                "rel": rel, "pageNumber": page,
+                "resources": [{"id": format!("b{page}"), "name": format!("Book {page}")}]
+            }))
+        }
+    });
+    let client = client_of(app).await;
+    let items: Vec<_> = client.pages(BulkExportAddressBooks::new()).collect().await;
+    let ids: Vec<String> = items.into_iter().map(|b| b.unwrap().id).collect();
+    assert_eq!(ids, ["b0", "b1", "b2"]);
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "no call after the page without `rel: next`");
+
+    // `links.next` under `meta`, and answers that say nothing.
+    use wxcc_api::api::models::ListUsersV2Response;
+    use wxcc_api::api::users::ListUsersV2;
+    let with = |meta: serde_json::Value| -> ListUsersV2Response {
+        serde_json::from_value(serde_json::json!({"meta": meta, "data": []})).unwrap()
+    };
+    let next = with(serde_json::json!({"links": {"self": "/p0", "next": "/p1"}}));
+    let last = with(serde_json::json!({"links": {"self": "/p1"}}));
+    let silent = with(serde_json::json!({}));
+    assert_eq!(ListUsersV2::has_next(&next), Some(true));
+    assert_eq!(ListUsersV2::has_next(&last), Some(false));
+    assert_eq!(ListUsersV2::has_next(&silent), None);
+}
+
+/// A client of `app` on loopback, with a fixed token and organization `o-1`.
+async fn client_of(app: axum::Router) -> wxcc_api::WxccClient {
+    use async_trait::async_trait;
+    use cc_core::auth::{AuthError, Token, TokenCache, TokenSource};
     use wxcc_api::auth::Region;
     use wxcc_api::{WxccClient, WxccConfig};
 
@@ -230,19 +293,9 @@ async fn a_server_that_ignores_page_ends_the_stream_with_an_error() {
             Ok(Token::bearer("t", None))
         }
     }
-    let page = serde_json::json!({"meta": {}, "data": [{"name": "VIP", "parentType": "ORGANIZATION"}]});
-    let app = axum::Router::new().fallback(move || {
-        let page = page.clone();
-        async move { axum::Json(page) }
-    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()));
     let config = WxccConfig::new(Region::Custom(base)).org_id("o-1");
-    let client = WxccClient::new(config, std::sync::Arc::new(TokenCache::new(Fixed))).unwrap();
-    let items: Vec<_> = client.pages(ListAddressBooksV3::new()).collect().await;
-    assert_eq!(items.len(), 2, "page 0's item, then the error: {items:?}");
-    assert_eq!(items[0].as_ref().unwrap().name, "VIP");
-    let err = items[1].as_ref().unwrap_err().to_string();
-    assert!(err.contains("page 1 repeats page 0"), "{err}");
+    WxccClient::new(config, std::sync::Arc::new(TokenCache::new(Fixed))).unwrap()
 }

@@ -1,7 +1,7 @@
 //! Snapshot tests over `fixtures/wxcc/`: every response model parsed from the spec's examples
 //! and edge cases, the requests the client builds (query strings and bodies), the sites CSV.
 //! Run through `cargo xtask test-fixtures`. The kind is the second part of the file name.
-#![cfg(feature = "client")]
+#![cfg(feature = "reporting")]
 
 use std::sync::Arc;
 
@@ -13,13 +13,14 @@ use cc_core::{EpochMillis, Secret};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use wxcc_api::api::Operation;
 use wxcc_api::auth::Region;
 use wxcc_api::model::{
     AgentActivityPage, AgentStatisticsPage, ApiErrorBody, BulkExport, BulkRequest, BulkResponse, CaptureList,
     CaptureQueryBody, ChannelType, PageInfo, QueueStatisticsPage, SearchRequest, SearchResponse, Site,
     SitePage, TaskPage,
 };
-use wxcc_api::query::{ActivityQuery, Captures, Interval, StatisticsKind, StatisticsQuery, TaskQuery};
+use wxcc_api::query::{ActivityQuery, Captures, Interval, StatisticsQuery, TaskQuery};
 use wxcc_api::{WxccClient, WxccConfig};
 
 struct NoTokens;
@@ -43,9 +44,9 @@ fn parsed<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Value {
     }
 }
 
-/// The request as text, with the random tracking id replaced.
-fn described(request: Result<cc_core::http::Request, wxcc_api::Error>) -> Value {
-    match request {
+/// The request `op` is sent as, as text, with the random tracking id replaced.
+fn described<O: Operation>(client: &WxccClient, op: Result<O, wxcc_api::Error>, org: &str) -> Value {
+    match op.and_then(|op| client.operation_request(&op, org)) {
         Ok(request) => {
             let tracking = request.header_value("TrackingId").unwrap().to_owned();
             assert!(tracking.starts_with("cckit_") && tracking.len() == "cckit_".len() + 36, "{tracking}");
@@ -73,16 +74,18 @@ fn build(client: &WxccClient, spec: &Value) -> Value {
             q.to = spec.get("to").map(ms);
             q.page_size = spec["pageSize"].as_u64().map(|n| n as u32);
             q.org_id = spec["orgId"].as_str().map(str::to_owned);
-            described(client.tasks_request(&q, org))
+            described(client, q.operation(), org)
         }
         kind @ ("queue-statistics" | "agent-statistics") => {
-            let stat =
-                if kind == "queue-statistics" { StatisticsKind::Queues } else { StatisticsKind::Agents };
             match Interval::from_minutes(spec["interval"].as_u64().unwrap() as u32) {
                 Ok(interval) => {
                     let q = StatisticsQuery::new(ms(&spec["from"]), ms(&spec["to"]), interval)
                         .ids(strings(&spec["ids"]));
-                    described(client.statistics_request(stat, &q, org))
+                    if kind == "queue-statistics" {
+                        described(client, q.queues(), org)
+                    } else {
+                        described(client, q.agents(), org)
+                    }
                 }
                 Err(err) => json!({"refused": err.to_string()}),
             }
@@ -92,28 +95,28 @@ fn build(client: &WxccClient, spec: &Value) -> Value {
                 ActivityQuery::new(ms(&spec["from"]), ms(&spec["to"])).agents(strings(&spec["agentIds"]));
             q.channel_types = channels();
             q.page_size = spec["pageSize"].as_u64().map(|n| n as u32);
-            described(client.activities_request(&q, spec["page"].as_u64().unwrap() as u32, org))
+            described(client, q.operation(spec["page"].as_u64().unwrap() as u32), org)
         }
         "captures" => {
             let mut q = Captures::of(strings(&spec["taskIds"]));
             q.url_expiration = spec["urlExpiration"].as_u64().map(|n| n as u32);
             q.include_segments = spec["includeSegments"].as_bool();
-            match client.captures_requests(&q, org) {
-                Ok(requests) => Value::Array(requests.into_iter().map(|r| described(Ok(r))).collect()),
+            match q.operations(org) {
+                Ok(ops) => Value::Array(ops.into_iter().map(|op| described(client, Ok(op), org)).collect()),
                 Err(err) => json!({"refused": err.to_string()}),
             }
         }
         "create-site" => {
             let site: Site = serde_json::from_value(spec["site"].clone()).unwrap();
-            described(client.create_site_request(&site, org))
+            described(client, WxccClient::create_site_operation(&site, org), org)
         }
         "update-site" => {
             let site: Site = serde_json::from_value(spec["site"].clone()).unwrap();
-            described(client.update_site_request(&site, org))
+            described(client, WxccClient::update_site_operation(&site), org)
         }
         "search" => {
             let request: SearchRequest = serde_json::from_value(spec.clone()).unwrap();
-            described(client.search_request(&request, org))
+            described(client, WxccClient::search_operation(&request), org)
         }
         other => panic!("unknown call {other}"),
     }

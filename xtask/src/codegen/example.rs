@@ -25,7 +25,7 @@ fn value(types: &Types, ty: &Ty, depth: usize, examples: bool) -> Value {
         return Value::Null;
     }
     match ty {
-        Ty::Str => json!("string"),
+        Ty::Str | Ty::Id(_) => json!("string"),
         Ty::I64 => json!(1),
         Ty::F64 => json!(1.5),
         Ty::Bool => json!(true),
@@ -75,7 +75,7 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
     };
     let numeric = |v: &Value| v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok());
     match ty {
-        Ty::Str | Ty::Bytes => match example {
+        Ty::Str | Ty::Id(_) | Ty::Bytes => match example {
             Value::String(_) => example.clone(),
             other => replace(&format!("{} for a string", kind(other))),
         },
@@ -184,7 +184,7 @@ mod tests {
                 "tags": {"type": "array", "items": {"type": "string"}}}}}}
         }))
         .unwrap();
-        let types = Types::new(&api);
+        let types = Types::with_hand_written(&api, &[]).unwrap();
         let ty = Ty::Named("Item".into());
         let mut repairs = Vec::new();
         let fitted = conform(

@@ -14,6 +14,7 @@ mod example;
 mod model;
 mod names;
 mod ops;
+mod overrides;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -59,9 +60,9 @@ fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
             return Err(format!("crates/wxcc-api/Cargo.toml has no feature `{area}`"));
         }
     }
-    let mut types = model::Types::new(&api);
+    let mut types = model::Types::new(&api)?;
     let operations = ops::collect(&api, &mut types)?;
-    types.assign_areas(&operations);
+    types.assign_areas(&operations)?;
     let mut raw = BTreeMap::new();
     raw.insert(PathBuf::from(OUT).join("models.rs"), types.emit());
     for (file, text) in ops::emit(&operations, &types) {

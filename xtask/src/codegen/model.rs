@@ -11,11 +11,14 @@ use openapiv3::{
 
 use super::names::{RESERVED_TYPES, doc_line, literal, pascal, snake};
 use super::ops::Operation;
+use super::overrides::{HAND_WRITTEN, HandWritten};
 
 /// A Rust type of the generated code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
     Str,
+    /// A string id with a type of its own in `crate::model` (`overrides::TYPED_IDS`).
+    Id(&'static str),
     I64,
     F64,
     Bool,
@@ -33,6 +36,7 @@ impl Ty {
     pub fn rust(&self) -> String {
         match self {
             Ty::Str => "String".into(),
+            Ty::Id(model) => format!("crate::model::{model}"),
             Ty::I64 => "i64".into(),
             Ty::F64 => "f64".into(),
             Ty::Bool => "bool".into(),
@@ -101,6 +105,9 @@ pub struct TypeDef {
     pub default: bool,
     /// The spec's example of the whole schema, where it has one.
     pub example: Option<serde_json::Value>,
+    /// Modelled by hand in `crate::model`: emitted as an alias of that type. The schema is
+    /// still read (examples, paging); what it mentions is not reached through it.
+    pub model: Option<HandWritten>,
 }
 
 /// Every generated type, by Rust name.
@@ -111,14 +118,50 @@ pub struct Types<'a> {
 }
 
 impl<'a> Types<'a> {
-    pub fn new(api: &'a OpenAPI) -> Self {
+    pub fn new(api: &'a OpenAPI) -> Result<Self, String> {
+        Self::with_hand_written(api, HAND_WRITTEN)
+    }
+
+    /// The types of `api`, those of `hand_written` modelled by hand.
+    pub fn with_hand_written(api: &'a OpenAPI, hand_written: &[HandWritten]) -> Result<Self, String> {
         let mut types = Self { api, defs: BTreeMap::new(), components: BTreeMap::new() };
         if let Some(components) = &api.components {
             for name in components.schemas.keys() {
                 types.component(name);
             }
         }
-        types
+        for hand in hand_written {
+            let rust = types.components.get(hand.schema).cloned().ok_or_else(|| {
+                format!("overrides.rs names schema `{}`, which the spec does not have", hand.schema)
+            })?;
+            types.hand_written(&rust, *hand)?;
+        }
+        Ok(types)
+    }
+
+    /// Marks type `name` as modelled by `hand`.
+    pub fn hand_written(&mut self, name: &str, hand: HandWritten) -> Result<(), String> {
+        let def = self.defs.get_mut(name).ok_or_else(|| format!("no type `{name}` for {}", hand.model))?;
+        if !matches!(def.def, Def::Struct { .. }) {
+            return Err(format!("`{}` is modelled by hand but is not an object schema", hand.schema));
+        }
+        def.model = Some(hand);
+        Ok(())
+    }
+
+    /// Defines a fresh type for an inline schema modelled by `hand` (an answer the spec gets
+    /// wrong), its schema `Any`.
+    pub fn hand_written_output(&mut self, context: &str, hand: HandWritten) -> Ty {
+        let name = self.fresh(context);
+        self.insert(
+            name.clone(),
+            format!("The answer of `{}`.", hand.schema),
+            Def::Struct { fields: Vec::new(), extra: false },
+        );
+        if let Some(def) = self.defs.get_mut(&name) {
+            def.model = Some(hand);
+        }
+        Ty::Named(name)
     }
 
     /// A fresh type name from `wanted` (suffixed when taken).
@@ -139,7 +182,7 @@ impl<'a> Types<'a> {
     fn insert(&mut self, name: String, doc: String, def: Def) {
         self.defs.insert(
             name.clone(),
-            TypeDef { name, doc, def, areas: BTreeSet::new(), default: false, example: None },
+            TypeDef { name, doc, def, areas: BTreeSet::new(), default: false, example: None, model: None },
         );
     }
 
@@ -304,7 +347,10 @@ impl<'a> Types<'a> {
     ) -> Vec<Field> {
         let mut fields: Vec<Field> = Vec::new();
         for (wire, schema) in properties {
-            let ty = self.of_boxed(&schema, &format!("{owner}{}", pascal(&wire)));
+            let ty = super::overrides::typed_id(
+                &wire,
+                self.of_boxed(&schema, &format!("{owner}{}", pascal(&wire))),
+            );
             let (description, nullable, example) = match &schema {
                 ReferenceOr::Item(s) => {
                     (s.schema_data.description.clone(), s.schema_data.nullable, s.schema_data.example.clone())
@@ -406,7 +452,7 @@ impl<'a> Types<'a> {
     /// Marks every type reachable from each operation with its area; types of structs that a
     /// PUT or PATCH sends keep unknown fields; recursive fields are boxed; `Default` where every
     /// required field has one.
-    pub fn assign_areas(&mut self, operations: &[Operation]) {
+    pub fn assign_areas(&mut self, operations: &[Operation]) -> Result<(), String> {
         for op in operations {
             let mut roots = BTreeSet::new();
             for ty in op.types() {
@@ -424,6 +470,18 @@ impl<'a> Types<'a> {
                 }
                 let patch = op.method == "patch";
                 for name in self.closure(roots) {
+                    if let Some(TypeDef { model: Some(hand), .. }) = self.defs.get(&name) {
+                        // The hand-written type must keep unknown members itself.
+                        if !hand.extra {
+                            return Err(format!(
+                                "{} sends `{}` (modelled by hand as `{}`), which overrides.rs does not mark as keeping unknown members",
+                                op.key(),
+                                hand.schema,
+                                hand.model
+                            ));
+                        }
+                        continue;
+                    }
                     if let Some(TypeDef { def: Def::Struct { extra, fields }, .. }) = self.defs.get_mut(&name)
                     {
                         *extra = true;
@@ -448,11 +506,12 @@ impl<'a> Types<'a> {
                 }
             }
         }
+        Ok(())
     }
 
     fn mentions(&self, name: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        match self.defs.get(name).map(|d| &d.def) {
+        match self.defs.get(name).filter(|d| d.model.is_none()).map(|d| &d.def) {
             Some(Def::Struct { fields, .. }) => fields.iter().for_each(|f| f.ty.named(&mut out)),
             Some(Def::Alias(ty)) => ty.named(&mut out),
             Some(Def::OneOf(vs)) => vs.iter().for_each(|(_, t)| t.named(&mut out)),
@@ -474,7 +533,7 @@ impl<'a> Types<'a> {
 
     /// Named types a value of `name` holds inline (not behind a `Vec` or map).
     fn direct(&self, name: &str) -> Vec<String> {
-        match self.defs.get(name).map(|d| &d.def) {
+        match self.defs.get(name).filter(|d| d.model.is_none()).map(|d| &d.def) {
             Some(Def::Struct { fields, .. }) => fields
                 .iter()
                 .filter(|f| !f.boxed)
@@ -522,13 +581,16 @@ impl<'a> Types<'a> {
 
     fn derive_default(&mut self) {
         for def in self.defs.values_mut() {
-            def.default = matches!(def.def, Def::Struct { .. });
+            def.default = match def.model {
+                Some(hand) => hand.default,
+                None => matches!(def.def, Def::Struct { .. }),
+            };
         }
         loop {
             let mut changed = false;
             let names: Vec<String> = self.defs.keys().cloned().collect();
             for name in names {
-                if !self.defs[&name].default {
+                if !self.defs[&name].default || self.defs[&name].model.is_some() {
                     continue;
                 }
                 let ok = match &self.defs[&name].def {
@@ -557,6 +619,7 @@ impl<'a> Types<'a> {
                 Some((_, default)) => default,
                 None => false,
             },
+            Ty::Id(_) => false,
             _ => true,
         }
     }
@@ -564,7 +627,7 @@ impl<'a> Types<'a> {
     /// The `models` module.
     pub fn emit(&self) -> String {
         let mut out = String::from(
-            "//! Every schema of the spec as a Rust type. Optional members are `Option`s, integers\n//! also arrive as strings, enums are open (`Unknown` keeps a new value), and the structs that\n//! a PUT or PATCH sends keep members this version does not know in `extra`.\n#![allow(clippy::large_enum_variant, clippy::doc_markdown, rustdoc::bare_urls, rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]\n\nuse serde::{Deserialize, Serialize};\n\n",
+            "//! Every schema of the spec as a Rust type. Optional members are `Option`s, integers\n//! also arrive as strings, enums are open (`Unknown` keeps a new value), and the structs that\n//! a PUT or PATCH sends keep members this version does not know in `extra`.\n#![allow(clippy::large_enum_variant, clippy::doc_markdown, rustdoc::bare_urls, rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]\n\n// Unused when no area is enabled (`client` alone).\n#[allow(unused_imports)]\nuse serde::{Deserialize, Serialize};\n\n",
         );
         for def in self.defs.values() {
             out.push_str(&self.emit_def(def));
@@ -577,6 +640,12 @@ impl<'a> Types<'a> {
         let cfg = cfg(&def.areas);
         let name = &def.name;
         let doc = &def.doc;
+        if let Some(hand) = def.model {
+            let model = hand.model;
+            return format!(
+                "{cfg}\n/// {doc}\n///\n/// Modelled by hand: [`crate::model::{model}`].\npub type {name} = crate::model::{model};\n"
+            );
+        }
         match &def.def {
             Def::Alias(ty) => format!("{cfg}\n/// {doc}\npub type {name} = {};\n", ty.rust()),
             Def::Enum { variants } => {
@@ -674,6 +743,8 @@ fn emit_field(field: &Field) -> String {
 fn ty_has_default(defaults: &BTreeMap<String, bool>, ty: &Ty) -> bool {
     match ty {
         Ty::Named(n) => defaults.get(n).copied().unwrap_or(false),
+        // An id is never made up: a required one that is missing is an error.
+        Ty::Id(_) => false,
         _ => true,
     }
 }
@@ -708,4 +779,60 @@ fn variants<'s>(values: impl Iterator<Item = &'s String>) -> Vec<(String, String
         out.push((name, wire.clone()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(method: &str) -> OpenAPI {
+        serde_json::from_value(json!({
+            "openapi": "3.0.0", "info": {"title": "t", "version": "1"},
+            "paths": {"/things/{id}": {method: {
+                "tags": ["Team"], "summary": "Save thing",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+            }}},
+            "components": {"schemas": {
+                "Thing": {"type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "string"}, "part": {"$ref": "#/components/schemas/Part"}}},
+                "Part": {"type": "object", "properties": {"name": {"type": "string"}}}
+            }}
+        }))
+        .unwrap()
+    }
+
+    fn areas(api: &OpenAPI, hand: HandWritten) -> Result<Types<'_>, String> {
+        let mut types = Types::with_hand_written(api, &[hand])?;
+        let operations = super::super::ops::collect(api, &mut types)?;
+        types.assign_areas(&operations)?;
+        Ok(types)
+    }
+
+    #[test]
+    fn hand_written_schemas_are_aliases_and_what_they_mention_is_not_reached() {
+        let api = spec("post");
+        let hand = HandWritten { schema: "Thing", model: "Thing", default: false, extra: false };
+        let types = areas(&api, hand).unwrap();
+        let thing = &types.defs["Thing"];
+        assert!(!thing.areas.is_empty(), "the operation reaches the alias");
+        assert!(types.defs["Part"].areas.is_empty(), "only the hand-written type holds `Part`");
+        let text = types.emit_def(thing);
+        assert!(text.contains("pub type Thing = crate::model::Thing;"), "{text}");
+        assert!(!text.contains("struct"), "{text}");
+    }
+
+    #[test]
+    fn a_put_of_a_hand_written_type_that_drops_unknown_members_is_refused() {
+        let api = spec("put");
+        let dropping = HandWritten { schema: "Thing", model: "Thing", default: false, extra: false };
+        let err = areas(&api, dropping).err().expect("refused");
+        assert!(err.contains("PUT /things/{id}") && err.contains("unknown members"), "{err}");
+        let keeping = HandWritten { extra: true, ..dropping };
+        assert!(areas(&api, keeping).is_ok());
+        let missing = HandWritten { schema: "Nothing", ..dropping };
+        assert!(Types::with_hand_written(&api, &[missing]).err().unwrap().contains("`Nothing`"));
+    }
 }

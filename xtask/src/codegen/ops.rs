@@ -11,6 +11,7 @@ use openapiv3::{
 use super::areas;
 use super::model::{Ty, Types, cfg};
 use super::names::{doc_line, literal, pascal, snake};
+use super::overrides;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Loc {
@@ -31,6 +32,8 @@ pub struct Param {
     pub org: bool,
     /// The spec's example.
     pub example: Option<serde_json::Value>,
+    /// A list sent as one comma-joined value (see `overrides::joined`).
+    pub joined: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -88,6 +91,9 @@ pub struct Paging {
     /// Where the list is: `None` when the answer is the list, else the field and whether it is
     /// optional.
     pub field: Option<(String, bool)>,
+    /// An expression over `output` (`&Self::Output`) saying whether the answer announces a
+    /// next page (`links.next`, `rel: next`), where the schema has such a member.
+    pub next: Option<String>,
 }
 
 impl Operation {
@@ -102,6 +108,11 @@ impl Operation {
         if let Output::Json(ty) | Output::OptionalJson(ty) = &self.output {
             out.push(ty.clone());
         }
+        // The element type of a page is named by the `Paged` impl, also when the page type
+        // is hand-written (whose members are not reached otherwise).
+        if let Some(paging) = &self.paging {
+            out.push(paging.item.clone());
+        }
         out
     }
 
@@ -115,6 +126,13 @@ impl Operation {
     /// `GET /v1/tasks`: the key users and `cckit decode` name an operation by.
     pub fn key(&self) -> String {
         format!("{} {}", self.method.to_ascii_uppercase(), self.path)
+    }
+
+    /// Whether a failed attempt may be repeated: GET, PUT and DELETE by HTTP's definition,
+    /// and the POSTs that only read (`overrides::POST_READS`).
+    pub fn idempotent(&self) -> bool {
+        !matches!(self.method.as_str(), "post" | "patch")
+            || overrides::POST_READS.contains(&self.key().as_str())
     }
 }
 
@@ -161,7 +179,12 @@ pub fn collect(api: &OpenAPI, types: &mut Types) -> Result<Vec<Operation>, Strin
                 }
                 None => (None, None),
             };
-            let (output, success, response_example) = convert_output(types, &name, &op.responses);
+            let (mut output, success, response_example) = convert_output(types, &name, &op.responses);
+            let key = format!("{} {path}", method.to_ascii_uppercase());
+            if let Some((_, model)) = overrides::HAND_WRITTEN_OUTPUTS.iter().find(|(k, _)| *k == key) {
+                let hand = overrides::HandWritten { schema: model, model, default: false, extra: false };
+                output = Output::Json(types.hand_written_output(&format!("{name}Response"), hand));
+            }
             let doc = op.description.as_deref().map(doc_line).unwrap_or_default();
             let paging = paging(types, &params, &output);
             operations.push(Operation {
@@ -190,19 +213,68 @@ pub fn collect(api: &OpenAPI, types: &mut Types) -> Result<Vec<Operation>, Strin
 fn paging(types: &Types, params: &[Param], output: &Output) -> Option<Paging> {
     let page = params.iter().find(|p| p.wire == "page" && p.location == Loc::Query && p.ty == Ty::I64)?;
     let Output::Json(ty) = output else { return None };
-    let (item, field) = match ty {
-        Ty::Vec(item) => ((**item).clone(), None),
+    let (item, field, next) = match ty {
+        Ty::Vec(item) => ((**item).clone(), None, None),
         Ty::Named(name) => {
-            let Some(super::model::Def::Struct { fields, .. }) = types.defs.get(name).map(|d| &d.def) else {
-                return None;
-            };
-            let data = fields.iter().find(|f| f.wire == "data" && !f.boxed)?;
-            let Ty::Vec(item) = &data.ty else { return None };
-            ((**item).clone(), Some((data.rust.clone(), !data.required)))
+            let def = types.defs.get(name)?;
+            let super::model::Def::Struct { fields, .. } = &def.def else { return None };
+            // `data` in most answers, `resources` in the bulk exports.
+            let list = ["data", "resources"]
+                .iter()
+                .find_map(|wire| fields.iter().find(|f| f.wire == *wire && !f.boxed))?;
+            let Ty::Vec(item) = &list.ty else { return None };
+            // The hand-written page types hold the list as a plain `Vec`, and their members
+            // are not the generated ones: no next-page expression is derived for them.
+            let optional = !list.required && def.model.is_none();
+            let next = if def.model.is_none() { next_page(types, fields) } else { None };
+            ((**item).clone(), Some((list.rust.clone(), optional)), next)
         }
         _ => return None,
     };
-    Some(Paging { page: page.rust.clone(), item, field })
+    Some(Paging { page: page.rust.clone(), item, field, next })
+}
+
+/// How an answer with `fields` says whether a next page exists: `rel` (`"next"` while there
+/// is one), else `links.next` directly or under `meta`. Each step may be optional.
+fn next_page(types: &Types, fields: &[super::model::Field]) -> Option<String> {
+    use super::model::{Def, Field};
+    let step = |expr: String, field: &Field| {
+        if field.required {
+            format!("{expr}.map(|v| &v.{})", field.rust)
+        } else {
+            format!("{expr}.and_then(|v| v.{}.as_ref())", field.rust)
+        }
+    };
+    let struct_fields = |field: &Field| match &field.ty {
+        Ty::Named(name) => match types.defs.get(name) {
+            Some(d) if d.model.is_none() => match &d.def {
+                Def::Struct { fields, .. } => Some(fields.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(rel) = fields.iter().find(|f| f.wire == "rel" && f.ty == Ty::Str) {
+        return Some(format!("{}.map(|rel| rel == \"next\")", step("Some(output)".into(), rel)));
+    }
+    let links_next = |expr: String, fields: &[Field]| {
+        let links = fields.iter().find(|f| f.wire == "links")?;
+        let inner = struct_fields(links)?;
+        let next = inner.iter().find(|f| f.wire == "next" && f.ty == Ty::Str)?;
+        let at = step(expr, links);
+        Some(if next.required {
+            format!("{at}.map(|links| !links.{}.is_empty())", next.rust)
+        } else {
+            format!("{at}.map(|links| links.{}.is_some())", next.rust)
+        })
+    };
+    if let Some(expr) = links_next("Some(output)".into(), fields) {
+        return Some(expr);
+    }
+    let meta = fields.iter().find(|f| f.wire == "meta")?;
+    let inner = struct_fields(meta)?;
+    links_next(step("Some(output)".into(), meta), &inner)
 }
 
 fn operation_of<'a>(item: &'a PathItem, method: &str) -> Option<&'a openapiv3::Operation> {
@@ -287,10 +359,15 @@ fn convert_param(types: &mut Types, op: &str, param: &Parameter) -> Option<Param
         return None;
     }
     let ty = match &data.format {
-        ParameterSchemaOrContent::Schema(schema) => types.of(schema, &format!("{op}{}", pascal(&data.name))),
+        ParameterSchemaOrContent::Schema(schema) => {
+            overrides::typed_id(&data.name, types.of(schema, &format!("{op}{}", pascal(&data.name))))
+        }
         ParameterSchemaOrContent::Content(_) => Ty::Json,
     };
     let org = matches!(data.name.as_str(), "orgid" | "orgId" | "X-ORGANIZATION-ID") && ty == Ty::Str;
+    let joined = location == Loc::Query
+        && matches!(ty, Ty::Vec(_))
+        && overrides::joined(data.explode, data.description.as_deref());
     let example = data.example.clone().or_else(|| match &data.format {
         ParameterSchemaOrContent::Schema(ReferenceOr::Item(s)) => s.schema_data.example.clone(),
         _ => None,
@@ -311,6 +388,7 @@ fn convert_param(types: &mut Types, op: &str, param: &Parameter) -> Option<Param
         doc,
         org,
         example,
+        joined,
     })
 }
 
@@ -503,7 +581,7 @@ fn emit_samples(operations: &[Operation], types: &Types) -> String {
         let mut args = Vec::new();
         let mut after = String::new();
         for p in op.params.iter().filter(|p| p.required && !p.org) {
-            if p.ty == Ty::Str {
+            if matches!(p.ty, Ty::Str | Ty::Id(_)) {
                 let text = match &p.example {
                     Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
                     Some(other) if !other.is_null() && !other.is_object() && !other.is_array() => {
@@ -632,6 +710,7 @@ fn emit_op(op: &Operation) -> String {
         fields.push_str(&format!("/// {doc}\npub {}: {},\n", p.rust, param_ty(p)));
         let method = match p.location {
             Loc::Path => "path_param",
+            Loc::Query if p.joined => "query_joined",
             Loc::Query => "query",
             Loc::Header => "header",
         };
@@ -643,8 +722,8 @@ fn emit_op(op: &Operation) -> String {
                 p.rust
             ));
         } else if p.required {
-            if p.ty == Ty::Str {
-                new_args.push(format!("{}: impl Into<String>", p.rust));
+            if matches!(p.ty, Ty::Str | Ty::Id(_)) {
+                new_args.push(format!("{}: impl Into<{}>", p.rust, p.ty.rust_outside()));
                 new_init.push(format!("{}: {}.into()", p.rust, p.rust));
             } else {
                 new_args.push(format!("{}: {}", p.rust, p.ty.rust_outside()));
@@ -725,8 +804,14 @@ fn emit_op(op: &Operation) -> String {
                 Some((field, true)) => format!("output.{field}.unwrap_or_default()"),
                 Some((field, false)) => format!("output.{field}"),
             };
+            let next = match &paging.next {
+                Some(expr) => {
+                    format!("fn has_next(output: &Self::Output) -> Option<bool> {{\n{expr}\n}}\n")
+                }
+                None => String::new(),
+            };
             format!(
-                "\n{gate}\nimpl crate::api::Paged for {name} {{\ntype Item = {item};\nfn page(&self) -> Option<i64> {{\nself.{page}\n}}\nfn set_page(&mut self, page: i64) {{\nself.{page} = Some(page);\n}}\nfn items(output: Self::Output) -> Vec<Self::Item> {{\n{items}\n}}\n}}\n",
+                "\n{gate}\nimpl crate::api::Paged for {name} {{\ntype Item = {item};\nfn page(&self) -> Option<i64> {{\nself.{page}\n}}\nfn set_page(&mut self, page: i64) {{\nself.{page} = Some(page);\n}}\nfn items(output: Self::Output) -> Vec<Self::Item> {{\n{items}\n}}\n{next}}}\n",
                 item = paging.item.rust_outside(),
                 page = paging.page,
             )
@@ -742,7 +827,7 @@ fn emit_op(op: &Operation) -> String {
         format!("\n///\n/// {}", op.doc)
     };
     format!(
-        "{gate}\n/// {summary}.\n///\n/// `{key}` ({tag}, `{id}`).{detail}\n{derive}\npub struct {name} {{\n{fields}}}\n\n{gate}\nimpl {name} {{\n/// The operation with its required parameters; optional ones are fields.\npub fn new({args}) -> Self {{\n{new_body}\n}}\n}}\n\n{gate}\nimpl crate::api::Operation for {name} {{\ntype Output = {output};\nconst INFO: crate::api::OperationInfo = crate::api::OperationInfo {{\nmethod: cc_core::http::Method::{method},\npath: {path},\noperation_id: {id_lit},\ntag: {tag_lit},\narea: {area},\nname: {name_lit},\nsuccess: &[{success}],\nneeds_org: {needs_org},\n}};\n\nfn build(&self, {org_arg}: &str, {parts_arg}: &mut crate::api::Parts) -> Result<(), crate::Error> {{\n{build}Ok(())\n}}\n\nfn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {{\n{decode}\n}}\n}}\n{paged}",
+        "{gate}\n/// {summary}.\n///\n/// `{key}` ({tag}, `{id}`).{detail}\n{derive}\npub struct {name} {{\n{fields}}}\n\n{gate}\nimpl {name} {{\n/// The operation with its required parameters; optional ones are fields.\npub fn new({args}) -> Self {{\n{new_body}\n}}\n}}\n\n{gate}\nimpl crate::api::Operation for {name} {{\ntype Output = {output};\nconst INFO: crate::api::OperationInfo = crate::api::OperationInfo {{\nmethod: cc_core::http::Method::{method},\npath: {path},\noperation_id: {id_lit},\ntag: {tag_lit},\narea: {area},\nname: {name_lit},\nsuccess: &[{success}],\nneeds_org: {needs_org},\nidempotent: {idempotent},\n}};\n\nfn build(&self, {org_arg}: &str, {parts_arg}: &mut crate::api::Parts) -> Result<(), crate::Error> {{\n{build}Ok(())\n}}\n\nfn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {{\n{decode}\n}}\n}}\n{paged}",
         summary = doc_line(op.summary.trim_end_matches('.')),
         key = op.key().replace('`', "'"),
         tag = doc_line(&op.tag),
@@ -754,6 +839,7 @@ fn emit_op(op: &Operation) -> String {
         area = literal(op.area),
         name_lit = literal(name),
         success = success.join(", "),
+        idempotent = op.idempotent(),
     )
 }
 

@@ -12,6 +12,8 @@
     rustdoc::broken_intra_doc_links
 )]
 
+// Unused when no area is enabled (`client` alone).
+#[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "config")]
@@ -183,7 +185,7 @@ Clear = "CLEAR",
 pub struct ActionRequest {
     /// A unique identifier for each interaction or contact within the contact center.
     #[serde(rename = "interactionId", default, skip_serializing_if = "Option::is_none")]
-    pub interaction_id: Option<String>,
+    pub interaction_id: Option<crate::model::TaskId>,
     /// The identifier for the agent whose burnout index has been calculated.
     #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
@@ -219,7 +221,7 @@ pub struct ActionResponseData {
     pub id: Option<String>,
     /// A unique identifier for each interaction or contact within the contact center.
     #[serde(rename = "interactionId", default, skip_serializing_if = "Option::is_none")]
-    pub interaction_id: Option<String>,
+    pub interaction_id: Option<crate::model::TaskId>,
     /// The organization ID to which the agent belongs.
     #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
@@ -706,141 +708,21 @@ pub struct AdminBatchStartJobObjectLocationCustomizations {
 
 #[cfg(feature = "reporting")]
 /// Response wrapper for agent activities.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentActivitiesApiResponse {
-    /// `meta`.
-    #[serde(rename = "meta", default)]
-    pub meta: Meta,
-    /// List of agent activities retrieved according to query parameters.
-    #[serde(rename = "data", default)]
-    pub data: Vec<AgentActivity>,
-}
+///
+/// Modelled by hand: [`crate::model::AgentActivityPage`].
+pub type AgentActivitiesApiResponse = crate::model::AgentActivityPage;
 
 #[cfg(feature = "reporting")]
 /// List of agent activities retrieved according to query parameters.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentActivity {
-    /// Active indicates whether the activity is completed (false) or in progress (true).
-    #[serde(rename = "active", default)]
-    pub active: bool,
-    /// Unique identifier of an agent.
-    #[serde(rename = "agentId", default)]
-    pub agent_id: String,
-    /// Dialed number for the agent.
-    #[serde(rename = "agentDn", default)]
-    pub agent_dn: String,
-    /// Login username of the agent.
-    #[serde(rename = "agentLogin", default)]
-    pub agent_login: String,
-    /// Agent Session Id
-    #[serde(rename = "agentSessionId", default)]
-    pub agent_session_id: String,
-    /// The name of the agent.
-    #[serde(rename = "agentName", default)]
-    pub agent_name: String,
-    /// The activity state (e.g. idle, available, connected, etc.).
-    #[serde(rename = "currentState", default)]
-    pub current_state: String,
-    /// Unique identifier for a site.
-    #[serde(rename = "siteId", default)]
-    pub site_id: String,
-    /// The name of the site.
-    #[serde(rename = "siteName", default)]
-    pub site_name: String,
-    /// Unique identifier for a team.
-    #[serde(rename = "teamId", default)]
-    pub team_id: String,
-    /// The name of the team.
-    #[serde(rename = "teamName", default)]
-    pub team_name: String,
-    /// Indicates whether the activity was the login event (1) or not (0).
-    #[serde(rename = "isLogin", default, deserialize_with = "cc_core::de::lenient_i64")]
-    pub is_login: i64,
-    /// Unique identifier for a task.
-    #[serde(rename = "taskId", default)]
-    pub task_id: String,
-    /// Unique identifier for the channel.
-    #[serde(rename = "channelId", default)]
-    pub channel_id: String,
-    /// Channel type for the activity (e.g. email, telephony, chat, etc.).
-    #[serde(rename = "channelType", default)]
-    pub channel_type: String,
-    /// SubChannel type for the activity.
-    #[serde(rename = "subChannelType", default)]
-    pub sub_channel_type: String,
-    /// In case of an idle activity, it will have an idle code attached with it (e.g. Break, Meeting, Lunch, etc.).
-    #[serde(rename = "idleCodeName", default)]
-    pub idle_code_name: String,
-    /// Unique identifier for the idle code.
-    #[serde(rename = "idleCode", default)]
-    pub idle_code: String,
-    /// Unique identifier for the queue.
-    #[serde(rename = "queueId", default)]
-    pub queue_id: String,
-    /// The name of the Queue.
-    #[serde(rename = "queueName", default)]
-    pub queue_name: String,
-    /// Selected wrapup code upon finished task.
-    #[serde(rename = "wrapupCodeName", default)]
-    pub wrapup_code_name: String,
-    /// Reason
-    #[serde(rename = "reason", default)]
-    pub reason: String,
-    /// Epoch timestamp in milliseconds of the start of the activity.
-    #[serde(rename = "startTime", default, deserialize_with = "cc_core::de::lenient_i64")]
-    pub start_time: i64,
-    /// Epoch timestamp in milliseconds of the end of the activity. If active, it will be -1.
-    #[serde(rename = "endTime", default, deserialize_with = "cc_core::de::lenient_i64")]
-    pub end_time: i64,
-    /// Multimedia profile type
-    #[serde(rename = "mmProfileType", default)]
-    pub mm_profile_type: String,
-}
-
-#[cfg(feature = "reporting")]
-impl std::fmt::Debug for AgentActivity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentActivity")
-            .field("active", &self.active)
-            .field("agent_id", &self.agent_id)
-            .field("agent_dn", &self.agent_dn)
-            .field("agent_login", &self.agent_login)
-            .field("agent_session_id", &"[redacted]")
-            .field("agent_name", &self.agent_name)
-            .field("current_state", &self.current_state)
-            .field("site_id", &self.site_id)
-            .field("site_name", &self.site_name)
-            .field("team_id", &self.team_id)
-            .field("team_name", &self.team_name)
-            .field("is_login", &self.is_login)
-            .field("task_id", &self.task_id)
-            .field("channel_id", &self.channel_id)
-            .field("channel_type", &self.channel_type)
-            .field("sub_channel_type", &self.sub_channel_type)
-            .field("idle_code_name", &self.idle_code_name)
-            .field("idle_code", &self.idle_code)
-            .field("queue_id", &self.queue_id)
-            .field("queue_name", &self.queue_name)
-            .field("wrapup_code_name", &self.wrapup_code_name)
-            .field("reason", &self.reason)
-            .field("start_time", &self.start_time)
-            .field("end_time", &self.end_time)
-            .field("mm_profile_type", &self.mm_profile_type)
-            .finish()
-    }
-}
+///
+/// Modelled by hand: [`crate::model::AgentActivity`].
+pub type AgentActivity = crate::model::AgentActivity;
 
 #[cfg(feature = "reporting")]
 /// Response wrapper for agent statistics.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentApiResponse {
-    /// `meta`.
-    #[serde(rename = "meta", default)]
-    pub meta: Meta,
-    /// List of Agent Statistics records retrieved according to query parameters.
-    #[serde(rename = "data", default)]
-    pub data: Vec<OutAgentStatistics>,
-}
+///
+/// Modelled by hand: [`crate::model::AgentStatisticsPage`].
+pub type AgentApiResponse = crate::model::AgentStatisticsPage;
 
 #[cfg(feature = "agents")]
 /// `AgentBurnoutDTO`.
@@ -3275,17 +3157,11 @@ N511NetworkAuthenticationRequired = "511 NETWORK_AUTHENTICATION_REQUIRED",
 }
 }
 
-#[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
+#[cfg(feature = "config")]
 /// Response body for an API error.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApiErrorResponse {
-    /// An opaque identifier for mapping protocol failures to service internal codes. When specified in a request, it can be used for co-relating events across services
-    #[serde(rename = "trackingId", default, skip_serializing_if = "Option::is_none")]
-    pub tracking_id: Option<String>,
-    /// `error`.
-    #[serde(rename = "error", default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorDetails>,
-}
+///
+/// Modelled by hand: [`crate::model::ApiErrorBody`].
+pub type ApiErrorResponse = crate::model::ApiErrorBody;
 
 #[cfg(feature = "full")]
 /// `ApplyLineKeyTemplateJobDetails`.
@@ -5047,39 +4923,9 @@ pub struct BulkExportDtoOutdialAniBulkExportDto {
 
 #[cfg(feature = "reporting")]
 /// `BulkExportDTOSiteBulkExportDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkExportDtoSiteBulkExportDto {
-    /// Total number of items
-    #[serde(
-        rename = "totalResources",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_resources: Option<i64>,
-    /// Current page number
-    #[serde(
-        rename = "pageNumber",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_number: Option<i64>,
-    /// Page size for current data set
-    #[serde(
-        rename = "pageSize",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub page_size: Option<i64>,
-    /// Indicates whether more pages exist. When 'next' there are more pages available, otherwise 'last'.
-    #[serde(rename = "rel", default, skip_serializing_if = "Option::is_none")]
-    pub rel: Option<String>,
-    /// `resources`.
-    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
-    pub resources: Option<Vec<SiteBulkExportDto>>,
-}
+///
+/// Modelled by hand: [`crate::model::BulkExport`].
+pub type BulkExportDtoSiteBulkExportDto = crate::model::BulkExport;
 
 #[cfg(feature = "config")]
 /// `BulkExportDTOWorkTypeBulkExportDTO`.
@@ -5346,12 +5192,9 @@ pub struct BulkRequestDtoOverridesDto {
 
 #[cfg(feature = "reporting")]
 /// `BulkRequestDTOSiteDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkRequestDtoSiteDto {
-    /// `items`.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<BulkRequestItemDtoSiteDto>>,
-}
+///
+/// Modelled by hand: [`crate::model::BulkRequest`].
+pub type BulkRequestDtoSiteDto = crate::model::BulkRequest;
 
 #[cfg(feature = "config")]
 /// `BulkRequestDTOSkillDTO`.
@@ -5847,25 +5690,11 @@ pub struct BulkRequestItemDtoOverridesDto {
     pub request_action: Option<String>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `BulkRequestItemDTOSiteDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkRequestItemDtoSiteDto {
-    /// Unique item identifier for a bulk operation.
-    #[serde(
-        rename = "itemIdentifier",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_identifier: Option<i64>,
-    /// `item`.
-    #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<SiteDto>,
-    /// Identifier for action type. Possible values can be SAVE and DELETE.
-    #[serde(rename = "requestAction", default, skip_serializing_if = "Option::is_none")]
-    pub request_action: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::BulkItem`].
+pub type BulkRequestItemDtoSiteDto = crate::model::BulkItem;
 
 #[cfg(feature = "config")]
 /// List of items in the bulk request.
@@ -6039,45 +5868,17 @@ pub struct BulkRequestItemDtoWorkTypeDto {
 
 #[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
 /// `BulkResponseDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkResponseDto {
-    /// `items`.
-    #[serde(rename = "items", default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<BulkResponseItemDto>>,
-}
+///
+/// Modelled by hand: [`crate::model::BulkResponse`].
+pub type BulkResponseDto = crate::model::BulkResponse;
 
-#[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
+#[cfg(feature = "full")]
 /// `BulkResponseItemDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BulkResponseItemDto {
-    /// Unique item identifier for a bulk operation.
-    #[serde(
-        rename = "itemIdentifier",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_identifier: Option<i64>,
-    /// Indicates the error status code.
-    #[serde(
-        rename = "status",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub status: Option<i64>,
-    /// The kind of operation desired of an entity.
-    #[serde(rename = "operationType", default, skip_serializing_if = "Option::is_none")]
-    pub operation_type: Option<BulkResponseItemDtoOperationType>,
-    /// The resource URI of an entity.
-    #[serde(rename = "href", default, skip_serializing_if = "Option::is_none")]
-    pub href: Option<String>,
-    /// `apiError`.
-    #[serde(rename = "apiError", default, skip_serializing_if = "Option::is_none")]
-    pub api_error: Option<ApiErrorResponse>,
-}
+///
+/// Modelled by hand: [`crate::model::BulkResult`].
+pub type BulkResponseItemDto = crate::model::BulkResult;
 
-#[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
+#[cfg(feature = "full")]
 cc_core::open_enum! {
 /// The kind of operation desired of an entity.
 pub enum BulkResponseItemDtoOperationType {
@@ -6571,7 +6372,7 @@ pub struct CallMonitoringRequest {
     pub monitor_type: String,
     /// The unique ID representing the task that needs to be monitored. Mandatory for '''midcall''' type.
     #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    pub task_id: Option<crate::model::TaskId>,
     /// If the call is routed to an agent and the agent is assigned to a queue, the queueId can be entered here to initiate a successful call monitoring request for that particular queue, maximum length of each queue is 36 characters and maximum number of queueIds 250.
     #[serde(rename = "queueIds", default, skip_serializing_if = "Option::is_none")]
     pub queue_ids: Option<Vec<String>>,
@@ -6906,102 +6707,11 @@ pub struct CapabilityResponse {
     pub capabilities: Option<CapabilityMap>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// Statistics for a specific channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChannelResponse {
-    /// Channel Type
-    #[serde(rename = "channelType", default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<String>,
-    /// Number of tasks assigned within the channel during the agent session.
-    #[serde(
-        rename = "totalAssignedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_assigned_tasks: Option<i64>,
-    /// Number of offered tasks within this channel during the agent's session.
-    #[serde(
-        rename = "totalOfferedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_offered_tasks: Option<i64>,
-    /// Number of assigned tasks that were accepted by the agent.
-    #[serde(
-        rename = "totalAcceptedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_accepted_tasks: Option<i64>,
-    /// Number of assigned tasks that were rejected by the agent.
-    #[serde(
-        rename = "totalRejectedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_rejected_tasks: Option<i64>,
-    /// Number of tasks that the agent transferred to another agent.
-    #[serde(
-        rename = "totalTransferredTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_transferred_tasks: Option<i64>,
-    /// The amount of time the agent was engaged with a customer (in milliseconds). Note :- - Does not include wrap-up time and consult duration - Includes conferencing duration since the customer is involved
-    #[serde(
-        rename = "totalEngagedDuration",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_engaged_duration: Option<i64>,
-    /// The amount of time for which the customer(s) was put on hold (in milliseconds).
-    #[serde(
-        rename = "totalHoldDuration",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_hold_duration: Option<i64>,
-    /// The amount of time spent by the agent wrapping up customer interactions (in milliseconds). i.e Sum of all wrap-up time metric for a given agent
-    #[serde(
-        rename = "totalWrapUpDuration",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_wrap_up_duration: Option<i64>,
-    /// Duration of time(in milliseconds) outside of the idle time when an agent was available and handling contacts after logging in.
-    #[serde(
-        rename = "totalAvailableTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_available_time: Option<i64>,
-    /// Amount of time the agent was unavailable (in milliseconds).
-    #[serde(
-        rename = "totalUnAvailableTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_un_available_time: Option<i64>,
-    /// This is the average of the total handle time by an agent (in milliseconds) i.e avg(engagedDuration(connected state) + hold-duration + wrap-up time)
-    #[serde(
-        rename = "averageHandledTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub average_handled_time: Option<f64>,
-}
+///
+/// Modelled by hand: [`crate::model::ChannelStatistics`].
+pub type ChannelResponse = crate::model::ChannelStatistics;
 
 #[cfg(feature = "ai")]
 /// This is applicable/available only when AI Quality Management add-on offer/license is added to the organization.
@@ -9716,15 +9426,9 @@ pub struct DncEntryResponse {
 
 #[cfg(feature = "reporting")]
 /// `DownloadMultipleInteractionsResponse`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DownloadMultipleInteractionsResponse {
-    /// `meta`.
-    #[serde(rename = "meta", default)]
-    pub meta: RecordingMetaData,
-    /// `data`.
-    #[serde(rename = "data", default)]
-    pub data: Vec<MultipleInteractionsRecording>,
-}
+///
+/// Modelled by hand: [`crate::model::CaptureList`].
+pub type DownloadMultipleInteractionsResponse = crate::model::CaptureList;
 
 #[cfg(feature = "full")]
 /// `DurationMetric`.
@@ -10211,17 +9915,11 @@ pub struct EnumSkillValueDto {
     pub last_updated_time: Option<i64>,
 }
 
-#[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
+#[cfg(feature = "full")]
 /// Details of an error.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ErrorDetails {
-    /// An application defined error code.
-    #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// A message providing details about the error.
-    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Vec<OperationError>>,
-}
+///
+/// Modelled by hand: [`crate::model::ErrorDetails`].
+pub type ErrorDetails = crate::model::ErrorDetails;
 
 #[cfg(feature = "full")]
 /// `ErrorMessageObject`.
@@ -13662,14 +13360,11 @@ pub struct MergePersonsRequest {
     pub person_ids_to_merge: Vec<String>,
 }
 
-#[cfg(any(feature = "events", feature = "reporting"))]
+#[cfg(feature = "events")]
 /// Response metadata.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Meta {
-    /// Organization ID to which resources belong.
-    #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::Meta`].
+pub type Meta = crate::model::Meta;
 
 #[cfg(feature = "config")]
 /// `MetaDataPagedCSQ`.
@@ -14638,20 +14333,11 @@ pub struct MultimediaProfileExportDto {
     pub manually_assignable: Option<MultimediaProfileChannelDto>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `MultipleInteractionsRecording`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MultipleInteractionsRecording {
-    /// The ID of the task.
-    #[serde(rename = "taskId", default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
-    /// `recording`.
-    #[serde(rename = "recording", default)]
-    pub recording: Vec<RecordingMulti>,
-    /// `transcription`.
-    #[serde(rename = "transcription", default)]
-    pub transcription: Vec<TranscriptMulti>,
-}
+///
+/// Modelled by hand: [`crate::model::TaskCaptures`].
+pub type MultipleInteractionsRecording = crate::model::TaskCaptures;
 
 #[cfg(feature = "full")]
 /// `NestedRuleDocument`.
@@ -14753,14 +14439,11 @@ None = "NONE",
 }
 }
 
-#[cfg(any(feature = "ai", feature = "config", feature = "reporting"))]
+#[cfg(feature = "full")]
 /// An error message providing details about the operation failure.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct OperationError {
-    /// A human readable explanation for the occurrence of an error.
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::ErrorMessage`].
+pub type OperationError = crate::model::ErrorMessage;
 
 #[cfg(feature = "journey")]
 /// `OrganizationResponse`.
@@ -14834,129 +14517,17 @@ pub struct Origin {
     pub name: Option<String>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// List of Agent Statistics records retrieved according to query parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct OutAgentStatistics {
-    /// Time in GMT
-    #[serde(
-        rename = "intervalStartTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub interval_start_time: Option<i64>,
-    /// The ID of the agent.
-    #[serde(rename = "agentId", default, skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
-    /// The name of the agent
-    #[serde(rename = "agentName", default, skip_serializing_if = "Option::is_none")]
-    pub agent_name: Option<String>,
-    /// The ID of the team.
-    #[serde(rename = "teamId", default, skip_serializing_if = "Option::is_none")]
-    pub team_id: Option<String>,
-    /// Name of the team to which agent belongs.
-    #[serde(rename = "teamName", default, skip_serializing_if = "Option::is_none")]
-    pub team_name: Option<String>,
-    /// Channel-level statistics for the agent.
-    #[serde(rename = "channels", default)]
-    pub channels: Vec<ChannelResponse>,
-}
+///
+/// Modelled by hand: [`crate::model::AgentStatistics`].
+pub type OutAgentStatistics = crate::model::AgentStatistics;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// List of Queue statistics records retrieved according to query parameters.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct OutQueueStatistics {
-    /// Time in GMT (milliseconds)
-    #[serde(
-        rename = "intervalStartTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub interval_start_time: Option<i64>,
-    /// The ID of the Queue.
-    #[serde(rename = "queueId", default, skip_serializing_if = "Option::is_none")]
-    pub queue_id: Option<String>,
-    /// Name of the queue.
-    #[serde(rename = "queueName", default, skip_serializing_if = "Option::is_none")]
-    pub queue_name: Option<String>,
-    /// The type of channel associated with this operation.
-    #[serde(rename = "channelType", default, skip_serializing_if = "Option::is_none")]
-    pub channel_type: Option<String>,
-    /// Number of times tasks were offered to the agents in the queue during the interval. This count includes the ones that are accepted or rejected by the agent.
-    #[serde(
-        rename = "totalOfferedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_offered_tasks: Option<i64>,
-    /// Number of times tasks were parked in the queue during the interval. Tasks are not parked in queue if they are offered to an agent immediately since one is available.
-    #[serde(
-        rename = "totalEnqueuedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_enqueued_tasks: Option<i64>,
-    /// DEPRECATED FIELD, This field always returns 0
-    #[serde(
-        rename = "totalAssignedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_assigned_tasks: Option<i64>,
-    /// Number of assigned tasks that were accepted in the queue.
-    #[serde(
-        rename = "totalAcceptedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_accepted_tasks: Option<i64>,
-    /// Number of times tasks were rejected by the agents when they were offered during the interval.
-    #[serde(
-        rename = "totalRejectedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_rejected_tasks: Option<i64>,
-    /// Number of assigned tasks that were abandoned in the queue.
-    #[serde(
-        rename = "totalAbandonedTasks",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_abandoned_tasks: Option<i64>,
-    /// The Queue's average enqueue time in milli seconds. i.e total time in queue / number of calls that were queued
-    #[serde(
-        rename = "averageEnqueuedTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub average_enqueued_time: Option<f64>,
-    /// The Queue's average handle time in milli seconds. i.e total time the call was connected / number of calls that were handled. Note :- This does not include wrap-up time
-    #[serde(
-        rename = "averageHandledTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub average_handled_time: Option<f64>,
-    /// The Service Level threshold % is an aggregate percentage based on how many contacts out of the total handled have met the service level value and gives an indication of the timely pick-up of contacts by agents.
-    #[serde(
-        rename = "serviceLevelThresholdPercentage",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_f64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_level_threshold_percentage: Option<f64>,
-}
+///
+/// Modelled by hand: [`crate::model::QueueStatistics`].
+pub type OutQueueStatistics = crate::model::QueueStatistics;
 
 #[cfg(feature = "config")]
 /// `OutdialANIBulkExportDTO`.
@@ -16664,15 +16235,9 @@ impl std::fmt::Debug for QueueAgentsDto {
 
 #[cfg(feature = "reporting")]
 /// `QueueApiResponse`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct QueueApiResponse {
-    /// `meta`.
-    #[serde(rename = "meta", default)]
-    pub meta: Meta,
-    /// List of Queue statistics records retrieved according to query parameters.
-    #[serde(rename = "data", default)]
-    pub data: Vec<OutQueueStatistics>,
-}
+///
+/// Modelled by hand: [`crate::model::QueueStatisticsPage`].
+pub type QueueApiResponse = crate::model::QueueStatisticsPage;
 
 #[cfg(feature = "config")]
 /// Queue-level Personalized AI Routing configuration. Enables intelligent agent routing based on AI/ML predictions.
@@ -17308,89 +16873,29 @@ SupportCenter = "SupportCenter",
 }
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `RecordingAttributes`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordingAttributes {
-    /// The file name of the recording.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// Capture download url.
-    #[serde(rename = "filePath", default, skip_serializing_if = "Option::is_none")]
-    pub file_path: Option<String>,
-    /// Begin time of capture(epoch timestamp)
-    #[serde(
-        rename = "startTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub start_time: Option<i64>,
-    /// End time of capture(epoch timestamp).
-    #[serde(
-        rename = "stopTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stop_time: Option<i64>,
-    /// Comma separated list of CI user Id (UUID) of agents, masked customer contact email/phone details and virtual agent id if any involved in the recording.
-    #[serde(rename = "participants", default, skip_serializing_if = "Option::is_none")]
-    pub participants: Option<Vec<String>>,
-    /// Caller - channel contains caller audio only, Agent - channel contains agent audio only for main call and its segments, VA - channel contains virtual agent audio only.
-    #[serde(rename = "channel1", default, skip_serializing_if = "Option::is_none")]
-    pub channel_1: Option<String>,
-    /// Agent if callType is consult. For main callType, Agent/Caller/VA/Others based on number of participants.
-    #[serde(rename = "channel2", default, skip_serializing_if = "Option::is_none")]
-    pub channel_2: Option<String>,
-    /// main if recording belongs to main call; consult if recording belongs to consult call; va-main if recording belongs to virtual agent in main call; va-consult if recording belongs to virtual agent in consult call.
-    #[serde(rename = "callType", default, skip_serializing_if = "Option::is_none")]
-    pub call_type: Option<String>,
-    /// Applicable only to virtual agent recordings. Flag; (true) indicates the virtual agent recording may contain sensitive information, (false) otherwise.
-    #[serde(rename = "sensitive", default, skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-}
+///
+/// Modelled by hand: [`crate::model::RecordingAttributes`].
+pub type RecordingAttributes = crate::model::RecordingAttributes;
 
 #[cfg(feature = "reporting")]
 /// `RecordingBodyParams`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordingBodyParams {
-    /// `query`.
-    #[serde(rename = "query", default)]
-    pub query: RecordingQuery,
-}
+///
+/// Modelled by hand: [`crate::model::CaptureQueryBody`].
+pub type RecordingBodyParams = crate::model::CaptureQueryBody;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `RecordingMetaData`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordingMetaData {
-    /// Organization ID used for this operation.
-    #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    /// Number of minutes (from now) when the signed url expires.
-    #[serde(
-        rename = "urlExpiration",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_expiration: Option<i64>,
-}
+///
+/// Modelled by hand: [`crate::model::CaptureMeta`].
+pub type RecordingMetaData = crate::model::CaptureMeta;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `RecordingMulti`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordingMulti {
-    /// The ID of the recording.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Flag; Indicates if this is the entire recording or only a segment of main recording. This flag will be always false for consult callType.
-    #[serde(rename = "segment", default, skip_serializing_if = "Option::is_none")]
-    pub segment: Option<bool>,
-    /// `attributes`.
-    #[serde(rename = "attributes", default)]
-    pub attributes: RecordingAttributes,
-}
+///
+/// Modelled by hand: [`crate::model::Recording`].
+pub type RecordingMulti = crate::model::Recording;
 
 #[cfg(feature = "full")]
 /// `RecordingObject`.
@@ -17770,31 +17275,11 @@ pub struct RecordingObjectWithDirectDownloadLinksTemporaryDirectDownloadLinks {
     pub expiration: Option<String>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `RecordingQuery`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RecordingQuery {
-    /// Organization ID to use for this operation. If unspecified, inferred from token. Token must have permission to interact with this organization.
-    #[serde(rename = "orgId", default, skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    /// Expiration time of returned s3 url (in minutes).
-    #[serde(
-        rename = "urlExpiration",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub url_expiration: Option<i64>,
-    /// Comma separated list of taskIds to gather captures for. Maximum number of taskIds allowed are 10
-    #[serde(rename = "taskIds", default)]
-    pub task_ids: Vec<String>,
-    /// Flag; (true) for individual capture segments of main recording, (false) for a stitched capture.
-    #[serde(rename = "includeSegments", default, skip_serializing_if = "Option::is_none")]
-    pub include_segments: Option<bool>,
-    /// Flag; (true) for including virtual agent (VA) recordings, (false) for excluding virtual agent recordings. The default value is false.
-    #[serde(rename = "includeVARecordings", default, skip_serializing_if = "Option::is_none")]
-    pub include_va_recordings: Option<bool>,
-}
+///
+/// Modelled by hand: [`crate::model::CaptureQuery`].
+pub type RecordingQuery = crate::model::CaptureQuery;
 
 #[cfg(feature = "full")]
 /// `RecordingReportObject`.
@@ -18594,15 +18079,9 @@ pub struct ResponseEnvelopeRoutingBasedQueueDto {
 
 #[cfg(feature = "reporting")]
 /// `ResponseEnvelopeSiteDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ResponseEnvelopeSiteDto {
-    /// `meta`.
-    #[serde(rename = "meta", default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<std::collections::BTreeMap<String, serde_json::Value>>,
-    /// `data`.
-    #[serde(rename = "data", default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<SiteDto>>,
-}
+///
+/// Modelled by hand: [`crate::model::SitePage`].
+pub type ResponseEnvelopeSiteDto = crate::model::SitePage;
 
 #[cfg(feature = "config")]
 /// Response envelope containing skill-based Contact Service Queue data.
@@ -18974,15 +18453,15 @@ pub struct SearchMemberResponse {
 
 #[cfg(feature = "reporting")]
 /// `SearchRequest`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SearchRequest {
-    /// The variables definition are the part that looks like task(from: $startTime, to: $endTime) in the query. It works just like the argument definitions for a function in a typed language. These variables are applicable only for persisted queries that has these variables. An example of persisted query with variables - { task (from: $startTime, to: $endTime, filter: { and : \[ {channelType : {equals: telephony}} \] } , pagination: {cursor:"0"}) { tasks { id channelType } } }
-    #[serde(rename = "variables", default, skip_serializing_if = "Option::is_none")]
-    pub variables: Option<serde_json::Value>,
-    /// A graphQL query specifying the task attributes needed in the response for the specified time window. from: Start time for the query (in epoch milliseconds) and it cannot be older than 36 months from the current time. to: End time for the query (in epoch milliseconds) and it cannot be greater than the current time. The duration between to and from must not be more than 365 days.
-    #[serde(rename = "query", default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::SearchRequest`].
+pub type SearchRequest = crate::model::SearchRequest;
+
+#[cfg(feature = "reporting")]
+/// The answer of `SearchResponse`.
+///
+/// Modelled by hand: [`crate::model::SearchResponse`].
+pub type SearchTasksResponse = crate::model::SearchResponse;
 
 #[cfg(feature = "ai")]
 cc_core::open_enum! {
@@ -19264,88 +18743,15 @@ pub struct SingleRuleDocumentChildrenRules {
 
 #[cfg(feature = "reporting")]
 /// `SiteBulkExportDTO`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SiteBulkExportDto {
-    /// `name`.
-    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `multimediaProfileName`.
-    #[serde(rename = "multimediaProfileName", default, skip_serializing_if = "Option::is_none")]
-    pub multimedia_profile_name: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::SiteExport`].
+pub type SiteBulkExportDto = crate::model::SiteExport;
 
 #[cfg(feature = "reporting")]
 /// `SiteDTO`.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SiteDto {
-    /// ID of the contact center organization. It is required to define for the following operations - All bulk save operations
-    #[serde(rename = "organizationId", default, skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// ID of this contact center resource. It should not be specified when creating a new resource. However, it is mandatory when updating a resource.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The version of this resource. For a newly created resource, it will be 0 unless specified otherwise.
-    #[serde(
-        rename = "version",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub version: Option<i64>,
-    /// Indicates the name of the site. Generally, it is the name of the geographical location. It is required only during a create or an update operation.
-    #[serde(rename = "name", default)]
-    pub name: String,
-    /// Indicates the status of the site whether it is active(when true) or not active(when false). It is required only during a create or an update operation.
-    #[serde(rename = "active", default)]
-    pub active: bool,
-    /// Indicates the multimedia profile for the site. It is required only during a create or an update operation.
-    #[serde(rename = "multimediaProfileId", default)]
-    pub multimedia_profile_id: String,
-    /// `description`.
-    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Indicates whether the created resource is system created or not
-    #[serde(rename = "systemDefault", default, skip_serializing_if = "Option::is_none")]
-    pub system_default: Option<bool>,
-    /// Creation time(in epoch millis) of this resource.
-    #[serde(
-        rename = "createdTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_time: Option<i64>,
-    /// Time(in epoch millis) when this resource was last updated.
-    #[serde(
-        rename = "lastUpdatedTime",
-        default,
-        deserialize_with = "cc_core::de::lenient_opt_i64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_updated_time: Option<i64>,
-    /// Members this version does not know, kept so that a read-modify-write sends them back.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-#[cfg(feature = "reporting")]
-impl std::fmt::Debug for SiteDto {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SiteDto")
-            .field("organization_id", &self.organization_id)
-            .field("id", &self.id)
-            .field("version", &self.version)
-            .field("name", &self.name)
-            .field("active", &self.active)
-            .field("multimedia_profile_id", &self.multimedia_profile_id)
-            .field("description", &self.description)
-            .field("system_default", &self.system_default)
-            .field("created_time", &self.created_time)
-            .field("last_updated_time", &self.last_updated_time)
-            .field("extra", &self.extra.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
+///
+/// Modelled by hand: [`crate::model::Site`].
+pub type SiteDto = crate::model::Site;
 
 #[cfg(feature = "config")]
 /// `SiteTeamPairDTO`.
@@ -20373,8 +19779,8 @@ pub struct SummaryListByInteractionRequest {
     #[serde(rename = "orgId", default)]
     pub org_id: String,
     /// The unique identifier of a specific interaction.
-    #[serde(rename = "interactionId", default)]
-    pub interaction_id: String,
+    #[serde(rename = "interactionId")]
+    pub interaction_id: crate::model::TaskId,
     /// The type of search to be performed.
     #[serde(rename = "searchType")]
     pub search_type: SummaryListByInteractionRequestSearchType,
@@ -20435,7 +19841,7 @@ pub struct SummaryListResponse {
     pub agent_ci_user_id: Option<String>,
     /// The unique identifier of a specific interaction. Present when searchType is INTERACTION; otherwise null.
     #[serde(rename = "interactionId", default, skip_serializing_if = "Option::is_none")]
-    pub interaction_id: Option<String>,
+    pub interaction_id: Option<crate::model::TaskId>,
     /// The queue ID (reserved for future use).
     #[serde(rename = "queueId", default, skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<String>,
@@ -20570,70 +19976,25 @@ pub struct SystemInfoCatalog {
     pub bios: Option<String>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// List of tasks retrieved according to query parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    /// ID of the task.
-    #[serde(rename = "id", default)]
-    pub id: String,
-    /// `attributes`.
-    #[serde(rename = "attributes")]
-    pub attributes: TaskAttributes,
-}
+///
+/// Modelled by hand: [`crate::model::Task`].
+pub type Task = crate::model::Task;
 
 #[cfg(feature = "reporting")]
 /// API response for a task.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TaskApiResponse {
-    /// `meta`.
-    #[serde(rename = "meta", default)]
-    pub meta: Meta,
-    /// List of tasks retrieved according to query parameters.
-    #[serde(rename = "data", default)]
-    pub data: Vec<Task>,
-}
+///
+/// Modelled by hand: [`crate::model::TaskPage`].
+pub type TaskApiResponse = crate::model::TaskPage;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// Attributes of the task.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TaskAttributes {
-    /// `owner`.
-    #[serde(rename = "owner", default)]
-    pub owner: TaskOwner,
-    /// `queue`.
-    #[serde(rename = "queue", default)]
-    pub queue: TaskQueue,
-    /// Task channel type(s) permitted in the response. Must be lowercase. By default, there is no channel type filtering.
-    #[serde(rename = "channelType", default)]
-    pub channel_type: String,
-    /// Current status of the task.
-    #[serde(rename = "status")]
-    pub status: TaskAttributesStatus,
-    /// Created time of the task (epoch milliseconds).
-    #[serde(rename = "createdTime", default, deserialize_with = "cc_core::de::lenient_i64")]
-    pub created_time: i64,
-    /// Last updated time of the task (epoch milliseconds). Updates whenever the underlying data is modified, even if the Task view of the data is the same. May also update after task "closure", so not suitable for finding a task's "closed time"
-    #[serde(rename = "lastUpdatedTime", default, deserialize_with = "cc_core::de::lenient_i64")]
-    pub last_updated_time: i64,
-    /// Whether a capture has been requested for this Task. If this is true, a capture should eventually be available. False indicates no capture will be made available. If null, it is not yet known whether a capture has been requested.
-    #[serde(rename = "captureRequested", default, skip_serializing_if = "Option::is_none")]
-    pub capture_requested: Option<bool>,
-    /// Customer's channel-specific identifier. For telephony, this is the phone number. For email and chat, this is the email address.
-    #[serde(rename = "origin", default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<String>,
-    /// Destination the customer contacted. For telephony, this is the number the contact called. For chat, this is the URL of the page where the chat takes place. For email, it is the email address contacted.
-    #[serde(rename = "destination", default, skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Indicates which party initiated the Task. If "inbound", call was initiated by customer. If "outbound", was initiated by system as part of campaign. If "outdial", was initiated by an agent.
-    #[serde(rename = "direction", default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-    /// Reason code specified by customer to indicate main aim of the task
-    #[serde(rename = "reasonCode", default, skip_serializing_if = "Option::is_none")]
-    pub reason_code: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::TaskAttributes`].
+pub type TaskAttributes = crate::model::TaskAttributes;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 cc_core::open_enum! {
 /// Current status of the task.
 pub enum TaskAttributesStatus {
@@ -20652,29 +20013,17 @@ Completed = "completed",
 }
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// The owner of the task.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TaskOwner {
-    /// ID of the agent last assigned to this task.
-    #[serde(rename = "id", default)]
-    pub id: String,
-    /// Name of the agent last assigned to this task.
-    #[serde(rename = "name", default)]
-    pub name: String,
-}
+///
+/// Modelled by hand: [`crate::model::Named`].
+pub type TaskOwner = crate::model::Named;
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// The queue where the task belongs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TaskQueue {
-    /// ID of the last queue to which the task was assigned.
-    #[serde(rename = "id", default)]
-    pub id: String,
-    /// Name of the last queue to which the task was assigned.
-    #[serde(rename = "name", default)]
-    pub name: String,
-}
+///
+/// Modelled by hand: [`crate::model::Named`].
+pub type TaskQueue = crate::model::Named;
 
 #[cfg(feature = "config")]
 /// Team resource used for create and update operations.
@@ -21133,35 +20482,11 @@ pub struct TooManyRequestsError {
     pub tracking_id: Option<String>,
 }
 
-#[cfg(feature = "reporting")]
+#[cfg(feature = "full")]
 /// `TranscriptMulti`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct TranscriptMulti {
-    /// Source of the transcription
-    #[serde(rename = "Source", default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Provider of the generated transcription
-    #[serde(rename = "Provider", default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
-    /// Voice Channel Transcript: Ccai ConfigId, Digital Channel Transcript: Conversation Id
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The file name of the transcript.
-    #[serde(rename = "fileName", default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<String>,
-    /// Capture download url. Please refer \[Transcript Details Guide\](/docs/digital-transcript-json-details) for more details.
-    #[serde(rename = "filePath", default, skip_serializing_if = "Option::is_none")]
-    pub file_path: Option<String>,
-    /// Begin time of capture(epoch timestamp)
-    #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
-    /// Language of the transcript
-    #[serde(rename = "languageCode", default, skip_serializing_if = "Option::is_none")]
-    pub language_code: Option<String>,
-    /// Create time of capture(epoch timestamp)
-    #[serde(rename = "createTime", default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<String>,
-}
+///
+/// Modelled by hand: [`crate::model::Transcript`].
+pub type TranscriptMulti = crate::model::Transcript;
 
 #[cfg(feature = "tasks")]
 /// Request body for transferring a task.

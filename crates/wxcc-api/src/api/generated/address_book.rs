@@ -50,6 +50,7 @@ impl crate::api::Operation for ListAddressBooks {
         name: "ListAddressBooks",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for CreateAddressBook {
         name: "CreateAddressBook",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -163,6 +165,7 @@ impl crate::api::Operation for BulkExportAddressBooks {
         name: "BulkExportAddressBooks",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -174,6 +177,23 @@ impl crate::api::Operation for BulkExportAddressBooks {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportAddressBooks {
+    type Item = crate::api::models::AddressBookBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -213,6 +233,7 @@ impl crate::api::Operation for CreateAddressBookEntry {
         name: "CreateAddressBookEntry",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -266,6 +287,7 @@ impl crate::api::Operation for BulkSaveAddressBookEntrys {
         name: "BulkSaveAddressBookEntrys",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -316,6 +338,7 @@ impl crate::api::Operation for GetAddressBookEntryById {
         name: "GetAddressBookEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -372,6 +395,7 @@ impl crate::api::Operation for UpdateAddressBookEntryById {
         name: "UpdateAddressBookEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -423,6 +447,7 @@ impl crate::api::Operation for DeleteAddressBookEntryById {
         name: "DeleteAddressBookEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -471,6 +496,7 @@ impl crate::api::Operation for GetAddressBookById {
         name: "GetAddressBookById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -520,6 +546,7 @@ impl crate::api::Operation for UpdateAddressBookById {
         name: "UpdateAddressBookById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -568,6 +595,7 @@ impl crate::api::Operation for DeleteAddressBookById {
         name: "DeleteAddressBookById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -621,6 +649,7 @@ impl crate::api::Operation for ListReferencesForAddressBook {
         name: "ListReferencesForAddressBook",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -693,6 +722,7 @@ impl crate::api::Operation for ListAddressBooksV2 {
         name: "ListAddressBooksV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -776,6 +806,7 @@ impl crate::api::Operation for ListAddressBookEntrys {
         name: "ListAddressBookEntrys",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -850,6 +881,7 @@ impl crate::api::Operation for ListAddressBooksV3 {
         name: "ListAddressBooksV3",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -915,6 +947,7 @@ impl crate::api::Operation for CreateAddressBookV3 {
         name: "CreateAddressBookV3",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -962,6 +995,7 @@ impl crate::api::Operation for GetAddressBookByIdV3 {
         name: "GetAddressBookByIdV3",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1011,6 +1045,7 @@ impl crate::api::Operation for UpdateAddressBookByIdV3 {
         name: "UpdateAddressBookByIdV3",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1059,6 +1094,7 @@ impl crate::api::Operation for DeleteAddressBookByIdV3 {
         name: "DeleteAddressBookByIdV3",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -50,6 +50,7 @@ impl crate::api::Operation for CreateGreetingFile {
         name: "CreateGreetingFile",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -98,6 +99,7 @@ impl crate::api::Operation for DeleteReferences1 {
         name: "DeleteReferences1",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -147,6 +149,7 @@ impl crate::api::Operation for GetGreetingFileById {
         name: "GetGreetingFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -204,6 +207,7 @@ impl crate::api::Operation for UpdateGreetingFileById {
         name: "UpdateGreetingFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -255,6 +259,7 @@ impl crate::api::Operation for DeleteGreetingFileById {
         name: "DeleteGreetingFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -302,6 +307,7 @@ impl crate::api::Operation for PartiallyUpdateGreetingFileById {
         name: "PartiallyUpdateGreetingFileById",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -357,6 +363,7 @@ impl crate::api::Operation for GetAllConfigWithMetaData {
         name: "GetAllConfigWithMetaData",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -427,6 +434,7 @@ impl crate::api::Operation for CreateGreetingFileUsingV2Api {
         name: "CreateGreetingFileUsingV2Api",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -479,6 +487,7 @@ impl crate::api::Operation for GetGreetingFileByIdUsingV2Api {
         name: "GetGreetingFileByIdUsingV2Api",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -536,6 +545,7 @@ impl crate::api::Operation for UpdateGreetingFileByIdUsingV2Api {
         name: "UpdateGreetingFileByIdUsingV2Api",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -587,6 +597,7 @@ impl crate::api::Operation for DeleteGreetingFileByIdUsingV2Api {
         name: "DeleteGreetingFileByIdUsingV2Api",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -634,6 +645,7 @@ impl crate::api::Operation for PartiallyUpdateGreetingFileByIdUsingV2Api {
         name: "PartiallyUpdateGreetingFileByIdUsingV2Api",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -691,6 +703,7 @@ impl crate::api::Operation for ListGreetingFiles {
         name: "ListGreetingFiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for ListSummaries {
         name: "ListSummaries",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -44,6 +44,7 @@ impl crate::api::Operation for SubscribeForRealtimeBurnoutEvents {
         name: "SubscribeForRealtimeBurnoutEvents",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for RecordRealtimeBurnoutEvents {
         name: "RecordRealtimeBurnoutEvents",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -138,6 +140,7 @@ impl crate::api::Operation for GetAgentBurnoutResourceById {
         name: "GetAgentBurnoutResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -187,6 +190,7 @@ impl crate::api::Operation for UpdateAgentBurnoutResourceById {
         name: "UpdateAgentBurnoutResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -241,6 +245,7 @@ impl crate::api::Operation for ListAgentBurnoutResources {
         name: "ListAgentBurnoutResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for Login {
         name: "Login",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -86,6 +87,7 @@ impl crate::api::Operation for Logout {
         name: "Logout",
         success: &[202],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -130,6 +132,7 @@ impl crate::api::Operation for StateChange {
         name: "StateChange",
         success: &[202],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -171,6 +174,7 @@ impl crate::api::Operation for Reload {
         name: "Reload",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, _parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -214,6 +218,7 @@ impl crate::api::Operation for BuddyAgentsList {
         name: "BuddyAgentsList",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -281,12 +286,13 @@ impl crate::api::Operation for GetAgentActivities {
         name: "GetAgentActivities",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
-        parts.query("agentIds", &self.agent_ids)?;
-        parts.query("teamIds", &self.team_ids)?;
-        parts.query("channelTypes", &self.channel_types)?;
+        parts.query_joined("agentIds", &self.agent_ids)?;
+        parts.query_joined("teamIds", &self.team_ids)?;
+        parts.query_joined("channelTypes", &self.channel_types)?;
         parts.query("from", &self.from)?;
         parts.query("to", &self.to)?;
         parts.query("pageSize", &self.page_size)?;
@@ -354,13 +360,14 @@ impl crate::api::Operation for GetAgentStatistics {
         name: "GetAgentStatistics",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.query("from", &self.from)?;
         parts.query("to", &self.to)?;
         parts.query("interval", &self.interval)?;
-        parts.query("agentIds", &self.agent_ids)?;
+        parts.query_joined("agentIds", &self.agent_ids)?;
         parts.query("orgId", self.org_id.as_deref().unwrap_or(org))?;
         Ok(())
     }

@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateQuestionMappedToAutoCsat {
         name: "CreateQuestionMappedToAutoCsat",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for BulkSaveQuestionMappedToAutoCsat {
         name: "BulkSaveQuestionMappedToAutoCsat",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -138,6 +140,7 @@ impl crate::api::Operation for GetQuestionMappedToAutoCsatById {
         name: "GetQuestionMappedToAutoCsatById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -185,6 +188,7 @@ impl crate::api::Operation for DeleteQuestionMappedToAutoCsatById {
         name: "DeleteQuestionMappedToAutoCsatById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -232,6 +236,7 @@ impl crate::api::Operation for GetAiFeatureResourceById {
         name: "GetAiFeatureResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -281,6 +286,7 @@ impl crate::api::Operation for PartiallyUpdateAiFeatureResourceById {
         name: "PartiallyUpdateAiFeatureResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -335,6 +341,7 @@ impl crate::api::Operation for ListAiFeatureResources {
         name: "ListAiFeatureResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -405,6 +412,7 @@ impl crate::api::Operation for ListQuestionMappedToAutoCsaTs {
         name: "ListQuestionMappedToAutoCsaTs",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -49,6 +49,7 @@ impl crate::api::Operation for CreateAudioFile {
         name: "CreateAudioFile",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -101,6 +102,7 @@ impl crate::api::Operation for GetAudioFileById {
         name: "GetAudioFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -157,6 +159,7 @@ impl crate::api::Operation for UpdateAudioFileById {
         name: "UpdateAudioFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -208,6 +211,7 @@ impl crate::api::Operation for DeleteAudioFileById {
         name: "DeleteAudioFileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -255,6 +259,7 @@ impl crate::api::Operation for PartiallyUpdateAudioFileById {
         name: "PartiallyUpdateAudioFileById",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -308,6 +313,7 @@ impl crate::api::Operation for ListReferencesForAudioFile {
         name: "ListReferencesForAudioFile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -380,6 +386,7 @@ impl crate::api::Operation for ListAudioFiles {
         name: "ListAudioFiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -46,6 +46,7 @@ impl crate::api::Operation for CreateAutoCsatMappedQuestion {
         name: "CreateAutoCsatMappedQuestion",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -99,6 +100,7 @@ impl crate::api::Operation for BulkSaveAutoCsatMappedQuestions {
         name: "BulkSaveAutoCsatMappedQuestions",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -149,6 +151,7 @@ impl crate::api::Operation for GetAutoCsatMappedQuestionById {
         name: "GetAutoCsatMappedQuestionById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -199,6 +202,7 @@ impl crate::api::Operation for DeleteAutoCsatMappedQuestionById {
         name: "DeleteAutoCsatMappedQuestionById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -247,6 +251,7 @@ impl crate::api::Operation for GetAutoCsatResourceById {
         name: "GetAutoCsatResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -296,6 +301,7 @@ impl crate::api::Operation for UpdateAutoCsatResourceById {
         name: "UpdateAutoCsatResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -350,6 +356,7 @@ impl crate::api::Operation for ListAutoCsatResources {
         name: "ListAutoCsatResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -429,6 +436,7 @@ impl crate::api::Operation for ListAutoCsatMappedQuestions {
         name: "ListAutoCsatMappedQuestions",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

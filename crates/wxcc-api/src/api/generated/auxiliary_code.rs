@@ -50,6 +50,7 @@ impl crate::api::Operation for ListAuxiliaryCodes {
         name: "ListAuxiliaryCodes",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for CreateAuxiliaryCode {
         name: "CreateAuxiliaryCode",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -161,6 +163,7 @@ impl crate::api::Operation for BulkSaveAuxiliaryCodes {
         name: "BulkSaveAuxiliaryCodes",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -208,6 +211,7 @@ impl crate::api::Operation for BulkPartialUpdateAuxiliaryCodes {
         name: "BulkPartialUpdateAuxiliaryCodes",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -257,6 +261,7 @@ impl crate::api::Operation for BulkExportAuxiliaryCodes {
         name: "BulkExportAuxiliaryCodes",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -268,6 +273,23 @@ impl crate::api::Operation for BulkExportAuxiliaryCodes {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportAuxiliaryCodes {
+    type Item = crate::api::models::AuxCodeBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -305,6 +327,7 @@ impl crate::api::Operation for PurgeInactiveAuxiliaryCodes {
         name: "PurgeInactiveAuxiliaryCodes",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -352,6 +375,7 @@ impl crate::api::Operation for GetAuxiliaryCodeById {
         name: "GetAuxiliaryCodeById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -401,6 +425,7 @@ impl crate::api::Operation for UpdateAuxiliaryCodeById {
         name: "UpdateAuxiliaryCodeById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -449,6 +474,7 @@ impl crate::api::Operation for DeleteAuxiliaryCodeById {
         name: "DeleteAuxiliaryCodeById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -502,6 +528,7 @@ impl crate::api::Operation for ListReferencesForAuxiliaryCode {
         name: "ListReferencesForAuxiliaryCode",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -578,6 +605,7 @@ impl crate::api::Operation for ListAuxiliaryCodesV2 {
         name: "ListAuxiliaryCodesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListBusinessHoursResources {
         name: "ListBusinessHoursResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateBusinessHoursResource {
         name: "CreateBusinessHoursResource",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveBusinessHoursResources {
         name: "BulkSaveBusinessHoursResources",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -213,6 +216,7 @@ impl crate::api::Operation for BulkExportBusinessHoursResources {
         name: "BulkExportBusinessHoursResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -224,6 +228,23 @@ impl crate::api::Operation for BulkExportBusinessHoursResources {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportBusinessHoursResources {
+    type Item = crate::api::models::BusinessHoursBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -261,6 +282,7 @@ impl crate::api::Operation for GetBusinessHoursResourceById {
         name: "GetBusinessHoursResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -310,6 +332,7 @@ impl crate::api::Operation for UpdateBusinessHoursResourceById {
         name: "UpdateBusinessHoursResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -358,6 +381,7 @@ impl crate::api::Operation for DeleteBusinessHoursResourceById {
         name: "DeleteBusinessHoursResourceById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -411,6 +435,7 @@ impl crate::api::Operation for ListReferencesForBusinessHoursResource {
         name: "ListReferencesForBusinessHoursResource",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -489,6 +514,7 @@ impl crate::api::Operation for ListBusinessHoursResourcesV2 {
         name: "ListBusinessHoursResourcesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for CreateMonitoringRequest {
         name: "CreateMonitoringRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -63,13 +64,13 @@ impl crate::api::Operation for CreateMonitoringRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BargeInRequest {
     /// The unique ID representing the task that needs to be barged by the supervisor.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "agents")]
 impl BargeInRequest {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -86,6 +87,7 @@ impl crate::api::Operation for BargeInRequest {
         name: "BargeInRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -107,13 +109,13 @@ impl crate::api::Operation for BargeInRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndMonitoringRequest {
     /// The unique ID represents the task that needs to end.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "agents")]
 impl EndMonitoringRequest {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -130,6 +132,7 @@ impl crate::api::Operation for EndMonitoringRequest {
         name: "EndMonitoringRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -151,13 +154,13 @@ impl crate::api::Operation for EndMonitoringRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HoldMonitoringRequest {
     /// The unique ID representing the task that needs to be held.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "agents")]
 impl HoldMonitoringRequest {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -174,6 +177,7 @@ impl crate::api::Operation for HoldMonitoringRequest {
         name: "HoldMonitoringRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -195,13 +199,13 @@ impl crate::api::Operation for HoldMonitoringRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnholdMonitoringRequest {
     /// The unique ID representing the task that needs to be resumed and was on hold already.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "agents")]
 impl UnholdMonitoringRequest {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -218,6 +222,7 @@ impl crate::api::Operation for UnholdMonitoringRequest {
         name: "UnholdMonitoringRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -259,6 +264,7 @@ impl crate::api::Operation for FetchMonitoringSessions {
         name: "FetchMonitoringSessions",
         success: &[202],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, _parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -302,6 +308,7 @@ impl crate::api::Operation for DeleteMonitoringRequest {
         name: "DeleteMonitoringRequest",
         success: &[202],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

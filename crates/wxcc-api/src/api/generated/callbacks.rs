@@ -54,6 +54,7 @@ impl crate::api::Operation for GetScheduledCallbacks {
         name: "GetScheduledCallbacks",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -83,6 +84,9 @@ impl crate::api::Paged for GetScheduledCallbacks {
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
         output.data.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.meta.as_ref()).map(|v| &v.links).map(|links| links.next.is_some())
     }
 }
 
@@ -120,6 +124,7 @@ impl crate::api::Operation for ScheduleCallback {
         name: "ScheduleCallback",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -167,6 +172,7 @@ impl crate::api::Operation for GetScheduledCallbackById {
         name: "GetScheduledCallbackById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -216,6 +222,7 @@ impl crate::api::Operation for UpdateScheduledCallbackById {
         name: "UpdateScheduledCallbackById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -264,6 +271,7 @@ impl crate::api::Operation for DeleteScheduledCallbackById {
         name: "DeleteScheduledCallbackById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for StartCampaignRequest {
         name: "StartCampaignRequest",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -90,6 +91,7 @@ impl crate::api::Operation for UpdateCampaignRequest {
         name: "UpdateCampaignRequest",
         success: &[202],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -137,6 +139,7 @@ impl crate::api::Operation for StopCampaignRequest {
         name: "StopCampaignRequest",
         success: &[204],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

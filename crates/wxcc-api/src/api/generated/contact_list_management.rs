@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateContactList {
         name: "CreateContactList",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -97,6 +98,7 @@ impl crate::api::Operation for CreateContactsWithinContactList {
         name: "CreateContactsWithinContactList",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -159,6 +161,7 @@ impl crate::api::Operation for UpdateContactSStatusWithinContactList {
         name: "UpdateContactSStatusWithinContactList",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -214,6 +217,7 @@ impl crate::api::Operation for UpdateContactListStatus {
         name: "UpdateContactListStatus",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -264,6 +268,7 @@ impl crate::api::Operation for GetContactListsWithinCampaign {
         name: "GetContactListsWithinCampaign",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

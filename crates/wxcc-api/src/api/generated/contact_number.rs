@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateContactNumber {
         name: "CreateContactNumber",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -89,6 +90,7 @@ impl crate::api::Operation for ListAllContactNumbersPropertyNumber {
         name: "ListAllContactNumbersPropertyNumber",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -135,6 +137,7 @@ impl crate::api::Operation for BulkSaveContactNumbers {
         name: "BulkSaveContactNumbers",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -184,6 +187,7 @@ impl crate::api::Operation for BulkExportContactNumbers {
         name: "BulkExportContactNumbers",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -195,6 +199,23 @@ impl crate::api::Operation for BulkExportContactNumbers {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportContactNumbers {
+    type Item = crate::api::models::ContactNumberBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -232,6 +253,7 @@ impl crate::api::Operation for GetContactNumberById {
         name: "GetContactNumberById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -281,6 +303,7 @@ impl crate::api::Operation for UpdateContactNumberById {
         name: "UpdateContactNumberById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -329,6 +352,7 @@ impl crate::api::Operation for DeleteContactNumberById {
         name: "DeleteContactNumberById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -384,6 +408,7 @@ impl crate::api::Operation for ListContactNumbers {
         name: "ListContactNumbers",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

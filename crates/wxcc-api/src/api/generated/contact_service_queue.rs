@@ -54,12 +54,13 @@ impl crate::api::Operation for ListContactServiceQueues {
         name: "ListContactServiceQueues",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         parts.query("filter", &self.filter)?;
-        parts.query("channelTypes", &self.channel_types)?;
+        parts.query_joined("channelTypes", &self.channel_types)?;
         parts.query("attributes", &self.attributes)?;
         parts.query("page", &self.page)?;
         parts.query("pageSize", &self.page_size)?;
@@ -120,6 +121,7 @@ impl crate::api::Operation for CreateContactServiceQueue {
         name: "CreateContactServiceQueue",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -167,6 +169,7 @@ impl crate::api::Operation for BulkSaveContactServiceQueues {
         name: "BulkSaveContactServiceQueues",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -214,6 +217,7 @@ impl crate::api::Operation for BulkPartialUpdateContactServiceQueues {
         name: "BulkPartialUpdateContactServiceQueues",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -265,6 +269,7 @@ impl crate::api::Operation for BulkExportContactServiceQueues {
         name: "BulkExportContactServiceQueues",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -277,6 +282,23 @@ impl crate::api::Operation for BulkExportContactServiceQueues {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportContactServiceQueues {
+    type Item = crate::api::models::ContactServiceQueueBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -314,6 +336,7 @@ impl crate::api::Operation for ListSkillCsQsBySkillProfile {
         name: "ListSkillCsQsBySkillProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -361,6 +384,7 @@ impl crate::api::Operation for ListInternalSkillCsQsByProfile {
         name: "ListInternalSkillCsQsByProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -408,6 +432,7 @@ impl crate::api::Operation for ListTeamCsQsByTeamId {
         name: "ListTeamCsQsByTeamId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -455,6 +480,7 @@ impl crate::api::Operation for ListAgentCsQsByCiUserId {
         name: "ListAgentCsQsByCiUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -502,6 +528,7 @@ impl crate::api::Operation for DeleteCsqReferences {
         name: "DeleteCsqReferences",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -549,6 +576,7 @@ impl crate::api::Operation for ListCsQsBySkillsAndProfile {
         name: "ListCsQsBySkillsAndProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -596,6 +624,7 @@ impl crate::api::Operation for ListCsQsByUserAndProfile {
         name: "ListCsQsByUserAndProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -643,6 +672,7 @@ impl crate::api::Operation for ListManuallyAssignableCsQs {
         name: "ListManuallyAssignableCsQs",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -690,6 +720,7 @@ impl crate::api::Operation for PurgeInactiveContactServiceQueues {
         name: "PurgeInactiveContactServiceQueues",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -737,6 +768,7 @@ impl crate::api::Operation for ListSkillCsQsByCiUserId {
         name: "ListSkillCsQsByCiUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -786,6 +818,7 @@ impl crate::api::Operation for GetContactServiceQueueById {
         name: "GetContactServiceQueueById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -836,6 +869,7 @@ impl crate::api::Operation for UpdateContactServiceQueueById {
         name: "UpdateContactServiceQueueById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -884,6 +918,7 @@ impl crate::api::Operation for DeleteContactServiceQueueById {
         name: "DeleteContactServiceQueueById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -937,6 +972,7 @@ impl crate::api::Operation for ListCsqReferencesById {
         name: "ListCsqReferencesById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1001,6 +1037,7 @@ impl crate::api::Operation for BulkSaveContactServiceQueuesV2 {
         name: "BulkSaveContactServiceQueuesV2",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1064,6 +1101,7 @@ impl crate::api::Operation for ListContactServiceQueuesV2 {
         name: "ListContactServiceQueuesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1096,6 +1134,12 @@ impl crate::api::Paged for ListContactServiceQueuesV2 {
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
         output.data.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output)
+            .and_then(|v| v.meta.as_ref())
+            .and_then(|v| v.links.as_ref())
+            .map(|links| links.next.is_some())
     }
 }
 
@@ -1133,6 +1177,7 @@ impl crate::api::Operation for CreateContactServiceQueueV2 {
         name: "CreateContactServiceQueueV2",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1186,6 +1231,7 @@ impl crate::api::Operation for ListAgentBasedContactServiceQueuesbyUserId {
         name: "ListAgentBasedContactServiceQueuesbyUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1256,6 +1302,7 @@ impl crate::api::Operation for ListSkillBasedContactServiceQueuesbyUserId {
         name: "ListSkillBasedContactServiceQueuesbyUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1326,6 +1373,7 @@ impl crate::api::Operation for ListTeamBasedContactServiceQueuesbyUserId {
         name: "ListTeamBasedContactServiceQueuesbyUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1394,6 +1442,7 @@ impl crate::api::Operation for ListQueueMappingSummaryGroupedByAssistantSkill {
         name: "ListQueueMappingSummaryGroupedByAssistantSkill",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1459,6 +1508,7 @@ impl crate::api::Operation for GetContactServiceQueueByIdV2 {
         name: "GetContactServiceQueueByIdV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1509,6 +1559,7 @@ impl crate::api::Operation for UpdateContactServiceQueueByIdV2 {
         name: "UpdateContactServiceQueueByIdV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1559,6 +1610,7 @@ impl crate::api::Operation for AddOrRemoveAgentsUsersToFromAgentBasedQueue {
         name: "AddOrRemoveAgentsUsersToFromAgentBasedQueue",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1621,6 +1673,7 @@ impl crate::api::Operation for ListContactServiceQueuesV3 {
         name: "ListContactServiceQueuesV3",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -1652,5 +1705,11 @@ impl crate::api::Paged for ListContactServiceQueuesV3 {
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
         output.data.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output)
+            .and_then(|v| v.meta.as_ref())
+            .and_then(|v| v.links.as_ref())
+            .map(|links| links.next.is_some())
     }
 }

@@ -42,6 +42,7 @@ impl crate::api::Operation for RegisterDataSource {
         name: "RegisterDataSource",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -85,6 +86,7 @@ impl crate::api::Operation for RetrieveAllDataSources {
         name: "RetrieveAllDataSources",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, _parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -125,6 +127,7 @@ impl crate::api::Operation for RetrieveDataSourceSchemas {
         name: "RetrieveDataSourceSchemas",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, _parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -168,6 +171,7 @@ impl crate::api::Operation for RetrieveDetailsOfDataSourceSchema {
         name: "RetrieveDetailsOfDataSourceSchema",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -212,6 +216,7 @@ impl crate::api::Operation for RetrieveDataSourceDetails {
         name: "RetrieveDataSourceDetails",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -258,6 +263,7 @@ impl crate::api::Operation for UpdateDataSource {
         name: "UpdateDataSource",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -305,6 +311,7 @@ impl crate::api::Operation for DeleteDataSource {
         name: "DeleteDataSource",
         success: &[204],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

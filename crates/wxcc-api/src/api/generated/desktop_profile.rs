@@ -52,6 +52,7 @@ impl crate::api::Operation for ListDesktopProfiles {
         name: "ListDesktopProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateDesktopProfile {
         name: "CreateDesktopProfile",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveDesktopProfiles {
         name: "BulkSaveDesktopProfiles",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -213,6 +216,7 @@ impl crate::api::Operation for BulkExportDesktopProfiles {
         name: "BulkExportDesktopProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -224,6 +228,23 @@ impl crate::api::Operation for BulkExportDesktopProfiles {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportDesktopProfiles {
+    type Item = crate::api::models::AgentProfileBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -261,6 +282,7 @@ impl crate::api::Operation for PurgeInactiveDesktopProfiles {
         name: "PurgeInactiveDesktopProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -308,6 +330,7 @@ impl crate::api::Operation for GetDesktopProfileById {
         name: "GetDesktopProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -357,6 +380,7 @@ impl crate::api::Operation for UpdateDesktopProfileById {
         name: "UpdateDesktopProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -405,6 +429,7 @@ impl crate::api::Operation for DeleteDesktopProfileById {
         name: "DeleteDesktopProfileById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -458,6 +483,7 @@ impl crate::api::Operation for ListReferencesForDesktopProfile {
         name: "ListReferencesForDesktopProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -532,6 +558,7 @@ impl crate::api::Operation for ListDesktopProfilesV2 {
         name: "ListDesktopProfilesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

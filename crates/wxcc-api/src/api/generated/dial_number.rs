@@ -50,6 +50,7 @@ impl crate::api::Operation for ListDialedNumberMappings {
         name: "ListDialedNumberMappings",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for CreateDialedNumberMapping {
         name: "CreateDialedNumberMapping",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -159,6 +161,7 @@ impl crate::api::Operation for DeleteAllDialedNumberMappings {
         name: "DeleteAllDialedNumberMappings",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -205,6 +208,7 @@ impl crate::api::Operation for BulkSaveDialedNumberMappings {
         name: "BulkSaveDialedNumberMappings",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -254,6 +258,7 @@ impl crate::api::Operation for BulkExportDialedNumberMappings {
         name: "BulkExportDialedNumberMappings",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -265,6 +270,23 @@ impl crate::api::Operation for BulkExportDialedNumberMappings {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportDialedNumberMappings {
+    type Item = crate::api::models::DialledNumberEntryPointExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -300,6 +322,7 @@ impl crate::api::Operation for ListOnlyDialedNumbersPropertyDialledNumberFromDia
         name: "ListOnlyDialedNumbersPropertyDialledNumberFromDialedNumberMappings",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -346,6 +369,7 @@ impl crate::api::Operation for GetDialedNumberMappingById {
         name: "GetDialedNumberMappingById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -395,6 +419,7 @@ impl crate::api::Operation for UpdateDialedNumberMappingById {
         name: "UpdateDialedNumberMappingById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -443,6 +468,7 @@ impl crate::api::Operation for DeleteDialedNumberMappingById {
         name: "DeleteDialedNumberMappingById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -496,6 +522,7 @@ impl crate::api::Operation for ListReferencesForDialedNumberMapping {
         name: "ListReferencesForDialedNumberMapping",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -570,6 +597,7 @@ impl crate::api::Operation for ListDialedNumberMappingsV2 {
         name: "ListDialedNumberMappingsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -646,6 +674,7 @@ impl crate::api::Operation for ListDialedNumberMappingsV3 {
         name: "ListDialedNumberMappingsV3",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

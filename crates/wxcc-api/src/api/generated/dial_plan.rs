@@ -50,6 +50,7 @@ impl crate::api::Operation for ListDialPlans {
         name: "ListDialPlans",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for CreateDialPlan {
         name: "CreateDialPlan",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -161,6 +163,7 @@ impl crate::api::Operation for BulkSaveDialPlans {
         name: "BulkSaveDialPlans",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -210,6 +213,7 @@ impl crate::api::Operation for BulkExportDialPlans {
         name: "BulkExportDialPlans",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -221,6 +225,23 @@ impl crate::api::Operation for BulkExportDialPlans {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportDialPlans {
+    type Item = crate::api::models::DialPlanBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -258,6 +279,7 @@ impl crate::api::Operation for GetDialPlanById {
         name: "GetDialPlanById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -307,6 +329,7 @@ impl crate::api::Operation for UpdateDialPlanById {
         name: "UpdateDialPlanById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -355,6 +378,7 @@ impl crate::api::Operation for DeleteDialPlanById {
         name: "DeleteDialPlanById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -408,6 +432,7 @@ impl crate::api::Operation for ListReferencesForDialPlan {
         name: "ListReferencesForDialPlan",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -480,6 +505,7 @@ impl crate::api::Operation for ListDialPlansV2 {
         name: "ListDialPlansV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

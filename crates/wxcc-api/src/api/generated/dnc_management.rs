@@ -44,6 +44,7 @@ impl crate::api::Operation for AddPhoneNumberToDncList {
         name: "AddPhoneNumberToDncList",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for GetPhoneNumberFromDncList {
         name: "GetPhoneNumberFromDncList",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -138,6 +140,7 @@ impl crate::api::Operation for RemovePhoneNumberFromDncList {
         name: "RemovePhoneNumberFromDncList",
         success: &[204],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -54,12 +54,13 @@ impl crate::api::Operation for ListEntryPoints {
         name: "ListEntryPoints",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         parts.query("filter", &self.filter)?;
-        parts.query("channelTypes", &self.channel_types)?;
+        parts.query_joined("channelTypes", &self.channel_types)?;
         parts.query("attributes", &self.attributes)?;
         parts.query("page", &self.page)?;
         parts.query("pageSize", &self.page_size)?;
@@ -120,6 +121,7 @@ impl crate::api::Operation for CreateEntryPoint {
         name: "CreateEntryPoint",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -167,6 +169,7 @@ impl crate::api::Operation for BulkSaveEntryPoints {
         name: "BulkSaveEntryPoints",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -218,6 +221,7 @@ impl crate::api::Operation for BulkExportEntryPoints {
         name: "BulkExportEntryPoints",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -230,6 +234,23 @@ impl crate::api::Operation for BulkExportEntryPoints {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportEntryPoints {
+    type Item = crate::api::models::EntryPointBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -267,6 +288,7 @@ impl crate::api::Operation for PurgeInactiveEntryPoints {
         name: "PurgeInactiveEntryPoints",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -316,6 +338,7 @@ impl crate::api::Operation for GetEntryPointById {
         name: "GetEntryPointById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -366,6 +389,7 @@ impl crate::api::Operation for UpdateEntryPointById {
         name: "UpdateEntryPointById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -414,6 +438,7 @@ impl crate::api::Operation for DeleteEntryPointById {
         name: "DeleteEntryPointById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -467,6 +492,7 @@ impl crate::api::Operation for ListReferencesForEntryPoint {
         name: "ListReferencesForEntryPoint",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -547,6 +573,7 @@ impl crate::api::Operation for ListEntryPointsV2 {
         name: "ListEntryPointsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -56,6 +56,7 @@ impl crate::api::Operation for GetEstimatedWaitTime {
         name: "GetEstimatedWaitTime",
         success: &[200, 204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -65,11 +65,12 @@ impl crate::api::Operation for ListFlowsOrSubflows {
         name: "ListFlowsOrSubflows",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.query("flowType", &self.flow_type)?;
-        parts.query("ids", &self.ids)?;
+        parts.query_joined("ids", &self.ids)?;
         parts.path_param("orgId", self.org_id.as_deref().unwrap_or(org))?;
         parts.query("page", &self.page)?;
         parts.query("partialNameSearch", &self.partial_name_search)?;
@@ -136,6 +137,7 @@ impl crate::api::Operation for ExportFlowOrSubflow {
         name: "ExportFlowOrSubflow",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -193,6 +195,7 @@ impl crate::api::Operation for PublishFlowOrSubflow {
         name: "PublishFlowOrSubflow",
         success: &[200, 201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -248,6 +251,7 @@ impl crate::api::Operation for ImportFlowOrSubflow {
         name: "ImportFlowOrSubflow",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -44,6 +44,7 @@ impl crate::api::Operation for GetGeneratedSummariesResourceById {
         name: "GetGeneratedSummariesResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -93,6 +94,7 @@ impl crate::api::Operation for UpdateGeneratedSummariesResourceById {
         name: "UpdateGeneratedSummariesResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -147,6 +149,7 @@ impl crate::api::Operation for ListGeneratedSummariesResources {
         name: "ListGeneratedSummariesResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -174,5 +177,11 @@ impl crate::api::Paged for ListGeneratedSummariesResources {
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
         output.data.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output)
+            .and_then(|v| v.meta.as_ref())
+            .and_then(|v| v.links.as_ref())
+            .map(|links| links.next.is_some())
     }
 }

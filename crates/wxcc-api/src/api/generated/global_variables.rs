@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateGlobalVariable {
         name: "CreateGlobalVariable",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for BulkSaveGlobalVariables {
         name: "BulkSaveGlobalVariables",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -140,6 +142,7 @@ impl crate::api::Operation for BulkExportGlobalVariables {
         name: "BulkExportGlobalVariables",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -151,6 +154,23 @@ impl crate::api::Operation for BulkExportGlobalVariables {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportGlobalVariables {
+    type Item = crate::api::models::CadVariableBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -188,6 +208,7 @@ impl crate::api::Operation for PurgeInactiveGlobalVariables {
         name: "PurgeInactiveGlobalVariables",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -233,6 +254,7 @@ impl crate::api::Operation for GetReportableCountForGlobalVariables {
         name: "GetReportableCountForGlobalVariables",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -279,6 +301,7 @@ impl crate::api::Operation for GetGlobalVariableById {
         name: "GetGlobalVariableById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -328,6 +351,7 @@ impl crate::api::Operation for UpdateGlobalVariableById {
         name: "UpdateGlobalVariableById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -376,6 +400,7 @@ impl crate::api::Operation for DeleteGlobalVariableById {
         name: "DeleteGlobalVariableById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -429,6 +454,7 @@ impl crate::api::Operation for ListReferencesForGlobalVariable {
         name: "ListReferencesForGlobalVariable",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -501,6 +527,7 @@ impl crate::api::Operation for ListGlobalVariables {
         name: "ListGlobalVariables",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListHolidayLists {
         name: "ListHolidayLists",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateHolidayList {
         name: "CreateHolidayList",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveHolidayLists {
         name: "BulkSaveHolidayLists",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -211,6 +214,7 @@ impl crate::api::Operation for GetHolidayListById {
         name: "GetHolidayListById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -260,6 +264,7 @@ impl crate::api::Operation for UpdateHolidayListById {
         name: "UpdateHolidayListById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -308,6 +313,7 @@ impl crate::api::Operation for DeleteHolidayListById {
         name: "DeleteHolidayListById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -361,6 +367,7 @@ impl crate::api::Operation for ListReferencesForHolidayList {
         name: "ListReferencesForHolidayList",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -439,6 +446,7 @@ impl crate::api::Operation for ListHolidayListsV2 {
         name: "ListHolidayListsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -44,6 +44,7 @@ impl crate::api::Operation for DeletePersonById {
         name: "DeletePersonById",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -97,6 +98,7 @@ impl crate::api::Operation for AddRemoveReplaceDetailsOfPerson {
         name: "AddRemoveReplaceDetailsOfPerson",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -151,6 +153,7 @@ impl crate::api::Operation for AddOneMoreIdentitiesToPerson {
         name: "AddOneMoreIdentitiesToPerson",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -201,6 +204,7 @@ impl crate::api::Operation for RemoveOneMoreIdentitiesFromPerson {
         name: "RemoveOneMoreIdentitiesFromPerson",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -267,6 +271,7 @@ impl crate::api::Operation for GetAllOrPersonDetails {
         name: "GetAllOrPersonDetails",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -336,6 +341,7 @@ impl crate::api::Operation for CreatePerson {
         name: "CreatePerson",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -389,6 +395,7 @@ impl crate::api::Operation for MergesIdentitiesToPrimaryIdentity {
         name: "MergesIdentitiesToPrimaryIdentity",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -437,6 +444,7 @@ impl crate::api::Operation for CreatesOrMergesAliasesToIndividualInJds {
         name: "CreatesOrMergesAliasesToIndividualInJds",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -499,6 +507,7 @@ impl crate::api::Operation for SearchForIdentityViaAliases {
         name: "SearchForIdentityViaAliases",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -44,6 +44,7 @@ impl crate::api::Operation for JourneyEventPosting {
         name: "JourneyEventPosting",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

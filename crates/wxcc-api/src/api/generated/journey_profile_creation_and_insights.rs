@@ -44,6 +44,7 @@ impl crate::api::Operation for GetTemplateSearchedByTemplateId {
         name: "GetTemplateSearchedByTemplateId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -97,6 +98,7 @@ impl crate::api::Operation for UpdateExistingProfileViewTemplate {
         name: "UpdateExistingProfileViewTemplate",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -145,6 +147,7 @@ impl crate::api::Operation for DeleteTemplateByTemplateId {
         name: "DeleteTemplateByTemplateId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -207,6 +210,7 @@ impl crate::api::Operation for GetAllTemplateDetails {
         name: "GetAllTemplateDetails",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -275,6 +279,7 @@ impl crate::api::Operation for CreateTemplate {
         name: "CreateTemplate",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -322,6 +327,7 @@ impl crate::api::Operation for GetTemplateSearchedByTemplateName {
         name: "GetTemplateSearchedByTemplateName",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -379,6 +385,7 @@ impl crate::api::Operation for HistoricProgressiveProfileViewByTemplateName {
         name: "HistoricProgressiveProfileViewByTemplateName",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -437,6 +444,7 @@ impl crate::api::Operation for HistoricProgressiveProfileView {
         name: "HistoricProgressiveProfileView",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -495,6 +503,7 @@ impl crate::api::Operation for HistoricProgressiveProfileViewByTemplateNameV1 {
         name: "HistoricProgressiveProfileViewByTemplateNameV1",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -549,6 +558,7 @@ impl crate::api::Operation for HistoricProgressiveProfileViewByTemplateId {
         name: "HistoricProgressiveProfileViewByTemplateId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -607,6 +617,7 @@ impl crate::api::Operation for StreamProgressiveProfileViewsByTemplateName {
         name: "StreamProgressiveProfileViewsByTemplateName",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -661,6 +672,7 @@ impl crate::api::Operation for StreamProgressiveProfileViewsByTemplateId {
         name: "StreamProgressiveProfileViewsByTemplateId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -730,6 +742,7 @@ impl crate::api::Operation for HistoricJourneyEvents {
         name: "HistoricJourneyEvents",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -801,6 +814,7 @@ impl crate::api::Operation for StreamEventsByIdentity {
         name: "StreamEventsByIdentity",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for GetWxccSubscription {
         name: "GetWxccSubscription",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -86,6 +87,7 @@ impl crate::api::Operation for CreateWxccSubscription {
         name: "CreateWxccSubscription",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -130,6 +132,7 @@ impl crate::api::Operation for DeleteWxccSubscription {
         name: "DeleteWxccSubscription",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

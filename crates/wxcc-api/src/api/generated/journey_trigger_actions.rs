@@ -50,6 +50,7 @@ impl crate::api::Operation for GetAllJourneyActions {
         name: "GetAllJourneyActions",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for GetAllJourneyActionsForTemplate {
         name: "GetAllJourneyActionsForTemplate",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -167,6 +169,7 @@ impl crate::api::Operation for CreateJourneyAction {
         name: "CreateJourneyAction",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -225,6 +228,7 @@ impl crate::api::Operation for GetJourneyActionByName {
         name: "GetJourneyActionByName",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -283,6 +287,7 @@ impl crate::api::Operation for GetJourneyActionByActionId {
         name: "GetJourneyActionByActionId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -345,6 +350,7 @@ impl crate::api::Operation for UpdateExistingJourneyAction {
         name: "UpdateExistingJourneyAction",
         success: &[201],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -404,6 +410,7 @@ impl crate::api::Operation for DeleteJourneyActionConfigurationByActionId {
         name: "DeleteJourneyActionConfigurationByActionId",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for GetWorkspace {
         name: "GetWorkspace",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -88,6 +89,7 @@ impl crate::api::Operation for UpdateWorkspace {
         name: "UpdateWorkspace",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -133,6 +135,7 @@ impl crate::api::Operation for DeleteWorkspace {
         name: "DeleteWorkspace",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -185,6 +188,7 @@ impl crate::api::Operation for GetAllWorkspaces {
         name: "GetAllWorkspaces",
         success: &[200],
         needs_org: false,
+        idempotent: true,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -247,6 +251,7 @@ impl crate::api::Operation for CreateWorkspace {
         name: "CreateWorkspace",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

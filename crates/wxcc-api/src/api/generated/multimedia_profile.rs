@@ -50,6 +50,7 @@ impl crate::api::Operation for ListMultimediaProfiles {
         name: "ListMultimediaProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -114,6 +115,7 @@ impl crate::api::Operation for CreateMultimediaProfile {
         name: "CreateMultimediaProfile",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -161,6 +163,7 @@ impl crate::api::Operation for BulkSaveMultimediaProfiles {
         name: "BulkSaveMultimediaProfiles",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -210,6 +213,7 @@ impl crate::api::Operation for BulkExportMultimediaProfiles {
         name: "BulkExportMultimediaProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -221,6 +225,23 @@ impl crate::api::Operation for BulkExportMultimediaProfiles {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportMultimediaProfiles {
+    type Item = crate::api::models::MultimediaProfileExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -258,6 +279,7 @@ impl crate::api::Operation for PurgeInactiveMultimediaProfiles {
         name: "PurgeInactiveMultimediaProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -305,6 +327,7 @@ impl crate::api::Operation for GetMultimediaProfileById {
         name: "GetMultimediaProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -354,6 +377,7 @@ impl crate::api::Operation for UpdateMultimediaProfileById {
         name: "UpdateMultimediaProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -402,6 +426,7 @@ impl crate::api::Operation for DeleteMultimediaProfileById {
         name: "DeleteMultimediaProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -455,6 +480,7 @@ impl crate::api::Operation for ListReferencesForMultimediaProfile {
         name: "ListReferencesForMultimediaProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -527,6 +553,7 @@ impl crate::api::Operation for ListMultimediaProfilesV2 {
         name: "ListMultimediaProfilesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -42,6 +42,7 @@ impl crate::api::Operation for SubscribeNotification {
         name: "SubscribeNotification",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListOutdialAnIs {
         name: "ListOutdialAnIs",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateOutdialAni {
         name: "CreateOutdialAni",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveOutdialAnIs {
         name: "BulkSaveOutdialAnIs",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -213,6 +216,7 @@ impl crate::api::Operation for BulkExportOutdialAnIs {
         name: "BulkExportOutdialAnIs",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -224,6 +228,23 @@ impl crate::api::Operation for BulkExportOutdialAnIs {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportOutdialAnIs {
+    type Item = crate::api::models::OutdialAniBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -269,6 +290,7 @@ impl crate::api::Operation for ListOutdialAniEntrys {
         name: "ListOutdialAniEntrys",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -334,6 +356,7 @@ impl crate::api::Operation for GetOutdialAniById {
         name: "GetOutdialAniById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -383,6 +406,7 @@ impl crate::api::Operation for UpdateOutdialAniById {
         name: "UpdateOutdialAniById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -431,6 +455,7 @@ impl crate::api::Operation for DeleteOutdialAniById {
         name: "DeleteOutdialAniById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -484,6 +509,7 @@ impl crate::api::Operation for ListReferencesForOutdialAni {
         name: "ListReferencesForOutdialAni",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -550,6 +576,7 @@ impl crate::api::Operation for CreateOutdialAniEntry {
         name: "CreateOutdialAniEntry",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -603,6 +630,7 @@ impl crate::api::Operation for BulkSaveOutdialAniEntrys {
         name: "BulkSaveOutdialAniEntrys",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -653,6 +681,7 @@ impl crate::api::Operation for GetOutdialAniEntryById {
         name: "GetOutdialAniEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -709,6 +738,7 @@ impl crate::api::Operation for UpdateOutdialAniEntryById {
         name: "UpdateOutdialAniEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -760,6 +790,7 @@ impl crate::api::Operation for DeleteOutdialAniEntryById {
         name: "DeleteOutdialAniEntryById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -818,6 +849,7 @@ impl crate::api::Operation for ListOutdialAnIsV2 {
         name: "ListOutdialAnIsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -902,6 +934,7 @@ impl crate::api::Operation for ListOutdialAniEntrysV2 {
         name: "ListOutdialAniEntrysV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListOverridesResources {
         name: "ListOverridesResources",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateOverridesResource {
         name: "CreateOverridesResource",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveOverridesResources {
         name: "BulkSaveOverridesResources",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -211,6 +214,7 @@ impl crate::api::Operation for GetOverridesResourceById {
         name: "GetOverridesResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -260,6 +264,7 @@ impl crate::api::Operation for UpdateOverridesResourceById {
         name: "UpdateOverridesResourceById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -308,6 +313,7 @@ impl crate::api::Operation for DeleteOverridesResourceById {
         name: "DeleteOverridesResourceById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -361,6 +367,7 @@ impl crate::api::Operation for ListReferencesForOverridesResource {
         name: "ListReferencesForOverridesResource",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -439,6 +446,7 @@ impl crate::api::Operation for ListOverridesResourcesV2 {
         name: "ListOverridesResourcesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -50,13 +50,14 @@ impl crate::api::Operation for GetQueueStatistics {
         name: "GetQueueStatistics",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.query("from", &self.from)?;
         parts.query("to", &self.to)?;
         parts.query("interval", &self.interval)?;
-        parts.query("queueIds", &self.queue_ids)?;
+        parts.query_joined("queueIds", &self.queue_ids)?;
         parts.query("orgId", self.org_id.as_deref().unwrap_or(org))?;
         Ok(())
     }

@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateResourceCollection {
         name: "CreateResourceCollection",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for BulkPartialUpdateResourceCollections {
         name: "BulkPartialUpdateResourceCollections",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -138,6 +140,7 @@ impl crate::api::Operation for UpdateResourceWithDefaultResourceCollection {
         name: "UpdateResourceWithDefaultResourceCollection",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -185,6 +188,7 @@ impl crate::api::Operation for GetResourceCollectionById {
         name: "GetResourceCollectionById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -234,6 +238,7 @@ impl crate::api::Operation for UpdateResourceCollectionById {
         name: "UpdateResourceCollectionById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -282,6 +287,7 @@ impl crate::api::Operation for DeleteResourceCollectionById {
         name: "DeleteResourceCollectionById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -335,6 +341,7 @@ impl crate::api::Operation for ListReferencesForResourceCollection {
         name: "ListReferencesForResourceCollection",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -407,6 +414,7 @@ impl crate::api::Operation for ListResourceCollections {
         name: "ListResourceCollections",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

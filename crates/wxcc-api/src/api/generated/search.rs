@@ -34,7 +34,7 @@ impl SearchTasks {
 
 #[cfg(feature = "reporting")]
 impl crate::api::Operation for SearchTasks {
-    type Output = serde_json::Value;
+    type Output = crate::api::models::SearchTasksResponse;
     const INFO: crate::api::OperationInfo = crate::api::OperationInfo {
         method: cc_core::http::Method::Post,
         path: "/search",
@@ -44,6 +44,7 @@ impl crate::api::Operation for SearchTasks {
         name: "SearchTasks",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -46,6 +46,7 @@ impl crate::api::Operation for ListSites {
         name: "ListSites",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -94,6 +95,7 @@ impl crate::api::Operation for CreateSite {
         name: "CreateSite",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -141,6 +143,7 @@ impl crate::api::Operation for BulkSaveSites {
         name: "BulkSaveSites",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -190,6 +193,7 @@ impl crate::api::Operation for BulkExportSites {
         name: "BulkExportSites",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -201,6 +205,20 @@ impl crate::api::Operation for BulkExportSites {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "reporting")]
+impl crate::api::Paged for BulkExportSites {
+    type Item = crate::api::models::SiteBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources
     }
 }
 
@@ -238,6 +256,7 @@ impl crate::api::Operation for PurgeInactiveSites {
         name: "PurgeInactiveSites",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -285,6 +304,7 @@ impl crate::api::Operation for GetSiteById {
         name: "GetSiteById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -334,6 +354,7 @@ impl crate::api::Operation for UpdateSiteById {
         name: "UpdateSiteById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -382,6 +403,7 @@ impl crate::api::Operation for DeleteSiteById {
         name: "DeleteSiteById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -435,6 +457,7 @@ impl crate::api::Operation for ListReferencesForSite {
         name: "ListReferencesForSite",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -507,6 +530,7 @@ impl crate::api::Operation for ListSitesV2 {
         name: "ListSitesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -534,6 +558,6 @@ impl crate::api::Paged for ListSitesV2 {
         self.page = Some(page);
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
-        output.data.unwrap_or_default()
+        output.data
     }
 }

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListSkills {
         name: "ListSkills",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateSkill {
         name: "CreateSkill",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveSkills {
         name: "BulkSaveSkills",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -209,6 +212,7 @@ impl crate::api::Operation for PopulateJsonAttributesFieldForGivenSkillIdOfOrgan
         name: "PopulateJsonAttributesFieldForGivenSkillIdOfOrganization",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -256,6 +260,7 @@ impl crate::api::Operation for PurgeInactiveSkills {
         name: "PurgeInactiveSkills",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -303,6 +308,7 @@ impl crate::api::Operation for GetSkillById {
         name: "GetSkillById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -352,6 +358,7 @@ impl crate::api::Operation for UpdateSkillById {
         name: "UpdateSkillById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -400,6 +407,7 @@ impl crate::api::Operation for DeleteSkillById {
         name: "DeleteSkillById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -453,6 +461,7 @@ impl crate::api::Operation for ListReferencesForSkill {
         name: "ListReferencesForSkill",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -527,6 +536,7 @@ impl crate::api::Operation for ListSkillsV2 {
         name: "ListSkillsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListSkillProfiles {
         name: "ListSkillProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateSkillProfile {
         name: "CreateSkillProfile",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveSkillProfiles {
         name: "BulkSaveSkillProfiles",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -213,6 +216,7 @@ impl crate::api::Operation for GetSkillProfileById {
         name: "GetSkillProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -263,6 +267,7 @@ impl crate::api::Operation for UpdateSkillProfileById {
         name: "UpdateSkillProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -311,6 +316,7 @@ impl crate::api::Operation for DeleteSkillProfileById {
         name: "DeleteSkillProfileById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -364,6 +370,7 @@ impl crate::api::Operation for ListReferencesForSkillProfile {
         name: "ListReferencesForSkillProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -438,6 +445,7 @@ impl crate::api::Operation for ListSkillProfilesV2 {
         name: "ListSkillProfilesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

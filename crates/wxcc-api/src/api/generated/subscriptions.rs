@@ -42,6 +42,7 @@ impl crate::api::Operation for ListSubscriptions {
         name: "ListSubscriptions",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -86,6 +87,7 @@ impl crate::api::Operation for RegisterSubscription {
         name: "RegisterSubscription",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -132,6 +134,7 @@ impl crate::api::Operation for GetSubscription {
         name: "GetSubscription",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -179,6 +182,7 @@ impl crate::api::Operation for DeleteSubscription {
         name: "DeleteSubscription",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -226,6 +230,7 @@ impl crate::api::Operation for UpdateSubscription {
         name: "UpdateSubscription",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -271,6 +276,7 @@ impl crate::api::Operation for ListEventTypes {
         name: "ListEventTypes",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -315,6 +321,7 @@ impl crate::api::Operation for ListSubscriptionsV2 {
         name: "ListSubscriptionsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -359,6 +366,7 @@ impl crate::api::Operation for RegisterSubscriptionV2 {
         name: "RegisterSubscriptionV2",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -405,6 +413,7 @@ impl crate::api::Operation for GetSubscriptionV2 {
         name: "GetSubscriptionV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -452,6 +461,7 @@ impl crate::api::Operation for DeleteSubscriptionV2 {
         name: "DeleteSubscriptionV2",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -499,6 +509,7 @@ impl crate::api::Operation for UpdateSubscriptionV2 {
         name: "UpdateSubscriptionV2",
         success: &[200],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -544,6 +555,7 @@ impl crate::api::Operation for ListEventTypesV2 {
         name: "ListEventTypesV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -50,10 +50,11 @@ impl crate::api::Operation for GetTasks {
         name: "GetTasks",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
-        parts.query("channelTypes", &self.channel_types)?;
+        parts.query_joined("channelTypes", &self.channel_types)?;
         parts.query("from", &self.from)?;
         parts.query("to", &self.to)?;
         parts.query("pageSize", &self.page_size)?;
@@ -98,6 +99,7 @@ impl crate::api::Operation for CreateTask {
         name: "CreateTask",
         success: &[201],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -119,7 +121,7 @@ impl crate::api::Operation for CreateTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdateTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::PatchTaskRequest,
 }
@@ -127,7 +129,7 @@ pub struct UpdateTask {
 #[cfg(feature = "tasks")]
 impl UpdateTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::PatchTaskRequest) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>, body: crate::api::models::PatchTaskRequest) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -144,6 +146,7 @@ impl crate::api::Operation for UpdateTask {
         name: "UpdateTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -166,13 +169,13 @@ impl crate::api::Operation for UpdateTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AcceptTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl AcceptTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -189,6 +192,7 @@ impl crate::api::Operation for AcceptTask {
         name: "AcceptTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -210,13 +214,13 @@ impl crate::api::Operation for AcceptTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl EndTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -233,6 +237,7 @@ impl crate::api::Operation for EndTask {
         name: "EndTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -254,7 +259,7 @@ impl crate::api::Operation for EndTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct WrapUpTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::WrapUpResourceRequest,
 }
@@ -262,7 +267,10 @@ pub struct WrapUpTask {
 #[cfg(feature = "tasks")]
 impl WrapUpTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::WrapUpResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::WrapUpResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -279,6 +287,7 @@ impl crate::api::Operation for WrapUpTask {
         name: "WrapUpTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -301,7 +310,7 @@ impl crate::api::Operation for WrapUpTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HoldTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::MediaResourceRequest,
 }
@@ -309,7 +318,10 @@ pub struct HoldTask {
 #[cfg(feature = "tasks")]
 impl HoldTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::MediaResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::MediaResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -326,6 +338,7 @@ impl crate::api::Operation for HoldTask {
         name: "HoldTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -348,7 +361,7 @@ impl crate::api::Operation for HoldTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResumeTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::MediaResourceRequest,
 }
@@ -356,7 +369,10 @@ pub struct ResumeTask {
 #[cfg(feature = "tasks")]
 impl ResumeTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::MediaResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::MediaResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -373,6 +389,7 @@ impl crate::api::Operation for ResumeTask {
         name: "ResumeTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -395,7 +412,7 @@ impl crate::api::Operation for ResumeTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RejectTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::MediaResourceRequest,
 }
@@ -403,7 +420,10 @@ pub struct RejectTask {
 #[cfg(feature = "tasks")]
 impl RejectTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::MediaResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::MediaResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -420,6 +440,7 @@ impl crate::api::Operation for RejectTask {
         name: "RejectTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -442,13 +463,13 @@ impl crate::api::Operation for RejectTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PauseRecordingTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl PauseRecordingTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -465,6 +486,7 @@ impl crate::api::Operation for PauseRecordingTask {
         name: "PauseRecordingTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -486,7 +508,7 @@ impl crate::api::Operation for PauseRecordingTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResumeRecordingTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body, optional.
     pub body: Option<crate::api::models::ResumeRecordingResourceRequest>,
 }
@@ -494,7 +516,7 @@ pub struct ResumeRecordingTask {
 #[cfg(feature = "tasks")]
 impl ResumeRecordingTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into(), body: None }
     }
 }
@@ -511,6 +533,7 @@ impl crate::api::Operation for ResumeRecordingTask {
         name: "ResumeRecordingTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -535,7 +558,7 @@ impl crate::api::Operation for ResumeRecordingTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransferTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::TransferResourceRequest,
 }
@@ -543,7 +566,10 @@ pub struct TransferTask {
 #[cfg(feature = "tasks")]
 impl TransferTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::TransferResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::TransferResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -560,6 +586,7 @@ impl crate::api::Operation for TransferTask {
         name: "TransferTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -582,7 +609,7 @@ impl crate::api::Operation for TransferTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsultTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::ConsultResourceRequest,
 }
@@ -590,7 +617,10 @@ pub struct ConsultTask {
 #[cfg(feature = "tasks")]
 impl ConsultTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::ConsultResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::ConsultResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -607,6 +637,7 @@ impl crate::api::Operation for ConsultTask {
         name: "ConsultTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -629,7 +660,7 @@ impl crate::api::Operation for ConsultTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsultConferenceTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::ConferenceResourceRequest,
 }
@@ -637,7 +668,10 @@ pub struct ConsultConferenceTask {
 #[cfg(feature = "tasks")]
 impl ConsultConferenceTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::ConferenceResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::ConferenceResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -654,6 +688,7 @@ impl crate::api::Operation for ConsultConferenceTask {
         name: "ConsultConferenceTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -676,7 +711,7 @@ impl crate::api::Operation for ConsultConferenceTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsultTransferTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::ConsultTransferResourceRequest,
 }
@@ -684,7 +719,10 @@ pub struct ConsultTransferTask {
 #[cfg(feature = "tasks")]
 impl ConsultTransferTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::ConsultTransferResourceRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::ConsultTransferResourceRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -701,6 +739,7 @@ impl crate::api::Operation for ConsultTransferTask {
         name: "ConsultTransferTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -723,13 +762,13 @@ impl crate::api::Operation for ConsultTransferTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsultAcceptTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl ConsultAcceptTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -746,6 +785,7 @@ impl crate::api::Operation for ConsultAcceptTask {
         name: "ConsultAcceptTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -767,13 +807,13 @@ impl crate::api::Operation for ConsultAcceptTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssignTask {
     /// The unique ID represents the task that the user want to assign.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl AssignTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -790,6 +830,7 @@ impl crate::api::Operation for AssignTask {
         name: "AssignTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -811,7 +852,7 @@ impl crate::api::Operation for AssignTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsultEndTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The request body.
     pub body: crate::api::models::EndConsultRequest,
 }
@@ -819,7 +860,10 @@ pub struct ConsultEndTask {
 #[cfg(feature = "tasks")]
 impl ConsultEndTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, body: crate::api::models::EndConsultRequest) -> Self {
+    pub fn new(
+        task_id: impl Into<crate::model::TaskId>,
+        body: crate::api::models::EndConsultRequest,
+    ) -> Self {
         Self { task_id: task_id.into(), body }
     }
 }
@@ -836,6 +880,7 @@ impl crate::api::Operation for ConsultEndTask {
         name: "ConsultEndTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -858,13 +903,13 @@ impl crate::api::Operation for ConsultEndTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExitConferenceTask {
     /// The taskId represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
 }
 
 #[cfg(feature = "tasks")]
 impl ExitConferenceTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>) -> Self {
         Self { task_id: task_id.into() }
     }
 }
@@ -881,6 +926,7 @@ impl crate::api::Operation for ExitConferenceTask {
         name: "ExitConferenceTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -902,7 +948,7 @@ impl crate::api::Operation for ExitConferenceTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AcceptPreviewTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The unique ID represents the campaign that the user is currently working on.
     pub campaign_id: String,
 }
@@ -910,7 +956,7 @@ pub struct AcceptPreviewTask {
 #[cfg(feature = "tasks")]
 impl AcceptPreviewTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, campaign_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>, campaign_id: impl Into<String>) -> Self {
         Self { task_id: task_id.into(), campaign_id: campaign_id.into() }
     }
 }
@@ -927,6 +973,7 @@ impl crate::api::Operation for AcceptPreviewTask {
         name: "AcceptPreviewTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -949,7 +996,7 @@ impl crate::api::Operation for AcceptPreviewTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SkipPreviewTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The unique ID represents the campaign that the user is currently working on.
     pub campaign_id: String,
 }
@@ -957,7 +1004,7 @@ pub struct SkipPreviewTask {
 #[cfg(feature = "tasks")]
 impl SkipPreviewTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, campaign_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>, campaign_id: impl Into<String>) -> Self {
         Self { task_id: task_id.into(), campaign_id: campaign_id.into() }
     }
 }
@@ -974,6 +1021,7 @@ impl crate::api::Operation for SkipPreviewTask {
         name: "SkipPreviewTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -996,7 +1044,7 @@ impl crate::api::Operation for SkipPreviewTask {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemovePreviewTask {
     /// The unique ID represents the task that the user is currently working on. It will be generated automatically during the creation of a new task.
-    pub task_id: String,
+    pub task_id: crate::model::TaskId,
     /// The unique ID represents the campaign that the user is currently working on.
     pub campaign_id: String,
 }
@@ -1004,7 +1052,7 @@ pub struct RemovePreviewTask {
 #[cfg(feature = "tasks")]
 impl RemovePreviewTask {
     /// The operation with its required parameters; optional ones are fields.
-    pub fn new(task_id: impl Into<String>, campaign_id: impl Into<String>) -> Self {
+    pub fn new(task_id: impl Into<crate::model::TaskId>, campaign_id: impl Into<String>) -> Self {
         Self { task_id: task_id.into(), campaign_id: campaign_id.into() }
     }
 }
@@ -1021,6 +1069,7 @@ impl crate::api::Operation for RemovePreviewTask {
         name: "RemovePreviewTask",
         success: &[202],
         needs_org: false,
+        idempotent: false,
     };
 
     fn build(&self, _org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -52,6 +52,7 @@ impl crate::api::Operation for ListTeams {
         name: "ListTeams",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for CreateTeam {
         name: "CreateTeam",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -164,6 +166,7 @@ impl crate::api::Operation for BulkSaveTeams {
         name: "BulkSaveTeams",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -211,6 +214,7 @@ impl crate::api::Operation for PurgeInactiveTeams {
         name: "PurgeInactiveTeams",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -258,6 +262,7 @@ impl crate::api::Operation for GetTeamById {
         name: "GetTeamById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -307,6 +312,7 @@ impl crate::api::Operation for UpdateTeamById {
         name: "UpdateTeamById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -355,6 +361,7 @@ impl crate::api::Operation for DeleteTeamById {
         name: "DeleteTeamById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -408,6 +415,7 @@ impl crate::api::Operation for ListReferencesForTeam {
         name: "ListReferencesForTeam",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -486,6 +494,7 @@ impl crate::api::Operation for ListTeamsV2 {
         name: "ListTeamsV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -50,6 +50,7 @@ impl crate::api::Operation for ListReferencesForUserProfile {
         name: "ListReferencesForUserProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -122,6 +123,7 @@ impl crate::api::Operation for ListUserProfiles {
         name: "ListUserProfiles",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -187,6 +189,7 @@ impl crate::api::Operation for CreateUserProfile {
         name: "CreateUserProfile",
         success: &[201],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -234,6 +237,7 @@ impl crate::api::Operation for BulkSaveUserProfiles {
         name: "BulkSaveUserProfiles",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -283,6 +287,7 @@ impl crate::api::Operation for GetUserProfileById {
         name: "GetUserProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -333,6 +338,7 @@ impl crate::api::Operation for UpdateUserProfileById {
         name: "UpdateUserProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -381,6 +387,7 @@ impl crate::api::Operation for DeleteUserProfileById {
         name: "DeleteUserProfileById",
         success: &[204],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -430,12 +437,13 @@ impl crate::api::Operation for GetUserProfileAclById {
         name: "GetUserProfileAclById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
         parts.path_param("orgid", self.orgid.as_deref().unwrap_or(org))?;
         parts.path_param("id", &self.id)?;
-        parts.query("names", &self.names)?;
+        parts.query_joined("names", &self.names)?;
         Ok(())
     }
 

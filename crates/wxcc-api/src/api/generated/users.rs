@@ -52,6 +52,7 @@ impl crate::api::Operation for ListUsers {
         name: "ListUsers",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -117,6 +118,7 @@ impl crate::api::Operation for BulkPartialUpdateUsers {
         name: "BulkPartialUpdateUsers",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -169,6 +171,7 @@ impl crate::api::Operation for BulkUpdateUserDynamicSkills {
         name: "BulkUpdateUserDynamicSkills",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -219,6 +222,7 @@ impl crate::api::Operation for GetUserByCiUserId {
         name: "GetUserByCiUserId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -273,6 +277,7 @@ impl crate::api::Operation for GetUsersByDynamicSkillId {
         name: "GetUsersByDynamicSkillId",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -343,6 +348,7 @@ impl crate::api::Operation for GetAgentsMatchingSkillRequirementsCriteria {
         name: "GetAgentsMatchingSkillRequirementsCriteria",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -411,6 +417,7 @@ impl crate::api::Operation for FetchUserDetailsByIDs {
         name: "FetchUserDetailsByIDs",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -472,6 +479,7 @@ impl crate::api::Operation for ListUsersAlongWithProfile {
         name: "ListUsersAlongWithProfile",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -518,6 +526,7 @@ impl crate::api::Operation for GetUserAlongWithProfileById {
         name: "GetUserAlongWithProfileById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -583,6 +592,7 @@ impl crate::api::Operation for GetUserById {
         name: "GetUserById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -637,6 +647,7 @@ impl crate::api::Operation for UpdateUserById {
         name: "UpdateUserById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -685,6 +696,7 @@ impl crate::api::Operation for PartiallyUpdateUserById {
         name: "PartiallyUpdateUserById",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -738,6 +750,7 @@ impl crate::api::Operation for ListReferencesForUser {
         name: "ListReferencesForUser",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -804,6 +817,7 @@ impl crate::api::Operation for ReskillAgents {
         name: "ReskillAgents",
         success: &[204],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -874,6 +888,7 @@ impl crate::api::Operation for ListUsersV2 {
         name: "ListUsersV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -909,6 +924,12 @@ impl crate::api::Paged for ListUsersV2 {
     }
     fn items(output: Self::Output) -> Vec<Self::Item> {
         output.data.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output)
+            .and_then(|v| v.meta.as_ref())
+            .and_then(|v| v.links.as_ref())
+            .map(|links| links.next.is_some())
     }
 }
 
@@ -950,6 +971,7 @@ impl crate::api::Operation for GetUserByCiUserIdV2 {
         name: "GetUserByCiUserIdV2",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {

@@ -44,6 +44,7 @@ impl crate::api::Operation for CreateWorkType {
         name: "CreateWorkType",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -91,6 +92,7 @@ impl crate::api::Operation for BulkSaveWorkTypes {
         name: "BulkSaveWorkTypes",
         success: &[207],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -140,6 +142,7 @@ impl crate::api::Operation for BulkExportWorkTypes {
         name: "BulkExportWorkTypes",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -151,6 +154,23 @@ impl crate::api::Operation for BulkExportWorkTypes {
 
     fn decode(body: &[u8]) -> Result<Self::Output, cc_core::de::JsonError> {
         crate::api::decode_json(body)
+    }
+}
+
+#[cfg(feature = "config")]
+impl crate::api::Paged for BulkExportWorkTypes {
+    type Item = crate::api::models::WorkTypeBulkExportDto;
+    fn page(&self) -> Option<i64> {
+        self.page
+    }
+    fn set_page(&mut self, page: i64) {
+        self.page = Some(page);
+    }
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.resources.unwrap_or_default()
+    }
+    fn has_next(output: &Self::Output) -> Option<bool> {
+        Some(output).and_then(|v| v.rel.as_ref()).map(|rel| rel == "next")
     }
 }
 
@@ -188,6 +208,7 @@ impl crate::api::Operation for PurgeInactiveWorkTypes {
         name: "PurgeInactiveWorkTypes",
         success: &[200],
         needs_org: true,
+        idempotent: false,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -235,6 +256,7 @@ impl crate::api::Operation for GetWorkTypeById {
         name: "GetWorkTypeById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -284,6 +306,7 @@ impl crate::api::Operation for UpdateWorkTypeById {
         name: "UpdateWorkTypeById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -332,6 +355,7 @@ impl crate::api::Operation for DeleteWorkTypeById {
         name: "DeleteWorkTypeById",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -385,6 +409,7 @@ impl crate::api::Operation for ListReferencesForWorkType {
         name: "ListReferencesForWorkType",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
@@ -457,6 +482,7 @@ impl crate::api::Operation for ListWorkTypes {
         name: "ListWorkTypes",
         success: &[200],
         needs_org: true,
+        idempotent: true,
     };
 
     fn build(&self, org: &str, parts: &mut crate::api::Parts) -> Result<(), crate::Error> {
