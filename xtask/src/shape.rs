@@ -98,9 +98,9 @@ pub const VENDORS: &[Vendor] = &[
         dir: "wxcc-api",
         prefix: "Wxcc",
         client: true,
-        inbound: Inbound::None,
+        inbound: Inbound::Webhook,
         channel: false,
-        other: &["api", "auth", "csv", "query"],
+        other: &["api", "auth", "csv", "query", "tracking"],
     },
     Vendor {
         dir: "wxcc-legacy",

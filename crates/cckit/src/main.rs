@@ -60,12 +60,16 @@ enum Command {
         /// Lists vendors and kinds.
         #[arg(long)]
         list: bool,
-        /// lp: verify with this client secret before parsing.
+        /// lp: verify with this client secret before parsing; wxcc: with the subscription's
+        /// secret.
         #[arg(long)]
         secret: Option<String>,
-        /// lp: the x-liveperson-signature value.
+        /// lp: the x-liveperson-signature value; wxcc: the X-WebexCC-Signature value.
         #[arg(long)]
         signature: Option<String>,
+        /// wxcc: the X-WebExCC-Timestamp value (V2 subscriptions).
+        #[arg(long)]
+        timestamp: Option<String>,
         /// lp: the x-liveperson-account-id value.
         #[arg(long)]
         account_id: Option<String>,
@@ -75,10 +79,11 @@ enum Command {
     },
     /// Sends one correctly authenticated sample callback to your endpoint.
     Trigger {
-        /// ece, alvaria or lp.
+        /// ece, alvaria, lp or wxcc.
         vendor: Option<String>,
         /// ece: assigned|message|typing|complete; alvaria: new-session|agent-joined|message|session-end;
-        /// lp: content|typing|accept|closed.
+        /// lp: content|typing|accept|closed; wxcc: an event type (agent:login, task:new,
+        /// capture:available…; capture-available also works).
         event: Option<String>,
         /// Your endpoint.
         #[arg(long)]
@@ -95,9 +100,15 @@ enum Command {
         /// alvaria: prints the built-in test key's public half and exits.
         #[arg(long)]
         print_public_key: bool,
-        /// lp: the client secret to sign with.
+        /// lp: the client secret to sign with; wxcc: the subscription's secret.
         #[arg(long)]
         secret: Option<String>,
+        /// wxcc: the subscription id (the end of `source`).
+        #[arg(long, default_value = "cckit-subscription")]
+        subscription: String,
+        /// wxcc: send as a V1 subscription does (no timestamp or version header).
+        #[arg(long)]
+        v1: bool,
         /// lp: x-liveperson-account-id.
         #[arg(long, default_value = "42257269")]
         account_id: String,
@@ -142,10 +153,12 @@ async fn main() -> ExitCode {
             list,
             secret,
             signature,
+            timestamp,
             account_id,
             client_id,
         } => {
-            let options = decode::Options { events, roundtrip, secret, signature, account_id, client_id };
+            let options =
+                decode::Options { events, roundtrip, secret, signature, timestamp, account_id, client_id };
             if list {
                 decode::list();
                 Ok(())
@@ -162,10 +175,22 @@ async fn main() -> ExitCode {
             private_key,
             print_public_key,
             secret,
+            subscription,
+            v1,
             account_id,
             client_id,
         } => {
-            let options = trigger::Options { to, user, password, private_key, secret, account_id, client_id };
+            let options = trigger::Options {
+                to,
+                user,
+                password,
+                private_key,
+                secret,
+                subscription,
+                v1,
+                account_id,
+                client_id,
+            };
             if print_public_key {
                 print!("{}", alvaria_servermsg::sim::PUBLIC_KEY_PEM);
                 Ok(())

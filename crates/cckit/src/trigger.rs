@@ -18,8 +18,12 @@ pub struct Options {
     pub password: Option<String>,
     /// alvaria private key file.
     pub private_key: Option<PathBuf>,
-    /// lp secret.
+    /// lp / wxcc secret.
     pub secret: Option<String>,
+    /// wxcc subscription id.
+    pub subscription: String,
+    /// wxcc: V1 (no timestamp).
+    pub v1: bool,
     /// lp account id.
     pub account_id: String,
     /// lp client id.
@@ -122,7 +126,7 @@ fn lp_body(event: &str) -> Result<Value, Failure> {
 
 /// Sends the sample and prints the status; fails unless the endpoint answered 2xx.
 pub async fn run(vendor: Option<&str>, event: Option<&str>, options: &Options) -> Result<(), Failure> {
-    let vendor = vendor.ok_or_else(|| Failure::usage("trigger needs a vendor: ece, alvaria or lp"))?;
+    let vendor = vendor.ok_or_else(|| Failure::usage("trigger needs a vendor: ece, alvaria, lp or wxcc"))?;
     let event = event.ok_or_else(|| Failure::usage("trigger needs an event (see `cckit trigger --help`)"))?;
     let to = options.to.clone().ok_or_else(|| Failure::usage("trigger needs --to URL"))?;
     let (body, headers): (Value, Vec<(String, Secret<String>)>) = match vendor {
@@ -170,7 +174,27 @@ pub async fn run(vendor: Option<&str>, event: Option<&str>, options: &Options) -
                 sender.headers(&bytes).into_iter().map(|(n, v)| (n.to_string(), Secret::new(v))).collect();
             (body, headers)
         }
-        other => return Err(Failure::usage(format!("no samples for `{other}`: ece, alvaria or lp"))),
+        "wxcc" => {
+            use wxcc_api::model::events::EventType;
+            let secret = options.secret.clone().ok_or_else(|| Failure::usage("wxcc needs --secret"))?;
+            let kind = EventType::from_name(event);
+            if kind.is_unknown() {
+                return Err(Failure::usage(format!(
+                    "wxcc has no event type `{event}`: agent:login, agent:logout, agent:state_change, task:new, task:connected, task:ended, task:failed, capture:available, task-message:appended…"
+                )));
+            }
+            let now = cc_core::EpochMillis::now().as_i64();
+            let body = wxcc_api::sim::events::sample_event(&kind, &options.subscription, "cckit-org", now);
+            let bytes = serde_json::to_vec(&body).map_err(|e| Failure::failed(e.to_string()))?;
+            let version = format!("{}:1.0.0", kind.resource());
+            let version = (!options.v1).then_some(version.as_str());
+            let headers = wxcc_api::sim::events::signed_headers(&bytes, &Secret::new(secret), version)
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), Secret::new(v)))
+                .collect();
+            (body, headers)
+        }
+        other => return Err(Failure::usage(format!("no samples for `{other}`: ece, alvaria, lp or wxcc"))),
     };
     let bytes = serde_json::to_vec(&body).map_err(|e| Failure::failed(e.to_string()))?;
     let mut request = Request::post(to.as_str())

@@ -291,6 +291,78 @@ async fn trigger_reaches_local_receivers() {
     }
     assert!(rx.recv().await.is_some());
     assert_eq!(cckit(&["trigger", "lp", "content"]).status.code(), Some(2), "--to is required");
+
+    // Webex CC, HMAC-SHA256 per subscription, V2 (timestamp) and V1.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let secret = "my-32-plus-character-long-secret-value";
+    let secrets = wxcc_api::webhook::Secrets::new().with("sub-1", Secret::from(secret));
+    let webhook = wxcc_api::WxccWebhook::new(secrets).require_timestamp(true);
+    let url = serve(Router::new().route("/hook", webhook.into_route(tx))).await;
+    for event in ["agent:login", "task:new", "capture-available", "task-message:appended"] {
+        let args = ["trigger", "wxcc", event, "--to", &url, "--secret", secret, "--subscription", "sub-1"];
+        let out = cckit_async(args.map(String::from).to_vec()).await;
+        assert!(out.status.success(), "{event}: {}", stderr(&out));
+    }
+    let first: wxcc_api::model::events::Event = rx.recv().await.unwrap();
+    assert_eq!(first.event_type, wxcc_api::model::events::EventType::AgentLogin);
+    let v1 =
+        ["trigger", "wxcc", "task:new", "--to", &url, "--secret", secret, "--subscription", "sub-1", "--v1"];
+    let refused = cckit_async(v1.map(String::from).to_vec()).await;
+    assert!(stderr(&refused).contains("HTTP 401"), "a V1 delivery has no timestamp: {}", stderr(&refused));
+    let unknown = cckit(&["trigger", "wxcc", "agent:dance", "--to", &url, "--secret", secret]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+}
+
+#[test]
+fn decode_wxcc_event_verifies_its_signature() {
+    use cc_core::auth::{HmacAlgorithm, SignatureEncoding, hmac};
+    let path = fixture("wxcc/doc.event.task-failed-work-item.json");
+    let body = std::fs::read(&path).unwrap();
+    let secret = "my-32-plus-character-long-secret-value";
+    let signature = SignatureEncoding::Hex.encode(&hmac(HmacAlgorithm::Sha256, secret.as_bytes(), &body));
+    let ok = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "event",
+        "--secret",
+        secret,
+        "--signature",
+        &signature,
+        "--timestamp",
+        "1779785508649",
+        &path,
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("ENTRY_POINT_NOT_FOUND"), "{}", stdout(&ok));
+    let upper = signature.to_uppercase();
+    let bad = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "event",
+        "--secret",
+        "another-secret",
+        "--signature",
+        &upper,
+        &path,
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("signature does not match"), "{}", stderr(&bad));
+    let skewed = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "event",
+        "--secret",
+        secret,
+        "--signature",
+        &signature,
+        "--timestamp",
+        "1",
+        &path,
+    ]);
+    assert!(stderr(&skewed).contains("comciscotimestamp"), "{}", stderr(&skewed));
 }
 
 #[tokio::test(flavor = "multi_thread")]

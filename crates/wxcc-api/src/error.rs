@@ -84,6 +84,12 @@ pub enum Error {
     /// partial file was removed.
     #[error("download stopped: {0}")]
     DownloadLimit(String),
+    /// A webhook delivery failed verification (signature, subscription, timestamp).
+    #[error("webhook refused: {0}")]
+    Verify(#[from] cc_core::webhook::VerifyError),
+    /// A verified webhook event does not parse.
+    #[error("webhook event: {0}")]
+    Parse(#[from] JsonError),
     /// Writing a download failed.
     #[error("writing {path}: {source}")]
     Io {
@@ -155,8 +161,8 @@ impl cc_core::VendorError for Error {
     fn kind(&self) -> Option<cc_core::ChannelErrorKind> {
         use cc_core::ChannelErrorKind as K;
         match self {
-            Self::Auth(_) => Some(K::Unauthorized),
-            Self::Invalid { .. } | Self::Csv(_) => Some(K::InvalidInput),
+            Self::Auth(_) | Self::Verify(_) => Some(K::Unauthorized),
+            Self::Invalid { .. } | Self::Csv(_) | Self::Parse(_) => Some(K::InvalidInput),
             _ => None,
         }
     }

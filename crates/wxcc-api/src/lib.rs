@@ -18,6 +18,12 @@
 //!   CRUD, bulk (207 per item), export, CSV upload; GraphQL search with typed errors and
 //!   cursor pages.
 //! - [`model`]: the spec's schemas; unknown fields and enum values never fail.
+//! - [`webhook`]: subscription deliveries verified on their raw bytes (HMAC-SHA256 per
+//!   subscription, several secrets for rotation, the V2 timestamp within a replay window),
+//!   parsed into [`model::events::Event`]; with feature `server`, an axum route that drops
+//!   redeliveries by event id and acknowledges once your handler took the event.
+//! - [`tracking`]: the latest state per agent and task from unordered, repeated events, and
+//!   the tasks the API has that no event named (reconciliation).
 //! - [`query`]: validated parameters and window splitting, usable without the client.
 //! - [`csv`]: a sites CSV into a bulk request, with every bad row named by line.
 //! - `sim` (feature `sim`): a fake WxCC on loopback, with OAuth rotation, generated data,
@@ -36,7 +42,10 @@ pub mod model;
 pub mod query;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod tracking;
+pub mod webhook;
 
 #[cfg(feature = "client")]
 pub use client::{WxccClient, WxccConfig};
 pub use error::Error;
+pub use webhook::WxccWebhook;

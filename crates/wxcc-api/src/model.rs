@@ -6,6 +6,8 @@
 //! Strict where pagination and correlation depend on a field: a task needs `id` and
 //! `attributes.createdTime`.
 
+pub mod events;
+
 use std::collections::BTreeMap;
 
 use cc_core::EpochMillis;

@@ -125,6 +125,12 @@ fn build(client: &WxccClient, spec: &Value) -> Value {
 fn report(kind: &str, bytes: &[u8]) -> Value {
     match kind {
         "tasks" => parsed::<TaskPage>(bytes),
+        "event" => match wxcc_api::model::events::parse_event(bytes) {
+            Ok(event) => {
+                json!({"event": event, "subscription": event.subscription_id(), "time": event.time()})
+            }
+            Err(err) => json!({"error": err.to_string(), "path": err.path}),
+        },
         "queue-statistics" => parsed::<QueueStatisticsPage>(bytes),
         "agent-statistics" => parsed::<AgentStatisticsPage>(bytes),
         "activities" => parsed::<AgentActivityPage>(bytes),

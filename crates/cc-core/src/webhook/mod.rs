@@ -66,6 +66,20 @@ pub enum VerifyError {
     /// The token's `iss` or `aud` is not the configured one.
     #[error("token claim `{0}` does not match")]
     ClaimMismatch(&'static str),
+    /// No secret is configured for the sender the request names (a subscription id).
+    #[error("no secret configured for `{0}`")]
+    UnknownSender(String),
+    /// A signed timestamp is too far from now (a replayed or delayed request).
+    #[error("`{0}` is outside the accepted time window")]
+    OutsideWindow(&'static str),
+    /// A header disagrees with the member of the body it must equal.
+    #[error("`{header}` header does not match the body's `{member}`")]
+    BodyMismatch {
+        /// The header.
+        header: &'static str,
+        /// The body member.
+        member: &'static str,
+    },
 }
 
 /// Why a verified payload could not be parsed: the field path (when known) and the reason.

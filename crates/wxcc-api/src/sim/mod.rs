@@ -55,6 +55,7 @@ use crate::model::Site;
 
 mod captures;
 mod data;
+pub mod events;
 mod http;
 mod oauth;
 mod reporting;
