@@ -3,6 +3,9 @@
 //! before the handler took it.
 #![cfg(feature = "server")]
 
+#[cfg(feature = "sim")]
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -181,4 +184,41 @@ async fn one_endpoint_serves_many_subscriptions_and_rotation_needs_no_restart() 
     let events = recorder.events.lock().unwrap();
     let EventData::Capture(capture) = &events[0].data else { panic!() };
     assert_eq!(capture.file_path.as_deref(), Some("/r/t-1.wav"));
+}
+
+/// The simulator as the sender: a V2 subscription registered through the API, events
+/// delivered signed, repeated, reversed and some dropped; the route hands each delivered
+/// event over once, and the tracker ends on the newest state whatever the order.
+#[cfg(feature = "sim")]
+#[tokio::test]
+async fn the_simulator_delivers_signed_events_to_a_subscription() {
+    use wxcc_api::api::subscriptions::RegisterSubscriptionV2;
+    use wxcc_api::sim::SimConfig;
+    use wxcc_api::sim::events::Emission;
+
+    let recorder = Recorder::default();
+    let secrets = Secrets::new();
+    let addr = serve(WxccWebhook::new(secrets.clone()).require_timestamp(true), recorder.clone()).await;
+    let (sim, client) = common::setup(SimConfig::demo()).await;
+    let body = serde_json::from_value(serde_json::json!({
+        "name": "Agent events", "eventTypes": ["agent:login", "agent:logout", "capture:available"],
+        "destinationUrl": format!("http://{addr}/"), "secret": SECRET, "resourceVersion": "agent:1.0.0"
+    }))
+    .unwrap();
+    let created = client.call(&RegisterSubscriptionV2::new(body)).await.unwrap();
+    let id = created.data.expect("the created subscription").id;
+    secrets.add(id.clone(), Secret::from(SECRET));
+
+    let kinds =
+        [EventType::AgentLogin, EventType::AgentLogout, EventType::CaptureAvailable, EventType::TaskNew];
+    let how = Emission { duplicates: true, reverse: true, drop_every: 3 };
+    let deliveries = sim.emit(&kinds, how).await;
+    assert_eq!(deliveries.len(), 3, "task:new is not subscribed: {deliveries:?}");
+    let sent: Vec<_> = deliveries.iter().filter(|d| !d.dropped).collect();
+    assert_eq!(sent.len(), 2, "every third is dropped");
+    assert!(sent.iter().all(|d| d.status == Some(200) && d.subscription_id == id), "{deliveries:?}");
+    let events = recorder.events.lock().unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let expected: Vec<&str> = sent.iter().map(|d| d.event_id.as_str()).collect();
+    assert_eq!(ids, expected, "each delivered once, in the order sent");
 }

@@ -73,6 +73,106 @@ pub fn signed_headers(
     headers
 }
 
+/// How [`WxccSim::emit`](super::WxccSim::emit) misbehaves, as the vendor may: deliveries are
+/// not guaranteed, not ordered and may repeat.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Emission {
+    /// Send every delivery twice.
+    pub duplicates: bool,
+    /// Send them newest first.
+    pub reverse: bool,
+    /// Drop every n-th delivery (0: none).
+    pub drop_every: usize,
+}
+
+/// One delivery the simulator made, or dropped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    /// The subscription.
+    pub subscription_id: String,
+    /// The event.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: EventType,
+    /// The task the event names.
+    pub task_id: Option<String>,
+    /// What the receiver answered (`None`: dropped, or no answer).
+    pub status: Option<u16>,
+    /// Dropped on purpose ([`Emission::drop_every`]).
+    pub dropped: bool,
+}
+
+/// One event per type in `events`, for every subscription (v1 and v2) that lists the type,
+/// POSTed to its `destinationUrl`: signed when it has a secret, V2 headers when it has a
+/// `resourceVersion`. The receiver has the vendor's 5 seconds.
+pub(super) async fn emit(shared: &super::Shared, events: &[EventType], how: Emission) -> Vec<Delivery> {
+    let now = cc_core::EpochMillis::now().as_i64();
+    let mut planned = Vec::new();
+    for collection in ["/v1/subscriptions", "/v2/subscriptions"] {
+        for (id, subscription) in shared.spec.stored(collection) {
+            let listed: Vec<&str> = subscription
+                .get("eventTypes")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let Some(url) = subscription.get("destinationUrl").and_then(Value::as_str) else { continue };
+            let inactive = subscription.get("status").and_then(Value::as_str) == Some("inactive");
+            if inactive {
+                continue;
+            }
+            let secret =
+                subscription.get("secret").and_then(Value::as_str).map(|s| Secret::new(s.to_owned()));
+            let version = subscription.get("resourceVersion").and_then(Value::as_str).map(str::to_owned);
+            for (i, kind) in events.iter().enumerate() {
+                let wildcard = format!("{}:*", kind.resource());
+                if !listed.iter().any(|l| *l == kind.as_str() || *l == wildcard) {
+                    continue;
+                }
+                let event = sample_event(kind, &id, &shared.config.org_id, now + i as i64);
+                planned.push((
+                    id.clone(),
+                    url.to_owned(),
+                    secret.clone(),
+                    version.clone(),
+                    kind.clone(),
+                    event,
+                ));
+            }
+        }
+    }
+    if how.reverse {
+        planned.reverse();
+    }
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build();
+    let mut out = Vec::new();
+    for (n, (subscription_id, url, secret, version, event_type, event)) in planned.into_iter().enumerate() {
+        let event_id = event["id"].as_str().unwrap_or_default().to_owned();
+        let task_id = event["data"]["taskId"].as_str().map(str::to_owned);
+        let mut delivery =
+            Delivery { subscription_id, event_id, event_type, task_id, status: None, dropped: false };
+        if how.drop_every > 0 && (n + 1) % how.drop_every == 0 {
+            delivery.dropped = true;
+            out.push(delivery);
+            continue;
+        }
+        let body = serde_json::to_vec(&event).unwrap_or_default();
+        let headers = match &secret {
+            Some(secret) => signed_headers(&body, secret, version.as_deref()),
+            None => Vec::new(),
+        };
+        for _ in 0..if how.duplicates { 2 } else { 1 } {
+            let Ok(http) = &http else { break };
+            let mut request = http.post(&url).header("content-type", "application/json").body(body.clone());
+            for (name, value) in &headers {
+                request = request.header(*name, value);
+            }
+            delivery.status = request.send().await.ok().map(|r| r.status().as_u16());
+        }
+        out.push(delivery);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

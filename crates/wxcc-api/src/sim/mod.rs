@@ -255,6 +255,17 @@ fn router(shared: Arc<Shared>) -> Router {
 }
 
 impl WxccSim {
+    /// Sends one event of each type in `events` to every subscription (created through the
+    /// API, v1 or v2) that lists it — signed with its secret, with V2 headers when it has a
+    /// `resourceVersion` — misbehaving as `how` says; returns what was sent or dropped.
+    pub async fn emit(
+        &self,
+        events: &[crate::model::events::EventType],
+        how: events::Emission,
+    ) -> Vec<events::Delivery> {
+        events::emit(&self.shared, events, how).await
+    }
+
     /// The OAuth root (`{base}/v1`; use `Integration::oauth_base`).
     pub fn oauth_base(&self) -> String {
         format!("{}/v1", self.shared.base)

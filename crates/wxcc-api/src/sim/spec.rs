@@ -142,6 +142,14 @@ impl Spec {
         Self { routes, resources: std::sync::Mutex::new(HashMap::new()) }
     }
 
+    /// The resources created in `collection` (`/v1/subscriptions`), by id.
+    pub(super) fn stored(&self, collection: &str) -> Vec<(String, Value)> {
+        lock(&self.resources)
+            .get(collection)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
     /// The best route for `path` (most literal segments), with its parameters; `Err(true)`
     /// when the path is known but not for `method`.
     fn route(&self, method: &Method, path: &str) -> Result<(&Route, HashMap<String, String>), bool> {
@@ -201,6 +209,26 @@ fn status(sample: &Sample, preferred: u16) -> StatusCode {
 
 /// `stored` laid over the spec's answer, so what was created shows with every member the
 /// answer type has.
+/// A stored resource as an answer shows it: over the example, inside its `data` where the
+/// answer is an envelope (`{meta, data}`, the subscriptions'), without a `secret` (the API
+/// never returns one).
+fn shown(example: Value, stored: &Value) -> Value {
+    let mut stored = stored.clone();
+    if let Value::Object(members) = &mut stored {
+        members.remove("secret");
+    }
+    match example {
+        Value::Object(mut envelope)
+            if envelope.get("data").is_some_and(Value::is_object) && stored.get("data").is_none() =>
+        {
+            let data = overlay(&envelope["data"], &stored);
+            envelope.insert("data".into(), data);
+            Value::Object(envelope)
+        }
+        other => overlay(&other, &stored),
+    }
+}
+
 fn overlay(base: &Value, stored: &Value) -> Value {
     match (base, stored) {
         (Value::Object(base), Value::Object(stored)) => {
@@ -283,7 +311,7 @@ pub(super) async fn fallback(
                 members.insert("id".into(), Value::String(id.clone()));
             }
             lock(&spec.resources).entry(path.to_owned()).or_default().insert(id, created.clone());
-            json(status(sample, 201), overlay(&example, &created))
+            json(status(sample, 201), shown(example, &created))
         }
         Role::List => {
             let stored: Vec<Value> =
@@ -336,7 +364,7 @@ pub(super) async fn fallback(
                 "GET" => {
                     let value = stored.clone();
                     drop(resources);
-                    json(status(sample, 200), overlay(&example, &value))
+                    json(status(sample, 200), shown(example, &value))
                 }
                 "DELETE" => {
                     resources.get_mut(collection).map(|m| m.remove(&id));
@@ -351,7 +379,7 @@ pub(super) async fn fallback(
                     }
                     let value = stored.clone();
                     drop(resources);
-                    json(status(sample, 200), overlay(&example, &value))
+                    json(status(sample, 200), shown(example, &value))
                 }
             }
         }
