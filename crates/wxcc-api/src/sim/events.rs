@@ -102,10 +102,13 @@ pub struct Delivery {
     pub dropped: bool,
 }
 
-/// One event per type in `events`, for every subscription (v1 and v2) that lists the type,
-/// POSTed to its `destinationUrl`: signed when it has a secret, V2 headers when it has a
+/// An event to send: its type, and the task (id, `createdTime`) it is about, if any.
+pub(super) type Planned = (EventType, Option<(String, i64)>);
+
+/// Each planned event for every subscription (v1 and v2) that lists its type, POSTed to its
+/// `destinationUrl`: signed when it has a secret, V2 headers when it has a
 /// `resourceVersion`. The receiver has the vendor's 5 seconds.
-pub(super) async fn emit(shared: &super::Shared, events: &[EventType], how: Emission) -> Vec<Delivery> {
+pub(super) async fn emit(shared: &super::Shared, events: &[Planned], how: Emission) -> Vec<Delivery> {
     let now = cc_core::EpochMillis::now().as_i64();
     let mut planned = Vec::new();
     for collection in ["/v1/subscriptions", "/v2/subscriptions"] {
@@ -123,12 +126,16 @@ pub(super) async fn emit(shared: &super::Shared, events: &[EventType], how: Emis
             let secret =
                 subscription.get("secret").and_then(Value::as_str).map(|s| Secret::new(s.to_owned()));
             let version = subscription.get("resourceVersion").and_then(Value::as_str).map(str::to_owned);
-            for (i, kind) in events.iter().enumerate() {
+            for (i, (kind, task)) in events.iter().enumerate() {
                 let wildcard = format!("{}:*", kind.resource());
                 if !listed.iter().any(|l| *l == kind.as_str() || *l == wildcard) {
                     continue;
                 }
-                let event = sample_event(kind, &id, &shared.config.org_id, now + i as i64);
+                let mut event = sample_event(kind, &id, &shared.config.org_id, now + i as i64);
+                if let Some((task_id, created)) = task {
+                    event["data"]["taskId"] = Value::from(task_id.as_str());
+                    event["data"]["createdTime"] = Value::from(*created);
+                }
                 planned.push((
                     id.clone(),
                     url.to_owned(),

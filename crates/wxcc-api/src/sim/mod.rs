@@ -263,7 +263,31 @@ impl WxccSim {
         events: &[crate::model::events::EventType],
         how: events::Emission,
     ) -> Vec<events::Delivery> {
-        events::emit(&self.shared, events, how).await
+        let planned: Vec<events::Planned> = events.iter().map(|kind| (kind.clone(), None)).collect();
+        events::emit(&self.shared, &planned, how).await
+    }
+
+    /// [`WxccSim::emit`] of one `kind` event (a task event, `task:new`) for each of the first
+    /// `count` generated tasks, with its id and `createdTime`: what reconciliation compares
+    /// with the task list.
+    pub async fn emit_for_tasks(
+        &self,
+        kind: &crate::model::events::EventType,
+        count: usize,
+        how: events::Emission,
+    ) -> Vec<events::Delivery> {
+        let planned: Vec<events::Planned> = self
+            .shared
+            .tasks
+            .iter()
+            .take(count)
+            .filter_map(|t| {
+                let id = t["id"].as_str()?.to_owned();
+                let created = t["attributes"]["createdTime"].as_i64()?;
+                Some((kind.clone(), Some((id, created))))
+            })
+            .collect();
+        events::emit(&self.shared, &planned, how).await
     }
 
     /// The OAuth root (`{base}/v1`; use `Integration::oauth_base`).
