@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use cc_core::auth::{HmacAlgorithm, SignatureEncoding, hmac_matches};
+use cc_core::auth::{HmacAlgorithm, SignatureEncoding};
 use cc_core::de::JsonError;
-use cc_core::webhook::VerifyError;
+use cc_core::webhook::{HmacVerifier, VerifyError};
 use cc_core::{EpochMillis, Secret};
 use serde::Deserialize;
 use serde_json::Value;
@@ -62,13 +62,27 @@ pub struct Secrets {
     table: Arc<RwLock<HashMap<String, Keys>>>,
 }
 
-/// One subscription's secrets as bytes; shared so a lookup copies a pointer, not the keys.
-type Keys = Arc<Vec<Secret<Vec<u8>>>>;
+/// One subscription's secrets, and cc-core's verifier over them (hex HMAC-SHA256, every
+/// secret tried); shared so a lookup copies a pointer.
+#[derive(Clone)]
+struct Keys {
+    secrets: Vec<Secret<String>>,
+    verifier: Arc<HmacVerifier>,
+}
+
+impl Keys {
+    fn new(secrets: Vec<Secret<String>>) -> Self {
+        let verifier = HmacVerifier::new(HmacAlgorithm::Sha256, secrets.clone())
+            .encoding(SignatureEncoding::Hex)
+            .header_name(SIGNATURE_HEADER);
+        Self { secrets, verifier: Arc::new(verifier) }
+    }
+}
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let table = self.table.read().unwrap_or_else(|e| e.into_inner());
-        let counts: HashMap<&str, usize> = table.iter().map(|(k, v)| (k.as_str(), v.len())).collect();
+        let counts: HashMap<&str, usize> = table.iter().map(|(k, v)| (k.as_str(), v.secrets.len())).collect();
         f.debug_struct("Secrets").field("secrets_per_subscription", &counts).finish()
     }
 }
@@ -88,10 +102,10 @@ impl Secrets {
     /// Accepts `secret` for `subscription_id`, besides those it has.
     pub fn add(&self, subscription_id: impl Into<String>, secret: Secret<String>) {
         let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-        let entry = table.entry(subscription_id.into()).or_default();
-        let mut secrets = Vec::clone(entry);
-        secrets.push(Secret::new(secret.into_exposed().into_bytes()));
-        *entry = Arc::new(secrets);
+        let id = subscription_id.into();
+        let mut secrets = table.get(&id).map(|k| k.secrets.clone()).unwrap_or_default();
+        secrets.push(secret);
+        table.insert(id, Keys::new(secrets));
     }
 
     /// Replaces the secrets of `subscription_id` (an empty list removes it).
@@ -101,8 +115,7 @@ impl Secrets {
         if secrets.is_empty() {
             table.remove(&id);
         } else {
-            let bytes = secrets.into_iter().map(|s| Secret::new(s.into_exposed().into_bytes())).collect();
-            table.insert(id, Arc::new(bytes));
+            table.insert(id, Keys::new(secrets));
         }
     }
 
@@ -111,8 +124,9 @@ impl Secrets {
         self.table.write().unwrap_or_else(|e| e.into_inner()).remove(subscription_id);
     }
 
-    fn get(&self, subscription_id: &str) -> Option<Keys> {
-        self.table.read().unwrap_or_else(|e| e.into_inner()).get(subscription_id).cloned()
+    fn verifier(&self, subscription_id: &str) -> Option<Arc<HmacVerifier>> {
+        let table = self.table.read().unwrap_or_else(|e| e.into_inner());
+        table.get(subscription_id).map(|k| Arc::clone(&k.verifier))
     }
 }
 
@@ -228,25 +242,10 @@ impl WxccWebhook {
             return Err(unattributed);
         }
         let signature = headers.signature.map(str::trim).filter(|s| !s.is_empty());
-        match (self.secrets.get(subscription), signature) {
+        match (self.secrets.verifier(subscription), signature) {
             (_, None) if self.accept_unsigned => {}
             (None, _) => return Err(VerifyError::UnknownSender(subscription.to_owned())),
-            (Some(_), None) => return Err(VerifyError::MissingHeader(SIGNATURE_HEADER)),
-            (Some(secrets), Some(signature)) => {
-                let presented = SignatureEncoding::Hex.decode(signature, HmacAlgorithm::Sha256).ok_or(
-                    VerifyError::Malformed {
-                        header: SIGNATURE_HEADER,
-                        reason: "not a hex HMAC-SHA256 (64 hex digits)",
-                    },
-                )?;
-                // Every secret is tried: the time spent does not tell which one matched.
-                let matched = secrets.iter().fold(false, |acc, s| {
-                    hmac_matches(HmacAlgorithm::Sha256, s.expose_secret(), body, &presented) | acc
-                });
-                if !matched {
-                    return Err(VerifyError::SignatureMismatch);
-                }
-            }
+            (Some(verifier), signature) => verifier.verify(body, signature)?,
         }
         let v2 = headers.timestamp.is_some() || headers.version.is_some();
         if v2 || self.require_timestamp {

@@ -187,8 +187,8 @@ impl EventData {
 }
 
 cc_core::open_enum! {
-    /// An agent's state in agent events (`currentState`): the v1 values, and those of the
-    /// v2 channel events.
+    /// An agent's state in agent events (`currentState`): the v1 values (community code),
+    /// and those of the v2 channel events (a third-party source only: unconfirmed).
     pub enum AgentState {
         /// `idle`.
         Idle = "idle",
