@@ -100,7 +100,7 @@ pub const VENDORS: &[Vendor] = &[
         client: true,
         inbound: Inbound::Webhook,
         channel: false,
-        other: &["api", "auth", "csv", "query", "tracking"],
+        other: &["api", "auth", "csv", "notification", "query", "tracking"],
     },
     Vendor {
         dir: "wxcc-legacy",

@@ -482,7 +482,103 @@ async fn wxcc() -> Step {
     site.name = "Demo Site Renamed".into();
     let site = client.update_site(&site).await.map_err(|e| err(&e))?;
     line(v, format!("✓ site updated: {:?} (version {:?})", site.name, site.version));
+    wxcc_events(&sim, &client).await?;
+    wxcc_socket(&sim, &client).await?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A V2 subscription with a secret delivers signed task events to a verified route; the
+/// simulator repeats them and sends them newest first; the tracker keeps the latest state.
+async fn wxcc_events(sim: &wxcc_api::sim::WxccSim, client: &wxcc_api::WxccClient) -> Step {
+    use wxcc_api::api::models::SubscriptionRequestEnhanced;
+    use wxcc_api::api::subscriptions::RegisterSubscriptionV2;
+    use wxcc_api::model::events::{Event, EventType};
+    use wxcc_api::sim::events::Emission;
+    use wxcc_api::tracking::EventTracker;
+    use wxcc_api::webhook::Secrets;
+
+    let v = "wxcc";
+    let secrets = Secrets::new();
+    let (queue, mut events) = mpsc::channel::<Event>(256);
+    let route = wxcc_api::WxccWebhook::new(secrets.clone()).require_timestamp(true).into_route(queue);
+    let base = serve(Router::new().route("/wxcc/events", route)).await?;
+    let secret = "demo-subscription-secret-of-32-characters";
+    let request = SubscriptionRequestEnhanced {
+        name: "cckit demo".into(),
+        event_types: vec!["task:new".into()],
+        destination_url: format!("{base}/wxcc/events"),
+        secret: Some(secret.into()),
+        resource_version: "task:1.0.0".into(),
+        ..Default::default()
+    };
+    let created = client.call(&RegisterSubscriptionV2::new(request)).await.map_err(|e| e.to_string())?;
+    let subscription = created.data.map(|d| d.id).unwrap_or_default();
+    secrets.add(subscription.clone(), Secret::from(secret));
+    line(v, format!("✓ subscription {subscription} registered (V2, with a secret)"));
+    let how = Emission { duplicates: true, reverse: true, drop_every: 0 };
+    let deliveries = sim.emit_for_tasks(&EventType::TaskNew, 5, how).await;
+    let mut tracker = EventTracker::new();
+    let mut received = 0;
+    while received < deliveries.len() {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(event)) => {
+                tracker.apply(&event);
+                received += 1;
+            }
+            _ => return Err(format!("{received} of {} events arrived", deliveries.len())),
+        }
+    }
+    line(
+        v,
+        format!(
+            "✓ {} signed deliveries (each sent twice, newest first): {received} verified events, duplicates dropped, {} tasks tracked",
+            deliveries.len() * 2,
+            tracker.tasks().len()
+        ),
+    );
+    Ok(())
+}
+
+/// The notification WebSocket: Welcome, a task message, a dropped connection and the
+/// reconnect with a fresh subscribe.
+async fn wxcc_socket(sim: &wxcc_api::sim::WxccSim, client: &wxcc_api::WxccClient) -> Step {
+    use wxcc_api::model::notification::MessageType;
+    use wxcc_api::notification::{Notice, NotificationConfig, Subscribe};
+
+    let v = "wxcc";
+    let config = NotificationConfig {
+        reconnect_interval: Duration::from_millis(200),
+        ..NotificationConfig::default()
+    };
+    let mut stream = client.notifications(Subscribe::notification().client_type("cckit-demo"), config);
+    let mut next = async || match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut stream)).await
+    {
+        Ok(Some(Ok(notice))) => Ok(notice),
+        Ok(Some(Err(e))) => Err(e.to_string()),
+        Ok(None) => Err("the notification stream ended".to_owned()),
+        Err(_) => Err("nothing on the notification socket".to_owned()),
+    };
+    let Notice::Connected { agent_id, .. } = next().await? else { return Err("no Welcome first".into()) };
+    line(v, format!("✓ notification socket: Welcome for agent {}", agent_id.as_deref().unwrap_or("?")));
+    let org = sim.config().org_id.clone();
+    sim.notify(&wxcc_api::sim::socket::sample_message(&MessageType::AgentOfferContact, &org, "demo-task-1"));
+    let Notice::Message(message) = next().await? else { return Err("no message".into()) };
+    line(
+        v,
+        format!(
+            "  {} {} for task {}",
+            message.kind,
+            message.data_type().map(|t| t.to_string()).unwrap_or_default(),
+            message.interaction_id().map(|t| t.to_string()).unwrap_or_default()
+        ),
+    );
+    sim.drop_sockets();
+    let Notice::Lost { cause } = next().await? else { return Err("the drop went unnoticed".into()) };
+    let Notice::Connected { reconnected: true, .. } = next().await? else {
+        return Err("no reconnect".into());
+    };
+    line(v, format!("✓ connection lost ({cause}) and restored with a fresh subscribe"));
     Ok(())
 }
 

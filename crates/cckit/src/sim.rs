@@ -150,7 +150,7 @@ pub async fn run(
         "wxcc" => {
             if webhook.is_some() {
                 return Err(Failure::usage(
-                    "the Webex CC APIs used here have no callbacks: --webhook does not apply",
+                    "Webex CC delivers events to each subscription's destinationUrl (POST /v1/subscriptions): --webhook does not apply",
                 ));
             }
             let sim: wxcc_api::sim::WxccSim = start(wxcc_api::sim::SimConfig::demo(), addr, &faults).await?;
@@ -170,6 +170,13 @@ pub async fn run(
                 config.client_id,
                 config.client_secret.expose_secret(),
                 config.org_id
+            );
+            println!(
+                "  events:        subscriptions (POST /v1/subscriptions, /v2/subscriptions) with secrets; `cckit trigger wxcc` signs one"
+            );
+            println!(
+                "  sockets:       POST /v1/notification/subscribe or /v1/realtime/subscribe → {}/v1/…/subscription/<id> (Welcome, keepalives)",
+                sim.socket_base()
             );
             println!(
                 "  limit:         {} requests per {} s, then 429 with Retry-After",

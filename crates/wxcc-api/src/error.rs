@@ -90,6 +90,26 @@ pub enum Error {
     /// A verified webhook event does not parse.
     #[error("webhook event: {0}")]
     Parse(#[from] JsonError),
+    /// The notification socket was closed by a message that ends it (`AGENT_MULTI_LOGIN`:
+    /// another login of this user and client type took over); it is not reopened.
+    #[cfg(feature = "notification")]
+    #[error("notification socket closed by {kind}: another connection took over; not reconnecting")]
+    Replaced {
+        /// The message that ended it.
+        kind: crate::model::notification::MessageType,
+    },
+    /// The notification socket could not be (re)established within
+    /// [`NotificationConfig::give_up_after`](crate::notification::NotificationConfig::give_up_after).
+    #[cfg(feature = "notification")]
+    #[error("notification socket: no connection for {:.1} s after {attempts} attempt(s); last: {cause}", .after.as_secs_f64())]
+    GaveUp {
+        /// Since the connection was lost (or the first attempt).
+        after: std::time::Duration,
+        /// Attempts made.
+        attempts: u32,
+        /// Why the last attempt failed (never the socket URL, which is a credential).
+        cause: String,
+    },
     /// Writing a download failed.
     #[error("writing {path}: {source}")]
     Io {

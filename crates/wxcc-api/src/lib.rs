@@ -24,6 +24,9 @@
 //!   redeliveries by event id and acknowledges once your handler took the event.
 //! - [`tracking`]: the latest state per agent and task from unordered, repeated events, and
 //!   the tasks the API has that no event named (reconciliation).
+//! - `notification` (feature `notification`): the notification and realtime WebSocket —
+//!   subscribe, Welcome, keepalives, lost-connection detection and reconnect with a fresh
+//!   subscribe, as the vendor's SDK does — as a stream of typed messages.
 //! - [`query`]: validated parameters and window splitting, usable without the client.
 //! - [`csv`]: a sites CSV into a bulk request, with every bad row named by line.
 //! - `sim` (feature `sim`): a fake WxCC on loopback, with OAuth rotation, generated data,
@@ -39,6 +42,8 @@ pub mod client;
 pub mod csv;
 pub mod error;
 pub mod model;
+#[cfg(feature = "notification")]
+pub mod notification;
 pub mod query;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -7,6 +7,7 @@
 //! `attributes.createdTime`.
 
 pub mod events;
+pub mod notification;
 
 use std::collections::BTreeMap;
 

@@ -122,6 +122,21 @@ fn build(client: &WxccClient, spec: &Value) -> Value {
     }
 }
 
+fn socket_frame(text: &str) -> Value {
+    use wxcc_api::model::notification::{Frame, parse_frame};
+    match parse_frame(text) {
+        Ok(Frame::Keepalive) => json!("keepalive"),
+        Ok(Frame::Message(m)) => json!({
+            "message": m,
+            "data_type": m.data_type().map(|t| t.to_string()),
+            "agent_id": m.agent_id(),
+            "interaction_id": m.interaction_id(),
+            "failure": m.failure().map(|f| json!({"reason_code": f.reason_code, "reason": f.reason})),
+        }),
+        Err(err) => json!({"error": err.to_string(), "path": err.path}),
+    }
+}
+
 fn report(kind: &str, bytes: &[u8]) -> Value {
     match kind {
         "tasks" => parsed::<TaskPage>(bytes),
@@ -131,6 +146,11 @@ fn report(kind: &str, bytes: &[u8]) -> Value {
             }
             Err(err) => json!({"error": err.to_string(), "path": err.path}),
         },
+        // A list of frames of the notification socket, each read as the client reads it.
+        "socket" => {
+            let frames: Vec<Value> = serde_json::from_slice(bytes).unwrap();
+            Value::Array(frames.iter().map(|frame| socket_frame(&frame.to_string())).collect())
+        }
         "queue-statistics" => parsed::<QueueStatisticsPage>(bytes),
         "agent-statistics" => parsed::<AgentStatisticsPage>(bytes),
         "activities" => parsed::<AgentActivityPage>(bytes),

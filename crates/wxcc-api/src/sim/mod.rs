@@ -21,6 +21,8 @@
 //!   arguments (literals or `$variables`); it returns pages with `pageInfo`. It does not
 //!   execute GraphQL selections: every task field is returned. Unknown root fields give a
 //!   GraphQL validation error with a 200, as GraphQL servers do.
+//! - **Event subscriptions** (the spec-driven part, stateful) deliver signed V1/V2 webhooks
+//!   on [`WxccSim::emit`]; the **notification and realtime WebSocket** is in [`socket`].
 //! - **gzip**: responses over `gzip_threshold` (1 MB, as the API) are compressed when the
 //!   request sends `Accept-Encoding: gzip`.
 //! - **Limits and faults**: a sliding-window rate limit (default 300 per minute) answering
@@ -61,6 +63,7 @@ mod oauth;
 mod reporting;
 mod search;
 mod sites;
+pub mod socket;
 mod spec;
 
 /// Simulator settings.
@@ -103,6 +106,12 @@ pub struct SimConfig {
     /// Responses larger than this are gzip-compressed when the request accepts gzip
     /// (default 1 MB, as the API).
     pub gzip_threshold: usize,
+    /// The server keepalive period of the notification socket (default 4 s; the real
+    /// interval is not documented, the SDK only expects a frame within 8 s).
+    pub socket_keepalive_interval: Duration,
+    /// How long a socket subscribed with `isKeepAliveEnabled` lives without a client
+    /// keepalive (default `None`: the spec's 16 s notification, 15 s realtime).
+    pub client_keepalive_timeout: Option<Duration>,
     /// The operations the spec-driven part answers keep state (default `true`): created
     /// resources are what get, list, update and delete see, and an id never created is a 404.
     /// `false`: every item call answers the spec's example whatever the id (stripe-mock's way).
@@ -134,6 +143,8 @@ impl SimConfig {
             rate_limit: 300,
             rate_window: Duration::from_secs(60),
             gzip_threshold: 1 << 20,
+            socket_keepalive_interval: Duration::from_secs(4),
+            client_keepalive_timeout: None,
             stateful: true,
         }
     }
@@ -168,6 +179,16 @@ pub struct SimStats {
     pub capture_batches: Vec<usize>,
     /// Responses sent gzip-compressed.
     pub gzipped: u64,
+    /// Notification and realtime subscribes answered.
+    pub socket_subscribes: u64,
+    /// Sockets opened.
+    pub sockets_opened: u64,
+    /// Socket opens refused (an unknown URL, or one opened before).
+    pub sockets_refused: u64,
+    /// Client keepalives received.
+    pub client_keepalives: u64,
+    /// Sockets dropped for want of a client keepalive.
+    pub sockets_idle_dropped: u64,
 }
 
 struct Shared {
@@ -182,6 +203,8 @@ struct Shared {
     stats: Mutex<SimStats>,
     counter: AtomicU64,
     base: String,
+    ws_base: String,
+    sockets: Mutex<socket::Sockets>,
     spec: spec::Spec,
 }
 
@@ -193,17 +216,21 @@ cc_core::simulator! {
 
 impl WxccSim {
     async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
-        let (server, shared) = SimServer::bind_with(addr, |addr| {
-            let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
+        // The sockets have a port of their own on the same address.
+        let sockets = tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let ws_base = format!("ws://{}", sockets.local_addr()?);
+        let (mut server, shared) = SimServer::bind_with(addr, |addr| {
+            let shared = Arc::new(Shared::new(config, format!("http://{addr}"), ws_base));
             (router(Arc::clone(&shared)), shared)
         })
         .await?;
+        server.spawn(socket::serve(sockets, Arc::clone(&shared)));
         Ok(Self { server, shared })
     }
 }
 
 impl Shared {
-    fn new(config: SimConfig, base: String) -> Self {
+    fn new(config: SimConfig, base: String, ws_base: String) -> Self {
         let mut sites = BTreeMap::new();
         for i in 0..config.sites {
             let mut site = Site::new(format!("Site {}", i + 1), "mm-profile-1");
@@ -227,6 +254,8 @@ impl Shared {
             stats: Mutex::default(),
             counter: AtomicU64::new(1),
             base,
+            ws_base,
+            sockets: Mutex::default(),
             spec: spec::Spec::new(),
         }
     }
@@ -249,6 +278,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/organization/{org}/site/bulk-export", get(export_sites))
         .route("/organization/{org}/site/{id}", get(get_site).put(update_site).delete(delete_site))
         .route("/search", post(search))
+        .route("/v1/notification/subscribe", post(socket::subscribe_notification))
+        .route("/v1/realtime/subscribe", post(socket::subscribe_realtime))
         .fallback(spec::fallback)
         .method_not_allowed_fallback(spec::fallback)
         .with_state(shared)
