@@ -126,6 +126,7 @@ pub const CC_CORE_LAYERS: &[&[&str]] = &[
     &["auth"],
     &["http"],
     &["serve"],
+    &["inbox"],
     &["webhook"],
     &["sim"],
 ];

@@ -68,7 +68,9 @@ impl AlvariaWebhook {
 #[cfg(feature = "server")]
 mod server {
     use axum::http::HeaderMap;
-    use cc_core::webhook::server::{Deduplicate, EventHandler, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::server::{
+        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver,
+    };
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
     use super::{AlvariaWebhook, REDELIVERY_WINDOW};
@@ -84,6 +86,15 @@ mod server {
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Callback, ParseError> {
             Ok(Callback::parse(body)?)
+        }
+
+        /// `eventId`; the session orders.
+        fn keys(&self, callback: &Callback) -> DeliveryKeys {
+            DeliveryKeys {
+                ids: callback.event_id().map(|id| id.to_string()).into_iter().collect(),
+                conversation: callback.session_id().map(|id| id.to_string()),
+                order: None,
+            }
         }
     }
 

@@ -30,6 +30,8 @@ pub mod error;
 #[cfg(feature = "client")]
 pub mod http;
 pub mod ids;
+#[cfg(feature = "inbox")]
+pub mod inbox;
 pub mod secret;
 #[cfg(feature = "server")]
 pub mod serve;

@@ -12,6 +12,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -77,17 +78,26 @@ async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
+/// A request body and its signature, for connection `c`, request `i`.
+type Make = Arc<dyn Fn(usize, usize) -> (Vec<u8>, String) + Send + Sync>;
+
 /// `CONNECTIONS` tasks, each with one keep-alive connection, each sending `per_connection`
 /// requests one after another; stops when all are answered.
 async fn drive(url: String, per_connection: usize, body: Vec<u8>, signature: String) -> Load {
+    drive_with(url, per_connection, Arc::new(move |_, _| (body.clone(), signature.clone()))).await
+}
+
+/// [`drive`] with a body per request (built before its clock starts).
+async fn drive_with(url: String, per_connection: usize, make: Make) -> Load {
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (url, body, signature) = (url.clone(), body.clone(), signature.clone());
+        .map(|c| {
+            let (url, make) = (url.clone(), Arc::clone(&make));
             tokio::spawn(async move {
                 let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
                 let mut latencies = Vec::with_capacity(per_connection);
-                for _ in 0..per_connection {
+                for i in 0..per_connection {
+                    let (body, signature) = make(c, i);
                     let sent = Instant::now();
                     let response = http
                         .post(&url)
@@ -95,7 +105,7 @@ async fn drive(url: String, per_connection: usize, body: Vec<u8>, signature: Str
                         .header("x-liveperson-account-id", ACCOUNT)
                         .header("x-liveperson-client-id", CLIENT)
                         .header("x-liveperson-signature", &signature)
-                        .body(body.clone())
+                        .body(body)
                         .send()
                         .await
                         .unwrap();
@@ -133,6 +143,49 @@ fn receiver_under_load(quick: bool) -> (Load, Load) {
         let ours = drive(format!("http://{ours}/lp"), per_connection, body.clone(), signature.clone()).await;
         let bare = drive(format!("http://{bare}/lp"), per_connection, body, signature).await;
         (ours, bare)
+    })
+}
+
+/// The LivePerson route committing to a SQLite inbox (FULL and NORMAL) beside the same
+/// route handing to an in-memory queue; every request a new notification (a new sequence),
+/// so nothing is a duplicate. Nothing consumes the inbox meanwhile.
+fn durable_under_load(quick: bool) -> (Load, Load, Load) {
+    use cc_core::inbox::{InboxConfig, SqliteInbox, Synchronous};
+    use cc_core::webhook::server::{ReceiverConfig, durable_receiver};
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let dir = std::env::temp_dir().join(format!("cc-bench-inbox-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let webhook = || lp_notifications::webhook::LpWebhook::new(ACCOUNT, CLIENT, Secret::from(SECRET));
+        let mut routes = Vec::new();
+        for sync in [Synchronous::Full, Synchronous::Normal] {
+            let path = dir.join(format!("{sync:?}.db"));
+            let inbox = Arc::new(SqliteInbox::open_with(path, InboxConfig::default(), sync).unwrap());
+            let route = durable_receiver(webhook(), inbox, "lp", ReceiverConfig::default());
+            routes.push(serve(Router::new().route("/lp", route)).await);
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let queue = serve(Router::new().route("/lp", webhook().into_route(tx))).await;
+        let per_connection = if quick { 40 } else { 300 };
+        let round = std::sync::atomic::AtomicUsize::new(0);
+        let make = |round: usize| -> Make {
+            Arc::new(move |c, i| {
+                let body = notification(&format!("dialog-{round}-{c}"), i as u64 + 1);
+                let signature = format!("sha1={}", cc_core::auth::hmac_sha1_base64(SECRET.as_bytes(), &body));
+                (body, signature)
+            })
+        };
+        let next = || make(round.fetch_add(1, Ordering::Relaxed));
+        for addr in [routes[0], routes[1], queue] {
+            drive_with(format!("http://{addr}/lp"), 5, next()).await;
+        }
+        let full = drive_with(format!("http://{}/lp", routes[0]), per_connection, next()).await;
+        let normal = drive_with(format!("http://{}/lp", routes[1]), per_connection, next()).await;
+        let memory = drive_with(format!("http://{queue}/lp"), per_connection, next()).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        (full, normal, memory)
     })
 }
 
@@ -196,6 +249,7 @@ fn memory_duplicate_filter() -> (f64, f64) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (ours, bare) = receiver_under_load(quick);
+    let (full, normal, memory) = durable_under_load(quick);
     let (seq, seq_base) = memory_sequencer();
     let (dedupe, dedupe_base) = memory_duplicate_filter();
     let rows = json!([
@@ -204,6 +258,18 @@ fn main() {
             "ours": ours.per_second, "baseline": bare.per_second,
             "baseline_name": "bare axum handler answering 200", "unit": "requests/s",
             "p99_ms": {"ours": ours.p99.as_secs_f64() * 1e3, "baseline": bare.p99.as_secs_f64() * 1e3},
+        },
+        {
+            "benchmark": "durable receiver (LivePerson, SQLite inbox, synchronous=FULL: fsync per group commit)",
+            "ours": full.per_second, "baseline": memory.per_second,
+            "baseline_name": "the same route handing to an in-memory queue", "unit": "requests/s",
+            "p99_ms": {"ours": full.p99.as_secs_f64() * 1e3, "baseline": memory.p99.as_secs_f64() * 1e3},
+        },
+        {
+            "benchmark": "durable receiver (LivePerson, SQLite inbox, synchronous=NORMAL)",
+            "ours": normal.per_second, "baseline": memory.per_second,
+            "baseline_name": "the same route handing to an in-memory queue", "unit": "requests/s",
+            "p99_ms": {"ours": normal.p99.as_secs_f64() * 1e3, "baseline": memory.p99.as_secs_f64() * 1e3},
         },
         {
             "benchmark": "memory: LivePerson sequencer at 100,000 conversations",

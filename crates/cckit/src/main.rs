@@ -1,8 +1,10 @@
 //! `cckit`: run the vendor simulators, a demo of every implemented vendor flow, decode
-//! captured payloads, and send authenticated sample callbacks to your endpoint.
+//! captured payloads, send authenticated sample callbacks to your endpoint, and run a durable
+//! receiver (`listen`).
 
 mod decode;
 mod demo;
+mod listen;
 mod sim;
 mod trigger;
 
@@ -12,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cckit", version, about = "Contact-center toolkit: demo, simulators, decode, trigger")]
+#[command(
+    name = "cckit",
+    version,
+    about = "Contact-center toolkit: demo, simulators, decode, trigger, listen"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,6 +82,14 @@ enum Command {
         /// lp: the x-liveperson-client-id value.
         #[arg(long)]
         client_id: Option<String>,
+    },
+    /// A production receiver: acknowledges a delivery once it is committed to the store,
+    /// then hands it on (stdout JSON lines, --forward-to URL, or --exec CMD).
+    Listen {
+        /// ece, alvaria, lp or wxcc.
+        vendor: String,
+        #[command(flatten)]
+        options: listen::Options,
     },
     /// Sends one correctly authenticated sample callback to your endpoint.
     Trigger {
@@ -166,6 +180,7 @@ async fn main() -> ExitCode {
                 decode::run(vendor.as_deref(), kind.as_deref(), file.as_deref(), &options)
             }
         }
+        Command::Listen { vendor, options } => listen::run(&vendor, options).await,
         Command::Trigger {
             vendor,
             event,

@@ -264,7 +264,9 @@ mod server {
     use async_trait::async_trait;
     use axum::http::HeaderMap;
     use cc_core::webhook::claim::DeliveryGate;
-    use cc_core::webhook::server::{EventHandler, HandlerError, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::server::{
+        DeliveryKeys, EventHandler, HandlerError, Inbound, ReceiverConfig, receiver,
+    };
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
     use super::{EceWebhook, parse_callback};
@@ -282,6 +284,16 @@ mod server {
 
         fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<CallbackBatch, ParseError> {
             parse_callback(headers.get("content-type").and_then(|v| v.to_str().ok()), body)
+        }
+
+        /// The messages' ids; the first message's conversation orders (ECE sends no
+        /// sequence: arrival order, and batch order inside a delivery).
+        fn keys(&self, batch: &CallbackBatch) -> DeliveryKeys {
+            DeliveryKeys {
+                ids: batch.message.iter().map(|m| m.id.as_str().trim().to_owned()).collect(),
+                conversation: batch.message.first().map(|m| m.conversation.id.to_string()),
+                order: None,
+            }
         }
     }
 

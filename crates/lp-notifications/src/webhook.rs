@@ -145,7 +145,7 @@ impl Verified<'_> {
 #[cfg(feature = "server")]
 mod server {
     use axum::http::HeaderMap;
-    use cc_core::webhook::server::{EventHandler, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::server::{DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver};
     use cc_core::webhook::{ParseError, VerifyError};
 
     use super::{LpHeaders, LpWebhook};
@@ -168,6 +168,36 @@ mod server {
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Notification, ParseError> {
             Ok(crate::model::parse_notification(body)?)
+        }
+
+        /// `<dialogId>:<sequence>` of each sequenced messaging change (chat states have
+        /// none: a body of only those dedupes by its hash); the first dialog orders, by its
+        /// lowest sequence; a conversation snapshot is ordered by its conversation.
+        fn keys(&self, notification: &Notification) -> DeliveryKeys {
+            use crate::model::Change;
+            let mut keys = DeliveryKeys::default();
+            for change in &notification.changes {
+                match change {
+                    Change::Messaging(m) => {
+                        let dialog = m.dialog_id.as_str();
+                        if keys.conversation.is_none() {
+                            keys.conversation = Some(format!("dialog:{dialog}"));
+                        }
+                        if let Some(seq) = m.sequence {
+                            keys.ids.push(format!("{dialog}:{seq}"));
+                            if keys.conversation.as_deref() == Some(&format!("dialog:{dialog}")) {
+                                let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+                                keys.order = Some(keys.order.map_or(seq, |o| o.min(seq)));
+                            }
+                        }
+                    }
+                    Change::Conversation(c) if keys.conversation.is_none() => {
+                        keys.conversation = Some(format!("conversation:{}", c.result.conv_id));
+                    }
+                    _ => {}
+                }
+            }
+            keys
         }
     }
 

@@ -300,7 +300,9 @@ impl Verified<'_> {
 #[cfg(feature = "server")]
 mod server {
     use axum::http::HeaderMap;
-    use cc_core::webhook::server::{Deduplicate, EventHandler, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::server::{
+        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver,
+    };
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
     use super::{WxccHeaders, WxccWebhook};
@@ -319,6 +321,17 @@ mod server {
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Event, ParseError> {
             Ok(parse_event(body)?)
+        }
+
+        /// The event `id`; the task (else the agent) it is about orders. Events carry no
+        /// sequence, so arrival order within it (the tracker orders by event time).
+        fn keys(&self, event: &Event) -> DeliveryKeys {
+            let agent = match &event.data {
+                crate::model::events::EventData::Agent(d) => d.agent_id.clone().map(|a| format!("agent:{a}")),
+                _ => None,
+            };
+            let task = event.data.task_id().map(|t| format!("task:{t}"));
+            DeliveryKeys { ids: vec![event.id.to_string()], conversation: task.or(agent), order: None }
         }
     }
 

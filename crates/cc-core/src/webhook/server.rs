@@ -50,6 +50,25 @@ pub trait Inbound: Send + Sync + 'static {
 
     /// Parses a verified body.
     fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<Self::Event, ParseError>;
+
+    /// How a parsed request is filed in an inbox ([`durable_receiver`]): its ids, its
+    /// conversation and the vendor's order. Default: no ids (the body's hash dedupes), no
+    /// conversation.
+    fn keys(&self, event: &Self::Event) -> DeliveryKeys {
+        let _ = event;
+        DeliveryKeys::default()
+    }
+}
+
+/// What identifies and orders one request in an inbox.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryKeys {
+    /// The ids of what it carries (empty ones are ignored).
+    pub ids: Vec<String>,
+    /// The conversation whose order it keeps.
+    pub conversation: Option<String>,
+    /// The vendor's order within the conversation.
+    pub order: Option<i64>,
 }
 
 /// Why a handler did not accept an event. The receiver answers 503 so the vendor retries.
@@ -205,6 +224,23 @@ fn unauthorized(e: VerifyError) -> Rejection {
     Rejection::Unauthorized(e)
 }
 
+/// Checks the headers, reads the body, verifies and parses one request.
+pub async fn verified<I: Inbound>(
+    inbound: &I,
+    headers: &HeaderMap,
+    body: Body,
+    config: &ReceiverConfig,
+) -> Result<(axum::body::Bytes, I::Event), Rejection> {
+    inbound.verify_headers(headers).map_err(unauthorized)?;
+    let body = read_body(body, config).await?;
+    inbound.verify(headers, &body).map_err(unauthorized)?;
+    let event = inbound.parse(headers, &body).map_err(|e| {
+        tracing::warn!(error = %e, "webhook payload malformed");
+        Rejection::Malformed(e)
+    })?;
+    Ok((body, event))
+}
+
 /// Checks the headers, reads the body, verifies, parses and hands over one request: the
 /// whole receiver pipeline without the routing.
 pub async fn handle<I, H>(
@@ -218,14 +254,58 @@ where
     I: Inbound,
     H: EventHandler<I::Event>,
 {
-    inbound.verify_headers(headers).map_err(unauthorized)?;
-    let body = read_body(body, config).await?;
-    inbound.verify(headers, &body).map_err(unauthorized)?;
-    let event = inbound.parse(headers, &body).map_err(|e| {
-        tracing::warn!(error = %e, "webhook payload malformed");
-        Rejection::Malformed(e)
-    })?;
+    let (_, event) = verified(inbound, headers, body, config).await?;
     handler.accept(event).await.map_err(Rejection::NotAccepted)
+}
+
+/// Verifies and parses one request like [`handle`], then commits its raw body to `inbox`
+/// (with [`Inbound::keys`], the `Content-Type` and the arrival time) before answering: 2xx
+/// for a stored delivery and for a duplicate, 503 when the store failed (the vendor retries;
+/// the cause is logged, not sent).
+#[cfg(feature = "inbox")]
+pub async fn commit<I: Inbound>(
+    inbound: &I,
+    inbox: &dyn crate::inbox::Inbox,
+    vendor: &str,
+    headers: &HeaderMap,
+    body: Body,
+    config: &ReceiverConfig,
+) -> Result<crate::inbox::Appended, Rejection> {
+    let (body, event) = verified(inbound, headers, body, config).await?;
+    let keys = inbound.keys(&event);
+    let mut delivery = crate::inbox::NewDelivery::new(vendor, body.to_vec());
+    delivery.keys = keys.ids;
+    delivery.conversation = keys.conversation;
+    delivery.order = keys.order;
+    delivery.content_type =
+        headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    inbox.append(delivery).await.map_err(|e| {
+        tracing::error!(error = %e, "webhook delivery not stored");
+        Rejection::NotAccepted(HandlerError("not stored; retry".into()))
+    })
+}
+
+/// A POST route running [`commit`]: the receiver that acknowledges only what is durable.
+/// Mount it like [`receiver`]; consume with [`Inbox::claim`](crate::inbox::Inbox::claim).
+#[cfg(feature = "inbox")]
+pub fn durable_receiver<I, S>(
+    inbound: I,
+    inbox: Arc<dyn crate::inbox::Inbox>,
+    vendor: &'static str,
+    config: ReceiverConfig,
+) -> axum::routing::MethodRouter<S>
+where
+    I: Inbound,
+    S: Clone + Send + Sync + 'static,
+{
+    let shared = Arc::new((inbound, inbox));
+    axum::routing::post(move |headers: HeaderMap, body: Body| {
+        let shared = Arc::clone(&shared);
+        async move {
+            commit(&shared.0, shared.1.as_ref(), vendor, &headers, body, &config).await?;
+            Ok::<_, Rejection>(config.success_status)
+        }
+    })
 }
 
 /// A POST route running [`handle`] with `config`. Mount it at the callback path:
@@ -462,5 +542,92 @@ mod tests {
             assert_eq!(answered.expect("answered without the body"), 401);
             assert!(calls.try_recv().is_err());
         }
+    }
+}
+
+#[cfg(all(test, feature = "inbox"))]
+mod durable_tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+    use crate::inbox::{
+        Appended, Inbox, InboxError, InboxStats, LeaseToken, Leased, MemoryInbox, NewDelivery,
+    };
+
+    struct Ids;
+
+    impl Inbound for Ids {
+        type Event = serde_json::Value;
+        fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, ParseError> {
+            Ok(crate::de::parse_json(body)?)
+        }
+        fn keys(&self, event: &serde_json::Value) -> DeliveryKeys {
+            DeliveryKeys {
+                ids: vec![event["id"].as_str().unwrap_or_default().to_owned()],
+                conversation: event["conv"].as_str().map(str::to_owned),
+                order: event["seq"].as_i64(),
+            }
+        }
+    }
+
+    struct Broken;
+
+    #[async_trait]
+    impl Inbox for Broken {
+        async fn append(&self, _: NewDelivery) -> Result<Appended, InboxError> {
+            Err(InboxError::Storage("/var/secret/path: disk full".into()))
+        }
+        async fn claim(&self, _: usize, _: Duration) -> Result<Vec<Leased>, InboxError> {
+            Err(InboxError::Closed)
+        }
+        async fn ack(&self, _: LeaseToken) -> Result<bool, InboxError> {
+            Err(InboxError::Closed)
+        }
+        async fn release(&self, _: LeaseToken, _: Duration) -> Result<bool, InboxError> {
+            Err(InboxError::Closed)
+        }
+        async fn stats(&self) -> Result<InboxStats, InboxError> {
+            Err(InboxError::Closed)
+        }
+    }
+
+    async fn post(app: &Router, body: &str) -> (StatusCode, String) {
+        let req = Request::post("/hook")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()));
+        let resp = app.clone().oneshot(req.unwrap()).await.unwrap();
+        let status = resp.status();
+        let text = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (status, String::from_utf8_lossy(&text).into_owned())
+    }
+
+    #[tokio::test]
+    async fn acknowledged_means_committed_and_a_failed_store_is_503() {
+        let inbox = Arc::new(MemoryInbox::default());
+        let route = durable_receiver(Ids, inbox.clone(), "test", ReceiverConfig::default());
+        let app = Router::new().route("/hook", route);
+        let body = r#"{"id":"e-1","conv":"c-1","seq":7}"#;
+        assert_eq!(post(&app, body).await.0, StatusCode::OK);
+        assert_eq!(post(&app, body).await.0, StatusCode::OK, "a redelivery is acknowledged");
+        assert_eq!(post(&app, "{").await.0, StatusCode::BAD_REQUEST);
+        let stored = inbox.claim(10, Duration::from_secs(30)).await.unwrap();
+        assert_eq!(stored.len(), 1, "stored once");
+        let d = &stored[0];
+        assert_eq!((d.vendor.as_str(), d.keys.as_slice()), ("test", &["e-1".to_owned()][..]));
+        assert_eq!((d.conversation.as_deref(), d.order), (Some("c-1"), Some(7)));
+        assert_eq!(
+            (d.content_type.as_deref(), d.body.as_slice()),
+            (Some("application/json"), body.as_bytes())
+        );
+
+        let app = Router::new()
+            .route("/hook", durable_receiver(Ids, Arc::new(Broken), "test", ReceiverConfig::default()));
+        let (status, text) = post(&app, body).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!text.contains("/var/secret"), "the cause stays in the log: {text}");
     }
 }

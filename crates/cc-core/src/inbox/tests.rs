@@ -1,0 +1,232 @@
+//! The rules, run against both implementations.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::*;
+
+fn config() -> InboxConfig {
+    InboxConfig { max_hold: Duration::from_millis(200), ..InboxConfig::default() }
+}
+
+fn temp_db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cc-inbox-{}-{name}-{}", std::process::id(), fastrand_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("inbox.db")
+}
+
+fn fastrand_id() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    u64::from_le_bytes(bytes)
+}
+
+fn both(name: &str, config: InboxConfig) -> Vec<(&'static str, Box<dyn Inbox>)> {
+    vec![
+        ("memory", Box::new(MemoryInbox::new(config.clone()))),
+        ("sqlite", Box::new(SqliteInbox::open(temp_db(name), config).unwrap())),
+    ]
+}
+
+fn delivery(keys: &[&str], conversation: Option<&str>, order: Option<i64>) -> NewDelivery {
+    let mut d = NewDelivery::new("test", format!("body of {keys:?}"));
+    d.keys = keys.iter().map(|k| (*k).to_owned()).collect();
+    d.conversation = conversation.map(str::to_owned);
+    d.order = order;
+    d
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+async fn claim_keys(inbox: &dyn Inbox) -> Vec<(Vec<String>, LeaseToken)> {
+    inbox.claim(100, LEASE).await.unwrap().into_iter().map(|l| (l.keys, l.token)).collect()
+}
+
+#[tokio::test]
+async fn dedupe_happens_in_the_append() {
+    for (name, inbox) in both("dedupe", config()) {
+        let first = inbox.append(delivery(&["a", "b"], None, None)).await.unwrap();
+        assert!(matches!(first, Appended::Stored { ref fresh, .. } if fresh == &["a", "b"]), "{name}");
+        assert_eq!(
+            inbox.append(delivery(&["b", "a"], None, None)).await.unwrap(),
+            Appended::Duplicate,
+            "{name}"
+        );
+        // Partly seen: stored with the new keys only.
+        match inbox.append(delivery(&["b", "c", "c", ""], None, None)).await.unwrap() {
+            Appended::Stored { fresh, .. } => assert_eq!(fresh, ["c"], "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        // No keys: the body's hash.
+        let unkeyed = NewDelivery::new("test", "same bytes");
+        assert!(matches!(inbox.append(unkeyed.clone()).await.unwrap(), Appended::Stored { .. }), "{name}");
+        assert_eq!(inbox.append(unkeyed).await.unwrap(), Appended::Duplicate, "{name}");
+        // Keys are per vendor.
+        let mut other = delivery(&["a"], None, None);
+        other.vendor = "other".into();
+        assert!(matches!(inbox.append(other).await.unwrap(), Appended::Stored { .. }), "{name}");
+        let stats = inbox.stats().await.unwrap();
+        assert_eq!((stats.pending, stats.leased, stats.remembered), (4, 0, 5), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn leases_fence_and_expire() {
+    for (name, inbox) in both("leases", config()) {
+        inbox.append(delivery(&["a"], None, None)).await.unwrap();
+        let claimed = inbox.claim(10, Duration::from_millis(100)).await.unwrap();
+        assert_eq!(claimed.len(), 1, "{name}");
+        let first = claimed[0].token;
+        assert_eq!(first.attempt, 1);
+        assert!(inbox.claim(10, LEASE).await.unwrap().is_empty(), "{name}: leased");
+        assert_eq!(inbox.stats().await.unwrap().leased, 1, "{name}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        // The consumer died: it comes back, fenced.
+        let again = inbox.claim(10, LEASE).await.unwrap();
+        assert_eq!(again.len(), 1, "{name}");
+        assert_eq!(again[0].token.attempt, 2, "{name}");
+        assert!(!inbox.ack(first).await.unwrap(), "{name}: the old lease cannot ack");
+        assert!(inbox.ack(again[0].token).await.unwrap(), "{name}");
+        assert!(!inbox.ack(again[0].token).await.unwrap(), "{name}: acked once");
+        assert_eq!(inbox.stats().await.unwrap().pending, 0, "{name}");
+        // Released with a delay: back after it.
+        inbox.append(delivery(&["b"], None, None)).await.unwrap();
+        let token = inbox.claim(10, LEASE).await.unwrap()[0].token;
+        assert!(inbox.release(token, Duration::from_millis(100)).await.unwrap(), "{name}");
+        assert!(inbox.claim(10, LEASE).await.unwrap().is_empty(), "{name}: delayed");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(inbox.claim(10, LEASE).await.unwrap()[0].token.attempt, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn one_at_a_time_per_conversation_in_vendor_order() {
+    for (name, inbox) in both("order", config()) {
+        inbox.append(delivery(&["c2"], Some("c"), Some(2))).await.unwrap();
+        inbox.append(delivery(&["c1"], Some("c"), Some(1))).await.unwrap();
+        inbox.append(delivery(&["x"], None, None)).await.unwrap();
+        inbox.append(delivery(&["d1"], Some("d"), None)).await.unwrap();
+        inbox.append(delivery(&["d2"], Some("d"), None)).await.unwrap();
+        let claimed = claim_keys(inbox.as_ref()).await;
+        let keys: Vec<&str> = claimed.iter().map(|(k, _)| k[0].as_str()).collect();
+        // Each conversation's head only; vendor order beats arrival.
+        assert_eq!(keys, ["c1", "x", "d1"], "{name}");
+        assert!(claim_keys(inbox.as_ref()).await.is_empty(), "{name}: heads are leased");
+        for (_, token) in &claimed {
+            assert!(inbox.ack(*token).await.unwrap());
+        }
+        let keys: Vec<String> = claim_keys(inbox.as_ref())
+            .await
+            .into_iter()
+            .map(|(k, t)| k[0].clone() + &format!("@{}", t.attempt))
+            .collect();
+        assert_eq!(keys, ["c2@1", "d2@1"], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_gap_is_waited_for_at_most_max_hold_and_late_ones_still_go_out() {
+    for (name, inbox) in both("gap", config()) {
+        inbox.append(delivery(&["1"], Some("c"), Some(1))).await.unwrap();
+        let (_, token) = claim_keys(inbox.as_ref()).await.remove(0);
+        inbox.ack(token).await.unwrap();
+        inbox.append(delivery(&["3"], Some("c"), Some(3))).await.unwrap();
+        assert!(claim_keys(inbox.as_ref()).await.is_empty(), "{name}: 3 waits for 2");
+        // 2 arrives in time: it goes first.
+        inbox.append(delivery(&["2"], Some("c"), Some(2))).await.unwrap();
+        let (keys, token) = claim_keys(inbox.as_ref()).await.remove(0);
+        assert_eq!(keys, ["2"], "{name}");
+        inbox.ack(token).await.unwrap();
+        let (keys, token) = claim_keys(inbox.as_ref()).await.remove(0);
+        assert_eq!(keys, ["3"], "{name}");
+        inbox.ack(token).await.unwrap();
+        // 5 after a gap that never fills: out after max_hold; 4 arrives late and still goes out.
+        inbox.append(delivery(&["5"], Some("c"), Some(5))).await.unwrap();
+        assert!(claim_keys(inbox.as_ref()).await.is_empty(), "{name}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (keys, token) = claim_keys(inbox.as_ref()).await.remove(0);
+        assert_eq!(keys, ["5"], "{name}");
+        inbox.ack(token).await.unwrap();
+        inbox.append(delivery(&["4"], Some("c"), Some(4))).await.unwrap();
+        assert_eq!(claim_keys(inbox.as_ref()).await.remove(0).0, ["4"], "{name}: late, not lost");
+    }
+}
+
+#[tokio::test]
+async fn keys_are_forgotten_after_their_ttl() {
+    let config = InboxConfig { dedupe_ttl: Duration::from_millis(100), vendor_ttl: vec![], ..config() };
+    for (name, inbox) in both("ttl", config) {
+        inbox.append(delivery(&["a"], None, None)).await.unwrap();
+        assert_eq!(inbox.append(delivery(&["a"], None, None)).await.unwrap(), Appended::Duplicate);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            matches!(inbox.append(delivery(&["a"], None, None)).await.unwrap(), Appended::Stored { .. }),
+            "{name}"
+        );
+    }
+    assert_eq!(InboxConfig::default().ttl("alvaria"), Duration::from_secs(24 * 3600));
+}
+
+#[tokio::test]
+async fn sqlite_keeps_deliveries_keys_leases_and_order_across_reopening() {
+    let path = temp_db("reopen");
+    {
+        let inbox = SqliteInbox::open(&path, config()).unwrap();
+        let mut d = delivery(&["a"], Some("c"), Some(1));
+        d.content_type = Some("application/xml".into());
+        inbox.append(d).await.unwrap();
+        inbox.append(delivery(&["b"], Some("c"), Some(2))).await.unwrap();
+        inbox.append(delivery(&["z"], None, None)).await.unwrap();
+        // `z` is leased when the process goes away.
+        let claimed = inbox.claim(10, Duration::from_millis(300)).await.unwrap();
+        let head = claimed.iter().find(|l| l.keys == ["a"]).unwrap().token;
+        inbox.ack(head).await.unwrap();
+    }
+    let inbox = SqliteInbox::open(&path, config()).unwrap();
+    assert_eq!(inbox.append(delivery(&["a"], None, None)).await.unwrap(), Appended::Duplicate);
+    let claimed = inbox.claim(10, LEASE).await.unwrap();
+    let keys: Vec<&str> = claimed.iter().map(|l| l.keys[0].as_str()).collect();
+    assert_eq!(keys, ["b"], "z is still leased; b follows a");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let claimed = inbox.claim(10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].keys.as_slice(), claimed[0].token.attempt), (&["z".to_owned()][..], 2));
+    assert_eq!(claimed[0].body, b"body of [\"z\"]");
+}
+
+#[tokio::test]
+async fn sqlite_refuses_what_it_cannot_open() {
+    let dir = temp_db("bad").parent().unwrap().to_path_buf();
+    let error = SqliteInbox::open(&dir, config()).unwrap_err().to_string();
+    assert!(
+        error.starts_with("inbox storage failed: ") && error.contains(&dir.display().to_string()),
+        "{error}"
+    );
+    let newer = temp_db("version");
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+    }
+    let error = SqliteInbox::open(&newer, config()).unwrap_err().to_string();
+    assert!(error.contains("schema version 99"), "{error}");
+}
+
+#[tokio::test]
+async fn sqlite_commits_concurrent_appends_together() {
+    let inbox =
+        std::sync::Arc::new(SqliteInbox::open_with(temp_db("group"), config(), Synchronous::Normal).unwrap());
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let inbox = std::sync::Arc::clone(&inbox);
+            tokio::spawn(async move { inbox.append(delivery(&[&format!("k{}", i % 150)], None, None)).await })
+        })
+        .collect();
+    let mut stored = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap().unwrap(), Appended::Stored { .. }) {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, 150, "each key stored once however the commits were grouped");
+    assert_eq!(inbox.stats().await.unwrap().pending, 150);
+}

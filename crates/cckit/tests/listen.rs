@@ -1,0 +1,302 @@
+//! `cckit listen` as a child process on loopback: acknowledged means stored, and nothing
+//! stored is lost when the process is killed with SIGKILL and restarted on the same store.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use cc_core::Secret;
+use lp_notifications::sim::{LpSim, RetryMode, SimConfig};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "42257269";
+const CLIENT: &str = "81fad476-88af-4d08-bc0e-20bc69439ed4";
+const SECRET: &str = "listen-test-secret";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn temp_store(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cckit-listen-{name}-{}-{}", std::process::id(), fastrand()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("inbox.db")
+}
+
+fn fastrand() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+fn listen(port: u16, store: &std::path::Path, forward: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["listen", "lp", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--account-id", ACCOUNT, "--client-id", CLIENT, "--forward-to", forward, "--lease", "2"])
+        .arg("--store")
+        .arg(format!("sqlite:{}", store.display()))
+        .env("CCKIT_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cckit runs")
+}
+
+async fn wait_healthy(port: u16) {
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    for _ in 0..200 {
+        if let Ok(r) = reqwest::get(&url).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("cckit listen never became healthy");
+}
+
+fn content(dialog: &str, seq: u64) -> Vec<u8> {
+    let change = json!({"sequence": seq, "serverTimestamp": 1_700_000_000_000u64 + seq, "originatorId": "c-1",
+        "originatorMetadata": {"id": "c-1", "role": "CONSUMER"}, "dialogId": dialog, "conversationId": dialog,
+        "event": {"type": "ContentEvent", "contentType": "text/plain", "message": format!("{dialog} #{seq}")}});
+    serde_json::to_vec(&json!({"kind": "notification", "type": "ms.MessagingEventNotification",
+        "body": {"changes": [change]}}))
+    .unwrap()
+}
+
+/// What the forward target saw: per delivery id the (dialog, sequence) it carried, and the
+/// order first arrivals came in.
+#[derive(Default)]
+struct Sink {
+    by_id: HashMap<String, (String, u64)>,
+    repeats: usize,
+    first_order: BTreeMap<String, Vec<u64>>,
+}
+
+async fn sink() -> (String, Arc<Mutex<Sink>>) {
+    let seen = Arc::new(Mutex::new(Sink::default()));
+    let state = Arc::clone(&seen);
+    let app = Router::new().route(
+        "/in",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let state = Arc::clone(&state);
+            async move {
+                let id = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let record: Value = serde_json::from_slice(&body).unwrap();
+                let change = &record["raw"]["body"]["changes"][0];
+                let dialog = change["dialogId"].as_str().unwrap().to_owned();
+                let seq = change["sequence"].as_u64().unwrap();
+                assert_eq!(record["events"][0]["message"]["text"], format!("{dialog} #{seq}"));
+                let mut sink = state.lock().unwrap();
+                if sink.by_id.insert(id, (dialog.clone(), seq)).is_some() {
+                    sink.repeats += 1;
+                } else {
+                    sink.first_order.entry(dialog).or_default().push(seq);
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/in", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+fn sender() -> LpSim {
+    let mut config = SimConfig::new(ACCOUNT, CLIENT, Secret::from(SECRET));
+    config.retry = RetryMode::Count(200);
+    config.first_delay = Duration::from_millis(20);
+    config.max_delay = Duration::from_millis(200);
+    config.attempt_timeout = Duration::from_secs(2);
+    LpSim::new(config).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_acknowledged_is_lost_across_kill_9() {
+    const DIALOGS: usize = 30;
+    const PER_DIALOG: u64 = 100;
+    let (forward, sink) = sink().await;
+    let store = temp_store("crash");
+    let port = free_port();
+    let child = Arc::new(Mutex::new(listen(port, &store, &forward)));
+    wait_healthy(port).await;
+    let url = format!("http://127.0.0.1:{port}/");
+    let sim = sender();
+
+    // Each dialog's first notification goes alone (the inbox holds a gap only after the
+    // first), the rest in pairs sent together in swapped order (reorders); every fifth one is
+    // sent again after it was acknowledged (a redelivery).
+    let acknowledged = Arc::new(Mutex::new(HashSet::new()));
+    let senders: Vec<_> = (0..DIALOGS)
+        .map(|d| {
+            let (sim, url, acknowledged) = (sim.clone(), url.clone(), Arc::clone(&acknowledged));
+            tokio::spawn(async move {
+                let dialog = format!("dialog-{d:02}");
+                let mut next = 1;
+                while next <= PER_DIALOG {
+                    let mut reports = Vec::new();
+                    if next == 1 || next == PER_DIALOG {
+                        reports.push((next, sim.send(&url, &content(&dialog, next)).await));
+                        next += 1;
+                    } else {
+                        let (first, second) = (next + 1, next);
+                        let body = content(&dialog, first);
+                        let (a, b) = tokio::join!(sim.send(&url, &body), async {
+                            tokio::time::sleep(Duration::from_millis(3)).await;
+                            sim.send(&url, &content(&dialog, second)).await
+                        });
+                        reports.extend([(first, a), (second, b)]);
+                        next += 2;
+                    }
+                    for (seq, report) in reports {
+                        if report.delivered {
+                            acknowledged.lock().unwrap().insert((dialog.clone(), seq));
+                        }
+                        if seq % 5 == 0 {
+                            sim.send(&url, &content(&dialog, seq)).await;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // Kill it at random moments, restart on the same store and port.
+    let killer = {
+        let child = Arc::clone(&child);
+        let store = store.clone();
+        let forward = forward.clone();
+        async move {
+            let mut kills = 0;
+            let mut rng = fastrand();
+            for _ in 0..5 {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                tokio::time::sleep(Duration::from_millis(300 + (rng >> 33) % 700)).await;
+                let mut c = child.lock().unwrap();
+                c.kill().unwrap(); // SIGKILL
+                c.wait().unwrap();
+                *c = listen(port, &store, &forward);
+                kills += 1;
+            }
+            kills
+        }
+    };
+    let (kills, _) = tokio::join!(killer, futures_util::future::join_all(senders));
+
+    // Everything acknowledged must come through; wait for the forwarder to drain.
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: HashSet<(String, u64)> = sink.lock().unwrap().by_id.values().cloned().collect();
+        if acknowledged.is_subset(&got) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} acknowledged never forwarded",
+            acknowledged.difference(&got).count()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    {
+        let mut c = child.lock().unwrap();
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    let sink = sink.lock().unwrap();
+    // Each notification under one delivery id only: vendor redeliveries were stored once.
+    let mut ids_per_notification: HashMap<&(String, u64), usize> = HashMap::new();
+    for notification in sink.by_id.values() {
+        *ids_per_notification.entry(notification).or_default() += 1;
+    }
+    let twice: Vec<_> = ids_per_notification.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    // Per-conversation order of first arrivals.
+    for (dialog, seqs) in &sink.first_order {
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{dialog} out of order: {seqs:?}");
+    }
+    println!(
+        "{kills} kills; {} notifications acknowledged, {} forwarded under {} delivery ids, {} re-forwards of an id \
+         (forwarded, then killed before the ack)",
+        acknowledged.len(),
+        ids_per_notification.len(),
+        sink.by_id.len(),
+        sink.repeats
+    );
+    assert!(sink.repeats <= kills * 32, "re-forwards beyond the in-flight batches: {}", sink.repeats);
+    assert_eq!(acknowledged.len(), DIALOGS * PER_DIALOG as usize, "the sender retries until acknowledged");
+}
+
+#[tokio::test]
+async fn stdout_lines_health_usage_errors_and_a_graceful_stop() {
+    use std::io::BufRead as _;
+    let secret = "wxcc-listen-secret-of-32-characters!";
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["listen", "wxcc", "--bind", "127.0.0.1", "--port", &port.to_string(), "--store", "memory"])
+        .args(["--subscription", "sub-1", "--path", "events"])
+        .env("CCKIT_SECRET", secret)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_healthy(port).await;
+    let kind = wxcc_api::model::events::EventType::TaskNew;
+    let body =
+        serde_json::to_vec(&wxcc_api::sim::events::sample_event(&kind, "sub-1", "org-1", 1_700_000_000_000))
+            .unwrap();
+    let post = |body: Vec<u8>, signed: bool| {
+        let mut request =
+            reqwest::Client::new().post(format!("http://127.0.0.1:{port}/events")).body(body.clone());
+        if signed {
+            for (name, value) in wxcc_api::sim::events::signed_headers(&body, &Secret::from(secret), None) {
+                request = request.header(name, value);
+            }
+        }
+        request.send()
+    };
+    assert_eq!(post(body.clone(), true).await.unwrap().status(), 200);
+    assert_eq!(post(body.clone(), true).await.unwrap().status(), 200, "a redelivery is acknowledged");
+    assert_eq!(post(body.clone(), false).await.unwrap().status(), 401);
+
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(line["delivery"], "wxcc:1");
+    assert_eq!(line["event"]["kind"], "wxcc:task:new");
+    assert_eq!(line["event"]["conversation"], "141897a0-6212-49be-be9d-4823ab1e4dc7");
+
+    // SIGTERM: stops accepting, exits cleanly.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(lines.next().is_none(), "the redelivery was not handed on");
+
+    // Missing credentials are a usage error (exit 2) naming the flag and the variable.
+    let out = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["listen", "lp", "--store", "memory"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--secret: pass it or set CCKIT_SECRET"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["listen", "wxcc", "--store", "redis://x"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("use sqlite:PATH"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
