@@ -111,7 +111,7 @@ impl AlvariaConfig {
 }
 
 /// Where a session stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SessionState {
     /// Created; NEW_SESSION not received yet.
     Provisional,
@@ -132,7 +132,7 @@ pub enum SessionState {
 }
 
 /// A message Alvaria reported as failed (MESSAGE_STATUS FAILED).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MessageFailure {
     /// The message.
     pub message_id: MessageId,
@@ -143,6 +143,9 @@ pub struct MessageFailure {
 #[derive(Clone)]
 struct Tracked {
     created: Instant,
+    /// `created` on the wall clock, for the store.
+    #[cfg(feature = "store")]
+    created_at: cc_core::EpochMillis,
     state: Arc<watch::Sender<SessionState>>,
     failures: Arc<Mutex<Vec<MessageFailure>>>,
     agent: Arc<Mutex<Option<String>>>,
@@ -261,6 +264,9 @@ pub struct AlvariaClient {
     /// Callbacks that arrived before their session was known (NEW_SESSION may overtake the
     /// create response); applied when `create_session` registers the session.
     early: Arc<Mutex<VecDeque<(Instant, Callback)>>>,
+    /// Where the session table is kept (feature `store`).
+    #[cfg(feature = "store")]
+    store: Option<Arc<dyn cc_core::inbox::StateStore>>,
 }
 
 /// Early callbacks kept at most (oldest dropped first), and for at most this long.
@@ -309,6 +315,8 @@ impl AlvariaClient {
             lifetime: config.session_lifetime,
             sessions: Arc::default(),
             early: Arc::default(),
+            #[cfg(feature = "store")]
+            store: None,
         })
     }
 
@@ -323,6 +331,8 @@ impl AlvariaClient {
         let (tx, rx) = watch::channel(SessionState::Provisional);
         let tracked = Tracked {
             created: Instant::now(),
+            #[cfg(feature = "store")]
+            created_at: cc_core::EpochMillis::now(),
             state: Arc::new(tx),
             failures: Arc::default(),
             agent: Arc::default(),
@@ -347,6 +357,7 @@ impl AlvariaClient {
         for callback in &early {
             self.observe(callback);
         }
+        self.persist(&response.session_id).await?;
         Ok(handle)
     }
 
@@ -387,7 +398,7 @@ impl AlvariaClient {
                 ending
             });
         }
-        Ok(())
+        self.persist(&session.id).await
     }
 
     /// The handle of a session this client created and still tracks.
@@ -458,6 +469,23 @@ impl AlvariaClient {
         }
     }
 
+    /// [`AlvariaClient::observe`], then saves the session's new state to the store (with
+    /// feature `store` and [`AlvariaClient::with_store`]; otherwise the same as `observe`).
+    /// The callback route uses it: a callback whose state could not be saved is answered 503,
+    /// and Alvaria delivers it again.
+    pub async fn observe_durably(&self, callback: &Callback) -> Result<(), Error> {
+        self.observe(callback);
+        match callback.session_id() {
+            Some(id) => self.persist(&id).await,
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(not(feature = "store"))]
+    async fn persist(&self, _id: &SessionId) -> Result<(), Error> {
+        Ok(())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Tracked>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -481,7 +509,7 @@ mod route {
     #[async_trait]
     impl<H: EventHandler<Callback>> EventHandler<Callback> for Observing<H> {
         async fn accept(&self, callback: Callback) -> Result<(), HandlerError> {
-            self.client.observe(&callback);
+            self.client.observe_durably(&callback).await.map_err(|e| HandlerError(e.to_string()))?;
             self.inner.accept(callback).await
         }
     }
@@ -499,6 +527,85 @@ mod route {
             S: Clone + Send + Sync + 'static,
         {
             verifier.into_route(Observing { client: self.clone(), inner: handler })
+        }
+    }
+}
+
+#[cfg(feature = "store")]
+mod durable {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use cc_core::EpochMillis;
+    use cc_core::inbox::StateStore;
+    use tokio::sync::watch;
+    use tokio::time::Instant;
+
+    use super::{AlvariaClient, MessageFailure, SessionState, Tracked};
+    use crate::error::Error;
+    use crate::model::SessionId;
+
+    /// The store's scope for the session table.
+    pub const SCOPE: &str = "alvaria.sessions";
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct SessionRecord {
+        created_at: i64,
+        state: SessionState,
+        agent: Option<String>,
+        failures: Vec<MessageFailure>,
+    }
+
+    fn store_error(e: cc_core::inbox::InboxError) -> Error {
+        Error::Store(e.to_string())
+    }
+
+    impl AlvariaClient {
+        /// Keeps the session table in `store` (scope `alvaria.sessions`, one JSON record per
+        /// session) and re-adopts the sessions saved there by an earlier process: those not
+        /// ended, failed or past the session lifetime come back with their state, agent and
+        /// failed messages, and callbacks for them apply again. Records that no longer parse
+        /// are left in the store untouched (a newer version may read them) and skipped.
+        pub async fn with_store(mut self, store: Arc<dyn StateStore>) -> Result<Self, Error> {
+            let now = EpochMillis::now().as_i64();
+            for (key, bytes) in store.scan(SCOPE).await.map_err(store_error)? {
+                let Ok(record) = serde_json::from_slice::<SessionRecord>(&bytes) else { continue };
+                let age = Duration::from_millis(u64::try_from(now - record.created_at).unwrap_or(0));
+                let over = matches!(record.state, SessionState::Ended { .. } | SessionState::Failed { .. });
+                if over || age >= self.lifetime {
+                    store.delete(SCOPE, &key).await.map_err(store_error)?;
+                    continue;
+                }
+                let (tx, _) = watch::channel(record.state);
+                let tracked = Tracked {
+                    created: Instant::now().checked_sub(age).unwrap_or_else(Instant::now),
+                    created_at: EpochMillis::new(record.created_at),
+                    state: Arc::new(tx),
+                    failures: Arc::new(std::sync::Mutex::new(record.failures)),
+                    agent: Arc::new(std::sync::Mutex::new(record.agent)),
+                };
+                self.lock().insert(SessionId::new(key), tracked);
+            }
+            self.store = Some(store);
+            Ok(self)
+        }
+
+        /// Saves the session's record (or removes it once the client forgot the session).
+        pub(super) async fn persist(&self, id: &SessionId) -> Result<(), Error> {
+            let Some(store) = &self.store else { return Ok(()) };
+            let record = self.lock().get(id).map(|t| SessionRecord {
+                created_at: t.created_at.as_i64(),
+                state: t.state.borrow().clone(),
+                agent: t.agent.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                failures: t.failures.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            });
+            match record {
+                Some(record) => {
+                    let bytes = serde_json::to_vec(&record).map_err(|e| Error::Store(e.to_string()))?;
+                    store.put(SCOPE, id.as_str(), bytes, Some(self.lifetime)).await.map_err(store_error)
+                }
+                None => store.delete(SCOPE, id.as_str()).await.map_err(store_error),
+            }
         }
     }
 }

@@ -68,6 +68,9 @@ pub enum Error {
     /// The configuration is unusable (a bad public key, a bad URL).
     #[error("configuration: {0}")]
     Config(String),
+    /// The session table could not be saved to or read from its store (feature `store`).
+    #[error("session store: {0}")]
+    Store(String),
 }
 
 impl Error {

@@ -344,3 +344,45 @@ async fn a_new_session_callback_that_overtakes_the_create_answer_still_confirms(
     assert_eq!(session.state(), SessionState::Active);
     session.wait_confirmed(Duration::from_millis(10)).await.unwrap();
 }
+
+#[cfg(feature = "store")]
+#[tokio::test]
+async fn a_restarted_client_re_adopts_live_sessions_from_the_store() {
+    use std::sync::Arc;
+
+    use cc_core::inbox::{InboxConfig, SqliteInbox, StateStore};
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("alvaria-store-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.db");
+    let open =
+        || -> Arc<dyn StateStore> { Arc::new(SqliteInbox::open(&path, InboxConfig::default()).unwrap()) };
+    let sim = AlvariaSim::start(sim_config()).await.unwrap();
+
+    let id = {
+        let client = AlvariaClient::new(client_config(&sim)).unwrap().with_store(open()).await.unwrap();
+        let mut rx = wire(&sim, &client, 64).await;
+        let session = client.create_session(&new_session()).await.unwrap();
+        session.wait_confirmed(WAIT).await.unwrap();
+        next_named(&mut rx, "AGENT_JOINED").await;
+        assert_eq!(session.agent().as_deref(), Some("John"));
+        session.id().clone()
+    };
+
+    // A new process: a new client on the same file.
+    let store = open();
+    let client = AlvariaClient::new(client_config(&sim)).unwrap().with_store(store.clone()).await.unwrap();
+    let session = client.session(&id).expect("re-adopted");
+    assert_eq!(session.state(), SessionState::Active);
+    assert_eq!(session.agent().as_deref(), Some("John"));
+    let mut rx = wire(&sim, &client, 64).await;
+    client.send_message(&session, &Message::text("still there?")).await.unwrap();
+    sim.reroute(&id, "Maria");
+    next_named(&mut rx, "SESSION_REROUTE").await;
+    assert_eq!(session.agent().as_deref(), Some("Maria"), "callbacks apply to the re-adopted session");
+    client.delete_session(&session).await.unwrap();
+    next_named(&mut rx, "SESSION_END").await;
+    assert!(client.session(&id).is_none());
+    assert!(store.scan("alvaria.sessions").await.unwrap().is_empty(), "an ended session leaves the store");
+    let _ = std::fs::remove_dir_all(dir);
+}

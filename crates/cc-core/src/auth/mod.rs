@@ -20,6 +20,8 @@ pub use self::oauth::{AuthorizeUrl, ClientAuth, Grant, State, TokenEndpoint, Tok
 #[cfg(feature = "file-store")]
 pub use self::store::FileTokenStore;
 pub use self::store::TokenStore;
+#[cfg(feature = "inbox")]
+pub(crate) use self::store::stored;
 pub use self::token::{MAX_TOKEN_LIFETIME, OAuthErrorBody, Token};
 
 use crate::Secret;

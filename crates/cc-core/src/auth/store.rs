@@ -34,24 +34,14 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
 #[cfg(feature = "file-store")]
 pub use self::file::FileTokenStore;
 
-#[cfg(feature = "file-store")]
-mod file {
-    use std::path::{Path, PathBuf};
+/// A token as stored: JSON with wall-clock expiries, so the time a process was down counts.
+#[cfg(any(feature = "file-store", feature = "inbox"))]
+pub(crate) mod stored {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-    use async_trait::async_trait;
     use serde::{Deserialize, Serialize};
 
-    use super::TokenStore;
     use crate::auth::{AuthError, Token};
-
-    /// A [`TokenStore`] in one JSON file, written to a temporary file, synced and renamed (a
-    /// crash never leaves half a file), readable by the owner only on Unix. Expiries are
-    /// stored as wall-clock times, so the time the process was down counts.
-    #[derive(Clone, Debug)]
-    pub struct FileTokenStore {
-        path: PathBuf,
-    }
 
     #[derive(Serialize, Deserialize)]
     struct StoredToken {
@@ -70,6 +60,61 @@ mod file {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// The stored form of `token`.
+    pub(crate) fn encode(token: &Token) -> Result<Vec<u8>, AuthError> {
+        let now = now_ms();
+        let at = |d: Option<Duration>| {
+            d.map(|d| now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        };
+        let stored = StoredToken {
+            access_token: token.access_token().expose_secret().clone(),
+            refresh_token: token.refresh_token().map(|s| s.expose_secret().clone()),
+            expires_at: at(token.expires_in()),
+            refresh_token_expires_at: at(token.refresh_token_expires_in()),
+        };
+        serde_json::to_vec_pretty(&stored).map_err(|e| AuthError::Store(e.to_string()))
+    }
+
+    /// A token from its stored form; `origin` names where it came from in errors.
+    pub(crate) fn decode(bytes: &[u8], origin: &str) -> Result<Token, AuthError> {
+        // serde's message can quote a value, and values here are secrets: position only.
+        let stored: StoredToken = serde_json::from_slice(bytes).map_err(|e| {
+            AuthError::Store(format!(
+                "{origin} is not a stored token (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let now = now_ms();
+        let remaining = |at: Option<u64>| at.map(|at| Duration::from_millis(at.saturating_sub(now)));
+        let mut token = Token::bearer(stored.access_token, remaining(stored.expires_at));
+        if let Some(refresh) = stored.refresh_token {
+            token = token.with_refresh_token(refresh);
+        }
+        if let Some(left) = remaining(stored.refresh_token_expires_at) {
+            token = token.with_refresh_token_expires_in(left);
+        }
+        Ok(token)
+    }
+}
+
+#[cfg(feature = "file-store")]
+mod file {
+    use std::path::{Path, PathBuf};
+
+    use async_trait::async_trait;
+
+    use super::TokenStore;
+    use crate::auth::{AuthError, Token};
+
+    /// A [`TokenStore`] in one JSON file, written to a temporary file, synced and renamed (a
+    /// crash never leaves half a file), readable by the owner only on Unix. Expiries are
+    /// stored as wall-clock times, so the time the process was down counts.
+    #[derive(Clone, Debug)]
+    pub struct FileTokenStore {
+        path: PathBuf,
     }
 
     impl FileTokenStore {
@@ -96,39 +141,11 @@ mod file {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(self.io_error("reading", e)),
             };
-            // serde's message can quote a value, and values here are secrets: position only.
-            let stored: StoredToken = serde_json::from_slice(&bytes).map_err(|e| {
-                AuthError::Store(format!(
-                    "{} is not a token file (line {}, column {})",
-                    self.path.display(),
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-            let now = now_ms();
-            let remaining = |at: Option<u64>| at.map(|at| Duration::from_millis(at.saturating_sub(now)));
-            let mut token = Token::bearer(stored.access_token, remaining(stored.expires_at));
-            if let Some(refresh) = stored.refresh_token {
-                token = token.with_refresh_token(refresh);
-            }
-            if let Some(left) = remaining(stored.refresh_token_expires_at) {
-                token = token.with_refresh_token_expires_in(left);
-            }
-            Ok(Some(token))
+            super::stored::decode(&bytes, &self.path.display().to_string()).map(Some)
         }
 
         async fn save(&self, token: &Token) -> Result<(), AuthError> {
-            let now = now_ms();
-            let at = |d: Option<Duration>| {
-                d.map(|d| now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
-            };
-            let stored = StoredToken {
-                access_token: token.access_token().expose_secret().clone(),
-                refresh_token: token.refresh_token().map(|s| s.expose_secret().clone()),
-                expires_at: at(token.expires_in()),
-                refresh_token_expires_at: at(token.refresh_token_expires_in()),
-            };
-            let bytes = serde_json::to_vec_pretty(&stored).map_err(|e| AuthError::Store(e.to_string()))?;
+            let bytes = super::stored::encode(token)?;
             let tmp = self.path.with_extension("tmp");
             let write = async {
                 use tokio::io::AsyncWriteExt as _;
@@ -147,6 +164,8 @@ mod file {
 
     #[cfg(test)]
     mod tests {
+        use std::time::Duration;
+
         use super::*;
 
         #[tokio::test]
@@ -173,7 +192,7 @@ mod file {
             for garbled in ["not json", r#"{"access_token":"acc","expires_at":"s3cr3t-value"}"#] {
                 std::fs::write(store.path(), garbled).unwrap();
                 let err = store.load().await.unwrap_err();
-                assert!(matches!(&err, AuthError::Store(m) if m.contains("is not a token file")), "{err}");
+                assert!(matches!(&err, AuthError::Store(m) if m.contains("is not a stored token")), "{err}");
                 assert!(!err.to_string().contains("s3cr3t"), "the file's values are not echoed: {err}");
             }
             std::fs::remove_dir_all(dir).unwrap();

@@ -7,7 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, NewDelivery, millis, ready,
+    Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, NewDelivery, StateStore,
+    millis, ready,
 };
 use crate::EpochMillis;
 
@@ -42,6 +43,7 @@ struct State {
     seen: HashMap<(String, String), i64>,
     expiry: VecDeque<(i64, (String, String))>,
     conversations: HashMap<(String, String), Conversation>,
+    values: BTreeMap<(String, String), (Vec<u8>, Option<i64>)>,
 }
 
 impl MemoryInbox {
@@ -197,5 +199,46 @@ impl Inbox for MemoryInbox {
             leased: leased as u64,
             remembered: state.seen.values().filter(|expires| **expires > now).count() as u64,
         })
+    }
+}
+
+#[async_trait]
+impl StateStore for MemoryInbox {
+    async fn get(&self, scope: &str, key: &str) -> Result<Option<Vec<u8>>, InboxError> {
+        let now = EpochMillis::now().as_i64();
+        let state = self.lock();
+        let live = state
+            .values
+            .get(&(scope.to_owned(), key.to_owned()))
+            .filter(|(_, exp)| exp.is_none_or(|e| e > now));
+        Ok(live.map(|(value, _)| value.clone()))
+    }
+
+    async fn put(
+        &self,
+        scope: &str,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> Result<(), InboxError> {
+        let now = EpochMillis::now().as_i64();
+        let expires = ttl.map(|ttl| now.saturating_add(millis(ttl)));
+        let mut state = self.lock();
+        // Expired values go when their scope is written to again.
+        state.values.retain(|(s, _), (_, exp)| s != scope || exp.is_none_or(|e| e > now));
+        state.values.insert((scope.to_owned(), key.to_owned()), (value, expires));
+        Ok(())
+    }
+
+    async fn delete(&self, scope: &str, key: &str) -> Result<(), InboxError> {
+        self.lock().values.remove(&(scope.to_owned(), key.to_owned()));
+        Ok(())
+    }
+
+    async fn scan(&self, scope: &str) -> Result<Vec<(String, Vec<u8>)>, InboxError> {
+        let now = EpochMillis::now().as_i64();
+        let state = self.lock();
+        let live = state.values.iter().filter(|((s, _), (_, exp))| s == scope && exp.is_none_or(|e| e > now));
+        Ok(live.map(|((_, key), (value, _))| (key.clone(), value.clone())).collect())
     }
 }

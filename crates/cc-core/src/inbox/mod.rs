@@ -218,6 +218,66 @@ pub trait Inbox: Send + Sync + 'static {
     async fn stats(&self) -> Result<InboxStats, InboxError>;
 }
 
+/// Small durable state beside the inbox (the same file for SQLite): sequencer positions,
+/// session tables, tokens. Values are opaque bytes (JSON by convention) under a scope (one
+/// per user of the store, `alvaria.sessions`) and a key; `ttl` makes a value disappear.
+#[async_trait]
+pub trait StateStore: Send + Sync + 'static {
+    /// The value, unless absent or expired.
+    async fn get(&self, scope: &str, key: &str) -> Result<Option<Vec<u8>>, InboxError>;
+    /// Stores `value`, replacing what was there; returns once it is durable.
+    async fn put(
+        &self,
+        scope: &str,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> Result<(), InboxError>;
+    /// Removes the value (absent is fine).
+    async fn delete(&self, scope: &str, key: &str) -> Result<(), InboxError>;
+    /// Every live value of `scope`, by key.
+    async fn scan(&self, scope: &str) -> Result<Vec<(String, Vec<u8>)>, InboxError>;
+}
+
+/// A [`TokenStore`](crate::auth::TokenStore) on a [`StateStore`]: the token as JSON under
+/// `tokens` / `name`, so tokens live in the same file as the inbox.
+pub struct StateTokenStore {
+    store: std::sync::Arc<dyn StateStore>,
+    name: String,
+}
+
+impl StateTokenStore {
+    /// The token called `name` (one per integration) in `store`.
+    pub fn new(store: std::sync::Arc<dyn StateStore>, name: impl Into<String>) -> Self {
+        Self { store, name: name.into() }
+    }
+}
+
+impl std::fmt::Debug for StateTokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateTokenStore").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl crate::auth::TokenStore for StateTokenStore {
+    async fn load(&self) -> Result<Option<crate::auth::Token>, crate::auth::AuthError> {
+        let store = |e: InboxError| crate::auth::AuthError::Store(e.to_string());
+        match self.store.get("tokens", &self.name).await.map_err(store)? {
+            None => Ok(None),
+            Some(bytes) => crate::auth::stored::decode(&bytes, &format!("token `{}`", self.name)).map(Some),
+        }
+    }
+
+    async fn save(&self, token: &crate::auth::Token) -> Result<(), crate::auth::AuthError> {
+        let bytes = crate::auth::stored::encode(token)?;
+        self.store
+            .put("tokens", &self.name, bytes, None)
+            .await
+            .map_err(|e| crate::auth::AuthError::Store(e.to_string()))
+    }
+}
+
 /// Whether the head of a conversation may go out: no vendor order, nothing done yet, the
 /// next in order, or held long enough.
 fn ready(order: Option<i64>, last_done: Option<i64>, received_at: i64, now: i64, max_hold: Duration) -> bool {

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
 use super::{
-    Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, NewDelivery, millis, ready,
+    Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, NewDelivery, StateStore,
+    millis, ready,
 };
 use crate::EpochMillis;
 
@@ -43,18 +44,20 @@ CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (vendor, conversation,
 CREATE TABLE IF NOT EXISTS conversations (
     vendor TEXT NOT NULL, conversation TEXT NOT NULL, last_done INTEGER, max_order INTEGER NOT NULL,
     touched INTEGER NOT NULL, PRIMARY KEY (vendor, conversation)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (
+    scope TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, expires_at INTEGER,
+    PRIMARY KEY (scope, key)) WITHOUT ROWID;
 ";
 
 /// Most requests one commit carries.
 const MAX_GROUP: usize = 512;
 
-enum Job {
-    Append(NewDelivery, oneshot::Sender<Result<Appended, InboxError>>),
-    Claim(usize, Duration, oneshot::Sender<Result<Vec<Leased>, InboxError>>),
-    Ack(LeaseToken, oneshot::Sender<Result<bool, InboxError>>),
-    Release(LeaseToken, Duration, oneshot::Sender<Result<bool, InboxError>>),
-    Stats(oneshot::Sender<Result<InboxStats, InboxError>>),
-}
+/// One request for the writer: runs inside the group's transaction (`None`: there is none, it
+/// does not run) and says whether it failed (its savepoint is rolled back); its reply is sent
+/// after the commit.
+type Job = Box<dyn FnOnce(Option<(&Writer, i64)>) -> (bool, Reply) + Send>;
+/// Sends a job's answer: `None` when the commit succeeded, else the commit's error.
+type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// [`Inbox`] in one SQLite file: WAL, [`Synchronous::Full`] unless told otherwise, group
 /// commit. Several processes may open the same file (SQLite locks it; a busy database is
@@ -122,12 +125,29 @@ impl SqliteInbox {
         &self.path
     }
 
-    async fn ask<T>(
+    /// Runs `work` on the writer thread inside the next group commit.
+    async fn ask<T: Send + 'static>(
         &self,
-        job: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Job,
+        work: impl FnOnce(&Writer, i64) -> Result<T, InboxError> + Send + 'static,
     ) -> Result<T, InboxError> {
         let (tx, rx) = oneshot::channel();
-        self.jobs.send(job(tx)).map_err(|_| InboxError::Closed)?;
+        let job: Job = Box::new(move |writer| {
+            let result = match writer {
+                Some((writer, now)) => work(writer, now),
+                None => Err(InboxError::Storage("not run".into())),
+            };
+            let failed = result.is_err();
+            let reply: Reply = Box::new(move |commit_error| {
+                let result = match commit_error {
+                    Some(error) => Err(InboxError::Storage(error.to_owned())),
+                    None => result,
+                };
+                // A caller that went away (its request was cancelled) needs no answer.
+                let _ = tx.send(result);
+            });
+            (failed, reply)
+        });
+        self.jobs.send(job).map_err(|_| InboxError::Closed)?;
         rx.await.map_err(|_| InboxError::Closed)?
     }
 }
@@ -135,23 +155,92 @@ impl SqliteInbox {
 #[async_trait]
 impl Inbox for SqliteInbox {
     async fn append(&self, delivery: NewDelivery) -> Result<Appended, InboxError> {
-        self.ask(|tx| Job::Append(delivery, tx)).await
+        self.ask(move |w, now| w.append(delivery, now)).await
     }
 
     async fn claim(&self, max: usize, lease: Duration) -> Result<Vec<Leased>, InboxError> {
-        self.ask(|tx| Job::Claim(max, lease, tx)).await
+        self.ask(move |w, now| w.claim(max, lease, now)).await
     }
 
     async fn ack(&self, token: LeaseToken) -> Result<bool, InboxError> {
-        self.ask(|tx| Job::Ack(token, tx)).await
+        self.ask(move |w, now| w.ack(token, now)).await
     }
 
     async fn release(&self, token: LeaseToken, delay: Duration) -> Result<bool, InboxError> {
-        self.ask(|tx| Job::Release(token, delay, tx)).await
+        self.ask(move |w, now| w.release(token, delay, now)).await
     }
 
     async fn stats(&self) -> Result<InboxStats, InboxError> {
-        self.ask(Job::Stats).await
+        self.ask(|w, now| w.stats(now)).await
+    }
+}
+
+#[async_trait]
+impl StateStore for SqliteInbox {
+    async fn get(&self, scope: &str, key: &str) -> Result<Option<Vec<u8>>, InboxError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.ask(move |w, now| {
+            w.conn
+                .prepare_cached(
+                    "SELECT value FROM state WHERE scope = ?1 AND key = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+                )
+                .map_err(storage)?
+                .query_row(params![scope, key, now], |r| r.get(0))
+                .optional()
+                .map_err(storage)
+        })
+        .await
+    }
+
+    async fn put(
+        &self,
+        scope: &str,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> Result<(), InboxError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.ask(move |w, now| {
+            let expires = ttl.map(|ttl| now.saturating_add(millis(ttl)));
+            w.conn
+                .prepare_cached(
+                    "INSERT INTO state (scope, key, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                )
+                .map_err(storage)?
+                .execute(params![scope, key, value, expires])
+                .map_err(storage)
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn delete(&self, scope: &str, key: &str) -> Result<(), InboxError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.ask(move |w, _| {
+            w.conn
+                .prepare_cached("DELETE FROM state WHERE scope = ?1 AND key = ?2")
+                .map_err(storage)?
+                .execute(params![scope, key])
+                .map_err(storage)
+                .map(drop)
+        })
+        .await
+    }
+
+    async fn scan(&self, scope: &str) -> Result<Vec<(String, Vec<u8>)>, InboxError> {
+        let scope = scope.to_owned();
+        self.ask(move |w, now| {
+            let mut stmt = w
+                .conn
+                .prepare_cached(
+                    "SELECT key, value FROM state WHERE scope = ?1 AND (expires_at IS NULL OR expires_at > ?2) ORDER BY key",
+                )
+                .map_err(storage)?;
+            let rows = stmt.query_map(params![scope, now], |r| Ok((r.get(0)?, r.get(1)?))).map_err(storage)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(storage)
+        })
+        .await
     }
 }
 
@@ -159,39 +248,6 @@ struct Writer {
     conn: Connection,
     config: InboxConfig,
     last_sweep: Option<Instant>,
-}
-
-fn failed<T>(error: &str) -> Result<T, InboxError> {
-    Err(InboxError::Storage(error.to_owned()))
-}
-
-/// A job's answer, held until the commit.
-enum Answer {
-    Append(oneshot::Sender<Result<Appended, InboxError>>, Result<Appended, InboxError>),
-    Claim(oneshot::Sender<Result<Vec<Leased>, InboxError>>, Result<Vec<Leased>, InboxError>),
-    Flag(oneshot::Sender<Result<bool, InboxError>>, Result<bool, InboxError>),
-    Stats(oneshot::Sender<Result<InboxStats, InboxError>>, Result<InboxStats, InboxError>),
-}
-
-impl Answer {
-    fn fail(&mut self, error: &str) {
-        match self {
-            Self::Append(_, r) => *r = failed(error),
-            Self::Claim(_, r) => *r = failed(error),
-            Self::Flag(_, r) => *r = failed(error),
-            Self::Stats(_, r) => *r = failed(error),
-        }
-    }
-
-    fn send(self) {
-        // A caller that went away (its request was cancelled) needs no answer.
-        match self {
-            Self::Append(tx, r) => drop(tx.send(r)),
-            Self::Claim(tx, r) => drop(tx.send(r)),
-            Self::Flag(tx, r) => drop(tx.send(r)),
-            Self::Stats(tx, r) => drop(tx.send(r)),
-        }
-    }
 }
 
 impl Writer {
@@ -211,58 +267,29 @@ impl Writer {
     /// Runs `group` in one transaction, each job in its own savepoint (one failing job does
     /// not undo the others), and answers after the commit.
     fn commit(&mut self, group: Vec<Job>) {
-        let mut answers = Vec::with_capacity(group.len());
-        let began = self.conn.execute_batch("BEGIN IMMEDIATE");
-        for job in group {
-            if began.is_err() {
-                answers.push(self.unanswered(job));
-                continue;
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let error = format!("the transaction could not start: {e}");
+            for job in group {
+                let (_, reply) = job(None);
+                reply(Some(&error));
             }
+            return;
+        }
+        let mut replies = Vec::with_capacity(group.len());
+        for job in group {
             let _ = self.conn.execute_batch("SAVEPOINT job");
-            let now = EpochMillis::now().as_i64();
-            let answer = match job {
-                Job::Append(d, tx) => Answer::Append(tx, self.append(d, now)),
-                Job::Claim(max, lease, tx) => Answer::Claim(tx, self.claim(max, lease, now)),
-                Job::Ack(token, tx) => Answer::Flag(tx, self.ack(token, now)),
-                Job::Release(token, delay, tx) => Answer::Flag(tx, self.release(token, delay, now)),
-                Job::Stats(tx) => Answer::Stats(tx, self.stats(now)),
-            };
-            let failed = matches!(
-                &answer,
-                Answer::Append(_, Err(_))
-                    | Answer::Claim(_, Err(_))
-                    | Answer::Flag(_, Err(_))
-                    | Answer::Stats(_, Err(_))
-            );
+            let (failed, reply) = job(Some((self, EpochMillis::now().as_i64())));
             let _ =
                 self.conn.execute_batch(if failed { "ROLLBACK TO job; RELEASE job" } else { "RELEASE job" });
-            answers.push(answer);
+            replies.push(reply);
         }
-        let outcome = match began {
-            Err(e) => Err(e.to_string()),
-            Ok(()) => {
-                self.sweep();
-                self.conn.execute_batch("COMMIT").map_err(|e| e.to_string())
-            }
-        };
-        if let Err(error) = outcome {
+        self.sweep();
+        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if outcome.is_err() {
             let _ = self.conn.execute_batch("ROLLBACK");
-            for answer in &mut answers {
-                answer.fail(&error);
-            }
         }
-        for answer in answers {
-            answer.send();
-        }
-    }
-
-    fn unanswered(&self, job: Job) -> Answer {
-        let e = "the transaction could not start";
-        match job {
-            Job::Append(_, tx) => Answer::Append(tx, failed(e)),
-            Job::Claim(_, _, tx) => Answer::Claim(tx, failed(e)),
-            Job::Ack(_, tx) | Job::Release(_, _, tx) => Answer::Flag(tx, failed(e)),
-            Job::Stats(tx) => Answer::Stats(tx, failed(e)),
+        for reply in replies {
+            reply(outcome.as_ref().err().map(String::as_str));
         }
     }
 

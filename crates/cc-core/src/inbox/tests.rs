@@ -230,3 +230,56 @@ async fn sqlite_commits_concurrent_appends_together() {
     assert_eq!(stored, 150, "each key stored once however the commits were grouped");
     assert_eq!(inbox.stats().await.unwrap().pending, 150);
 }
+
+fn both_state(name: &str) -> Vec<(&'static str, std::sync::Arc<dyn StateStore>)> {
+    vec![
+        ("memory", std::sync::Arc::new(MemoryInbox::default())),
+        ("sqlite", std::sync::Arc::new(SqliteInbox::open(temp_db(name), config()).unwrap())),
+    ]
+}
+
+#[tokio::test]
+async fn state_values_by_scope_with_ttl() {
+    for (name, store) in both_state("state") {
+        store.put("a", "k1", b"one".to_vec(), None).await.unwrap();
+        store.put("a", "k2", b"two".to_vec(), Some(Duration::from_millis(100))).await.unwrap();
+        store.put("b", "k1", b"other".to_vec(), None).await.unwrap();
+        store.put("a", "k1", b"uno".to_vec(), None).await.unwrap();
+        assert_eq!(store.get("a", "k1").await.unwrap().as_deref(), Some(&b"uno"[..]), "{name}");
+        let keys: Vec<String> = store.scan("a").await.unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["k1", "k2"], "{name}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(store.get("a", "k2").await.unwrap(), None, "{name}: expired");
+        assert_eq!(store.scan("a").await.unwrap().len(), 1, "{name}");
+        store.delete("a", "k1").await.unwrap();
+        store.delete("a", "never").await.unwrap();
+        assert_eq!(store.get("a", "k1").await.unwrap(), None, "{name}");
+        assert_eq!(store.get("b", "k1").await.unwrap().as_deref(), Some(&b"other"[..]), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_survive_in_the_store_file() {
+    use crate::auth::{Token, TokenStore as _};
+    let path = temp_db("tokens");
+    {
+        let store: std::sync::Arc<dyn StateStore> =
+            std::sync::Arc::new(SqliteInbox::open(&path, config()).unwrap());
+        let tokens = StateTokenStore::new(store, "wxcc");
+        assert!(tokens.load().await.unwrap().is_none());
+        let token = Token::bearer("access-secret-value", Some(Duration::from_secs(3600)))
+            .with_refresh_token("refresh-secret");
+        tokens.save(&token).await.unwrap();
+        assert!(!format!("{tokens:?}").contains("secret"), "{tokens:?}");
+    }
+    let store: std::sync::Arc<dyn StateStore> =
+        std::sync::Arc::new(SqliteInbox::open(&path, config()).unwrap());
+    let loaded = StateTokenStore::new(store.clone(), "wxcc").load().await.unwrap().unwrap();
+    assert_eq!(loaded.access_token().expose_secret(), "access-secret-value");
+    assert_eq!(loaded.refresh_token().map(|s| s.expose_secret().as_str()), Some("refresh-secret"));
+    assert!(loaded.expires_in().is_some_and(|left| left > Duration::from_secs(3590)));
+    // A corrupt value is an error naming the token, never its content.
+    store.put("tokens", "bad", br#"{"access_token": 7, "secret": "leaky"}"#.to_vec(), None).await.unwrap();
+    let error = StateTokenStore::new(store, "bad").load().await.unwrap_err().to_string();
+    assert!(error.contains("token `bad` is not a stored token") && !error.contains("leaky"), "{error}");
+}
