@@ -10,6 +10,20 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 
+/// What kind of JSON value `value` is, in words (`a string`, `a list`…), for errors that
+/// say what arrived instead of what was expected.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// An integer that may arrive as a JSON number or as a string of digits.
 ///
 /// Floats with no fractional part (`3600.0`) are accepted too; anything else is an error.

@@ -1,6 +1,7 @@
 //! Example values: the spec's own examples where it has them, else a schema-valid instance.
 //! They feed the samples every operation is tested with and the simulator answers with.
 
+use cc_core::de::json_kind;
 use serde_json::{Map, Value, json};
 
 use super::model::{Def, Ty, Types};
@@ -77,21 +78,21 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
     match ty {
         Ty::Str | Ty::Id(_) | Ty::Bytes => match example {
             Value::String(_) => example.clone(),
-            other => replace(&format!("{} for a string", kind(other))),
+            other => replace(&format!("{} for a string", json_kind(other))),
         },
         Ty::I64 => match example {
             Value::Number(n) if n.is_i64() || n.is_u64() => example.clone(),
             Value::String(s) if s.trim().parse::<i64>().is_ok() => example.clone(),
-            other => replace(&format!("{} for an integer", kind(other))),
+            other => replace(&format!("{} for an integer", json_kind(other))),
         },
         Ty::F64 => match example {
             Value::Number(_) => example.clone(),
             v if numeric(v) => example.clone(),
-            other => replace(&format!("{} for a number", kind(other))),
+            other => replace(&format!("{} for a number", json_kind(other))),
         },
         Ty::Bool => match example {
             Value::Bool(_) => example.clone(),
-            other => replace(&format!("{} for a boolean", kind(other))),
+            other => replace(&format!("{} for a boolean", json_kind(other))),
         },
         Ty::Json => example.clone(),
         Ty::Vec(inner) => match example {
@@ -102,7 +103,7 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
                     .map(|(i, v)| conform(types, v, inner, &format!("{at}[{i}]"), repairs))
                     .collect(),
             ),
-            other => replace(&format!("{} for a list", kind(other))),
+            other => replace(&format!("{} for a list", json_kind(other))),
         },
         Ty::Map(inner) => match example {
             Value::Object(members) => Value::Object(
@@ -111,7 +112,7 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
                     .map(|(k, v)| (k.clone(), conform(types, v, inner, &format!("{at}.{k}"), repairs)))
                     .collect(),
             ),
-            other => replace(&format!("{} for a map", kind(other))),
+            other => replace(&format!("{} for a map", json_kind(other))),
         },
         Ty::Named(name) => {
             let Some(def) = types.defs.get(name) else { return example.clone() };
@@ -119,7 +120,7 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
                 Def::Alias(inner) => conform(types, example, inner, at, repairs),
                 Def::Enum { .. } => match example {
                     Value::String(_) => example.clone(),
-                    other => replace(&format!("{} for an enum", kind(other))),
+                    other => replace(&format!("{} for an enum", json_kind(other))),
                 },
                 Def::OneOf(variants) => {
                     for (_, variant) in variants {
@@ -133,7 +134,7 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
                 }
                 Def::Struct { fields, .. } => {
                     let Value::Object(members) = example else {
-                        return replace(&format!("{} for an object", kind(example)));
+                        return replace(&format!("{} for an object", json_kind(example)));
                     };
                     let mut out = members.clone();
                     for field in fields {
@@ -157,17 +158,6 @@ pub fn conform(types: &Types, example: &Value, ty: &Ty, at: &str, repairs: &mut 
                 }
             }
         }
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

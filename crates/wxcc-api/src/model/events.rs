@@ -9,6 +9,7 @@
 //! An event type of a resource this version does not know keeps its `data` raw.
 
 use cc_core::EpochMillis;
+use cc_core::de::json_kind;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -497,14 +498,20 @@ fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, cc_core::de
 
 /// A string, or a number as its text; empty and `null` are `None`.
 fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::Null | Value::String(_)) | None => None,
-        Some(other) => {
-            return Err(serde::de::Error::custom(format!("expected a string, got {}", kind(&other))));
-        }
-    })
+    match Option::<Value>::deserialize(d)? {
+        Some(v @ (Value::String(_) | Value::Number(_))) => Ok(text(&v)),
+        Some(Value::Null) | None => Ok(None),
+        Some(other) => Err(serde::de::Error::custom(format!("expected a string, got {}", json_kind(&other)))),
+    }
+}
+
+/// An id or code as the vendor sends it: a non-blank string, or a number's digits.
+pub(super) fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 fn opt_text_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TaskId>, D::Error> {
@@ -521,17 +528,6 @@ fn required_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EpochMillis>, D::Error> {
     let value = Option::<Value>::deserialize(d)?;
     Ok(value.and_then(|v| serde_json::from_value::<EpochMillis>(v).ok()))
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::TaskId;
+use super::events::text;
 
 cc_core::open_enum! {
     /// A message's `type` (and the `data.type` of agent and task messages): the SDK's
@@ -115,12 +116,12 @@ impl Message {
 
     /// `data.agentId` (a number is read as its digits).
     pub fn agent_id(&self) -> Option<String> {
-        id_member(&self.data, "agentId")
+        self.data.get("agentId").and_then(text)
     }
 
     /// `data.interactionId`: the task a task message is about.
     pub fn interaction_id(&self) -> Option<TaskId> {
-        id_member(&self.data, "interactionId").map(TaskId::from)
+        self.data.get("interactionId").and_then(text).map(TaskId::from)
     }
 
     /// The failure a `…Failed` message reports: `Some` when `data` has a `reasonCode` or a
@@ -133,15 +134,6 @@ impl Message {
         };
         let reason = self.data.get("reason").and_then(Value::as_str).map(str::to_owned);
         (reason_code.is_some() || reason.is_some()).then_some(Failure { reason_code, reason })
-    }
-}
-
-/// An id member, given as a non-empty string or a number.
-fn id_member(data: &Value, name: &str) -> Option<String> {
-    match data.get(name)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 
