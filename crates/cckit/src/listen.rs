@@ -13,12 +13,14 @@ use axum::Router;
 use axum::routing::get;
 use cc_core::inbox::{
     Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, MemoryInbox, NewDelivery,
-    SqliteInbox,
+    SqliteInbox, StateStore,
 };
 use cc_core::webhook::server::{ReceiverConfig, durable_receiver};
 use cc_core::{ConversationEvent, ConversationId, Secret};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
+
+use lp_notifications::sequencer::durable::Step;
 
 use crate::Failure;
 
@@ -84,16 +86,20 @@ fn required<'a>(flag: &'a Option<String>, name: &str) -> Result<&'a str, Failure
     flag.as_deref().ok_or_else(|| Failure::usage(format!("--{name} is required for this vendor")))
 }
 
-fn route(vendor: &str, o: &Options, inbox: Arc<dyn Inbox>) -> Result<axum::routing::MethodRouter, Failure> {
+fn route(
+    vendor: &Decoder,
+    o: &Options,
+    inbox: Arc<dyn Inbox>,
+) -> Result<axum::routing::MethodRouter, Failure> {
     let config = ReceiverConfig::default();
     Ok(match vendor {
-        "ece" => {
+        Decoder::Ece => {
             let password = secret(&o.password, "CCKIT_PASSWORD", "--password")?;
             let auth = ece_messaging::webhook::WebhookAuth::basic(required(&o.user, "user")?, password);
             let config = ReceiverConfig { body_limit: ece_messaging::webhook::BODY_LIMIT, ..config };
             durable_receiver(ece_messaging::EceWebhook::new(auth), inbox, "ece", config)
         }
-        "alvaria" => {
+        Decoder::Alvaria => {
             let path = o
                 .public_key
                 .as_ref()
@@ -103,7 +109,7 @@ fn route(vendor: &str, o: &Options, inbox: Arc<dyn Inbox>) -> Result<axum::routi
                 .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
             durable_receiver(hook, inbox, "alvaria", config)
         }
-        "lp" => {
+        Decoder::Lp(_) => {
             let secret = secret(&o.secret, "CCKIT_SECRET", "--secret")?;
             let hook = lp_notifications::LpWebhook::new(
                 required(&o.account_id, "account-id")?,
@@ -112,27 +118,29 @@ fn route(vendor: &str, o: &Options, inbox: Arc<dyn Inbox>) -> Result<axum::routi
             );
             durable_receiver(hook, inbox, "lp", config)
         }
-        "wxcc" => {
+        Decoder::Wxcc => {
             let secret = secret(&o.secret, "CCKIT_SECRET", "--secret")?;
             let secrets = wxcc_api::webhook::Secrets::new().with(o.subscription.clone(), secret);
             durable_receiver(wxcc_api::WxccWebhook::new(secrets), inbox, "wxcc", config)
         }
-        other => {
-            return Err(Failure::usage(format!("cckit listen serves {}; not `{other}`", VENDORS.join(", "))));
-        }
     })
 }
 
-fn open_store(store: &str) -> Result<Arc<dyn Inbox>, Failure> {
+/// The inbox and, in the same store, the state decoders keep (the LivePerson sequencer's).
+type Stores = (Arc<dyn Inbox>, Arc<dyn StateStore>);
+
+fn open_store(store: &str) -> Result<Stores, Failure> {
     if store == "memory" {
-        return Ok(Arc::new(MemoryInbox::default()));
+        let inbox = Arc::new(MemoryInbox::default());
+        return Ok((inbox.clone(), inbox));
     }
     let Some(path) = store.strip_prefix("sqlite:") else {
         return Err(Failure::usage(format!("--store {store}: use sqlite:PATH (or memory, for tests)")));
     };
-    let inbox =
-        SqliteInbox::open(path, InboxConfig::default()).map_err(|e| Failure::failed(e.to_string()))?;
-    Ok(Arc::new(inbox))
+    let inbox = Arc::new(
+        SqliteInbox::open(path, InboxConfig::default()).map_err(|e| Failure::failed(e.to_string()))?,
+    );
+    Ok((inbox.clone(), inbox))
 }
 
 /// What happened, for the status line.
@@ -182,7 +190,8 @@ pub async fn run(vendor: &str, options: Options) -> Result<(), Failure> {
     if options.forward_to.is_some() && options.exec.is_some() {
         return Err(Failure::usage("--forward-to and --exec exclude each other"));
     }
-    let store = open_store(&options.store)?;
+    let (store, state) = open_store(&options.store)?;
+    let decoder = Decoder::new(vendor, state)?;
     let counters = Arc::new(Counters::default());
     let inbox: Arc<dyn Inbox> = Arc::new(Counted { inner: store, counters: Arc::clone(&counters) });
     let path =
@@ -206,7 +215,7 @@ pub async fn run(vendor: &str, options: Options) -> Result<(), Failure> {
         })
     };
     let app =
-        Router::new().route(&path, route(vendor, &options, Arc::clone(&inbox))?).route("/healthz", health);
+        Router::new().route(&path, route(&decoder, &options, Arc::clone(&inbox))?).route("/healthz", health);
     let listener = tokio::net::TcpListener::bind((options.bind.as_str(), options.port))
         .await
         .map_err(|e| Failure::failed(format!("binding {}:{}: {e}", options.bind, options.port)))?;
@@ -216,7 +225,7 @@ pub async fn run(vendor: &str, options: Options) -> Result<(), Failure> {
     let stop = Arc::new(AtomicBool::new(false));
     let output = Output::new(&options)?;
     let consumer = tokio::spawn(consume(
-        vendor.to_owned(),
+        decoder,
         Arc::clone(&inbox),
         output,
         Duration::from_secs(options.lease.max(1)),
@@ -352,14 +361,14 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 async fn consume(
-    vendor: String,
+    decoder: Decoder,
     inbox: Arc<dyn Inbox>,
     output: Output,
     lease: Duration,
     counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
 ) {
-    let output = Arc::new(output);
+    let (output, decoder) = (Arc::new(output), Arc::new(decoder));
     while !stop.load(Ordering::Relaxed) {
         let batch = match inbox.claim(32, lease).await {
             Ok(batch) => batch,
@@ -375,17 +384,26 @@ async fn consume(
         }
         // One delivery per conversation at most: the batch runs concurrently.
         let work = batch.into_iter().map(|leased| {
-            let (inbox, output, counters, vendor) =
-                (Arc::clone(&inbox), Arc::clone(&output), Arc::clone(&counters), vendor.clone());
+            let (inbox, output, counters, decoder) =
+                (Arc::clone(&inbox), Arc::clone(&output), Arc::clone(&counters), Arc::clone(&decoder));
             async move {
                 let id = leased.id();
-                let result = match events_of(&vendor, &leased) {
-                    Ok(events) => output.send(&record(&leased, &events), &events, &id).await,
-                    Err(e) => Err(format!("stored delivery {id} does not decode: {e}")),
+                let result = match decoder.events(&leased).await {
+                    // Nothing left (all of it was handed on before a crash, or a stale
+                    // snapshot): acknowledged without handing on.
+                    Ok((events, step)) if events.is_empty() => decoder.commit(step).await.map(|()| false),
+                    Ok((events, step)) => match output.send(&record(&leased, &events), &events, &id).await {
+                        // The sequencer's state moves on only after the hand-on, before the ack.
+                        Ok(()) => decoder.commit(step).await.map(|()| true),
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(format!("stored delivery {id}: {e}")),
                 };
                 match result {
-                    Ok(()) => {
-                        counters.forwarded.fetch_add(1, Ordering::Relaxed);
+                    Ok(handed_on) => {
+                        if handed_on {
+                            counters.forwarded.fetch_add(1, Ordering::Relaxed);
+                        }
                         if let Err(e) = inbox.ack(leased.token).await {
                             eprintln!("cckit listen: ack of {id} failed (it will be handed on again): {e}");
                         }
@@ -420,49 +438,86 @@ fn record(leased: &Leased, events: &[ConversationEvent]) -> Value {
     })
 }
 
-/// The neutral events of a stored delivery: only its parts that were new when it arrived.
-fn events_of(vendor: &str, d: &Leased) -> Result<Vec<ConversationEvent>, String> {
-    let fresh = |key: &str| d.keys.iter().any(|k| k == key);
-    match vendor {
-        "ece" => {
-            let mut batch = ece_messaging::webhook::parse_callback(d.content_type.as_deref(), &d.body)
-                .map_err(|e| e.to_string())?;
-            let mut seen = std::collections::HashSet::new();
-            batch.message.retain(|m| {
-                let id = m.id.as_str().trim();
-                id.is_empty() || (fresh(id) && seen.insert(id.to_owned()))
-            });
-            Ok(batch.message.iter().map(ece_messaging::channel::conversation_event).collect())
+/// Turns stored deliveries back into neutral events; for LivePerson through the durable
+/// sequencer, whose state lives in the same store as the inbox.
+enum Decoder {
+    Ece,
+    Alvaria,
+    Lp(lp_notifications::sequencer::durable::DurableSequencer),
+    Wxcc,
+}
+
+impl Decoder {
+    fn new(vendor: &str, state: Arc<dyn StateStore>) -> Result<Self, Failure> {
+        use lp_notifications::sequencer::{SequencerConfig, durable::DurableSequencer};
+        Ok(match vendor {
+            "ece" => Self::Ece,
+            "alvaria" => Self::Alvaria,
+            "lp" => Self::Lp(DurableSequencer::new(state, SequencerConfig::default())),
+            "wxcc" => Self::Wxcc,
+            other => {
+                return Err(Failure::usage(format!(
+                    "cckit listen serves {}; not `{other}`",
+                    VENDORS.join(", ")
+                )));
+            }
+        })
+    }
+
+    /// The neutral events of a stored delivery (only its parts that were new when it
+    /// arrived) and the sequencer state to commit once they were handed on.
+    async fn events(&self, d: &Leased) -> Result<(Vec<ConversationEvent>, Option<Step>), String> {
+        let fresh = |key: &str| d.keys.iter().any(|k| k == key);
+        let unreadable = |e: &dyn std::fmt::Display| format!("does not decode: {e}");
+        let events = match self {
+            Self::Ece => {
+                let mut batch = ece_messaging::webhook::parse_callback(d.content_type.as_deref(), &d.body)
+                    .map_err(|e| unreadable(&e))?;
+                let mut seen = std::collections::HashSet::new();
+                batch.message.retain(|m| {
+                    let id = m.id.as_str().trim();
+                    id.is_empty() || (fresh(id) && seen.insert(id.to_owned()))
+                });
+                batch.message.iter().map(ece_messaging::channel::conversation_event).collect()
+            }
+            Self::Alvaria => {
+                let callback =
+                    alvaria_servermsg::model::Callback::parse(&d.body).map_err(|e| unreadable(&e))?;
+                vec![alvaria_servermsg::channel::conversation_event(&callback)]
+            }
+            Self::Lp(sequencer) => {
+                use lp_notifications::model::Change;
+                let mut n =
+                    lp_notifications::model::parse_notification(&d.body).map_err(|e| unreadable(&e))?;
+                n.changes.retain(|c| match c {
+                    Change::Messaging(m) => {
+                        m.sequence.is_none_or(|s| fresh(&format!("{}:{s}", m.dialog_id.as_str())))
+                    }
+                    _ => true,
+                });
+                let step = sequencer.push(n).await.map_err(|e| format!("sequencer state: {e}"))?;
+                let events = step.deliveries.iter().flat_map(lp_notifications::channel::delivery_events);
+                return Ok((events.collect(), Some(step)));
+            }
+            Self::Wxcc => {
+                let event = wxcc_api::model::events::parse_event(&d.body).map_err(|e| unreadable(&e))?;
+                vec![ConversationEvent::Other {
+                    conversation: event.data.task_id().map(|t| ConversationId::new(t.as_str())),
+                    kind: format!("wxcc:{}", event.event_type),
+                    raw: serde_json::to_value(&event).map_err(|e| e.to_string())?,
+                }]
+            }
+        };
+        Ok((events, None))
+    }
+
+    /// Moves the sequencer's state on; an error hands the delivery on again.
+    async fn commit(&self, step: Option<Step>) -> Result<(), String> {
+        match (self, step) {
+            (Self::Lp(sequencer), Some(step)) => {
+                sequencer.commit(step).await.map_err(|e| format!("saving sequencer state: {e}"))
+            }
+            _ => Ok(()),
         }
-        "alvaria" => {
-            let callback = alvaria_servermsg::model::Callback::parse(&d.body).map_err(|e| e.to_string())?;
-            Ok(vec![alvaria_servermsg::channel::conversation_event(&callback)])
-        }
-        "lp" => {
-            use lp_notifications::model::Change;
-            let mut n = lp_notifications::model::parse_notification(&d.body).map_err(|e| e.to_string())?;
-            n.changes.retain(|c| match c {
-                Change::Messaging(m) => {
-                    m.sequence.is_none_or(|s| fresh(&format!("{}:{s}", m.dialog_id.as_str())))
-                }
-                _ => true,
-            });
-            // The inbox ordered the deliveries; a fresh sequencer only splits this one into
-            // events (and releases what it would hold for a gap at once).
-            let mut sequencer = lp_notifications::sequencer::Sequencer::default();
-            let now = std::time::Instant::now();
-            let mut out = sequencer.push_notification_at(n, now);
-            out.extend(sequencer.poll_at(now + Duration::from_secs(3600)));
-            Ok(out.iter().flat_map(lp_notifications::channel::delivery_events).collect())
-        }
-        "wxcc" => {
-            let event = wxcc_api::model::events::parse_event(&d.body).map_err(|e| e.to_string())?;
-            Ok(vec![ConversationEvent::Other {
-                conversation: event.data.task_id().map(|t| ConversationId::new(t.as_str())),
-                kind: format!("wxcc:{}", event.event_type),
-                raw: serde_json::to_value(&event).map_err(|e| e.to_string())?,
-            }])
-        }
-        other => Err(format!("no decoder for `{other}`")),
     }
 }

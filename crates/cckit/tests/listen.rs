@@ -300,3 +300,93 @@ async fn stdout_lines_health_usage_errors_and_a_graceful_stop() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn snapshot(conv: &str, updated: i64, agent: &str, stage: &str) -> Vec<u8> {
+    let state = if stage == "CLOSE" { "CLOSE" } else { "OPEN" };
+    serde_json::to_vec(&json!({"kind": "notification", "type": "cqm.ExConversationChangeNotification",
+        "body": {"changes": [{"type": "UPSERT", "result": {"convId": conv, "conversationDetails": {
+            "participants": [{"id": "c-1", "role": "CONSUMER"}, {"id": agent, "role": "ASSIGNED_AGENT"}],
+            "dialogs": [{"dialogId": conv, "dialogType": "MAIN", "state": state}],
+            "state": state, "stage": stage, "closeReason": "AGENT", "metaDataLastUpdateTs": updated,
+            "startTs": 1}}}]}}))
+    .unwrap()
+}
+
+/// The sequencer's state is in the store: after a kill -9 a conversation is not started again,
+/// an older snapshot is dropped and a repeated message is not handed on twice.
+#[tokio::test]
+async fn conversation_history_survives_kill_9() {
+    use std::io::BufRead as _;
+    let store = temp_store("history");
+    let sim = sender();
+    let start = || {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+            .args(["listen", "lp", "--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--account-id", ACCOUNT, "--client-id", CLIENT, "--secret", SECRET])
+            .arg("--store")
+            .arg(format!("sqlite:{}", store.display()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (port, child)
+    };
+    // Events (kind, conversation, agent) printed for what was posted, in order.
+    async fn post_and_read(
+        sim: &LpSim,
+        port: u16,
+        child: &mut Child,
+        bodies: &[Vec<u8>],
+        expect: usize,
+    ) -> Vec<String> {
+        wait_healthy(port).await;
+        for body in bodies {
+            assert!(sim.send(&format!("http://127.0.0.1:{port}/"), body).await.delivered);
+        }
+        let mut lines = std::io::BufReader::new(child.stdout.as_mut().unwrap()).lines();
+        let seen = (0..expect)
+            .map(|_| {
+                let line: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+                let e = &line["event"];
+                format!("{} {}", e["event"].as_str().unwrap(), e["agent"]["id"].as_str().unwrap_or(""))
+                    .trim()
+                    .to_owned()
+            })
+            .collect();
+        // Everything acked before the kill: this test is about the state, not the crash window.
+        let health = format!("http://127.0.0.1:{port}/healthz");
+        for _ in 0..200 {
+            let h: Value =
+                serde_json::from_slice(&reqwest::get(&health).await.unwrap().bytes().await.unwrap()).unwrap();
+            if h["pending"] == 0 {
+                return seen;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("deliveries still pending");
+    }
+
+    let (port, mut child) = start();
+    let first = [snapshot("conv-1", 100, "agent-1", "OPEN"), content("conv-1", 1)];
+    let seen = post_and_read(&sim, port, &mut child, &first, 3).await;
+    assert_eq!(seen, ["started", "agent_joined agent-1", "message"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (port, mut child) = start();
+    let second = [
+        snapshot("conv-1", 90, "agent-0", "OPEN"), // older than what was released: dropped
+        snapshot("conv-1", 110, "agent-1", "OPEN"), // newer, same agent: no event
+        content("conv-1", 1),                      // a redelivery: dropped
+        snapshot("conv-1", 120, "agent-2", "OPEN"), // the agent changes
+        content("conv-1", 2),
+        snapshot("conv-1", 200, "agent-2", "CLOSE"), // the end
+    ];
+    // Snapshots and messages are ordered per key (conversation, dialog), not with each other.
+    let mut seen = post_and_read(&sim, port, &mut child, &second, 3).await;
+    seen.sort();
+    assert_eq!(seen, ["agent_joined agent-2", "ended", "message"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

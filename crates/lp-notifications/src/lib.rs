@@ -12,7 +12,9 @@
 //! 4. maps them to cc-core's vendor-neutral `ConversationEvent` ([`channel`]).
 //!
 //! With default features it depends on no HTTP stack and no async runtime. Feature `server`
-//! adds an axum route; feature `sim` a sender that signs and retries like LivePerson.
+//! adds an axum route; feature `sim` a sender that signs and retries like LivePerson; feature
+//! `store` the sequencer's state in a cc-core store, so it survives restarts
+//! (`sequencer::durable`).
 //!
 //! ```
 //! use lp_notifications::{channel, model, sequencer::Sequencer};

@@ -28,6 +28,9 @@
 //! The sequencer does no I/O and keeps no clock of its own: pass `now` (or use the methods
 //! that read `Instant::now()`), and call [`Sequencer::poll`] periodically (every few hundred
 //! milliseconds) to release events whose gap timed out.
+//!
+//! Its state lives in memory; with feature `store`, `durable::DurableSequencer` keeps the same
+//! rules on state in a store that survives restarts, for notifications from a durable inbox.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
@@ -35,6 +38,9 @@ use std::time::{Duration, Instant};
 
 use cc_core::{ConversationId, EpochMillis, ParticipantId};
 use serde_json::Value;
+
+#[cfg(feature = "store")]
+pub mod durable;
 
 use crate::model::{
     Change, ChatState, ConversationChange, DialogId, MessagingChange, MessagingEvent, Notification, SkillId,
@@ -119,6 +125,27 @@ impl SnapshotSummary {
     }
 }
 
+impl SnapshotSummary {
+    /// Whether this snapshot is released: newer than the conversation's tombstone (the
+    /// closing snapshot's time) and than the previous one released. Without a version on
+    /// either side a snapshot cannot be ordered: it passes.
+    fn admitted(&self, tombstone: Option<Option<EpochMillis>>, previous: Option<&SnapshotSummary>) -> bool {
+        let newer_than = |seen: Option<EpochMillis>| match (self.last_update, seen) {
+            (Some(new), Some(old)) => new > old,
+            _ => true,
+        };
+        tombstone.is_none_or(newer_than) && previous.is_none_or(|p| newer_than(p.last_update))
+    }
+}
+
+/// The dialogs a closing snapshot ends: the main one (its id is the conversation's) and every
+/// dialog it lists.
+fn dialogs_of(change: &ConversationChange) -> Vec<DialogId> {
+    std::iter::once(DialogId::new(change.result.conv_id.as_str()))
+        .chain(change.result.conversation_details.dialogs.iter().map(|d| d.dialog_id.clone()))
+        .collect()
+}
+
 /// What was dropped or bent, for monitoring.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SequencerStats {
@@ -134,6 +161,8 @@ pub struct SequencerStats {
     pub evicted_dialogs: u64,
     /// Skipped-gap ranges merged to stay within `max_skipped_ranges`.
     pub merged_gaps: u64,
+    /// Stored state that no longer decoded and was treated as absent (durable sequencer).
+    pub unreadable_state: u64,
 }
 
 struct Pending {
@@ -246,7 +275,7 @@ impl Sequencer {
                 if now.saturating_duration_since(oldest) < config.max_hold {
                     break;
                 }
-                Self::skip_gap(dialog, config, stats, &mut out);
+                dialog.skip_gap(config, stats, &mut out);
             }
             let idle = dialog.pending.is_empty()
                 && now.saturating_duration_since(dialog.last_activity) >= config.idle_ttl;
@@ -279,77 +308,92 @@ impl Sequencer {
         if !self.dialogs.contains_key(&dialog_id) {
             self.make_room(out);
         }
-        let config = self.config;
         let dialog = self.dialogs.entry(dialog_id).or_insert_with(|| DialogState::new(now));
         dialog.last_activity = now;
+        dialog.accept(change, now, &self.config, &mut self.stats, out);
+    }
+}
 
+impl DialogState {
+    /// The rules for one messaging change of this dialog: duplicates dropped, late events
+    /// released, the rest held until their turn (or until `max_pending` is exceeded).
+    fn accept(
+        &mut self,
+        change: Box<MessagingChange>,
+        now: Instant,
+        config: &SequencerConfig,
+        stats: &mut SequencerStats,
+        out: &mut Vec<Delivery>,
+    ) {
         let Some(seq) = change.sequence else {
             if let (MessagingEvent::ChatStateEvent(state), Some(who)) = (&change.event, change.originator()) {
-                match dialog.chat_states.iter_mut().find(|(p, _)| p == who) {
+                match self.chat_states.iter_mut().find(|(p, _)| p == who) {
                     Some(entry) => entry.1 = state.chat_state.clone(),
-                    None => dialog.chat_states.push((who.clone(), state.chat_state.clone())),
+                    None => self.chat_states.push((who.clone(), state.chat_state.clone())),
                 }
             }
             out.push(Delivery::Messaging { change, late: false });
             return;
         };
 
-        if seq < dialog.next {
+        if seq < self.next {
             // Below the release point: a late event if its slot was skipped, else a duplicate.
-            match dialog.skipped.iter().position(|r| r.contains(&seq)) {
+            match self.skipped.iter().position(|r| r.contains(&seq)) {
                 Some(i) => {
-                    let range = dialog.skipped.remove(i);
+                    let range = self.skipped.remove(i);
                     let halves = [range.start..seq, seq + 1..range.end];
                     let kept: Vec<Range<u64>> = halves.into_iter().filter(|r| !r.is_empty()).collect();
-                    dialog.skipped.splice(i..i, kept);
-                    if dialog.skipped.len() > config.max_skipped_ranges.max(1) {
-                        Self::merge_closest(&mut dialog.skipped);
-                        self.stats.merged_gaps += 1;
+                    self.skipped.splice(i..i, kept);
+                    if self.skipped.len() > config.max_skipped_ranges.max(1) {
+                        Self::merge_closest(&mut self.skipped);
+                        stats.merged_gaps += 1;
                     }
-                    self.stats.late += 1;
+                    stats.late += 1;
                     out.push(Delivery::Messaging { change, late: true });
                 }
-                None => self.stats.duplicates += 1,
+                None => stats.duplicates += 1,
             }
             return;
         }
-        if dialog.pending.contains_key(&seq) {
-            self.stats.duplicates += 1;
+        if self.pending.contains_key(&seq) {
+            stats.duplicates += 1;
             return;
         }
-        dialog.pending.insert(seq, Pending { change, arrived: now });
-        Self::release_ready(dialog, out);
-        while dialog.pending.len() > config.max_pending {
-            Self::skip_gap(dialog, &config, &mut self.stats, out);
+        self.pending.insert(seq, Pending { change, arrived: now });
+        self.release_ready(out);
+        while self.pending.len() > config.max_pending {
+            self.skip_gap(config, stats, out);
         }
     }
 
     /// Releases consecutive pending events from `next` on.
-    fn release_ready(dialog: &mut DialogState, out: &mut Vec<Delivery>) {
-        while let Some(p) = dialog.pending.remove(&dialog.next) {
-            dialog.next += 1;
+    fn release_ready(&mut self, out: &mut Vec<Delivery>) {
+        while let Some(p) = self.pending.remove(&self.next) {
+            self.next += 1;
             out.push(Delivery::Messaging { change: p.change, late: false });
         }
     }
 
     /// Gives up on the gap before the lowest pending event, then releases what follows.
-    fn skip_gap(
-        dialog: &mut DialogState,
-        config: &SequencerConfig,
-        stats: &mut SequencerStats,
-        out: &mut Vec<Delivery>,
-    ) {
-        let Some(&lowest) = dialog.pending.keys().next() else { return };
-        if lowest > dialog.next {
-            dialog.skipped.push(dialog.next..lowest);
-            while dialog.skipped.len() > config.max_skipped_ranges.max(1) {
-                Self::merge_closest(&mut dialog.skipped);
+    fn skip_gap(&mut self, config: &SequencerConfig, stats: &mut SequencerStats, out: &mut Vec<Delivery>) {
+        let Some(&lowest) = self.pending.keys().next() else { return };
+        if lowest > self.next {
+            self.skipped.push(self.next..lowest);
+            while self.skipped.len() > config.max_skipped_ranges.max(1) {
+                Self::merge_closest(&mut self.skipped);
                 stats.merged_gaps += 1;
             }
             stats.gaps_skipped += 1;
-            dialog.next = lowest;
+            self.next = lowest;
         }
-        Self::release_ready(dialog, out);
+        self.release_ready(out);
+    }
+
+    /// Releases everything held, skipping the gaps before it.
+    fn flush(&mut self, config: &SequencerConfig, stats: &mut SequencerStats, out: &mut Vec<Delivery>) {
+        while !self.pending.is_empty() {
+            self.skip_gap(config, stats, out);
+        }
     }
 
     /// Merges the two neighbouring ranges with the fewest delivered sequences between them:
@@ -361,38 +405,22 @@ impl Sequencer {
             ranges[i - 1].end = right.end;
         }
     }
+}
 
+impl Sequencer {
     fn push_conversation(&mut self, change: Box<ConversationChange>, now: Instant, out: &mut Vec<Delivery>) {
         let conv = change.result.conv_id.clone();
         let summary = SnapshotSummary::of(&change);
-        let newer_than = |seen: Option<EpochMillis>| match (summary.last_update, seen) {
-            (Some(new), Some(old)) => new > old,
-            // Without a version on either side the snapshot cannot be ordered: let it through.
-            _ => true,
-        };
-        if let Some(closed_at) = self.tombstones.get(&conv)
-            && !newer_than(*closed_at)
-        {
-            self.stats.stale_snapshots += 1;
-            return;
-        }
         let previous = self.conversations.get(&conv).map(|c| c.summary.clone());
-        if let Some(prev) = &previous
-            && !newer_than(prev.last_update)
-        {
+        if !summary.admitted(self.tombstones.get(&conv).copied(), previous.as_ref()) {
             self.stats.stale_snapshots += 1;
             return;
         }
         if summary.over {
             // Release what its dialogs still hold before the closing snapshot, then forget them.
-            let dialogs: Vec<DialogId> = std::iter::once(DialogId::new(conv.as_str()))
-                .chain(change.result.conversation_details.dialogs.iter().map(|d| d.dialog_id.clone()))
-                .collect();
-            for id in dialogs {
+            for id in dialogs_of(&change) {
                 if let Some(mut dialog) = self.dialogs.remove(&id) {
-                    while !dialog.pending.is_empty() {
-                        Self::skip_gap(&mut dialog, &self.config, &mut self.stats, out);
-                    }
+                    dialog.flush(&self.config, &mut self.stats, out);
                 }
             }
             self.conversations.remove(&conv);
@@ -433,9 +461,7 @@ impl Sequencer {
         if let Some(id) = oldest
             && let Some(mut dialog) = self.dialogs.remove(&id)
         {
-            while !dialog.pending.is_empty() {
-                Self::skip_gap(&mut dialog, &self.config, &mut self.stats, out);
-            }
+            dialog.flush(&self.config, &mut self.stats, out);
             self.stats.evicted_dialogs += 1;
         }
     }

@@ -232,3 +232,144 @@ fn memory_is_bounded_by_idle_eviction_and_caps() {
     assert_eq!(s.tracked(), (0, 0));
     assert!(format!("{s:?}").contains("tombstones: 100"), "{s:?}");
 }
+
+/// The durable sequencer: the same rules on state in a store that outlives the process.
+#[cfg(feature = "store")]
+mod durable {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use cc_core::ConversationEvent;
+    use cc_core::inbox::{InboxConfig, SqliteInbox, StateStore};
+    use lp_notifications::channel::delivery_events;
+    use lp_notifications::model::{Change, ChatState, DialogId, Notification, NotificationType};
+    use lp_notifications::sequencer::durable::{DIALOG_SCOPE, DurableSequencer, Step};
+    use lp_notifications::sequencer::{Delivery, SequencerConfig};
+
+    use super::{chat_state, content, seqs, snapshot};
+
+    fn store_path(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let dir = std::env::temp_dir().join(format!("lp-seq-{}-{name}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("state.db")
+    }
+
+    /// A sequencer on the file at `path`, as a freshly started process makes it.
+    fn start(path: &PathBuf) -> (Arc<SqliteInbox>, DurableSequencer) {
+        let store = Arc::new(SqliteInbox::open(path, InboxConfig::default()).unwrap());
+        let sequencer = DurableSequencer::new(store.clone(), SequencerConfig::default());
+        (store, sequencer)
+    }
+
+    fn notification(changes: Vec<Change>) -> Notification {
+        Notification { kind: None, notification_type: NotificationType::from("test"), sent_ts: None, changes }
+    }
+
+    /// Pushes, hands on (returns the deliveries) and commits.
+    async fn run(s: &DurableSequencer, changes: Vec<Change>) -> Vec<Delivery> {
+        let mut step: Step = s.push(notification(changes)).await.unwrap();
+        let out = std::mem::take(&mut step.deliveries);
+        s.commit(step).await.unwrap();
+        out
+    }
+
+    fn kinds(deliveries: &[Delivery]) -> Vec<&'static str> {
+        deliveries
+            .iter()
+            .flat_map(delivery_events)
+            .map(|e| match e {
+                ConversationEvent::Started { .. } => "started",
+                ConversationEvent::AgentJoined { .. } => "agent-joined",
+                ConversationEvent::Ended { .. } => "ended",
+                ConversationEvent::Message { .. } => "message",
+                _ => "other",
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn snapshots_and_sequences_survive_a_restart() {
+        let path = store_path("restart");
+        {
+            let (_store, s) = start(&path);
+            let first = run(&s, vec![snapshot("conv", 100, "OPEN", false)]).await;
+            assert_eq!(kinds(&first), ["started", "agent-joined"]);
+            assert_eq!(seqs(&run(&s, vec![content("conv", 0)]).await), [(0, false)]);
+            assert_eq!(seqs(&run(&s, vec![content("conv", 1)]).await), [(1, false)]);
+        }
+        {
+            let (_store, s) = start(&path);
+            assert!(run(&s, vec![snapshot("conv", 100, "OPEN", false)]).await.is_empty(), "same version");
+            let newer = run(&s, vec![snapshot("conv", 110, "OPEN", false)]).await;
+            match &newer[..] {
+                [Delivery::Conversation { previous: Some(prev), .. }] => {
+                    assert_eq!(prev.last_update.map(|t| t.as_i64()), Some(100));
+                    assert_eq!(prev.assigned_agent.as_ref().map(|a| a.as_str()), Some("a"));
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(kinds(&newer).is_empty(), "neither started nor joined again: {newer:?}");
+            assert!(run(&s, vec![content("conv", 1)]).await.is_empty(), "a repeat after the restart");
+            assert_eq!(
+                seqs(&run(&s, vec![content("conv", 3)]).await),
+                [(3, false)],
+                "the inbox held already"
+            );
+            assert_eq!(seqs(&run(&s, vec![content("conv", 2)]).await), [(2, true)], "late, not lost");
+            assert_eq!(kinds(&run(&s, vec![snapshot("conv", 200, "CLOSE", false)]).await), ["ended"]);
+            let stats = s.stats();
+            assert_eq!(
+                (stats.stale_snapshots, stats.duplicates, stats.gaps_skipped, stats.late),
+                (1, 1, 1, 1)
+            );
+        }
+        let (_store, s) = start(&path);
+        assert!(run(&s, vec![snapshot("conv", 150, "OPEN", false)]).await.is_empty(), "the tombstone holds");
+        assert!(run(&s, vec![content("conv", 2)]).await.is_empty(), "the filled gap is remembered");
+        let reopened = run(&s, vec![snapshot("conv", 300, "OPEN", false)]).await;
+        assert_eq!(kinds(&reopened), ["started", "agent-joined"], "newer than the close: a new life");
+    }
+
+    #[tokio::test]
+    async fn an_uncommitted_step_comes_out_again_and_a_committed_one_does_not() {
+        let path = store_path("commit");
+        let (_store, s) = start(&path);
+        let step =
+            s.push(notification(vec![content("d", 0), chat_state("d", "c", "COMPOSING")])).await.unwrap();
+        assert_eq!(seqs(&step.deliveries), [(0, false)]);
+        drop(step); // the process died while handing on
+        let step = s.push(notification(vec![content("d", 0)])).await.unwrap();
+        assert_eq!(seqs(&step.deliveries), [(0, false)], "handed on again");
+        assert_eq!(s.chat_state(&DialogId::from("d"), &"c".into()).await.unwrap(), None);
+        s.commit(step).await.unwrap();
+        assert!(s.push(notification(vec![content("d", 0)])).await.unwrap().deliveries.is_empty());
+        run(&s, vec![chat_state("d", "c", "COMPOSING")]).await;
+        drop((_store, s));
+        let (_store, s) = start(&path);
+        assert_eq!(
+            s.chat_state(&DialogId::from("d"), &"c".into()).await.unwrap(),
+            Some(ChatState::Composing)
+        );
+    }
+
+    #[tokio::test]
+    async fn changes_of_one_notification_come_out_in_sequence_order() {
+        let path = store_path("order");
+        let (_store, s) = start(&path);
+        let out = run(&s, vec![content("d", 2), content("d", 0), content("d", 1), content("d", 1)]).await;
+        assert_eq!(seqs(&out), [(0, false), (1, false), (2, false)]);
+        assert_eq!(s.stats().duplicates, 1);
+    }
+
+    #[tokio::test]
+    async fn unreadable_state_counts_as_absent_and_is_repaired() {
+        let path = store_path("unreadable");
+        let (store, s) = start(&path);
+        store.put(DIALOG_SCOPE, "d", b"{not json".to_vec(), None).await.unwrap();
+        assert_eq!(seqs(&run(&s, vec![content("d", 0)]).await), [(0, false)], "released, not lost");
+        assert_eq!(s.stats().unreadable_state, 1);
+        assert!(run(&s, vec![content("d", 0)]).await.is_empty(), "the state was rewritten");
+        assert_eq!(s.stats().unreadable_state, 1);
+    }
+}
