@@ -330,7 +330,7 @@ async fn conversation_history_survives_kill_9() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        (port, child)
+        (port, Killed(child))
     };
     // Events (kind, conversation, agent) printed for what was posted, in order.
     async fn post_and_read(
@@ -369,10 +369,9 @@ async fn conversation_history_survives_kill_9() {
 
     let (port, mut child) = start();
     let first = [snapshot("conv-1", 100, "agent-1", "OPEN"), content("conv-1", 1)];
-    let seen = post_and_read(&sim, port, &mut child, &first, 3).await;
+    let seen = post_and_read(&sim, port, &mut child.0, &first, 3).await;
     assert_eq!(seen, ["started", "agent_joined agent-1", "message"]);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
     let (port, mut child) = start();
     let second = [
@@ -384,9 +383,17 @@ async fn conversation_history_survives_kill_9() {
         snapshot("conv-1", 200, "agent-2", "CLOSE"), // the end
     ];
     // Snapshots and messages are ordered per key (conversation, dialog), not with each other.
-    let mut seen = post_and_read(&sim, port, &mut child, &second, 3).await;
+    let mut seen = post_and_read(&sim, port, &mut child.0, &second, 3).await;
     seen.sort();
     assert_eq!(seen, ["agent_joined agent-2", "ended", "message"]);
-    child.kill().unwrap();
-    child.wait().unwrap();
+}
+
+/// A child process that is SIGKILLed when dropped, also when a test fails.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

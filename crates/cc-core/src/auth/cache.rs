@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::{AuthError, Authenticator, Credential, Token, TokenStore};
+use super::{AuthError, Authenticator, Credential, SharedTokenStore, Token, TokenStore};
 
 /// Where new tokens come from: a grant against a token endpoint, a login call, a test double.
 #[async_trait]
@@ -116,11 +116,19 @@ struct Shared {
 /// - With a [`TokenStore`], every fetched token is saved before another fetch can start (a
 ///   rotated refresh token is the only one that works). A failed save is logged and the token stays
 ///   in use, since the previous refresh token may already be invalid.
+/// - With a [`SharedTokenStore`] ([`TokenCache::with_shared_store`]), the single flight spans
+///   processes: before fetching, the flight reads the stored token and adopts it when another
+///   process already replaced the one held here; otherwise it takes the store's lock (a lease
+///   of [`TokenCache::with_lock_lease`], 30 s by default), reads again, and refreshes from the
+///   *stored* token (its refresh token is the latest), saving under the lock's fence. A process
+///   that finds the lock taken polls the store until the new token is there or the lease ends.
 ///
 /// Time is tokio's clock, so tests can pause it.
 pub struct TokenCache {
     source: Arc<dyn TokenSource>,
     store: Option<Arc<dyn TokenStore>>,
+    shared_store: Option<Arc<dyn SharedTokenStore>>,
+    lock_lease: Duration,
     policy: RefreshPolicy,
     shared: Mutex<Shared>,
     flight: tokio::sync::Mutex<()>,
@@ -149,6 +157,8 @@ impl TokenCache {
         Self {
             source,
             store: None,
+            shared_store: None,
+            lock_lease: Duration::from_secs(30),
             policy: RefreshPolicy::default(),
             shared: Mutex::new(Shared::default()),
             flight: tokio::sync::Mutex::new(()),
@@ -166,6 +176,22 @@ impl TokenCache {
     /// [`TokenCache::seed_and_save`].
     pub fn with_store(mut self, store: impl TokenStore + 'static) -> Self {
         self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Shares tokens with every process using the same `store`: one refresh per expiry across
+    /// all of them (see the type's docs). Also saves and restores as [`TokenCache::with_store`].
+    pub fn with_shared_store<S: SharedTokenStore + 'static>(mut self, store: S) -> Self {
+        let store = Arc::new(store);
+        self.store = Some(store.clone());
+        self.shared_store = Some(store);
+        self
+    }
+
+    /// How long the shared store's refresh lock is held at most (default 30 s): longer than a
+    /// token request can take, or another process may refresh with the same refresh token.
+    pub fn with_lock_lease(mut self, lease: Duration) -> Self {
+        self.lock_lease = lease;
         self
     }
 
@@ -233,17 +259,21 @@ impl TokenCache {
             shared.entry.as_ref().map(|e| e.cached.token.clone())
         };
 
-        let result = self.source.fetch(previous.as_deref()).await;
+        // `save`: a new token the store has not seen yet.
+        let result = match &self.shared_store {
+            Some(store) => self.fetch_shared(store.as_ref(), previous.as_deref()).await.map(|t| (t, false)),
+            None => self.source.fetch(previous.as_deref()).await.map(|t| (t, true)),
+        };
         let now = Instant::now();
 
         let (outcome, fetched) = {
             let mut shared = self.lock();
             shared.flights += 1;
             match result {
-                Ok(token) => {
+                Ok((token, save)) => {
                     shared.last_failure = None;
                     let cached = self.install(&mut shared, token, now);
-                    (Ok(cached), true)
+                    (Ok(cached), save)
                 }
                 Err(err) => {
                     shared.last_failure = Some((err.clone(), now));
@@ -264,6 +294,68 @@ impl TokenCache {
             tracing::warn!(error = %err, "could not save the new token to the token store");
         }
         outcome
+    }
+
+    /// The cross-process flight: adopt what another process stored, or refresh under the
+    /// store's lock.
+    async fn fetch_shared(
+        &self,
+        store: &dyn SharedTokenStore,
+        held: Option<&Token>,
+    ) -> Result<Token, AuthError> {
+        // A stored token replaces the one held here when it differs and has not expired.
+        let newer = |stored: &Token| {
+            stored.expires_in().is_none_or(|left| !left.is_zero())
+                && held
+                    .is_none_or(|h| h.access_token().expose_secret() != stored.access_token().expose_secret())
+        };
+        let deadline = Instant::now() + self.lock_lease.saturating_mul(2);
+        loop {
+            if let Some(stored) = store.load().await?.filter(|t| newer(t)) {
+                return Ok(stored);
+            }
+            if let Some(fence) = store.try_lock(self.lock_lease).await? {
+                // Another process may have saved between the read and the lock.
+                let stored = match store.load().await {
+                    Ok(stored) => stored,
+                    Err(err) => {
+                        let _ = store.unlock(fence).await;
+                        return Err(err);
+                    }
+                };
+                if let Some(stored) = stored.as_ref().filter(|t| newer(t)) {
+                    let _ = store.unlock(fence).await;
+                    return Ok(stored.clone());
+                }
+                let base = stored.as_ref().or(held);
+                return match self.source.fetch(base).await {
+                    Ok(token) => {
+                        match store.save_fenced(&token, fence, base).await {
+                            Ok(true) => {}
+                            Ok(false) => tracing::warn!(
+                                "the token refresh outlasted its lock and another process saved a newer token; \
+                                 this process keeps its own"
+                            ),
+                            Err(err) => {
+                                tracing::warn!(error = %err, "could not save the new token to the shared store")
+                            }
+                        }
+                        Ok(token)
+                    }
+                    Err(err) => {
+                        let _ = store.unlock(fence).await;
+                        Err(err)
+                    }
+                };
+            }
+            if Instant::now() >= deadline {
+                return Err(AuthError::Store(format!(
+                    "another process held the token refresh lock for over {} s without saving a token",
+                    self.lock_lease.saturating_mul(2).as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Marks `rejected` as unusable (the server answered 401 to it). Does nothing if the cache

@@ -19,9 +19,9 @@ pub use self::hmac::{HmacAlgorithm, SignatureEncoding, hmac, hmac_matches, hmac_
 pub use self::oauth::{AuthorizeUrl, ClientAuth, Grant, State, TokenEndpoint, TokenRequest, parse_redirect};
 #[cfg(feature = "file-store")]
 pub use self::store::FileTokenStore;
-pub use self::store::TokenStore;
 #[cfg(feature = "inbox")]
 pub(crate) use self::store::stored;
+pub use self::store::{SharedTokenStore, TokenStore};
 pub use self::token::{MAX_TOKEN_LIFETIME, OAuthErrorBody, Token};
 
 use crate::Secret;

@@ -34,6 +34,30 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
 #[cfg(feature = "file-store")]
 pub use self::file::FileTokenStore;
 
+/// A [`TokenStore`] several processes share (Redis), with a lock that lets exactly one of them
+/// refresh: the others wait and read the stored result, so a rotating refresh token is never
+/// presented twice. [`TokenCache::with_shared_store`](super::TokenCache::with_shared_store)
+/// drives it.
+#[async_trait]
+pub trait SharedTokenStore: TokenStore {
+    /// Takes the refresh lock for `lease` unless another process holds it: `Some(fence)`, a
+    /// number that grows with every attempt, when taken.
+    async fn try_lock(&self, lease: std::time::Duration) -> Result<Option<u64>, AuthError>;
+
+    /// Saves `token`, fetched under the lock `fence`, and releases the lock. When the lease
+    /// ended before the save, it is saved only if the stored token is still `replaced` (the
+    /// one it was refreshed from): a newer token is never overwritten. `false`: not saved.
+    async fn save_fenced(
+        &self,
+        token: &Token,
+        fence: u64,
+        replaced: Option<&Token>,
+    ) -> Result<bool, AuthError>;
+
+    /// Releases the lock `fence` if it is still held (a failed fetch).
+    async fn unlock(&self, fence: u64) -> Result<(), AuthError>;
+}
+
 /// A token as stored: JSON with wall-clock expiries, so the time a process was down counts.
 #[cfg(any(feature = "file-store", feature = "inbox"))]
 pub(crate) mod stored {
@@ -75,6 +99,15 @@ pub(crate) mod stored {
             refresh_token_expires_at: at(token.refresh_token_expires_in()),
         };
         serde_json::to_vec_pretty(&stored).map_err(|e| AuthError::Store(e.to_string()))
+    }
+
+    /// What tells two stored tokens apart without comparing secrets: the SHA-256 of the
+    /// access token, hex.
+    #[cfg(feature = "redis")]
+    pub(crate) fn fingerprint(token: &Token) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(token.access_token().expose_secret().as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// A token from its stored form; `origin` names where it came from in errors.

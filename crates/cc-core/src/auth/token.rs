@@ -30,6 +30,10 @@ pub struct Token {
     token_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_u64")]
     expires_in: Option<u64>,
+    /// The lifetime to the millisecond, for tokens made here (from a store, a simulator):
+    /// whole seconds would make a token restored with 0.9 s left look expired.
+    #[serde(skip)]
+    lifetime_ms: Option<u64>,
     #[serde(default)]
     refresh_token: Option<Secret<String>>,
     #[serde(default, deserialize_with = "lenient_opt_u64")]
@@ -47,6 +51,7 @@ impl Token {
             access_token: Secret::new(access_token.into()),
             token_type: Some("Bearer".into()),
             expires_in: expires_in.map(|d| d.as_secs()),
+            lifetime_ms: expires_in.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             refresh_token: None,
             refresh_token_expires_in: None,
             scope: None,
@@ -79,7 +84,10 @@ impl Token {
     /// Lifetime of the access token from when it was issued, at most [`MAX_TOKEN_LIFETIME`]
     /// (a server that says `expires_in: 9223372036854775807` gets a year, not an overflow).
     pub fn expires_in(&self) -> Option<Duration> {
-        self.expires_in.map(clamped)
+        match self.lifetime_ms {
+            Some(ms) => Some(Duration::from_millis(ms).min(MAX_TOKEN_LIFETIME)),
+            None => self.expires_in.map(clamped),
+        }
     }
 
     /// The refresh token, if the grant returned one.

@@ -124,6 +124,13 @@ impl Inbox for MemoryInbox {
         let now = EpochMillis::now().as_i64();
         let mut state = self.lock();
         let State { rows, conversations, .. } = &mut *state;
+        // Conversations with a delivery out: nothing else of theirs goes (a lower order that
+        // arrived meanwhile waits for the ack).
+        let busy: std::collections::HashSet<(String, String)> = rows
+            .values()
+            .filter(|r| r.lease_until.is_some_and(|until| until > now))
+            .filter_map(|r| Some((r.delivery.vendor.clone(), r.delivery.conversation.clone()?)))
+            .collect();
         let mut out = Vec::new();
         for (seq, row) in rows.iter_mut() {
             if out.len() >= max {
@@ -134,7 +141,11 @@ impl Inbox for MemoryInbox {
             }
             let d = &row.delivery;
             if let Some(conversation) = &d.conversation {
-                let Some(c) = conversations.get(&(d.vendor.clone(), conversation.clone())) else { continue };
+                let key = (d.vendor.clone(), conversation.clone());
+                if busy.contains(&key) {
+                    continue;
+                }
+                let Some(c) = conversations.get(&key) else { continue };
                 if c.queue.first() != Some(&(row.order_key, *seq)) {
                     continue;
                 }

@@ -14,7 +14,8 @@
 //!   delivery's id so it can drop a repeat.
 //! - **Order per conversation.** Deliveries of one conversation key go out one at a time, by
 //!   the vendor's order (`order`, e.g. LivePerson's sequence) and then arrival; the next is
-//!   handed out once the previous was acked. A delivery after a gap in the vendor's order waits
+//!   handed out once the previous was acked (or released, or its lease ended) — also when a
+//!   delivery of a lower order arrived while one was out. A delivery after a gap in the vendor's order waits
 //!   at most [`InboxConfig::max_hold`] for the gap to fill, then goes out (late ones follow:
 //!   nothing waits forever). Deliveries without a conversation go out in arrival order,
 //!   concurrently. The order survives restarts and several consumers, because it is state of
@@ -31,6 +32,8 @@ use sha2::Digest as _;
 use crate::EpochMillis;
 
 mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod sqlite;
 
 pub use self::memory::MemoryInbox;

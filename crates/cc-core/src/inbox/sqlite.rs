@@ -366,9 +366,11 @@ impl Writer {
                  FROM deliveries d
                  LEFT JOIN conversations c ON c.vendor = d.vendor AND c.conversation = d.conversation
                  WHERE (d.lease_until IS NULL OR d.lease_until <= ?1) AND d.available_at <= ?1
-                   AND (d.conversation IS NULL OR d.seq = (
+                   AND (d.conversation IS NULL OR (d.seq = (
                         SELECT h.seq FROM deliveries h WHERE h.vendor = d.vendor AND h.conversation = d.conversation
-                        ORDER BY h.order_key, h.seq LIMIT 1))
+                        ORDER BY h.order_key, h.seq LIMIT 1)
+                        AND NOT EXISTS (SELECT 1 FROM deliveries b WHERE b.vendor = d.vendor
+                        AND b.conversation = d.conversation AND b.lease_until > ?1)))
                  ORDER BY d.seq LIMIT ?2",
             )
             .map_err(storage)?;

@@ -21,11 +21,32 @@ fn fastrand_id() -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-fn both(name: &str, config: InboxConfig) -> Vec<(&'static str, Box<dyn Inbox>)> {
-    vec![
+/// Keeps a test's own redis-server running while its inbox is used.
+#[cfg(feature = "redis")]
+type Server = Option<redis::RedisServer>;
+#[cfg(not(feature = "redis"))]
+type Server = Option<std::convert::Infallible>;
+
+/// Every implementation: memory, SQLite and (feature `redis`) Redis on a server of its own.
+/// Named implementations under test.
+type Named<T> = Vec<(&'static str, T)>;
+
+fn both(name: &str, config: InboxConfig) -> (Named<Box<dyn Inbox>>, Server) {
+    let mut stores: Named<Box<dyn Inbox>> = vec![
         ("memory", Box::new(MemoryInbox::new(config.clone()))),
-        ("sqlite", Box::new(SqliteInbox::open(temp_db(name), config).unwrap())),
-    ]
+        ("sqlite", Box::new(SqliteInbox::open(temp_db(name), config.clone()).unwrap())),
+    ];
+    #[cfg(feature = "redis")]
+    let server = {
+        let server = redis::RedisServer::for_test(name);
+        if let Some(server) = &server {
+            stores.push(("redis", Box::new(redis::RedisInbox::open(&server.url(), config).unwrap())));
+        }
+        server
+    };
+    #[cfg(not(feature = "redis"))]
+    let server = None;
+    (stores, server)
 }
 
 fn delivery(keys: &[&str], conversation: Option<&str>, order: Option<i64>) -> NewDelivery {
@@ -44,7 +65,8 @@ async fn claim_keys(inbox: &dyn Inbox) -> Vec<(Vec<String>, LeaseToken)> {
 
 #[tokio::test]
 async fn dedupe_happens_in_the_append() {
-    for (name, inbox) in both("dedupe", config()) {
+    let (stores, _server) = both("dedupe", config());
+    for (name, inbox) in stores {
         let first = inbox.append(delivery(&["a", "b"], None, None)).await.unwrap();
         assert!(matches!(first, Appended::Stored { ref fresh, .. } if fresh == &["a", "b"]), "{name}");
         assert_eq!(
@@ -72,7 +94,8 @@ async fn dedupe_happens_in_the_append() {
 
 #[tokio::test]
 async fn leases_fence_and_expire() {
-    for (name, inbox) in both("leases", config()) {
+    let (stores, _server) = both("leases", config());
+    for (name, inbox) in stores {
         inbox.append(delivery(&["a"], None, None)).await.unwrap();
         let claimed = inbox.claim(10, Duration::from_millis(100)).await.unwrap();
         assert_eq!(claimed.len(), 1, "{name}");
@@ -101,7 +124,8 @@ async fn leases_fence_and_expire() {
 
 #[tokio::test]
 async fn one_at_a_time_per_conversation_in_vendor_order() {
-    for (name, inbox) in both("order", config()) {
+    let (stores, _server) = both("order", config());
+    for (name, inbox) in stores {
         inbox.append(delivery(&["c2"], Some("c"), Some(2))).await.unwrap();
         inbox.append(delivery(&["c1"], Some("c"), Some(1))).await.unwrap();
         inbox.append(delivery(&["x"], None, None)).await.unwrap();
@@ -126,7 +150,8 @@ async fn one_at_a_time_per_conversation_in_vendor_order() {
 
 #[tokio::test]
 async fn a_gap_is_waited_for_at_most_max_hold_and_late_ones_still_go_out() {
-    for (name, inbox) in both("gap", config()) {
+    let (stores, _server) = both("gap", config());
+    for (name, inbox) in stores {
         inbox.append(delivery(&["1"], Some("c"), Some(1))).await.unwrap();
         let (_, token) = claim_keys(inbox.as_ref()).await.remove(0);
         inbox.ack(token).await.unwrap();
@@ -155,7 +180,8 @@ async fn a_gap_is_waited_for_at_most_max_hold_and_late_ones_still_go_out() {
 #[tokio::test]
 async fn keys_are_forgotten_after_their_ttl() {
     let config = InboxConfig { dedupe_ttl: Duration::from_millis(100), vendor_ttl: vec![], ..config() };
-    for (name, inbox) in both("ttl", config) {
+    let (stores, _server) = both("ttl", config);
+    for (name, inbox) in stores {
         inbox.append(delivery(&["a"], None, None)).await.unwrap();
         assert_eq!(inbox.append(delivery(&["a"], None, None)).await.unwrap(), Appended::Duplicate);
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -231,16 +257,31 @@ async fn sqlite_commits_concurrent_appends_together() {
     assert_eq!(inbox.stats().await.unwrap().pending, 150);
 }
 
-fn both_state(name: &str) -> Vec<(&'static str, std::sync::Arc<dyn StateStore>)> {
-    vec![
+fn both_state(name: &str) -> (Named<std::sync::Arc<dyn StateStore>>, Server) {
+    let mut stores: Named<std::sync::Arc<dyn StateStore>> = vec![
         ("memory", std::sync::Arc::new(MemoryInbox::default())),
         ("sqlite", std::sync::Arc::new(SqliteInbox::open(temp_db(name), config()).unwrap())),
-    ]
+    ];
+    #[cfg(feature = "redis")]
+    let server = {
+        let server = redis::RedisServer::for_test(name);
+        if let Some(server) = &server {
+            stores.push((
+                "redis",
+                std::sync::Arc::new(redis::RedisInbox::open(&server.url(), config()).unwrap()),
+            ));
+        }
+        server
+    };
+    #[cfg(not(feature = "redis"))]
+    let server = None;
+    (stores, server)
 }
 
 #[tokio::test]
 async fn state_values_by_scope_with_ttl() {
-    for (name, store) in both_state("state") {
+    let (stores, _server) = both_state("state");
+    for (name, store) in stores {
         store.put("a", "k1", b"one".to_vec(), None).await.unwrap();
         store.put("a", "k2", b"two".to_vec(), Some(Duration::from_millis(100))).await.unwrap();
         store.put("b", "k1", b"other".to_vec(), None).await.unwrap();
@@ -282,4 +323,24 @@ async fn tokens_survive_in_the_store_file() {
     store.put("tokens", "bad", br#"{"access_token": 7, "secret": "leaky"}"#.to_vec(), None).await.unwrap();
     let error = StateTokenStore::new(store, "bad").load().await.unwrap_err().to_string();
     assert!(error.contains("token `bad` is not a stored token") && !error.contains("leaky"), "{error}");
+}
+
+#[tokio::test]
+async fn a_conversation_is_busy_while_one_of_its_deliveries_is_out() {
+    let (stores, _server) = both("busy", config());
+    for (name, inbox) in stores {
+        inbox.append(delivery(&["c5"], Some("c"), Some(5))).await.unwrap();
+        let first = claim_keys(inbox.as_ref()).await;
+        assert_eq!(first.len(), 1, "{name}");
+        // A lower order arrives while 5 is out: it becomes the head, but waits for the ack.
+        inbox.append(delivery(&["c3"], Some("c"), Some(3))).await.unwrap();
+        assert!(claim_keys(inbox.as_ref()).await.is_empty(), "{name}: busy");
+        assert!(inbox.ack(first[0].1).await.unwrap(), "{name}");
+        let next = claim_keys(inbox.as_ref()).await;
+        assert_eq!(
+            next.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            [vec!["c3".to_owned()]],
+            "{name}"
+        );
+    }
 }

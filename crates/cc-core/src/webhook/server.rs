@@ -630,4 +630,28 @@ mod durable_tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(!text.contains("/var/secret"), "the cause stays in the log: {text}");
     }
+    /// Redis unreachable: 503, so the vendor retries; back: 200 again, nothing lost.
+    #[cfg(feature = "redis")]
+    #[tokio::test]
+    async fn redis_down_is_503_and_redis_back_is_200() {
+        use crate::inbox::redis::{RedisInbox, RedisServer};
+        let Some(mut server) = RedisServer::for_test("receiver on redis") else { return };
+        let inbox = Arc::new(RedisInbox::open(&server.url(), crate::inbox::InboxConfig::default()).unwrap());
+        let app = Router::new()
+            .route("/hook", durable_receiver(Ids, inbox.clone(), "test", ReceiverConfig::default()));
+        assert_eq!(post(&app, r#"{"id":"e-1"}"#).await.0, StatusCode::OK);
+        server.kill();
+        assert_eq!(post(&app, r#"{"id":"e-2"}"#).await.0, StatusCode::SERVICE_UNAVAILABLE);
+        server.restart().unwrap();
+        let mut status = StatusCode::SERVICE_UNAVAILABLE;
+        for _ in 0..50 {
+            status = post(&app, r#"{"id":"e-2"}"#).await.0;
+            if status == StatusCode::OK {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, StatusCode::OK, "reconnected");
+        assert_eq!(inbox.claim(10, Duration::from_secs(30)).await.unwrap().len(), 2);
+    }
 }
