@@ -14,6 +14,7 @@
 //! | [`error`] | [`VendorError`]: status, vendor code, message, tracking id and [`ChannelErrorKind`] of any vendor error | – |
 //! | [`conversation`] | vendor-neutral [`ConversationEvent`] and [`MessagingChannel`] | – |
 //! | `serve` | serving a router with connection limits (slow clients, idle and stalled connections) | `server` |
+//! | `inbox` | durable inbox of verified deliveries and state beside it: SQLite, in memory, Redis | `inbox`, Redis: `redis` |
 //! | `sim` | fault injection shared by the vendor simulators | `sim` |
 //!
 //! With no features, cc-core depends on no HTTP stack and no async runtime. Modules import

@@ -39,7 +39,8 @@ pub struct Options {
     /// Path deliveries are POSTed to.
     #[arg(long, default_value = "/")]
     pub path: String,
-    /// Where deliveries are kept until handed on: sqlite:PATH (or memory, for tests).
+    /// Where deliveries are kept until handed on: `sqlite:PATH`, `redis://[:PASSWORD@]HOST:PORT[/DB]`
+    /// (several replicas on one Redis), or memory (tests).
     #[arg(long, default_value = "sqlite:./cckit-inbox.db")]
     pub store: String,
     /// POST each delivery (its neutral events and the raw body) here; retried with backoff until 2xx.
@@ -134,13 +135,32 @@ fn open_store(store: &str) -> Result<Stores, Failure> {
         let inbox = Arc::new(MemoryInbox::default());
         return Ok((inbox.clone(), inbox));
     }
+    if store.starts_with("redis://") {
+        // Connected lazily: a Redis that is down now means 503s until it is back.
+        let inbox = Arc::new(
+            cc_core::inbox::redis::RedisInbox::open(store, InboxConfig::default())
+                .map_err(|e| Failure::usage(format!("--store: {e}")))?,
+        );
+        return Ok((inbox.clone(), inbox));
+    }
     let Some(path) = store.strip_prefix("sqlite:") else {
-        return Err(Failure::usage(format!("--store {store}: use sqlite:PATH (or memory, for tests)")));
+        return Err(Failure::usage(format!(
+            "--store {}: use sqlite:PATH, redis://HOST:PORT (or memory, for tests)",
+            redacted(store)
+        )));
     };
     let inbox = Arc::new(
         SqliteInbox::open(path, InboxConfig::default()).map_err(|e| Failure::failed(e.to_string()))?,
     );
     Ok((inbox.clone(), inbox))
+}
+
+/// A store URL without its password (`redis://:secret@host` → `redis://:***@host`).
+fn redacted(store: &str) -> String {
+    match (store.find("://"), store.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &store[..scheme + 3], &store[at..]),
+        _ => store.to_owned(),
+    }
 }
 
 /// What happened, for the status line.
@@ -220,7 +240,10 @@ pub async fn run(vendor: &str, options: Options) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::failed(format!("binding {}:{}: {e}", options.bind, options.port)))?;
     let addr = listener.local_addr().map_err(|e| Failure::failed(e.to_string()))?;
-    eprintln!("cckit listen {vendor}: http://{addr}{path} (store {}), health at /healthz", options.store);
+    eprintln!(
+        "cckit listen {vendor}: http://{addr}{path} (store {}), health at /healthz",
+        redacted(&options.store)
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let output = Output::new(&options)?;

@@ -32,12 +32,12 @@ fn fastrand() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
 }
 
-fn listen(port: u16, store: &std::path::Path, forward: &str) -> Child {
+/// `cckit listen lp` on `store` (`sqlite:PATH`, `redis://…`), forwarding to `forward`.
+fn listen(port: u16, store: &str, forward: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cckit"))
         .args(["listen", "lp", "--bind", "127.0.0.1", "--port", &port.to_string()])
         .args(["--account-id", ACCOUNT, "--client-id", CLIENT, "--forward-to", forward, "--lease", "2"])
-        .arg("--store")
-        .arg(format!("sqlite:{}", store.display()))
+        .args(["--store", store])
         .env("CCKIT_SECRET", SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -74,6 +74,41 @@ struct Sink {
     by_id: HashMap<String, (String, u64)>,
     repeats: usize,
     first_order: BTreeMap<String, Vec<u64>>,
+}
+
+impl Sink {
+    /// Each notification under one delivery id only (redeliveries, also to another replica,
+    /// were stored once) and first arrivals in sequence order per dialog; returns how many
+    /// notifications came through.
+    fn check_once_and_in_order(&self) -> usize {
+        let mut ids_per_notification: HashMap<&(String, u64), usize> = HashMap::new();
+        for notification in self.by_id.values() {
+            *ids_per_notification.entry(notification).or_default() += 1;
+        }
+        let twice: Vec<_> = ids_per_notification.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "stored more than once: {twice:?}");
+        for (dialog, seqs) in &self.first_order {
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{dialog} out of order: {seqs:?}");
+        }
+        ids_per_notification.len()
+    }
+}
+
+/// Waits (at most a minute) until every acknowledged notification reached the sink.
+async fn wait_forwarded(sink: &Mutex<Sink>, acknowledged: &HashSet<(String, u64)>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: HashSet<(String, u64)> = sink.lock().unwrap().by_id.values().cloned().collect();
+        if acknowledged.is_subset(&got) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} acknowledged never forwarded",
+            acknowledged.difference(&got).count()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn sink() -> (String, Arc<Mutex<Sink>>) {
@@ -124,7 +159,7 @@ async fn nothing_acknowledged_is_lost_across_kill_9() {
     const DIALOGS: usize = 30;
     const PER_DIALOG: u64 = 100;
     let (forward, sink) = sink().await;
-    let store = temp_store("crash");
+    let store = format!("sqlite:{}", temp_store("crash").display());
     let port = free_port();
     let child = Arc::new(Mutex::new(listen(port, &store, &forward)));
     wait_healthy(port).await;
@@ -193,19 +228,7 @@ async fn nothing_acknowledged_is_lost_across_kill_9() {
 
     // Everything acknowledged must come through; wait for the forwarder to drain.
     let acknowledged = acknowledged.lock().unwrap().clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let got: HashSet<(String, u64)> = sink.lock().unwrap().by_id.values().cloned().collect();
-        if acknowledged.is_subset(&got) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{} acknowledged never forwarded",
-            acknowledged.difference(&got).count()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_forwarded(&sink, &acknowledged).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     {
         let mut c = child.lock().unwrap();
@@ -214,22 +237,12 @@ async fn nothing_acknowledged_is_lost_across_kill_9() {
     }
 
     let sink = sink.lock().unwrap();
-    // Each notification under one delivery id only: vendor redeliveries were stored once.
-    let mut ids_per_notification: HashMap<&(String, u64), usize> = HashMap::new();
-    for notification in sink.by_id.values() {
-        *ids_per_notification.entry(notification).or_default() += 1;
-    }
-    let twice: Vec<_> = ids_per_notification.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    // Per-conversation order of first arrivals.
-    for (dialog, seqs) in &sink.first_order {
-        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{dialog} out of order: {seqs:?}");
-    }
+    let notifications = sink.check_once_and_in_order();
     println!(
         "{kills} kills; {} notifications acknowledged, {} forwarded under {} delivery ids, {} re-forwards of an id \
          (forwarded, then killed before the ack)",
         acknowledged.len(),
-        ids_per_notification.len(),
+        notifications,
         sink.by_id.len(),
         sink.repeats
     );
@@ -291,7 +304,7 @@ async fn stdout_lines_health_usage_errors_and_a_graceful_stop() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--secret: pass it or set CCKIT_SECRET"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_cckit"))
-        .args(["listen", "wxcc", "--store", "redis://x"])
+        .args(["listen", "wxcc", "--store", "postgres://x"])
         .output()
         .unwrap();
     assert!(
@@ -396,4 +409,104 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Three replicas on one Redis: deliveries spread round-robin, redeliveries sent to another
+/// replica, one replica killed mid-load and restarted, Redis itself down for a moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_one_redis() {
+    const DIALOGS: usize = 12;
+    const PER_DIALOG: u64 = 60;
+    let Some(mut redis) = cc_core::inbox::redis::RedisServer::for_test("replicas_share_one_redis") else {
+        return;
+    };
+    let (forward, sink) = sink().await;
+    let store = redis.url();
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let replicas: Vec<Arc<Mutex<Killed>>> =
+        ports.iter().map(|&p| Arc::new(Mutex::new(Killed(listen(p, &store, &forward))))).collect();
+    for &port in &ports {
+        wait_healthy(port).await;
+    }
+    let urls: Arc<Vec<String>> = Arc::new(ports.iter().map(|p| format!("http://127.0.0.1:{p}/")).collect());
+    let sim = sender();
+
+    // Notification n of a dialog goes to replica n % 3; every fourth is sent again, after its
+    // 2xx, to the next replica (a redelivery that lands where nobody saw it).
+    let acknowledged = Arc::new(Mutex::new(HashSet::new()));
+    let senders: Vec<_> = (0..DIALOGS)
+        .map(|d| {
+            let (sim, urls, acknowledged) = (sim.clone(), Arc::clone(&urls), Arc::clone(&acknowledged));
+            tokio::spawn(async move {
+                let dialog = format!("dialog-{d:02}");
+                for seq in 1..=PER_DIALOG {
+                    let replica = (d + seq as usize) % 3;
+                    if sim.send(&urls[replica], &content(&dialog, seq)).await.delivered {
+                        acknowledged.lock().unwrap().insert((dialog.clone(), seq));
+                    }
+                    if seq % 4 == 0 {
+                        sim.send(&urls[(replica + 1) % 3], &content(&dialog, seq)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    let killer = {
+        let (replica, store, forward, port) =
+            (Arc::clone(&replicas[1]), store.clone(), forward.clone(), ports[1]);
+        let acknowledged = Arc::clone(&acknowledged);
+        async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let at_kill = acknowledged.lock().unwrap().len();
+            let mut r = replica.lock().unwrap();
+            let _ = r.0.kill(); // SIGKILL, mid-load
+            let _ = r.0.wait();
+            std::thread::sleep(Duration::from_millis(300));
+            *r = Killed(listen(port, &store, &forward));
+            at_kill
+        }
+    };
+    let (at_kill, _) = tokio::join!(killer, futures_util::future::join_all(senders));
+    assert!(at_kill > 0 && at_kill < DIALOGS * PER_DIALOG as usize, "killed mid-load: {at_kill}");
+
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    wait_forwarded(&sink, &acknowledged).await;
+
+    // Redis down: a replica answers 503 (the vendor retries) and says so on /healthz.
+    redis.kill();
+    let report_body = content("dialog-99", 1);
+    let request = |url: &str| {
+        let mut r = reqwest::Client::new().post(url).body(report_body.clone());
+        for (name, value) in sim.headers(&report_body) {
+            r = r.header(name, value);
+        }
+        r.send()
+    };
+    assert_eq!(request(&urls[0]).await.unwrap().status(), 503);
+    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", ports[2])).await.unwrap();
+    assert_eq!(health.status(), 503);
+    redis.restart().unwrap();
+    let mut status = 503;
+    for _ in 0..50 {
+        status = request(&urls[0]).await.unwrap().status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the replicas reconnect to a restarted Redis");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(replicas);
+
+    let sink = sink.lock().unwrap();
+    let notifications = sink.check_once_and_in_order();
+    println!(
+        "3 replicas, 1 killed after {at_kill}: {} notifications acknowledged, {} forwarded under {} delivery ids, {} re-forwards",
+        acknowledged.len(),
+        notifications,
+        sink.by_id.len(),
+        sink.repeats
+    );
+    assert!(sink.repeats <= 32, "re-forwards beyond one replica's in-flight batch: {}", sink.repeats);
+    assert_eq!(acknowledged.len(), DIALOGS * PER_DIALOG as usize, "the sender retries until acknowledged");
 }

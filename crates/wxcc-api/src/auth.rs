@@ -170,6 +170,22 @@ impl Integration {
         Ok(Arc::new(cache))
     }
 
+    /// A token cache on a store several processes share (Redis: cc-core's `RedisTokenStore`):
+    /// one refresh per expiry across all of them, and a rotated refresh token is never
+    /// presented twice. Started from the stored token; an error if the store is empty.
+    pub async fn shared_token_cache<S: cc_core::auth::SharedTokenStore + 'static>(
+        &self,
+        executor: Executor,
+        store: S,
+    ) -> Result<Arc<TokenCache>, AuthError> {
+        let cache = TokenCache::new(OAuth2Source::refresh_only(self.token_endpoint(), executor))
+            .with_shared_store(store);
+        cache.restore().await?.ok_or_else(|| {
+            AuthError::Store("the token store is empty: complete the authorization-code flow first".into())
+        })?;
+        Ok(Arc::new(cache))
+    }
+
     /// A token cache started from the token in `store`; an error if the store is empty
     /// (the admin has to go through consent first).
     pub async fn token_cache_from_store(

@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cc_core::auth::{State, Token};
@@ -12,7 +13,7 @@ use cc_core::http::Method;
 use cc_core::{EpochMillis, Secret};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use wxcc_api::auth::{ServiceApp, TokenStore};
+use wxcc_api::auth::{Integration, Region, ServiceApp, TokenStore};
 use wxcc_api::model::{BulkAction, BulkItem, BulkRequest, ChannelType, SearchRequest, Site};
 use wxcc_api::query::{ActivityQuery, Captures, DAY_MS, Interval, StatisticsQuery, TaskQuery};
 use wxcc_api::sim::{Fault, SimConfig, Simulator, WxccSim};
@@ -551,4 +552,95 @@ async fn fault_matrix() {
     let mut created: Vec<&String> = names.iter().filter(|n| !n.starts_with("Site ")).collect();
     created.sort();
     assert_eq!(created, ["After 401", "After 429", "Reset"], "nothing created twice, the 503 not repeated");
+}
+
+/// Three processes share one token through Redis against rotating refresh tokens: 1,000
+/// concurrent callers across them, several expiries, one refresh per expiry, no refresh token
+/// presented twice (the simulator counts both).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_one_token_through_redis() {
+    use cc_core::inbox::InboxConfig;
+    use cc_core::inbox::redis::{RedisInbox, RedisServer};
+    let Some(redis) = RedisServer::for_test("three_processes_share_one_token_through_redis") else { return };
+    let mut config = SimConfig::demo();
+    config.access_token_lifetime = Duration::from_secs(2);
+    config.rate_limit = 1_000_000;
+    let sim = WxccSim::start(config).await.unwrap();
+    // Consent once; the pair goes to Redis, where the three processes find it.
+    let integration = integration(&sim);
+    let state = cc_core::auth::State::generate().unwrap();
+    let redirect = sim.consent(&integration.authorize_url(&state)).unwrap();
+    let token = integration.complete(&plain_executor(), &redirect, &state).await.unwrap();
+    let inbox = RedisInbox::open(&redis.url(), InboxConfig::default()).unwrap();
+    inbox.token_store("wxcc").save(&token).await.unwrap();
+
+    let started = std::time::Instant::now();
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "shared_token_process", "--ignored", "--nocapture", "--test-threads", "1"])
+                .env("WXCC_SHARED_BASE", sim.base_url())
+                .env("WXCC_SHARED_OAUTH", sim.oauth_base())
+                .env("WXCC_SHARED_REDIS", redis.url())
+                .env("WXCC_SHARED_CALLERS", if i == 0 { "334" } else { "333" })
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut calls = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let reported = stdout.split("calls ").nth(1).and_then(|rest| rest.split_whitespace().next());
+        calls += reported.and_then(|n| n.parse::<u64>().ok()).unwrap_or_else(|| panic!("no count: {stdout}"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = sim.stats();
+    println!("3 processes, 1,000 callers, {calls} calls in {seconds:.1} s: {} refreshes", stats.refreshes);
+    assert_eq!(stats.stale_refreshes, 0, "a spent refresh token was presented");
+    // Calls ran for three lifetimes of a 2 s token, so at least two refreshes were needed; a
+    // token is refreshed after half its life (or on a 401 once it expired under load): one
+    // refresh per 1 s window at most, never one per process.
+    assert!(
+        seconds >= 6.0 && stats.refreshes >= 2,
+        "several expiries: {} in {seconds:.1} s",
+        stats.refreshes
+    );
+    assert!((stats.refreshes as f64) <= seconds + 1.0, "{} refreshes in {seconds:.1} s", stats.refreshes);
+}
+
+/// One of the three processes above (the test runs this binary again with the environment set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a child process of three_processes_share_one_token_through_redis"]
+async fn shared_token_process() {
+    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name}: run by the parent test"));
+    let inbox =
+        cc_core::inbox::redis::RedisInbox::open(&var("WXCC_SHARED_REDIS"), Default::default()).unwrap();
+    let config = SimConfig::demo();
+    let integration = Integration::new(&config.client_id, config.client_secret.clone(), common::REDIRECT)
+        .oauth_base(var("WXCC_SHARED_OAUTH"));
+    let auth = integration.shared_token_cache(plain_executor(), inbox.token_store("wxcc")).await.unwrap();
+    let mut client_config = WxccConfig::new(Region::Custom(var("WXCC_SHARED_BASE")));
+    client_config.rate_limit = 1_000_000;
+    let client = Arc::new(WxccClient::new(client_config, auth).unwrap());
+    let callers: usize = var("WXCC_SHARED_CALLERS").parse().unwrap();
+    // Waves of concurrent calls (1,000 in flight across the three processes) for 6 s.
+    let until = std::time::Instant::now() + Duration::from_secs(6);
+    let mut calls = 0;
+    while std::time::Instant::now() < until {
+        let wave: Vec<_> = (0..callers)
+            .map(|_| {
+                let client = Arc::clone(&client);
+                tokio::spawn(async move { client.sites().await.map(|_| ()) })
+            })
+            .collect();
+        for call in wave {
+            call.await.unwrap().expect("every call succeeds");
+            calls += 1;
+        }
+    }
+    println!("calls {calls}");
 }
