@@ -58,8 +58,13 @@ pub fn bench(root: &Path, quick: bool) -> bool {
          signature, the typed parsers build models the `Value` baseline does not — so a ratio \
          below 1 is the price of that work, and above 1 means the typed path is faster than \
          generic JSON. Memory rows are conversations per MiB (bytes per conversation inverted): \
-         the baseline keeps only the ids. Sources: `crates/*/benches/`; fault behaviour: \
-         [reliability.md](reliability.md).{}\n",
+         the baseline keeps only the ids. Durable rows commit every request before answering \
+         (SQLite with group commit; Redis with `appendfsync always`, one Lua script per append); \
+         their Redis receivers run in the bench's own process on the same two cores as the load \
+         generator and Redis, so the 2- and 3-receiver rows show the cost of sharing one Redis \
+         on one machine (more receivers on the same cores are a little slower), not the \
+         throughput of separate hosts, which this machine cannot measure. Sources: `crates/*/benches/`; fault \
+         behaviour: [reliability.md](reliability.md).{}\n",
         if quick { " --quick" } else { "" },
         if quick { " This was a `--quick` run: fewer samples, wider error." } else { "" },
     );

@@ -84,15 +84,16 @@ type Make = Arc<dyn Fn(usize, usize) -> (Vec<u8>, String) + Send + Sync>;
 /// `CONNECTIONS` tasks, each with one keep-alive connection, each sending `per_connection`
 /// requests one after another; stops when all are answered.
 async fn drive(url: String, per_connection: usize, body: Vec<u8>, signature: String) -> Load {
-    drive_with(url, per_connection, Arc::new(move |_, _| (body.clone(), signature.clone()))).await
+    drive_with(&[url], per_connection, Arc::new(move |_, _| (body.clone(), signature.clone()))).await
 }
 
-/// [`drive`] with a body per request (built before its clock starts).
-async fn drive_with(url: String, per_connection: usize, make: Make) -> Load {
+/// [`drive`] with a body per request (built before its clock starts), connection `c` going to
+/// `urls[c % urls.len()]` (replicas behind a round-robin balancer).
+async fn drive_with(urls: &[String], per_connection: usize, make: Make) -> Load {
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|c| {
-            let (url, make) = (url.clone(), Arc::clone(&make));
+            let (url, make) = (urls[c % urls.len()].clone(), Arc::clone(&make));
             tokio::spawn(async move {
                 let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
                 let mut latencies = Vec::with_capacity(per_connection);
@@ -146,10 +147,21 @@ fn receiver_under_load(quick: bool) -> (Load, Load) {
     })
 }
 
-/// The LivePerson route committing to a SQLite inbox (FULL and NORMAL) beside the same
-/// route handing to an in-memory queue; every request a new notification (a new sequence),
-/// so nothing is a duplicate. Nothing consumes the inbox meanwhile.
-fn durable_under_load(quick: bool) -> (Load, Load, Load) {
+/// What `durable_under_load` measured.
+struct Durable {
+    full: Load,
+    normal: Load,
+    memory: Load,
+    /// Per replica count (1, 2, 3): the rate across all of them.
+    redis: Vec<(usize, Load)>,
+}
+
+/// The LivePerson route committing to a SQLite inbox (FULL and NORMAL) and to Redis (1, 2 and
+/// 3 receivers on one Redis, connections spread round-robin) beside the same route handing to
+/// an in-memory queue; every request a new notification (a new sequence), so nothing is a
+/// duplicate. Nothing consumes the inbox meanwhile.
+fn durable_under_load(quick: bool) -> Durable {
+    use cc_core::inbox::redis::{RedisInbox, RedisServer};
     use cc_core::inbox::{InboxConfig, SqliteInbox, Synchronous};
     use cc_core::webhook::server::{ReceiverConfig, durable_receiver};
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -178,14 +190,36 @@ fn durable_under_load(quick: bool) -> (Load, Load, Load) {
             })
         };
         let next = || make(round.fetch_add(1, Ordering::Relaxed));
+        let url = |addr: &SocketAddr| vec![format!("http://{addr}/lp")];
         for addr in [routes[0], routes[1], queue] {
-            drive_with(format!("http://{addr}/lp"), 5, next()).await;
+            drive_with(&url(&addr), 5, next()).await;
         }
-        let full = drive_with(format!("http://{}/lp", routes[0]), per_connection, next()).await;
-        let normal = drive_with(format!("http://{}/lp", routes[1]), per_connection, next()).await;
-        let memory = drive_with(format!("http://{queue}/lp"), per_connection, next()).await;
+        let full = drive_with(&url(&routes[0]), per_connection, next()).await;
+        let normal = drive_with(&url(&routes[1]), per_connection, next()).await;
+        let memory = drive_with(&url(&queue), per_connection, next()).await;
         let _ = std::fs::remove_dir_all(&dir);
-        (full, normal, memory)
+
+        // Redis with every write fsynced (appendfsync always), as SQLite FULL.
+        let mut redis = Vec::new();
+        let server = if RedisServer::available() {
+            Some(RedisServer::start().unwrap())
+        } else {
+            eprintln!("redis-server is not installed: the Redis rows are left out");
+            None
+        };
+        if let Some(server) = &server {
+            for replicas in 1..=3 {
+                let mut urls = Vec::new();
+                for _ in 0..replicas {
+                    let inbox = Arc::new(RedisInbox::open(&server.url(), InboxConfig::default()).unwrap());
+                    let route = durable_receiver(webhook(), inbox, "lp", ReceiverConfig::default());
+                    urls.push(format!("http://{}/lp", serve(Router::new().route("/lp", route)).await));
+                }
+                drive_with(&urls, 5, next()).await;
+                redis.push((replicas, drive_with(&urls, per_connection, next()).await));
+            }
+        }
+        Durable { full, normal, memory, redis }
     })
 }
 
@@ -249,10 +283,10 @@ fn memory_duplicate_filter() -> (f64, f64) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (ours, bare) = receiver_under_load(quick);
-    let (full, normal, memory) = durable_under_load(quick);
+    let Durable { full, normal, memory, redis } = durable_under_load(quick);
     let (seq, seq_base) = memory_sequencer();
     let (dedupe, dedupe_base) = memory_duplicate_filter();
-    let rows = json!([
+    let mut rows = json!([
         {
             "benchmark": "webhook receiver under load (LivePerson: verify + parse + enqueue, 64 connections)",
             "ours": ours.per_second, "baseline": bare.per_second,
@@ -282,6 +316,18 @@ fn main() {
             "unit": "conversations/MiB",
         },
     ]);
+    for (replicas, load) in redis {
+        let row = json!({
+            "benchmark": format!(
+                "durable receiver (LivePerson, Redis inbox, appendfsync always, {replicas} receiver{} on one Redis)",
+                if replicas == 1 { "" } else { "s" }
+            ),
+            "ours": load.per_second, "baseline": memory.per_second,
+            "baseline_name": "the same route handing to an in-memory queue", "unit": "requests/s",
+            "p99_ms": {"ours": load.p99.as_secs_f64() * 1e3, "baseline": memory.p99.as_secs_f64() * 1e3},
+        });
+        rows.as_array_mut().expect("rows are an array").insert(3 + replicas - 1, row);
+    }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/cc-bench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("load.json"), serde_json::to_vec_pretty(&rows).unwrap()).unwrap();

@@ -151,3 +151,31 @@ async fn debug_output_and_errors_carry_no_password() {
         RedisInbox::open("redis://:hunter2-secret@[bad", InboxConfig::default()).unwrap_err().to_string();
     assert!(bad.contains("does not parse") && !bad.contains("hunter2"), "{bad}");
 }
+
+#[tokio::test]
+async fn keys_and_bodies_survive_the_scripts_byte_for_byte() {
+    let Some(server) = RedisServer::for_test("redis bytes") else { return };
+    let inbox = RedisInbox::open(&server.url(), InboxConfig::default()).unwrap();
+    let keys = ["ü/\"quoted\"\\back", "line\nbreak", "日本語:42"];
+    let mut d = NewDelivery::new("vendor:with:colons", vec![0u8, 159, 146, 150, 255, b'\n']);
+    d.keys = keys.iter().map(|k| (*k).to_owned()).collect();
+    d.conversation = Some("conv:1".into());
+    d.order = Some(-3);
+    d.content_type = Some(String::new());
+    assert!(
+        matches!(inbox.append(d.clone()).await.unwrap(), Appended::Stored { ref fresh, .. } if fresh == &keys)
+    );
+    let leased = inbox.claim(1, Duration::from_secs(30)).await.unwrap().remove(0);
+    assert_eq!(leased.keys, keys);
+    assert_eq!(leased.body, d.body);
+    assert_eq!(
+        (leased.vendor.as_str(), leased.conversation.as_deref()),
+        ("vendor:with:colons", Some("conv:1"))
+    );
+    assert_eq!((leased.order, leased.content_type.as_deref()), (Some(-3), Some("")));
+    // The same key under another vendor is another key.
+    let mut other = d.clone();
+    other.vendor = "vendor".into();
+    assert!(matches!(inbox.append(other).await.unwrap(), Appended::Stored { .. }));
+    assert_eq!(inbox.append(d).await.unwrap(), Appended::Duplicate);
+}
