@@ -179,3 +179,36 @@ async fn keys_and_bodies_survive_the_scripts_byte_for_byte() {
     assert!(matches!(inbox.append(other).await.unwrap(), Appended::Stored { .. }));
     assert_eq!(inbox.append(d).await.unwrap(), Appended::Duplicate);
 }
+
+#[tokio::test]
+async fn a_refresh_lock_whose_holder_died_is_taken_over_after_its_lease() {
+    use crate::auth::SharedTokenStore as _;
+    let Some(server) = RedisServer::for_test("token lock takeover") else { return };
+    let inbox = RedisInbox::open(&server.url(), InboxConfig::default()).unwrap();
+    let store = inbox.token_store("wxcc");
+    store
+        .save(&Token::bearer("access-0", Some(Duration::ZERO)).with_refresh_token("refresh-0"))
+        .await
+        .unwrap();
+    // Another process took the lock and died before saving (a SIGKILL mid-refresh).
+    let dead = store.try_lock(Duration::from_millis(400)).await.unwrap().expect("the lock is free");
+    assert_eq!(store.try_lock(Duration::from_millis(400)).await.unwrap(), None, "held");
+    let source = std::sync::Arc::new(Rotating {
+        current: Mutex::new((0, "refresh-0".into())),
+        lifetime: Duration::from_secs(60),
+        refreshes: AtomicU64::new(0),
+        reused: AtomicU64::new(0),
+    });
+    let cache = TokenCache::from_arc(source.clone())
+        .with_lock_lease(Duration::from_millis(400))
+        .with_shared_store(inbox.token_store("wxcc"));
+    let started = Instant::now();
+    let token = cache.token().await.unwrap();
+    assert_eq!(token.token().access_token().expose_secret(), "access-1");
+    assert!(started.elapsed() >= Duration::from_millis(300), "waited for the lease: {:?}", started.elapsed());
+    assert_eq!(source.refreshes.load(Ordering::SeqCst), 1);
+    // The dead holder's fence no longer saves over the new token, nor unlocks anything.
+    let stale = Token::bearer("access-stale", Some(Duration::from_secs(60)));
+    assert!(!store.save_fenced(&stale, dead, Some(&Token::bearer("access-0", None))).await.unwrap());
+    assert_eq!(store.load().await.unwrap().unwrap().access_token().expose_secret(), "access-1");
+}
