@@ -540,3 +540,29 @@ fn decode_any_wxcc_operation_by_method_and_path() {
     assert_eq!(mismatched.status.code(), Some(1), "{}", stdout(&mismatched));
     assert!(stderr(&mismatched).contains("data[0].id"), "names the field: {}", stderr(&mismatched));
 }
+
+/// Every real LivePerson payload (reference samples, documentation examples, the seed) decodes
+/// without dropping a field; constructed fixtures that carry invented fields on purpose are
+/// left out.
+#[test]
+fn every_real_liveperson_fixture_round_trips_losslessly() {
+    let dir = fixture("lp");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with("constructed.") {
+            continue;
+        }
+        let out = cckit(&["decode", "lp", path.to_str().unwrap(), "--roundtrip"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains("roundtrip: lossless"),
+            "{name} dropped fields:\n{}",
+            &text[text.find("roundtrip").unwrap_or(0)..]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} real LivePerson fixtures found in {dir}");
+}

@@ -479,8 +479,14 @@ impl ConversationChange {
 pub struct ConversationResult {
     /// The conversation.
     pub conv_id: ConversationId,
-    /// Effective time to respond (epoch ms), or -1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Effective time to respond (epoch ms), or -1. On the wire `effectiveTTR` (camelCase
+    /// would say `effectiveTtr`, which is also read).
+    #[serde(
+        rename = "effectiveTTR",
+        alias = "effectiveTtr",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub effective_ttr: Option<EpochMillis>,
     /// The snapshot.
     pub conversation_details: ConversationDetails,
@@ -523,6 +529,10 @@ pub struct ConversationDetails {
     /// Time to respond.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttr: Option<Ttr>,
+    /// `manualETTR`, kept as sent: the sources at hand do not document its type (an
+    /// assumption would be a guess; the raw value is never lost).
+    #[serde(rename = "manualETTR", default, skip_serializing_if = "Option::is_none")]
+    pub manual_ettr: Option<Value>,
     /// Delay (the conversation is postponed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<Delay>,
