@@ -45,14 +45,14 @@ fn wxcc_value(kind: &str, bytes: &[u8]) -> Result<Value, Failure> {
         "tasks" => to_value(&parse_json::<TaskPage>(bytes).map_err(|e| bad(&e))?),
         "captures" => to_value(&parse_json::<CaptureList>(bytes).map_err(|e| bad(&e))?),
         "search" => to_value(&parse_json::<SearchResponse>(bytes).map_err(|e| bad(&e))?),
-        "sites" => match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') => to_value(&parse_json::<Vec<Site>>(bytes).map_err(|e| bad(&e))?),
-            _ => match parse_json::<SitePage>(bytes) {
-                Ok(page) if serde_json::from_slice::<Value>(bytes).is_ok_and(|v| v.get("data").is_some()) => {
-                    to_value(&page)
-                }
-                _ => to_value(&parse_json::<Site>(bytes).map_err(|e| bad(&e))?),
-            },
+        // The shape decides (an array, a v2 page with `data`, or one site), so a page with one bad
+        // site reports that site's field path instead of failing as a site itself.
+        "sites" => match parse_json::<Value>(bytes).map_err(|e| bad(&e))? {
+            Value::Array(_) => to_value(&parse_json::<Vec<Site>>(bytes).map_err(|e| bad(&e))?),
+            Value::Object(o) if o.contains_key("data") => {
+                to_value(&parse_json::<SitePage>(bytes).map_err(|e| bad(&e))?)
+            }
+            _ => to_value(&parse_json::<Site>(bytes).map_err(|e| bad(&e))?),
         },
         _ => {
             let token: cc_core::auth::Token = parse_json(bytes).map_err(|e| bad(&e))?;

@@ -566,3 +566,27 @@ fn every_real_liveperson_fixture_round_trips_losslessly() {
     }
     assert!(checked >= 20, "only {checked} real LivePerson fixtures found in {dir}");
 }
+
+/// A v2 sites page with one bad site names that site's path; it is not misread as one site.
+#[test]
+fn decode_a_bad_sites_page_names_the_bad_site() {
+    let out = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "sites",
+        &fixture("wxcc/constructed.sites-page.site-without-name.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("`data[1]`") && err.contains("missing field `name`"), "{err}");
+    let search = cckit(&[
+        "decode",
+        "wxcc",
+        "--kind",
+        "search",
+        &fixture("wxcc/constructed.search.response-extensions.json"),
+        "--roundtrip",
+    ]);
+    assert!(stdout(&search).contains("roundtrip: lossless"), "{}", stdout(&search));
+}

@@ -842,6 +842,9 @@ pub struct SearchResponse {
     /// GraphQL errors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<GraphQlError>,
+    /// Response-level `extensions` (GraphQL's place for vendor details: tracing, cost), as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
 }
 
 /// A GraphQL error.

@@ -161,10 +161,10 @@ fn report(kind: &str, bytes: &[u8]) -> Value {
             json!({"model": site, "validate": site.validate().err()})
         }
         "sites" => parsed::<Vec<Site>>(bytes),
-        "sites-page" => {
-            let page = parse_json::<SitePage>(bytes).unwrap();
-            json!({"model": page, "has_next": page.meta.has_next()})
-        }
+        "sites-page" => match parse_json::<SitePage>(bytes) {
+            Ok(page) => json!({"model": page, "has_next": page.meta.has_next()}),
+            Err(e) => json!({"error": e.to_string()}),
+        },
         "bulk-request" => parsed::<BulkRequest>(bytes),
         "bulk-response" => {
             let response = parse_json::<BulkResponse>(bytes).unwrap();
