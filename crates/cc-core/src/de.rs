@@ -273,6 +273,70 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// A value that is kept even when it does not read as a `T`: one odd field (a timestamp sent
+/// as `""`) must not reject the whole payload, and must not be lost either. Serializes back
+/// to what arrived when it was kept raw.
+///
+/// ```
+/// use cc_core::EpochMillis;
+/// use cc_core::de::OrRaw;
+/// let good: OrRaw<EpochMillis> = serde_json::from_str(r#""1700000000000""#).unwrap();
+/// assert_eq!(good.parsed(), Some(&EpochMillis::new(1_700_000_000_000)));
+/// let odd: OrRaw<EpochMillis> = serde_json::from_str(r#""""#).unwrap();
+/// assert_eq!((odd.parsed(), odd.raw()), (None, Some(&serde_json::json!(""))));
+/// assert_eq!(serde_json::to_string(&odd).unwrap(), r#""""#);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum OrRaw<T> {
+    /// It read as a `T`.
+    Parsed(T),
+    /// It did not; this is what arrived.
+    Raw(serde_json::Value),
+}
+
+impl<T> OrRaw<T> {
+    /// The value, when it read as one.
+    pub fn parsed(&self) -> Option<&T> {
+        match self {
+            Self::Parsed(v) => Some(v),
+            Self::Raw(_) => None,
+        }
+    }
+
+    /// What arrived, when it did not read as a `T`.
+    pub fn raw(&self) -> Option<&serde_json::Value> {
+        match self {
+            Self::Parsed(_) => None,
+            Self::Raw(raw) => Some(raw),
+        }
+    }
+}
+
+impl<T> From<T> for OrRaw<T> {
+    fn from(value: T) -> Self {
+        Self::Parsed(value)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for OrRaw<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = serde_json::Value::deserialize(deserializer)?;
+        Ok(match T::deserialize(&raw) {
+            Ok(value) => Self::Parsed(value),
+            Err(_) => Self::Raw(raw),
+        })
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for OrRaw<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Parsed(value) => value.serialize(serializer),
+            Self::Raw(raw) => raw.serialize(serializer),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ pub mod notification;
 use std::collections::BTreeMap;
 
 use cc_core::EpochMillis;
-use cc_core::de::{lenient_opt_f64, lenient_opt_i64};
+use cc_core::de::{OrRaw, lenient_opt_f64, lenient_opt_i64};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -448,12 +448,12 @@ pub struct RecordingAttributes {
     /// Pre-signed download URL: fetch it **without** `Authorization`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
-    /// Start.
+    /// Start (an odd value is kept raw rather than rejecting the capture list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<EpochMillis>,
-    /// Stop.
+    pub start_time: Option<OrRaw<EpochMillis>>,
+    /// Stop (kept raw when odd).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_time: Option<EpochMillis>,
+    pub stop_time: Option<OrRaw<EpochMillis>>,
     /// Participants (agent ids, masked numbers).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<String>,
@@ -491,15 +491,16 @@ pub struct Transcript {
     /// Pre-signed download URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
-    /// Start (the spec sends a string of digits).
+    /// Start (the spec sends a string of digits; an odd value is kept raw rather than
+    /// rejecting the capture list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<EpochMillis>,
+    pub start_time: Option<OrRaw<EpochMillis>>,
     /// Language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language_code: Option<String>,
-    /// Creation (a string of digits in the spec).
+    /// Creation (a string of digits in the spec; `""` and other odd values are kept raw).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<EpochMillis>,
+    pub create_time: Option<OrRaw<EpochMillis>>,
 }
 
 /// A site (`SiteDTO`). Fields this crate does not know are kept in [`Site::extra`] and sent
