@@ -155,7 +155,7 @@ fn open_store(store: &str) -> Result<Stores, Failure> {
     Ok((inbox.clone(), inbox))
 }
 
-/// A store URL without its password (`redis://:secret@host` → `redis://:***@host`).
+/// A store URL without its credentials (`redis://:secret@host` → `redis://***@host`).
 fn redacted(store: &str) -> String {
     match (store.find("://"), store.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &store[..scheme + 3], &store[at..]),
@@ -542,5 +542,16 @@ impl Decoder {
             }
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn store_urls_lose_their_credentials_before_they_are_printed() {
+        assert_eq!(super::redacted("redis://:hunter2@10.0.0.5:6379/2"), "redis://***@10.0.0.5:6379/2");
+        assert_eq!(super::redacted("redis://user:hunter2@host"), "redis://***@host");
+        assert_eq!(super::redacted("redis://host:6379"), "redis://host:6379");
+        assert_eq!(super::redacted("sqlite:./in@box.db"), "sqlite:./in@box.db");
     }
 }

@@ -84,6 +84,13 @@ pub enum SignatureEncoding {
     Auto,
 }
 
+/// The SHA-256 of `bytes`, lower-case hex: content keys and fingerprints.
+#[cfg(feature = "inbox")]
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    SignatureEncoding::Hex.encode(&sha2::Sha256::digest(bytes))
+}
+
 impl SignatureEncoding {
     /// Encodes a digest (`Auto` encodes as Base64).
     pub fn encode(self, bytes: &[u8]) -> String {

@@ -15,6 +15,8 @@ use async_trait::async_trait;
 pub use self::basic::{basic_authorization, parse_basic_authorization};
 #[cfg(feature = "cache")]
 pub use self::cache::{CachedToken, RefreshPolicy, TokenCache, TokenSource};
+#[cfg(feature = "inbox")]
+pub(crate) use self::hmac::sha256_hex;
 pub use self::hmac::{HmacAlgorithm, SignatureEncoding, hmac, hmac_matches, hmac_sha1_base64};
 pub use self::oauth::{AuthorizeUrl, ClientAuth, Grant, State, TokenEndpoint, TokenRequest, parse_redirect};
 #[cfg(feature = "file-store")]

@@ -105,9 +105,7 @@ pub(crate) mod stored {
     /// access token, hex.
     #[cfg(feature = "redis")]
     pub(crate) fn fingerprint(token: &Token) -> String {
-        use sha2::Digest as _;
-        let digest = sha2::Sha256::digest(token.access_token().expose_secret().as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        crate::auth::sha256_hex(token.access_token().expose_secret().as_bytes())
     }
 
     /// A token from its stored form; `origin` names where it came from in errors.

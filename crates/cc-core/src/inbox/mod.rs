@@ -27,7 +27,6 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sha2::Digest as _;
 
 use crate::EpochMillis;
 
@@ -83,9 +82,7 @@ impl NewDelivery {
             }
         }
         if keys.is_empty() {
-            let digest = sha2::Sha256::digest(&self.body);
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            keys.push(format!("sha256:{hex}"));
+            keys.push(format!("sha256:{}", crate::auth::sha256_hex(&self.body)));
         }
         keys
     }
@@ -265,8 +262,7 @@ impl std::fmt::Debug for StateTokenStore {
 #[async_trait]
 impl crate::auth::TokenStore for StateTokenStore {
     async fn load(&self) -> Result<Option<crate::auth::Token>, crate::auth::AuthError> {
-        let store = |e: InboxError| crate::auth::AuthError::Store(e.to_string());
-        match self.store.get("tokens", &self.name).await.map_err(store)? {
+        match self.store.get("tokens", &self.name).await.map_err(auth_store)? {
             None => Ok(None),
             Some(bytes) => crate::auth::stored::decode(&bytes, &format!("token `{}`", self.name)).map(Some),
         }
@@ -274,11 +270,13 @@ impl crate::auth::TokenStore for StateTokenStore {
 
     async fn save(&self, token: &crate::auth::Token) -> Result<(), crate::auth::AuthError> {
         let bytes = crate::auth::stored::encode(token)?;
-        self.store
-            .put("tokens", &self.name, bytes, None)
-            .await
-            .map_err(|e| crate::auth::AuthError::Store(e.to_string()))
+        self.store.put("tokens", &self.name, bytes, None).await.map_err(auth_store)
     }
+}
+
+/// A store failure seen by a token store.
+fn auth_store(e: InboxError) -> crate::auth::AuthError {
+    crate::auth::AuthError::Store(e.to_string())
 }
 
 /// Whether the head of a conversation may go out: no vendor order, nothing done yet, the

@@ -233,13 +233,24 @@ impl DurableSequencer {
     }
 
     fn add_stats(&self, s: &SequencerStats) {
+        // Every field named, so a new counter cannot be forgotten here.
+        let SequencerStats {
+            duplicates,
+            stale_snapshots,
+            gaps_skipped,
+            late,
+            evicted_dialogs,
+            merged_gaps,
+            unreadable_state,
+        } = *s;
         let mut all = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
-        all.duplicates += s.duplicates;
-        all.stale_snapshots += s.stale_snapshots;
-        all.gaps_skipped += s.gaps_skipped;
-        all.late += s.late;
-        all.merged_gaps += s.merged_gaps;
-        all.unreadable_state += s.unreadable_state;
+        all.duplicates += duplicates;
+        all.stale_snapshots += stale_snapshots;
+        all.gaps_skipped += gaps_skipped;
+        all.late += late;
+        all.evicted_dialogs += evicted_dialogs;
+        all.merged_gaps += merged_gaps;
+        all.unreadable_state += unreadable_state;
     }
 
     async fn load_dialog(

@@ -43,6 +43,7 @@ pub use self::server::RedisServer;
 
 use super::{
     Appended, Inbox, InboxConfig, InboxError, InboxStats, LeaseToken, Leased, NewDelivery, StateStore,
+    auth_store, millis,
 };
 use crate::EpochMillis;
 
@@ -258,7 +259,7 @@ struct Scripts {
 
 impl Scripts {
     fn new() -> Self {
-        let s = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        let s = script;
         Self {
             append: s(APPEND),
             claim: s(CLAIM),
@@ -317,8 +318,14 @@ fn storage(e: redis::RedisError) -> InboxError {
     InboxError::Storage(format!("redis: {e}"))
 }
 
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+/// A script with the shared prelude in front.
+fn script(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}{body}"))
+}
+
+/// A lease or TTL in milliseconds, at least 1 (Redis refuses an expiry of 0).
+fn ms(d: Duration) -> i64 {
+    millis(d).max(1)
 }
 
 impl RedisInbox {
@@ -432,7 +439,7 @@ impl Inbox for RedisInbox {
             return Ok(Vec::new());
         }
         let (max_s, lease_s) = (max.to_string(), ms(lease).to_string());
-        let hold = u64::try_from(self.config.max_hold.as_millis()).unwrap_or(u64::MAX).to_string();
+        let hold = millis(self.config.max_hold).to_string();
         let scan = max.saturating_add(CLAIM_SCAN).to_string();
         let rows: Vec<Vec<Value>> = self
             .run(
@@ -477,7 +484,7 @@ impl Inbox for RedisInbox {
 
     async fn release(&self, token: LeaseToken, delay: Duration) -> Result<bool, InboxError> {
         let (seq, attempt) = (token.seq.to_string(), token.attempt.to_string());
-        let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX).to_string();
+        let delay = millis(delay).to_string();
         let done: i64 =
             self.run(&self.scripts.release, &[seq.as_bytes(), attempt.as_bytes(), delay.as_bytes()]).await?;
         Ok(done == 1)
@@ -574,7 +581,7 @@ struct TokenScripts {
 
 impl TokenScripts {
     fn new() -> Self {
-        let s = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+        let s = script;
         Self { lock: s(TOKEN_LOCK), save: s(TOKEN_SAVE), unlock: s(TOKEN_UNLOCK) }
     }
 }
@@ -613,7 +620,7 @@ impl RedisTokenStore {
                 &[self.name.as_bytes(), &json, id.as_bytes(), fence.as_bytes(), replaced.as_bytes()],
             )
             .await
-            .map_err(|e| crate::auth::AuthError::Store(e.to_string()))
+            .map_err(auth_store)
     }
 }
 
@@ -627,7 +634,7 @@ impl crate::auth::TokenStore for RedisTokenStore {
             .arg("json")
             .query_async(&mut conn)
             .await
-            .map_err(|e| crate::auth::AuthError::Store(storage(e).to_string()))?;
+            .map_err(|e| auth_store(storage(e)))?;
         json.map(|bytes| crate::auth::stored::decode(&bytes, &format!("token `{}`", self.name))).transpose()
     }
 
@@ -644,7 +651,7 @@ impl crate::auth::SharedTokenStore for RedisTokenStore {
             .inbox
             .run(&self.scripts.lock, &[self.name.as_bytes(), lease.as_bytes()])
             .await
-            .map_err(|e| crate::auth::AuthError::Store(e.to_string()))?;
+            .map_err(auth_store)?;
         Ok(u64::try_from(fence).ok().filter(|f| *f > 0))
     }
 
@@ -663,7 +670,7 @@ impl crate::auth::SharedTokenStore for RedisTokenStore {
             .inbox
             .run(&self.scripts.unlock, &[self.name.as_bytes(), fence.as_bytes()])
             .await
-            .map_err(|e| crate::auth::AuthError::Store(e.to_string()))?;
+            .map_err(auth_store)?;
         Ok(())
     }
 }
