@@ -95,6 +95,14 @@ pub const VENDORS: &[Vendor] = &[
         other: &["sequencer"],
     },
     Vendor {
+        dir: "lp-connector",
+        prefix: "Lp",
+        client: true,
+        inbound: Inbound::None,
+        channel: true,
+        other: &["auth", "domains"],
+    },
+    Vendor {
         dir: "wxcc-api",
         prefix: "Wxcc",
         client: true,

@@ -29,6 +29,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// A `Retry-After` longer than this is not waited for; the error is returned.
     pub max_retry_after: Duration,
+    /// No retry waits less than this, `Retry-After` included (default zero). LivePerson, for
+    /// one, asks for at least a second after a 429.
+    pub min_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -38,6 +41,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(120),
+            min_delay: Duration::ZERO,
         }
     }
 }
@@ -117,16 +121,17 @@ pub fn decide(policy: &RetryPolicy, attempt: Attempt, outcome: Outcome, jitter: 
     }
     match retry_after {
         Some(after) if after > policy.max_retry_after => Decision::Return,
-        Some(after) => Decision::Retry(after),
+        Some(after) => Decision::Retry(after.max(policy.min_delay)),
         None => Decision::Retry(backoff(policy, attempt.number, jitter)),
     }
 }
 
-/// Full-jitter exponential backoff for the retry after attempt `number` (1-based).
+/// Full-jitter exponential backoff for the retry after attempt `number` (1-based), never
+/// below [`RetryPolicy::min_delay`].
 pub fn backoff(policy: &RetryPolicy, number: u32, jitter: f64) -> Duration {
     let exp = number.saturating_sub(1).min(30);
     let ceiling = policy.base_delay.saturating_mul(1 << exp).min(policy.max_delay);
-    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+    ceiling.mul_f64(jitter.clamp(0.0, 1.0)).max(policy.min_delay)
 }
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
@@ -287,6 +292,15 @@ mod tests {
         assert_eq!(ms(3, 0.0), 0);
         assert_eq!(ms(3, 0.25), 100);
         assert_eq!(ms(3, 7.0), 400, "jitter is clamped to 1");
+        let floored = RetryPolicy { min_delay: Duration::from_millis(150), ..p };
+        assert_eq!(backoff(&floored, 1, 0.0).as_millis(), 150, "the floor holds for a zero draw");
+        assert_eq!(backoff(&floored, 3, 1.0).as_millis(), 400, "and does not lower a longer delay");
+        let early = Outcome::Status { status: 429, retry_after: Some(Duration::ZERO) };
+        assert_eq!(
+            decide(&floored, attempt(1, false), early, 0.0),
+            Decision::Retry(Duration::from_millis(150)),
+            "a Retry-After shorter than the floor waits the floor"
+        );
     }
 
     #[test]
