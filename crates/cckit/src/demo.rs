@@ -335,7 +335,131 @@ async fn icc_simprot() -> Step {
     Ok(())
 }
 
+/// The LivePerson demo: a connector's whole loop, then the receiver's ordering.
 async fn lp() -> Step {
+    lp_connector_loop().await?;
+    lp_ordering().await
+}
+
+/// Receives LivePerson notifications, ordered, as the connector's own events.
+struct LpInbound {
+    notifications: mpsc::Receiver<lp_notifications::model::Notification>,
+    sequencer: lp_notifications::sequencer::Sequencer,
+    pending: std::collections::VecDeque<ConversationEvent>,
+}
+
+impl LpInbound {
+    /// Prints the channel's events until one matches `want`; returns it.
+    async fn until(
+        &mut self,
+        channel: &lp_connector::channel::LpChannel,
+        want: impl Fn(&ConversationEvent) -> bool,
+    ) -> Result<ConversationEvent, String> {
+        loop {
+            while let Some(event) = self.pending.pop_front() {
+                line("lp", format!("← {}", event_line(&event)));
+                if want(&event) {
+                    return Ok(event);
+                }
+            }
+            let notification = tokio::time::timeout(WAIT, self.notifications.recv())
+                .await
+                .map_err(|_| "no notification from the simulator")?
+                .ok_or("receiver closed")?;
+            for delivery in self.sequencer.push_notification(notification) {
+                let events = lp_notifications::channel::delivery_events(&delivery);
+                self.pending.extend(channel.own_events(events));
+            }
+        }
+    }
+}
+
+async fn lp_connector_loop() -> Step {
+    use cc_core::MessagingChannel as _;
+    use cc_core::conversation::{Role, StartConversation};
+    use lp_connector::channel::{EXT_CONSUMER_ID, LpChannel};
+    use lp_connector::model::FileUpload;
+    use lp_connector::sim::{AGENT_PNG, LpSim, SimConfig};
+    use lp_connector::{LpClient, LpConfig};
+    use lp_notifications::webhook::LpWebhook;
+
+    let v = "lp";
+    let (account, client_id, secret) =
+        ("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", "rl9hacst6kqilbofup64n11ga3");
+    let sim = LpSim::start(SimConfig::new(account, client_id, Secret::from(secret)))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (tx, notifications) = mpsc::channel(100);
+    let url = serve(
+        Router::new().route("/lp", LpWebhook::new(account, client_id, Secret::from(secret)).into_route(tx)),
+    )
+    .await?;
+    sim.set_webhook_url(format!("{url}/lp"));
+    line(v, format!("LivePerson simulator at {} (CSDS, Sentinel, IdP, Send API, Swift)", sim.base_url()));
+    line(v, format!("webhook receiver at {url}/lp (x-liveperson-signature checked)"));
+    let mut config = LpConfig::new(account, client_id, Secret::from(secret));
+    config.csds_url = sim.base_url();
+    let channel = LpChannel::new(LpClient::new(config).map_err(|e| e.to_string())?);
+    let mut inbound = LpInbound {
+        notifications,
+        sequencer: lp_notifications::sequencer::Sequencer::default(),
+        pending: Default::default(),
+    };
+    let agent_says = |e: &ConversationEvent| matches!(e, ConversationEvent::Message { message, .. } if message.sender.role == Role::Agent);
+
+    let started = channel
+        .start(StartConversation::new().customer_name("Ada Lovelace").attribute(EXT_CONSUMER_ID, "ada-1"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let conversation = started.id;
+    line(
+        v,
+        format!(
+            "→ opened conversation {conversation} as consumer ada-1 (domains discovered, AppJWT, ConsumerJWS)"
+        ),
+    );
+    inbound.until(&channel, agent_says).await?;
+    let id = channel.send_text(&conversation, "My parcel is late.").await.map_err(|e| e.to_string())?;
+    line(
+        v,
+        format!("→ sent \"My parcel is late.\" (message {})", id.map(|m| m.to_string()).unwrap_or_default()),
+    );
+    inbound.until(&channel, agent_says).await?;
+    let consumer = channel.consumer_of(&conversation).ok_or("the channel forgot its consumer")?;
+    let mut png = AGENT_PNG.to_vec();
+    png.extend_from_slice(b"ada");
+    let uploaded = consumer
+        .upload(&conversation, &FileUpload::image(png).map_err(|e| e.to_string())?.caption("receipt.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+    line(v, format!("→ uploaded receipt.png to {} and published it", uploaded.relative_path));
+    let file = inbound
+        .until(
+            &channel,
+            |e| matches!(e, ConversationEvent::Message { message, .. } if !message.attachments.is_empty()),
+        )
+        .await?;
+    let ConversationEvent::Message { message, .. } = file else { return Err("expected a file".into()) };
+    let bytes = consumer.download(&message.attachments[0].url).await.map_err(|e| e.to_string())?;
+    line(v, format!("✓ downloaded the agent's file: {} bytes", bytes.len()));
+    channel.end(&conversation).await.map_err(|e| e.to_string())?;
+    inbound.until(&channel, ConversationEvent::is_end).await?;
+    let stats = sim.stats();
+    line(
+        v,
+        format!(
+            "✓ {} signed notifications delivered; {} AppJWT, {} ConsumerJWS; the consumer's own echoes dropped",
+            stats.notifications.0, stats.app_jwts, stats.consumer_jwss
+        ),
+    );
+    if stats.notifications.1 != 0 {
+        return Err(format!("{} notifications were not delivered", stats.notifications.1));
+    }
+    Ok(())
+}
+
+/// The receiver's part alone: notifications out of order and duplicated, put right.
+async fn lp_ordering() -> Step {
     use lp_notifications::channel::delivery_events;
     use lp_notifications::sequencer::Sequencer;
     use lp_notifications::sim::{LpSim, RetryMode, SimConfig};

@@ -34,15 +34,15 @@ enum Command {
     },
     /// Runs one simulator until interrupted; prints its URL and the credentials it accepts.
     Sim {
-        /// ece, alvaria, icc-website, icc-simprot, wxcc or wxcc-legacy.
+        /// ece, alvaria, icc-website, icc-simprot, lp, wxcc or wxcc-legacy.
         vendor: String,
         /// Port on 127.0.0.1 (default: any free port).
         #[arg(long)]
         port: Option<u16>,
-        /// Where the simulator posts callbacks (ece, alvaria).
+        /// Where the simulator posts callbacks (ece, alvaria) or notifications (lp).
         #[arg(long)]
         webhook: Option<String>,
-        /// Faults for the next API calls, in order (ece, alvaria, icc-website, wxcc): a comma list of
+        /// Faults for the next API calls, in order (ece, alvaria, icc-website, lp, wxcc): a comma list of
         /// `STATUS` or `STATUS:RETRY_AFTER_SECONDS` (e.g. `429:2`, `503`), `reset` (break the
         /// connection after processing) and `delay:MILLISECONDS`.
         #[arg(long)]

@@ -58,7 +58,7 @@ pub async fn run(
     let faults = parse_faults(faults.unwrap_or_default())?;
     if !faults.is_empty() && vendor == "icc-simprot" {
         return Err(Failure::usage(
-            "--faults applies to the HTTP simulators (ece, alvaria, icc-website, wxcc, wxcc-legacy), not icc-simprot",
+            "--faults applies to the HTTP simulators (ece, alvaria, icc-website, lp, wxcc, wxcc-legacy), not icc-simprot",
         ));
     }
     let shown = |faults: &[Fault]| {
@@ -207,9 +207,28 @@ pub async fn run(
             );
             Box::new(sim)
         }
+        "lp" => {
+            let mut config = lp_connector::sim::SimConfig::new(
+                "42257269",
+                "81fad476-88af-4d08-bc0e-20bc69439ed4",
+                Secret::from("rl9hacst6kqilbofup64n11ga3"),
+            );
+            config.webhook_url = webhook.clone();
+            let sim: lp_connector::sim::LpSim = start(config, addr, &faults).await?;
+            println!("LivePerson simulator at {}", sim.base_url());
+            println!("  account:       42257269 (CSDS at {0}; every service answers at {0})", sim.base_url());
+            println!(
+                "  app:           client id 81fad476-88af-4d08-bc0e-20bc69439ed4, secret rl9hacst6kqilbofup64n11ga3"
+            );
+            println!(
+                "  notifications: {} signed with the app secret (cckit listen lp --secret rl9hacst6kqilbofup64n11ga3 --account-id 42257269 --client-id 81fad476-88af-4d08-bc0e-20bc69439ed4)",
+                webhook.as_deref().unwrap_or("(none: pass --webhook URL)")
+            );
+            Box::new(sim)
+        }
         other => {
             return Err(Failure::usage(format!(
-                "no simulator for `{other}`: one of ece, alvaria, icc-website, icc-simprot, wxcc, wxcc-legacy (lp: use `cckit trigger lp` to send notifications)"
+                "no simulator for `{other}`: one of ece, alvaria, icc-website, icc-simprot, lp, wxcc, wxcc-legacy"
             )));
         }
     };

@@ -590,3 +590,42 @@ fn decode_a_bad_sites_page_names_the_bad_site() {
     ]);
     assert!(stdout(&search).contains("roundtrip: lossless"), "{}", stdout(&search));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lp_sim_serves_a_connector_and_signs_its_notifications() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (account, client_id, secret) =
+        ("42257269", "81fad476-88af-4d08-bc0e-20bc69439ed4", "rl9hacst6kqilbofup64n11ga3");
+    let (tx, mut notifications) = tokio::sync::mpsc::channel(16);
+    let app = axum::Router::new().route(
+        "/lp",
+        lp_notifications::LpWebhook::new(account, client_id, Secret::from(secret)).into_route(tx),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let webhook = format!("http://{}/lp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cckit"))
+        .args(["sim", "lp", "--port", &port.to_string(), "--webhook", &webhook])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut config = lp_connector::LpConfig::new(account, client_id, Secret::from(secret));
+    config.csds_url = format!("http://127.0.0.1:{port}");
+    let consumer = lp_connector::LpClient::new(config).unwrap().consumer("cli-1");
+    let mut opened = None;
+    for _ in 0..100 {
+        if let Ok(id) = consumer.open(&lp_connector::model::OpenConversation::new()).await {
+            opened = Some(id);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = tokio::time::timeout(Duration::from_secs(10), notifications.recv()).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let conversation = opened.expect("the simulator answered the open");
+    let notification = first.expect("a notification within 10 s").expect("receiver open");
+    let json = serde_json::to_value(&notification).unwrap();
+    assert_eq!(json["body"]["changes"][0]["result"]["convId"], conversation.as_str(), "{json}");
+}

@@ -231,10 +231,7 @@ impl LpClient {
         let mut renewed = false;
         loop {
             let app: CachedToken = self.inner.app_jwt.token().await.map_err(Error::AppJwt)?;
-            let mut request = build()?.secret_header("authorization", app.token().access_token().clone());
-            if let Some(properties) = &self.inner.client_properties {
-                request = request.header("client-properties", properties.clone());
-            }
+            let request = build()?.secret_header("authorization", app.token().access_token().clone());
             match http.send(&request).await {
                 Err(e) if !renewed && refused_by(&e, &["40102", "40105"]) => {
                     self.inner.app_jwt.invalidate(&app);
@@ -255,7 +252,13 @@ impl LpClient {
         let mut renewed = false;
         loop {
             let jws = self.jws(consumer).await?;
-            let on_behalf = || Ok(build()?.secret_header("x-lp-on-behalf", jws.token().clone()));
+            let on_behalf = || {
+                let request = build()?.secret_header("x-lp-on-behalf", jws.token().clone());
+                Ok(match &self.inner.client_properties {
+                    Some(properties) => request.header("client-properties", properties.clone()),
+                    None => request,
+                })
+            };
             match self.with_app_jwt(&self.inner.api, &on_behalf).await {
                 Err(Error::Http(e)) if !renewed && refused_by(&e, &["40103"]) => {
                     self.inner.consumers.forget_rejected(consumer, &jws);

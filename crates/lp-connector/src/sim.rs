@@ -20,7 +20,7 @@
 //! closing the main dialog opens a post-survey dialog.
 //!
 //! **The simulator's own choices** (LivePerson documents no other bodies): an unknown account
-//! gets 404 from CSDS; refused Sentinel credentials get 401 `invalid_client`; a call on an
+//! gets 404 from CSDS, the IdP and the Send API; refused Sentinel credentials get 401 `invalid_client`; a call on an
 //! unknown or closed conversation gets 400 without an `errorCode`; a JWS that does not own
 //! the conversation gets 401 without an `errorCode`; an injected fault's body has the status
 //! as its `code`.
@@ -36,7 +36,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -174,8 +174,11 @@ fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-fn b64url(value: &Value) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+/// A JWT-shaped token: Base64url header and claims, and a signature over `signed` that only
+/// the simulator can make (it checks tokens by the set it issued, not by their signature).
+fn jwt(header: &Value, claims: &Value, key: &str, signed: &str) -> String {
+    let b64url = |value: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string());
+    format!("{}.{}.{}", b64url(header), b64url(claims), hex_hmac(key, signed, HmacAlgorithm::Sha256))
 }
 
 fn hex_hmac(key: &str, message: &str, algorithm: HmacAlgorithm) -> String {
@@ -197,18 +200,11 @@ impl Shared {
         self.counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    /// Records a request, credentials named by what they are.
-    fn see(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &HashMap<String, String>,
-        headers: &HeaderMap,
-        body: Value,
-    ) {
+    /// Records a request, credentials named by what they are, with `body` as shown.
+    fn see(&self, call: &Call, body: Value) {
         let mut shown = BTreeMap::new();
         for name in ["authorization", "x-lp-on-behalf", "client-properties", "content-type"] {
-            if let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            if let Some(value) = call.headers.get(name).and_then(|v| v.to_str().ok()) {
                 let value = match name {
                     "authorization" => self.name_app_jwt(value),
                     "x-lp-on-behalf" => self.name_jws(value),
@@ -217,7 +213,8 @@ impl Shared {
                 shown.insert(name.to_owned(), value);
             }
         }
-        let query = query
+        let query = call
+            .query
             .iter()
             .map(|(k, v)| {
                 let v = match k.as_str() {
@@ -234,8 +231,8 @@ impl Shared {
             return;
         }
         stats.requests.push(Seen {
-            method: method.to_string(),
-            path: path.to_owned(),
+            method: call.method.to_string(),
+            path: call.path.clone(),
             query,
             headers: shown,
             body,
@@ -515,16 +512,40 @@ impl LpSim {
     }
 }
 
-type Q = Query<HashMap<String, String>>;
-
-async fn csds_all(
-    State(shared): State<Arc<Shared>>,
+/// One API call as the handlers read it: method, path, query, headers, body.
+struct Call {
     method: Method,
-    Path(account): Path<String>,
-    Query(q): Q,
+    path: String,
+    query: HashMap<String, String>,
     headers: HeaderMap,
-) -> Response {
-    shared.see(&method, &format!("/api/account/{account}/service/baseURI.json"), &q, &headers, Value::Null);
+    body: Bytes,
+}
+
+impl Call {
+    /// The body as JSON (`null` when it is not JSON: the handler refuses it).
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Call {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let (parts, body) = request.into_parts();
+        let query =
+            form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+        let (method, path, headers) =
+            (parts.method.clone(), parts.uri.path().to_owned(), parts.headers.clone());
+        let body = Bytes::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self { method, path, query, headers, body })
+    }
+}
+
+async fn csds_all(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
+    shared.see(&call, Value::Null);
     if account != shared.config.account_id {
         return (StatusCode::NOT_FOUND, axum::Json(json!({"error": "account not found"}))).into_response();
     }
@@ -539,44 +560,24 @@ async fn csds_all(
 
 async fn csds_one(
     State(shared): State<Arc<Shared>>,
-    method: Method,
     Path((account, service)): Path<(String, String)>,
-    Query(q): Q,
-    headers: HeaderMap,
+    call: Call,
 ) -> Response {
-    shared.see(
-        &method,
-        &format!("/api/account/{account}/service/{service}/baseURI.json"),
-        &q,
-        &headers,
-        Value::Null,
-    );
+    shared.see(&call, Value::Null);
     if account != shared.config.account_id || !SERVICES.contains(&service.as_str()) {
         return (StatusCode::NOT_FOUND, axum::Json(json!({"error": "not found"}))).into_response();
     }
     axum::Json(json!({"service": service, "account": account, "baseURI": shared.base})).into_response()
 }
 
-async fn sentinel(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    Path(account): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+async fn sentinel(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(&call.body).into_owned().collect();
     let mut shown: BTreeMap<&str, &str> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     if shown.contains_key("client_secret") {
         shown.insert("client_secret", "<secret>");
     }
-    shared.see(
-        &method,
-        &format!("/sentinel/api/account/{account}/app/token"),
-        &q,
-        &headers,
-        json!({ "form": shown }),
-    );
+    shared.see(&call, json!({ "form": shown }));
+    let q = &call.query;
     if q.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "unsupported_grant_type"})))
             .into_response();
@@ -602,28 +603,19 @@ async fn sentinel(
     let claims = json!({"aud": account, "azp": config.client_id, "scope": "msg.consumer", "iss": "Sentinel",
         "exp": iat + config.app_jwt_lifetime.as_secs(), "iat": iat, "jti": jti});
     let header = json!({"kid": "appjwt-sim", "typ": "JWT", "alg": "RS256"});
-    let token = format!(
-        "{}.{}.{}",
-        b64url(&header),
-        b64url(&claims),
-        hex_hmac(config.client_secret.expose_secret(), &jti.to_string(), HmacAlgorithm::Sha256)
-    );
+    let token = jwt(&header, &claims, config.client_secret.expose_secret(), &jti.to_string());
     shared.app_jwts.issue(token.clone());
     lock(&shared.stats).app_jwts += 1;
     admitted.respond(axum::Json(json!({"access_token": token, "token_type": "Bearer"})))
 }
 
-async fn idp(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    Path(account): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    shared.see(&method, &format!("/api/account/{account}/consumer"), &q, &headers, json_body.clone());
-    if let Err(refused) = shared.check_app_jwt(&headers) {
+async fn idp(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
+    let json_body = call.json();
+    shared.see(&call, json_body.clone());
+    if account != shared.config.account_id {
+        return unknown_account();
+    }
+    if let Err(refused) = shared.check_app_jwt(&call.headers) {
         return refused;
     }
     let Some(ext) = json_body.get("ext_consumer_id").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
@@ -644,46 +636,34 @@ async fn idp(
     let lp_id = hex_hmac(account, ext, HmacAlgorithm::Sha256);
     let claims =
         json!({"account_id": account, "ext_consumer_id": ext, "lp_consumer_id": lp_id, "gen": generation});
-    let token = format!(
-        "{}.{}.{}",
-        b64url(&json!({"alg": "RS256", "typ": "JWT"})),
-        b64url(&claims),
-        hex_hmac(
-            shared.config.client_secret.expose_secret(),
-            &format!("{ext}/{generation}"),
-            HmacAlgorithm::Sha256
-        )
-    );
+    let header = json!({"alg": "RS256", "typ": "JWT"});
+    let token =
+        jwt(&header, &claims, shared.config.client_secret.expose_secret(), &format!("{ext}/{generation}"));
     lock(&shared.consumers).insert(token.clone(), Consumer { ext: ext.to_owned(), lp_id });
     lock(&shared.stats).consumer_jwss += 1;
     admitted.respond((StatusCode::CREATED, axum::Json(json!({"token": token}))))
+}
+
+/// The simulator's answer for another account (our choice: LivePerson documents none).
+fn unknown_account() -> Response {
+    lp_error(StatusCode::NOT_FOUND, "Not found", "unknown account", None)
 }
 
 fn bad_request(details: &str) -> Response {
     lp_error(StatusCode::BAD_REQUEST, "The input was invalid", details, None)
 }
 
-async fn open(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    Path(account): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let batch: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    shared.see(
-        &method,
-        &format!("/api/account/{account}/messaging/consumer/conversation"),
-        &q,
-        &headers,
-        batch.clone(),
-    );
-    let consumer = match shared.check_consumer(&headers) {
+async fn open(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
+    let json_body = call.json();
+    shared.see(&call, json_body.clone());
+    if account != shared.config.account_id {
+        return unknown_account();
+    }
+    let consumer = match shared.check_consumer(&call.headers) {
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    let requests: Vec<Req> = match serde_json::from_value(batch) {
+    let requests: Vec<Req> = match serde_json::from_value(json_body) {
         Ok(r) => r,
         Err(e) => return bad_request(&format!("expected an array of requests: {e}")),
     };
@@ -720,23 +700,13 @@ async fn open(
     ])))
 }
 
-async fn send(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    Path(account): Path<String>,
-    Query(q): Q,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let json_body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    shared.see(
-        &method,
-        &format!("/api/account/{account}/messaging/consumer/conversation/send"),
-        &q,
-        &headers,
-        json_body.clone(),
-    );
-    let consumer = match shared.check_consumer(&headers) {
+async fn send(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
+    let json_body = call.json();
+    shared.see(&call, json_body.clone());
+    if account != shared.config.account_id {
+        return unknown_account();
+    }
+    let consumer = match shared.check_consumer(&call.headers) {
         Ok(c) => c,
         Err(refused) => return refused,
     };
@@ -893,17 +863,10 @@ fn download_url(shared: &Shared, req: &Req) -> Result<Value, Response> {
     Ok(shared.temp_url("GET", &body.relative_path))
 }
 
-async fn swift(
-    State(shared): State<Arc<Shared>>,
-    method: Method,
-    Path((account, file)): Path<(String, String)>,
-    Query(q): Q,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = format!("/v1/AUTH_async-images/{account}/{file}");
-    let shown = if body.is_empty() { Value::Null } else { json!({ "bytes": body.len() }) };
-    shared.see(&method, &path, &q, &headers, shown);
+async fn swift(State(shared): State<Arc<Shared>>, call: Call) -> Response {
+    let shown = if call.body.is_empty() { Value::Null } else { json!({ "bytes": call.body.len() }) };
+    shared.see(&call, shown);
+    let (q, method, path) = (&call.query, &call.method, &call.path);
     let invalid = || (StatusCode::UNAUTHORIZED, "401 Unauthorized: Temp URL invalid\n").into_response();
     let (Some(sig), Some(expires)) = (q.get("temp_url_sig"), q.get("temp_url_expires")) else {
         return invalid();
@@ -921,12 +884,12 @@ async fn swift(
         Ok(a) => a,
         Err(refused) => return refused,
     };
-    if method == Method::PUT {
-        lock(&shared.files).insert(path, body.to_vec());
+    if *method == Method::PUT {
+        lock(&shared.files).insert(path.clone(), call.body.to_vec());
         lock(&shared.stats).uploads += 1;
         return admitted.respond(StatusCode::CREATED);
     }
-    match lock(&shared.files).get(&path).cloned() {
+    match lock(&shared.files).get(path).cloned() {
         Some(bytes) => {
             lock(&shared.stats).downloads += 1;
             admitted.respond(bytes)

@@ -161,3 +161,19 @@ fn attachment(event: &ConversationEvent) -> Option<&str> {
         _ => None,
     }
 }
+
+#[tokio::test]
+async fn client_properties_go_on_the_open_and_every_send_only() {
+    let lp = start().await;
+    let mut config = common::config(&lp.sim);
+    config.features = vec!["AUTO_MESSAGES".into(), "RICH_CONTENT".into()];
+    let consumer = lp_connector::LpClient::new(config).unwrap().consumer("props-1");
+    let conversation = consumer.open(&OpenConversation::new()).await.unwrap();
+    consumer.send_text(&conversation, "hi").await.unwrap();
+    let expected = r#"{"features":["AUTO_MESSAGES","RICH_CONTENT"],"type":".ClientProperties"}"#;
+    for seen in lp.sim.stats().requests {
+        let sent = seen.headers.get("client-properties").map(String::as_str);
+        let wanted = seen.path.contains("/messaging/consumer/conversation").then_some(expected);
+        assert_eq!(sent, wanted, "{} {}", seen.method, seen.path);
+    }
+}
