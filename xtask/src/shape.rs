@@ -60,7 +60,7 @@ pub const VENDORS: &[Vendor] = &[
         client: true,
         inbound: Inbound::Webhook,
         channel: true,
-        other: &["start"],
+        other: &["availability", "start"],
     },
     Vendor {
         dir: "alvaria-servermsg",

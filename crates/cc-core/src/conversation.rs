@@ -330,6 +330,27 @@ pub struct StartedConversation {
     pub vendor_ids: BTreeMap<String, String>,
 }
 
+/// Whether a conversation started now would reach an agent, as far as the vendor tells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "availability", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Availability {
+    /// Agents can take it; `slots` when the vendor counts the free ones.
+    Available {
+        /// Free chat slots, when counted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slots: Option<u32>,
+    },
+    /// No agent can take it now.
+    Unavailable {
+        /// The vendor's reason, in words.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The vendor does not tell (the default of [`MessagingChannel::availability`]).
+    Unknown,
+}
+
 /// Sending side of a messaging vendor, in vendor-neutral terms. Inbound events arrive
 /// through each crate's receiver as [`ConversationEvent`]s.
 #[async_trait]
@@ -350,6 +371,14 @@ pub trait MessagingChannel: Send + Sync {
 
     /// Ends the conversation.
     async fn end(&self, conversation: &ConversationId) -> Result<(), ChannelError>;
+
+    /// Whether a conversation on `route` (as in [`StartConversation::route`]; `None`: the
+    /// channel's default) would reach an agent now, before starting it. Vendors that cannot
+    /// tell answer [`Availability::Unknown`], the default.
+    async fn availability(&self, route: Option<&str>) -> Result<Availability, ChannelError> {
+        let _ = route;
+        Ok(Availability::Unknown)
+    }
 }
 
 #[cfg(test)]
@@ -426,5 +455,14 @@ mod tests {
         let started = channel.start(StartConversation::new().route("q1").subject("s")).await.unwrap();
         assert_eq!(started.id.as_str(), "q1");
         assert_eq!(channel.send_text(&started.id, "hey").await.unwrap(), Some(MessageId::from("3")));
+        assert_eq!(channel.availability(None).await.unwrap(), Availability::Unknown, "the default");
+    }
+
+    #[test]
+    fn availability_serializes_with_a_tag() {
+        let available = serde_json::to_value(Availability::Available { slots: Some(3) }).unwrap();
+        assert_eq!(available, serde_json::json!({"availability": "available", "slots": 3}));
+        let unknown = serde_json::to_value(Availability::Unknown).unwrap();
+        assert_eq!(unknown, serde_json::json!({"availability": "unknown"}));
     }
 }

@@ -190,6 +190,21 @@ impl BearerTokens {
         bearer(headers).is_some_and(|token| self.is_live(token))
     }
 
+    /// Forgets `token` (a revocation); whether it was live.
+    pub fn revoke(&self, token: &str) -> bool {
+        let at = lock(&self.issued).remove(token);
+        at.is_some_and(|at| at.elapsed() < self.lifetime)
+    }
+
+    /// The tokens still live, oldest first.
+    pub fn live(&self) -> Vec<String> {
+        let issued = lock(&self.issued);
+        let mut live: Vec<(&String, &Instant)> =
+            issued.iter().filter(|(_, at)| at.elapsed() < self.lifetime).collect();
+        live.sort_by_key(|(_, at)| **at);
+        live.into_iter().map(|(token, _)| token.clone()).collect()
+    }
+
     /// Forgets every token: the next call with any of them gets 401.
     pub fn expire_all(&self) {
         lock(&self.issued).clear();

@@ -285,3 +285,18 @@ async fn absurd_lifetimes_from_the_server_are_clamped() {
     cache.token().await.unwrap();
     assert_eq!(source.1.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn take_current_hands_over_a_valid_token_without_fetching_and_the_next_call_fetches() {
+    let source = Arc::new(Source::new(60));
+    let cache = TokenCache::new(source.clone());
+    assert!(cache.take_current().is_none(), "nothing held, nothing fetched");
+    assert_eq!(source.calls.load(Ordering::SeqCst), 0);
+    let first = access(&cache.token().await.unwrap());
+    let taken = cache.take_current().expect("the token held");
+    assert_eq!(access(&taken), first);
+    assert!(cache.take_current().is_none(), "taken once");
+    assert_eq!(access(&cache.token().await.unwrap()), "tok-2", "the next call fetches anew");
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert!(cache.take_current().is_none(), "an expired token is not handed out");
+}

@@ -1,7 +1,7 @@
 //! ECE in vendor-neutral terms: callback messages as [`ConversationEvent`]s, and (feature
 //! `client`) [`EceChannel`], the [`MessagingChannel`](cc_core::MessagingChannel).
 
-use cc_core::conversation::{Message as NeutralMessage, Participant, ReceiptKind, Role};
+use cc_core::conversation::{Attachment, Message as NeutralMessage, Participant, ReceiptKind, Role};
 use cc_core::{ConversationEvent, MessageId as NeutralMessageId};
 
 use crate::model::{CallbackMessage, MessageType, SenderType};
@@ -58,7 +58,13 @@ fn sender(message: &CallbackMessage) -> Participant {
 
 /// The neutral event of a callback message: `assigned` → agent joined (screen name as name,
 /// login name as id); text → message (HTML kept in `html`); typing → typing; `complete` →
-/// ended; `delivered`/`read` → receipts; anything else → `Other` with the raw message.
+/// ended; `delivered`/`read` → receipts; `error` → a failed receipt with ECE's words as
+/// `detail`; `uploadAttachment` → a message with `attachments` (`contentUrl` as the URL; the
+/// content, if any, as text); `geolocation` → a message whose text is a `geo:lat,long` URI
+/// (RFC 5870), else the address, else the URL; `transfer` → transferred (each time it comes;
+/// `to` is the content, else the agent named); anything else — `pagePush`,
+/// `acceptAttachment`, `rejectAttachment`, a payload the assumed shapes do not read — →
+/// `Other` (`ece:<type>`) with the raw message.
 pub fn conversation_event(message: &CallbackMessage) -> ConversationEvent {
     let conversation = message.conversation.id.clone();
     let at = message.time_stamp;
@@ -90,6 +96,60 @@ pub fn conversation_event(message: &CallbackMessage) -> ConversationEvent {
             reason: message.content.clone(),
             at,
         },
+        EceEvent::Other(MessageType::UploadAttachment) if !message.attachment_list().is_empty() => {
+            ConversationEvent::Message {
+                conversation,
+                message: NeutralMessage {
+                    id: Some(NeutralMessageId::new(message.id.as_str())),
+                    sender: sender(message),
+                    text: message.content.clone().filter(|c| !c.is_empty()),
+                    html: None,
+                    attachments: message
+                        .attachment_list()
+                        .into_iter()
+                        .map(|a| Attachment {
+                            url: a.content_url.unwrap_or_default(),
+                            name: a.file_name,
+                            content_type: a.content_type,
+                            size: a.size,
+                        })
+                        .collect(),
+                },
+                at,
+            }
+        }
+        EceEvent::Other(MessageType::Geolocation)
+            if message.location().and_then(|l| l.as_text()).is_some() =>
+        {
+            ConversationEvent::Message {
+                conversation,
+                message: NeutralMessage {
+                    id: Some(NeutralMessageId::new(message.id.as_str())),
+                    sender: sender(message),
+                    text: message.location().and_then(|l| l.as_text()),
+                    html: None,
+                    attachments: vec![],
+                },
+                at,
+            }
+        }
+        EceEvent::Other(MessageType::Transfer) => {
+            ConversationEvent::Transferred {
+                conversation,
+                to: message.content.clone().filter(|c| !c.is_empty()).or_else(|| {
+                    message.agent().and_then(|u| u.screen_name.clone().or_else(|| u.name.clone()))
+                }),
+                at,
+            }
+        }
+        EceEvent::Other(MessageType::Error) => ConversationEvent::Receipt {
+            conversation,
+            kind: ReceiptKind::Failed,
+            messages: vec![],
+            by: Some(sender(message)),
+            detail: message.content.clone(),
+            at,
+        },
         EceEvent::Other(MessageType::Delivered | MessageType::Read) => ConversationEvent::Receipt {
             conversation,
             kind: if message.kind.value == MessageType::Read {
@@ -116,7 +176,9 @@ pub use self::channel_impl::EceChannel;
 #[cfg(feature = "client")]
 mod channel_impl {
     use async_trait::async_trait;
-    use cc_core::conversation::{ChannelError, StartConversation as NeutralStart, StartedConversation};
+    use cc_core::conversation::{
+        Availability, ChannelError, StartConversation as NeutralStart, StartedConversation,
+    };
     use cc_core::{ConversationId, MessageId, MessagingChannel};
 
     use crate::client::EceClient;
@@ -194,6 +256,21 @@ mod channel_impl {
                 self.client.end_typing(conversation).await
             };
             result.map_err(wrap)
+        }
+
+        /// From the chat web-service API's capacity: free slots → available with the count,
+        /// zero → unavailable; a server without that API (404, 405, 501) → unknown.
+        async fn availability(&self, route: Option<&str>) -> Result<Availability, ChannelError> {
+            let entry_point =
+                route.map(EntryPointId::new).unwrap_or_else(|| self.default_entry_point.clone());
+            match self.client.capacity(&entry_point).await {
+                Ok(0) => Ok(Availability::Unavailable {
+                    reason: Some("no agent has a free chat slot (capacity 0)".into()),
+                }),
+                Ok(slots) => Ok(Availability::Available { slots: Some(slots) }),
+                Err(e) if matches!(e.status(), Some(404 | 405 | 501)) => Ok(Availability::Unknown),
+                Err(e) => Err(wrap(e)),
+            }
         }
 
         async fn end(&self, conversation: &ConversationId) -> Result<(), ChannelError> {

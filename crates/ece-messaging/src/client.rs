@@ -4,14 +4,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cc_core::auth::{ClientAuth, TokenCache, TokenEndpoint};
-use cc_core::http::{Executor, OAuth2Source, Request, RetryPolicy};
+use cc_core::auth::{ClientAuth, TokenCache, TokenEndpoint, basic_authorization};
+use cc_core::http::{Body, Executor, OAuth2Source, Request, RetryPolicy};
 use cc_core::{ConversationId, Secret};
 
+use crate::availability::{
+    Eligibility, LEGACY_CHAT_PATH, LegacyChatPaths, parse_agent_availability, parse_capacity,
+    parse_chat_allowed, parse_eligibility,
+};
 use crate::error::Error;
 use crate::model::{
-    ConfigurationResponse, EntryPointConfiguration, EntryPointId, IdRef, MessageType, SendMessage,
-    StartResponse, ValueRef,
+    AttachmentId, AttachmentInfo, Attachments, ConfigurationResponse, EntryPointConfiguration, EntryPointId,
+    Geolocation, IdRef, MessageType, SendMessage, StartResponse, ValueRef,
 };
 use crate::start::StartConversation;
 
@@ -37,6 +41,9 @@ pub struct EceConfig {
     pub retry: RetryPolicy,
     /// How long one attempt may take, headers and body (default 30 s).
     pub attempt_timeout: Duration,
+    /// The paths of the chat web-service API's availability calls (two are assumed; see
+    /// [`crate::availability`]).
+    pub legacy_chat: LegacyChatPaths,
 }
 
 impl EceConfig {
@@ -54,6 +61,7 @@ impl EceConfig {
             force_login: false,
             retry: RetryPolicy::default(),
             attempt_timeout: Duration::from_secs(30),
+            legacy_chat: LegacyChatPaths::default(),
         }
     }
 }
@@ -74,8 +82,25 @@ pub struct Started {
 #[derive(Clone)]
 pub struct EceClient {
     http: Executor,
+    login_http: Executor,
+    tokens: Arc<TokenCache>,
+    revoke_url: Arc<str>,
+    revoke_authorization: Secret<String>,
     root: Arc<str>,
+    legacy_chat: Arc<(String, LegacyChatPaths)>,
     last_modified: Arc<Mutex<HashMap<EntryPointId, String>>>,
+}
+
+/// What [`EceClient::logout`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logout {
+    /// ECE revoked the session's token.
+    Revoked,
+    /// ECE refused the revocation with a 4xx: the session was already gone (expired, evicted
+    /// by a `forceLogin`, revoked before).
+    AlreadyGone,
+    /// No session was held: nothing was sent.
+    NoSession,
 }
 
 impl std::fmt::Debug for EceClient {
@@ -101,16 +126,31 @@ impl EceClient {
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)
             .build()?;
-        let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, login_http));
+        let revoke_url = format!("{root}/authentication/oauth2/revoke");
+        let revoke_authorization = basic_authorization(&config.client_key, &config.client_secret);
+        let tokens =
+            Arc::new(TokenCache::new(OAuth2Source::client_credentials(endpoint, login_http.clone())));
         let http = Executor::builder()
             .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
-            .auth(Arc::new(tokens))
+            .auth(tokens.clone())
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)
             .default_header("accept", "application/json")
             .default_header("accept-language", config.accept_language.clone())
             .build()?;
-        Ok(Self { http, root: root.into(), last_modified: Arc::default() })
+        Ok(Self {
+            http,
+            login_http,
+            tokens,
+            revoke_url: revoke_url.into(),
+            revoke_authorization,
+            root: root.into(),
+            legacy_chat: Arc::new((
+                format!("{}{LEGACY_CHAT_PATH}", config.base_url.trim_end_matches('/')),
+                config.legacy_chat,
+            )),
+            last_modified: Arc::default(),
+        })
     }
 
     /// Reads an entry point's configuration (masking patterns, off-record flag, attachment
@@ -177,17 +217,91 @@ impl EceClient {
         kind: MessageType,
         content: Option<&str>,
     ) -> Result<(), Error> {
-        let body = SendMessage {
+        self.send_message(&SendMessage {
             conversation: IdRef { id: conversation.clone() },
             kind: ValueRef { value: kind },
             content: content.map(str::to_owned),
-        };
+            attachments: None,
+            geolocation: None,
+        })
+        .await
+    }
+
+    /// Sends a message body as it is (attachments and locations included).
+    pub async fn send_message(&self, body: &SendMessage) -> Result<(), Error> {
         let request = Request::post(format!("{}/messaging/sendmessage", self.root))
             .operation("ece.send_message")
-            .json(&body)
+            .json(body)
             .map_err(|e| Error::Invalid { field: "message".into(), reason: e.to_string() })?;
         self.http.send(&request).await?;
         Ok(())
+    }
+
+    /// The customer shares files (`uploadAttachment` with `attachments.attachment[…]`; the
+    /// payload shape is an assumption, see [`AttachmentInfo`]). Each needs a `contentUrl`.
+    pub async fn send_attachments(
+        &self,
+        conversation: &ConversationId,
+        attachments: Vec<AttachmentInfo>,
+        caption: Option<&str>,
+    ) -> Result<(), Error> {
+        if attachments.is_empty()
+            || attachments.iter().any(|a| a.content_url.as_deref().is_none_or(str::is_empty))
+        {
+            return Err(Error::Invalid {
+                field: "attachments".into(),
+                reason: "give at least one, each with a contentUrl".into(),
+            });
+        }
+        self.attachment_message(conversation, MessageType::UploadAttachment, attachments, caption).await
+    }
+
+    /// The customer accepts (`acceptAttachment`) or rejects (`rejectAttachment`) the agent's
+    /// attachment `id` (payload assumed: `attachments.attachment[{id}]`).
+    pub async fn answer_attachment(
+        &self,
+        conversation: &ConversationId,
+        id: &AttachmentId,
+        accept: bool,
+    ) -> Result<(), Error> {
+        let kind = if accept { MessageType::AcceptAttachment } else { MessageType::RejectAttachment };
+        let one = AttachmentInfo { id: Some(id.clone()), ..AttachmentInfo::default() };
+        self.attachment_message(conversation, kind, vec![one], None).await
+    }
+
+    async fn attachment_message(
+        &self,
+        conversation: &ConversationId,
+        kind: MessageType,
+        attachment: Vec<AttachmentInfo>,
+        caption: Option<&str>,
+    ) -> Result<(), Error> {
+        self.send_message(&SendMessage {
+            conversation: IdRef { id: conversation.clone() },
+            kind: ValueRef { value: kind },
+            content: caption.map(str::to_owned),
+            attachments: Some(Attachments { attachment }),
+            geolocation: None,
+        })
+        .await
+    }
+
+    /// The customer's location (`geolocation`; one of coordinate, address or URL, checked
+    /// first; member names assumed, see [`Geolocation`]).
+    pub async fn send_location(
+        &self,
+        conversation: &ConversationId,
+        location: &Geolocation,
+    ) -> Result<(), Error> {
+        location.validate()?;
+        self.send_message(&SendMessage {
+            conversation: IdRef { id: conversation.clone() },
+            kind: ValueRef { value: MessageType::Geolocation },
+            content: None,
+            attachments: None,
+            geolocation: Some(location.clone()),
+        })
+        .await
     }
 
     /// Sends plain text.
@@ -234,6 +348,79 @@ impl EceClient {
             .operation("ece.end_conversation");
         self.http.send(&request).await?;
         Ok(())
+    }
+
+    /// Whether an agent is available for `entry_point` (`agentAvailability`, chat web-service
+    /// API; see [`crate::availability`] for what it counts).
+    pub async fn agent_availability(&self, entry_point: &EntryPointId) -> Result<bool, Error> {
+        let paths = &self.legacy_chat.1;
+        parse_agent_availability(
+            &self.legacy(&paths.agent_availability, entry_point, "ece.agent_availability").await?,
+        )
+    }
+
+    /// Free chat slots for `entry_point` (`capacity` → `availableSlots`): zero means no agent
+    /// is logged in or all are at their maximum load.
+    pub async fn capacity(&self, entry_point: &EntryPointId) -> Result<u32, Error> {
+        let paths = &self.legacy_chat.1;
+        parse_capacity(&self.legacy(&paths.capacity, entry_point, "ece.capacity").await?)
+    }
+
+    /// Whether the queue takes new chats (`checkEligibility`; path assumed).
+    pub async fn eligibility(&self, entry_point: &EntryPointId) -> Result<Eligibility, Error> {
+        let paths = &self.legacy_chat.1;
+        parse_eligibility(&self.legacy(&paths.eligibility, entry_point, "ece.check_eligibility").await?)
+    }
+
+    /// Whether a chat is allowed now: queue depth, availability and entry point status
+    /// together (`chatAllowed`; path assumed).
+    pub async fn chat_allowed(&self, entry_point: &EntryPointId) -> Result<bool, Error> {
+        let paths = &self.legacy_chat.1;
+        parse_chat_allowed(&self.legacy(&paths.chat_allowed, entry_point, "ece.chat_allowed").await?)
+    }
+
+    /// GET `{base}/system/egain/chat/entrypoint/{call}/{entry point}`: unauthenticated, so no
+    /// login is made for it.
+    async fn legacy(
+        &self,
+        call: &str,
+        entry_point: &EntryPointId,
+        operation: &'static str,
+    ) -> Result<Vec<u8>, Error> {
+        let id = entry_point.as_str();
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(Error::Invalid { field: "entry point".into(), reason: "must be a plain id".into() });
+        }
+        let request = Request::get(format!("{}/{call}/{id}", self.legacy_chat.0))
+            .operation(operation)
+            .without_auth()
+            .header("accept", "application/xml");
+        Ok(self.http.send(&request).await?.into_body())
+    }
+
+    /// Ends the session: revokes the bearer token at ECE (`POST …/authentication/oauth2/revoke`,
+    /// Basic client key and secret, form `token=…`), so that restarts do not use up ECE's cap
+    /// of concurrent sessions per application (about 10). Call it on shutdown; a later call
+    /// logs in again. **Assumption:** ECE does not document this request; its form is the one
+    /// public eGain client code sends (see the guide). A 4xx means the session is already gone
+    /// and is not an error; with no session held nothing is sent. If revocation is refused
+    /// where you run, `EceConfig::force_login` is the fallback.
+    pub async fn logout(&self) -> Result<Logout, Error> {
+        let Some(held) = self.tokens.take_current() else { return Ok(Logout::NoSession) };
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", held.token().access_token().expose_secret())
+            .finish();
+        let request = Request::post(&*self.revoke_url)
+            .operation("ece.revoke")
+            .without_auth()
+            .idempotent(true)
+            .secret_header("authorization", self.revoke_authorization.clone())
+            .body(Body::Form(Secret::new(form)));
+        match self.login_http.send(&request).await {
+            Ok(_) => Ok(Logout::Revoked),
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => Ok(Logout::AlreadyGone),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EntryPointId, String>> {

@@ -10,10 +10,13 @@
 //!   retries once), messages of every type, end.
 //! - [`webhook`]: Basic (constant time) or bearer checks, JSON and XML callbacks, envelope or
 //!   bare message; with feature `server`, an axum route that drops redeliveries by message id.
+//! - [`availability`]: the chat web-service API's agent availability, capacity, eligibility
+//!   and chat-allowed answers (the calls are on the client: `EceClient::capacity`, …).
 //! - [`channel`]: callbacks as `ConversationEvent`s, and the `MessagingChannel` impl.
 //! - `sim` (feature `sim`): a fake ECE web server with a scripted agent, on loopback.
 #![deny(missing_docs)]
 
+pub mod availability;
 pub mod channel;
 #[cfg(feature = "client")]
 pub mod client;

@@ -15,6 +15,11 @@ id_type! {
 }
 
 id_type! {
+    /// An attachment (its id is our assumption; see [`AttachmentInfo`]).
+    pub struct AttachmentId;
+}
+
+id_type! {
     /// An activity.
     pub struct ActivityId;
 }
@@ -57,6 +62,11 @@ open_enum! {
         Geolocation = "geolocation",
         /// The chat was completed (from the system; terminal, once per conversation).
         Complete = "complete",
+        /// The chat moved to another agent or queue; may come several times. **Spelling
+        /// assumed**: ECE confirms the event, not its `type.value`.
+        Transfer = "transfer" | "Transfer",
+        /// The agent pushed a web page to the customer. **Spelling assumed**, as `transfer`.
+        PagePush = "pagePush" | "PagePush" | "pagepush",
     }
 }
 
@@ -354,8 +364,126 @@ pub struct ActivityRef {
     pub id: ActivityId,
 }
 
+/// One attachment of an `uploadAttachment` (and, by the same assumption, of
+/// `acceptAttachment`/`rejectAttachment`): `attachments.attachment[…]`.
+///
+/// **Assumption:** ECE documents no attachment payload. This is the only shape public v19
+/// client code sends (`fileName`, `contentType`, `size`, `contentUrl`); `id` is ours, for
+/// accepting or rejecting one. Every field is optional and the message keeps the raw
+/// `attachments` value ([`CallbackMessage::attachments`]), so nothing is lost if ECE differs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentInfo {
+    /// Attachment id, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<AttachmentId>,
+    /// File name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// MIME type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Size in bytes (read as a number or a string; sent as a string, as the public sample).
+    #[serde(
+        default,
+        deserialize_with = "cc_core::de::lenient_opt_u64",
+        serialize_with = "size_as_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size: Option<u64>,
+    /// Where to fetch it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_url: Option<String>,
+}
+
+fn size_as_text<S: serde::Serializer>(size: &Option<u64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match size {
+        Some(n) => serializer.serialize_str(&n.to_string()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// `attachments` as sent: `{"attachment": [ … ]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachments {
+    /// The attachments.
+    pub attachment: Vec<AttachmentInfo>,
+}
+
+/// A geographical location. ECE: "One of coordinate, address or url must be provided."
+///
+/// **Assumption:** the member names (`coordinate.latitude`/`longitude`, `address`, `url`)
+/// are ours — ECE names the three parts, not their fields. The message keeps the raw
+/// `geolocation` value ([`CallbackMessage::geolocation`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Geolocation {
+    /// Latitude and longitude, in degrees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coordinate: Option<Coordinate>,
+    /// A postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A map link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Degrees; numbers or numeric strings are read.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coordinate {
+    /// −90 to 90.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub latitude: f64,
+    /// −180 to 180.
+    #[serde(deserialize_with = "lenient_f64")]
+    pub longitude: f64,
+}
+
+fn lenient_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    cc_core::de::lenient_opt_f64(d)?.ok_or_else(|| serde::de::Error::custom("expected a number"))
+}
+
+impl Geolocation {
+    /// Checks ECE's rule (one of the three parts) and the coordinate's range.
+    pub fn validate(&self) -> Result<(), crate::error::Error> {
+        let invalid = |reason: &str| {
+            Err(crate::error::Error::Invalid { field: "geolocation".into(), reason: reason.into() })
+        };
+        let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+        if self.coordinate.is_none() && blank(&self.address) && blank(&self.url) {
+            return invalid("one of coordinate, address or url must be provided");
+        }
+        if let Some(c) = self.coordinate
+            && !((-90.0..=90.0).contains(&c.latitude) && (-180.0..=180.0).contains(&c.longitude))
+        {
+            return invalid("latitude must be within ±90 and longitude within ±180");
+        }
+        Ok(())
+    }
+
+    /// The location as one text: a `geo:` URI (RFC 5870) for a coordinate, else the address,
+    /// else the URL — the form the neutral mapping gives a location message.
+    pub fn as_text(&self) -> Option<String> {
+        if let Some(c) = self.coordinate {
+            return Some(format!("geo:{},{}", c.latitude, c.longitude));
+        }
+        self.address.clone().filter(|a| !a.trim().is_empty()).or_else(|| self.url.clone())
+    }
+}
+
+/// Reads `attachments` leniently: `{"attachment": [..]}`, `{"attachment": {..}}` (one, as
+/// XML gives it), or a bare array.
+pub fn attachments_of(raw: &serde_json::Value) -> Vec<AttachmentInfo> {
+    let list = match raw.get("attachment").unwrap_or(raw) {
+        serde_json::Value::Array(items) => items.clone(),
+        one @ serde_json::Value::Object(_) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    list.into_iter().filter_map(|item| serde_json::from_value(item).ok()).collect()
+}
+
 /// Body of `POST …/messaging/sendmessage`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendMessage {
     /// The conversation.
     pub conversation: IdRef<ConversationId>,
@@ -365,6 +493,13 @@ pub struct SendMessage {
     /// The text (absent for typing signals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// Attachments (`uploadAttachment`, `acceptAttachment`, `rejectAttachment`; shape assumed,
+    /// see [`AttachmentInfo`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Attachments>,
+    /// A location (`geolocation`; member names assumed, see [`Geolocation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<Geolocation>,
 }
 
 /// An agent as callbacks name them.
@@ -419,9 +554,25 @@ pub struct CallbackMessage {
     /// When, epoch ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_stamp: Option<EpochMillis>,
+    /// `attachments` as sent (read it with [`CallbackMessage::attachment_list`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<serde_json::Value>,
+    /// `geolocation` as sent (read it with [`CallbackMessage::location`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geolocation: Option<serde_json::Value>,
 }
 
 impl CallbackMessage {
+    /// The attachments, read leniently from the raw value (see [`attachments_of`]).
+    pub fn attachment_list(&self) -> Vec<AttachmentInfo> {
+        self.attachments.as_ref().map(attachments_of).unwrap_or_default()
+    }
+
+    /// The location, when the raw value reads as one.
+    pub fn location(&self) -> Option<Geolocation> {
+        self.geolocation.clone().and_then(|raw| serde_json::from_value(raw).ok())
+    }
+
     /// The agent named by the message (`sender.user`, else `type.user`).
     pub fn agent(&self) -> Option<&User> {
         self.sender.user.as_ref().or(self.kind.user.as_ref())

@@ -7,13 +7,21 @@
 //! end answer 204. Calls with an unknown or expired token get 401.
 //!
 //! The agent ("Banana Man") POSTs callbacks to the URL you set, with Basic credentials, in
-//! `{"message":[…]}` batches: `assigned`, then a greeting; a reply to every text; typing
+//! `{"message":[…]}` batches: `assigned`, then a greeting; a reply to every text (a text with
+//! "transfer" gets a `transfer` and a greeting from Billing, with "file" an `uploadAttachment`
+//! of its own, with "page" a `pagePush`); thanks for an uploaded attachment or a location
+//! (refused with 400 without a `contentUrl` or a valid location); typing
 //! before each of its messages only when the conversation was started with
 //! `sendTypingNotification=yes`; `complete` when you end the conversation or call
 //! [`EceSim::agent_completes`]. Refused callbacks are retried a few times.
 //!
+//! Logins are capped at `max_sessions` live tokens (ECE: about 10); `forceLogin=yes` ends the
+//! oldest session instead; `…/oauth2/revoke` ends one (204).
+//!
 //! **The simulator's own choices** (ECE documents no other codes): an unknown conversation
-//! gets 400 `{"code":"400-101", …}`, an unknown entry point 404 `{"code":"404-100", …}`.
+//! gets 400 `{"code":"400-101", …}`, an unknown entry point 404 `{"code":"404-100", …}`, a
+//! login beyond the cap 403 `{"code":"403-100", …}`, a revocation of a token that is not live
+//! 400 `{"code":"400-102", …}`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,6 +68,11 @@ pub struct SimConfig {
     pub callback_url: Option<String>,
     /// Send every callback batch twice, as if the first 2xx had been lost.
     pub duplicate_deliveries: bool,
+    /// Concurrent sessions (live tokens) per application (ECE: about 10). A login beyond it
+    /// is refused unless it says `forceLogin=yes`, which ends the oldest session.
+    pub max_sessions: usize,
+    /// Free chat slots per entry point, as the availability calls report them (default 3).
+    pub available_slots: u32,
 }
 
 impl SimConfig {
@@ -80,6 +93,8 @@ impl SimConfig {
             agent_delay: Duration::from_millis(10),
             callback_url: None,
             duplicate_deliveries: false,
+            max_sessions: 10,
+            available_slots: 3,
         }
     }
 }
@@ -92,10 +107,16 @@ pub use cc_core::sim::{Fault, Simulator};
 pub struct SimStats {
     /// Successful logins.
     pub logins: u64,
+    /// Tokens revoked by a logout.
+    pub revocations: u64,
+    /// Sessions ended by a `forceLogin`.
+    pub evictions: u64,
     /// Start requests answered 409.
     pub conflicts: u64,
     /// Messages received: `(type, content)`.
     pub sent: Vec<(String, Option<String>)>,
+    /// The same messages' bodies as received (for snapshots of built requests).
+    pub bodies: Vec<Value>,
     /// Callback POSTs made.
     pub callback_posts: u64,
 }
@@ -109,6 +130,7 @@ struct Shared {
     config: SimConfig,
     callback_url: Mutex<Option<String>>,
     dates: Mutex<HashMap<EntryPointId, String>>,
+    slots: Mutex<HashMap<EntryPointId, u32>>,
     tokens: BearerTokens,
     conversations: Mutex<HashMap<ConversationId, Conversation>>,
     faults: Faults,
@@ -140,11 +162,18 @@ impl Shared {
         } else {
             (Sender { kind: SenderType::User, user: Some(self.agent()) }, None)
         };
+        // The agent's file: the one shape of attachment this simulator knows (assumed).
+        let attachments = (kind == MessageType::UploadAttachment).then(|| {
+            json!({"attachment": [{"id": format!("att-{n}"), "fileName": "offer.pdf", "contentType": "application/pdf",
+                "size": "32", "contentUrl": format!("https://ece-webserver.example.com/files/{n}/offer.pdf")}]})
+        });
         CallbackMessage {
             id: MessageId::new(format!("{}", 7_000_000_000 + n)),
             conversation: IdRef { id: conversation.clone() },
             sender,
             kind: TypeField { value: kind, user: type_user },
+            attachments,
+            geolocation: None,
             content,
             time_stamp: Some(EpochMillis::now()),
         }
@@ -160,6 +189,12 @@ impl Shared {
         tokio::spawn(async move {
             for (kind, content, system) in steps {
                 tokio::time::sleep(shared.config.agent_delay).await;
+                // Nothing follows `complete`: a reply still scheduled when the chat ended is
+                // dropped (checked and queued without an await between, so none slips after).
+                let ended = lock(&shared.conversations).get(&conversation).is_some_and(|c| c.ended);
+                if ended && kind != MessageType::Complete {
+                    continue;
+                }
                 let message = shared.message(&conversation, kind, content, system);
                 let _ = shared.outbox.send(message);
             }
@@ -195,6 +230,9 @@ impl EceSim {
         let shared = Arc::new(Shared {
             callback_url: Mutex::new(config.callback_url.clone()),
             dates: Mutex::new(config.entry_points.iter().cloned().collect()),
+            slots: Mutex::new(
+                config.entry_points.iter().map(|(id, _)| (id.clone(), config.available_slots)).collect(),
+            ),
             tokens: BearerTokens::new(config.token_lifetime),
             config,
             conversations: Mutex::default(),
@@ -205,12 +243,14 @@ impl EceSim {
         });
         let api = Router::new()
             .route("/authentication/oauth2/token", post(token))
+            .route("/authentication/oauth2/revoke", post(revoke))
             .route("/messaging/configuration", get(configuration))
             .route("/messaging/conversation/start", post(start))
             .route("/messaging/sendmessage", post(send_message))
             .route("/messaging/conversation/{id}/end", put(end))
             .with_state(shared.clone());
-        let app = Router::new().nest(API_PATH, api);
+        let legacy = Router::new().route("/{call}/{id}", get(legacy_chat)).with_state(shared.clone());
+        let app = Router::new().nest(API_PATH, api).nest(crate::availability::LEGACY_CHAT_PATH, legacy);
         let mut server = SimServer::bind(addr, app).await?;
         server.spawn(deliver(shared.clone(), inbox));
         Ok(Self { server, shared })
@@ -227,6 +267,11 @@ impl EceSim {
         lock(&self.shared.dates).insert(id.clone(), stamp);
     }
 
+    /// Sets an entry point's free chat slots (0: no agent can take a chat).
+    pub fn set_available_slots(&self, id: &EntryPointId, slots: u32) {
+        lock(&self.shared.slots).insert(id.clone(), slots);
+    }
+
     /// Invalidates every token: the next call gets 401.
     pub fn expire_tokens(&self) {
         self.shared.tokens.expire_all();
@@ -234,6 +279,9 @@ impl EceSim {
 
     /// The agent ends the chat: `complete`.
     pub fn agent_completes(&self, conversation: &ConversationId) {
+        if let Some(c) = lock(&self.shared.conversations).get_mut(conversation) {
+            c.ended = true;
+        }
         self.shared.agent_says(
             conversation.clone(),
             vec![(MessageType::Complete, Some("Banana Man has ended the chat".into()), true)],
@@ -250,24 +298,96 @@ fn ece_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(json!({"code": code, "developerMessage": message}))).into_response()
 }
 
-async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+/// Whether `headers` carry Basic `client_key:client_secret`.
+fn client_authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     let basic =
         headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(parse_basic_authorization);
-    let ok = basic.is_some_and(|(key, secret)| {
+    basic.is_some_and(|(key, secret)| {
         key == shared.config.client_key
             && secret.expose_secret() == shared.config.client_secret.expose_secret()
-    });
-    if !ok {
+    })
+}
+
+async fn token(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !client_authorized(&shared, &headers) {
         return ece_error(StatusCode::UNAUTHORIZED, "401-101", "Invalid client credentials");
     }
     if !String::from_utf8_lossy(&body).split('&').any(|p| p == "grant_type=client_credentials") {
         return ece_error(StatusCode::BAD_REQUEST, "400-100", "grant_type must be client_credentials");
+    }
+    let live = shared.tokens.live();
+    if live.len() >= shared.config.max_sessions {
+        if query.get("forceLogin").map(String::as_str) != Some("yes") {
+            // The simulator's choice: ECE documents the cap, not the refusal.
+            return ece_error(
+                StatusCode::FORBIDDEN,
+                "403-100",
+                "Maximum number of concurrent sessions reached; log in with forceLogin=yes",
+            );
+        }
+        let oldest = live.len() + 1 - shared.config.max_sessions;
+        for token in &live[..oldest] {
+            shared.tokens.revoke(token);
+        }
+        lock(&shared.stats).evictions += oldest as u64;
     }
     let access_token = format!("{:08x}-dc21-44c8-a50b-{:012x}", shared.next(), shared.next());
     shared.tokens.issue(access_token.clone());
     lock(&shared.stats).logins += 1;
     axum::Json(json!({"access_token": access_token, "expires_in": shared.config.token_lifetime.as_secs(), "token_type": "Bearer"}))
         .into_response()
+}
+
+/// The chat web-service API's availability calls (unauthenticated), answered in XML from
+/// the entry point's free slots: availability and chat allowed when there is one, capacity
+/// the count, eligibility `0` with a slot and `1` (no agent) without. An unknown entry point or
+/// call gets 404 (the simulator's choice).
+async fn legacy_chat(
+    State(shared): State<Arc<Shared>>,
+    Path((call, id)): Path<(String, String)>,
+) -> Response {
+    let Some(slots) = lock(&shared.slots).get(&EntryPointId::new(id)).copied() else {
+        return (StatusCode::NOT_FOUND, "entry point not found").into_response();
+    };
+    let admitted = match shared.faults.admit(|status| status.into_response()).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
+    };
+    let ns = r#"xmlns:ns2="http://bindings.egain.com/chat""#;
+    let paths = crate::availability::LegacyChatPaths::default();
+    let body = if call == paths.agent_availability {
+        format!(r#"<agentAvailability available="{}" {ns}/>"#, slots > 0)
+    } else if call == paths.capacity {
+        format!("<availableSlots {ns}><ns2:count>{slots}</ns2:count></availableSlots>")
+    } else if call == paths.eligibility {
+        format!(r#"<checkEligibility responseType="{}" {ns}/>"#, u8::from(slots == 0))
+    } else if call == paths.chat_allowed {
+        format!(r#"<chatAllowed allowed="{}" {ns}/>"#, slots > 0)
+    } else {
+        return (StatusCode::NOT_FOUND, "no such call").into_response();
+    };
+    admitted.respond(([("content-type", "application/xml")], body))
+}
+
+/// `POST …/oauth2/revoke` (Basic client credentials, form `token=`): 204, or 400 for a token
+/// that is not live (the simulator's choice of code).
+async fn revoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !client_authorized(&shared, &headers) {
+        return ece_error(StatusCode::UNAUTHORIZED, "401-101", "Invalid client credentials");
+    }
+    let token = form_urlencoded::parse(&body).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned());
+    match token {
+        Some(token) if shared.tokens.revoke(&token) => {
+            lock(&shared.stats).revocations += 1;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => ece_error(StatusCode::BAD_REQUEST, "400-102", "Invalid token"),
+    }
 }
 
 /// Checks the bearer token, then takes the admission step (`cc_core::sim::Faults::admit`).
@@ -373,10 +493,62 @@ async fn send_message(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
     if !known {
         return ece_error(StatusCode::BAD_REQUEST, "400-101", "Invalid conversation id");
     }
-    lock(&shared.stats).sent.push((message.kind.value.to_string(), message.content.clone()));
-    if matches!(message.kind.value, MessageType::TextPlain | MessageType::TextHtml) {
-        let text = message.content.unwrap_or_default();
-        let steps = shared.reply_steps(&conversation, format!("You wrote: {text}"));
+    let reply = match message.kind.value {
+        MessageType::TextPlain | MessageType::TextHtml => {
+            let text = message.content.clone().unwrap_or_default();
+            let lower = text.to_lowercase();
+            if lower.contains("transfer") {
+                let mut steps =
+                    vec![(MessageType::Transfer, Some("Transferred to the Billing queue".into()), true)];
+                steps.extend(shared.reply_steps(&conversation, "Billing here. How can I help?".into()));
+                Some(steps)
+            } else if lower.contains("file") {
+                Some(vec![(MessageType::UploadAttachment, Some("Here is our offer".into()), false)])
+            } else if lower.contains("page") {
+                Some(vec![(MessageType::PagePush, Some("https://example.com/offers".into()), false)])
+            } else {
+                Some(shared.reply_steps(&conversation, format!("You wrote: {text}")))
+            }
+        }
+        MessageType::UploadAttachment => {
+            let files = message.attachments.as_ref().map(|a| a.attachment.as_slice()).unwrap_or_default();
+            if files.is_empty() || files.iter().any(|f| f.content_url.is_none()) {
+                return ece_error(
+                    StatusCode::BAD_REQUEST,
+                    "400-100",
+                    "attachments with a contentUrl are required",
+                );
+            }
+            let names: Vec<&str> = files.iter().map(|f| f.file_name.as_deref().unwrap_or("a file")).collect();
+            Some(shared.reply_steps(&conversation, format!("Thanks, I got {}", names.join(", "))))
+        }
+        MessageType::Geolocation => match message.geolocation.as_ref().filter(|g| g.validate().is_ok()) {
+            Some(location) => Some(shared.reply_steps(
+                &conversation,
+                format!("Thanks, you are at {}", location.as_text().unwrap_or_default()),
+            )),
+            None => {
+                return ece_error(
+                    StatusCode::BAD_REQUEST,
+                    "400-100",
+                    "one of coordinate, address or url must be provided",
+                );
+            }
+        },
+        MessageType::AcceptAttachment | MessageType::RejectAttachment => {
+            if message.attachments.as_ref().is_none_or(|a| a.attachment.iter().all(|f| f.id.is_none())) {
+                return ece_error(StatusCode::BAD_REQUEST, "400-100", "the attachment id is required");
+            }
+            None
+        }
+        _ => None,
+    };
+    {
+        let mut stats = lock(&shared.stats);
+        stats.sent.push((message.kind.value.to_string(), message.content.clone()));
+        stats.bodies.push(serde_json::to_value(&message).unwrap_or_default());
+    }
+    if let Some(steps) = reply {
         shared.agent_says(conversation, steps);
     }
     admitted.respond(StatusCode::NO_CONTENT)

@@ -54,6 +54,19 @@ fn ece_fixtures() {
         } else if name.contains("error") {
             let vendor = ece_messaging::error::ERROR_DECODER.decode(409, &bytes);
             json!({ "code": vendor.code, "message": vendor.message })
+        } else if name.contains(".availability.") {
+            use ece_messaging::availability::*;
+            let result = match name.split('.').nth(2) {
+                Some("agent-availability") => parse_agent_availability(&bytes).map(|v| json!(v)),
+                Some("capacity") => parse_capacity(&bytes).map(|v| json!(v)),
+                Some("check-eligibility") => parse_eligibility(&bytes).map(|v| json!(v)),
+                Some("chat-allowed") => parse_chat_allowed(&bytes).map(|v| json!(v)),
+                other => panic!("no availability call {other:?}"),
+            };
+            match result {
+                Ok(value) => json!({ "parsed": value }),
+                Err(e) => json!({ "error": e.to_string() }),
+            }
         } else {
             panic!("no model for fixture {name}")
         };

@@ -123,14 +123,180 @@ async fn the_messaging_channel_runs_a_conversation() {
         .await
         .unwrap();
     assert!(started.vendor_ids.contains_key("activity"));
+    // The agent is assigned and greets first; ending before that would leave nothing to see.
+    let mut messages = collect_until(&mut rx, MessageType::TextHtml).await;
     channel.typing(&started.id, true).await.unwrap();
     assert_eq!(channel.send_text(&started.id, "hi").await.unwrap(), None);
     channel.end(&started.id).await.unwrap();
-    let events: Vec<_> = collect_until(&mut rx, MessageType::Complete)
-        .await
-        .iter()
-        .map(ece_messaging::channel::conversation_event)
-        .collect();
+    messages.extend(collect_until(&mut rx, MessageType::Complete).await);
+    let events: Vec<_> = messages.iter().map(ece_messaging::channel::conversation_event).collect();
     assert!(events.first().is_some_and(|e| matches!(e, cc_core::ConversationEvent::AgentJoined { .. })));
     assert!(events.last().is_some_and(|e| e.is_end()));
+}
+
+#[tokio::test]
+async fn logout_frees_a_session_under_the_cap_and_force_login_evicts_the_oldest() {
+    use ece_messaging::client::Logout;
+    use ece_messaging::{EceClient, EceConfig};
+    let mut config = sim_config();
+    config.max_sessions = 2;
+    let sim = EceSim::start(config).await.unwrap();
+    let entry = EntryPointId::new("1001");
+    let (a, b, c) = (client(&sim), client(&sim), client(&sim));
+    assert_eq!(a.logout().await.unwrap(), Logout::NoSession, "nothing held: nothing sent");
+    a.configuration(&entry).await.unwrap();
+    b.configuration(&entry).await.unwrap();
+    let refused = c.configuration(&entry).await.unwrap_err();
+    assert_eq!((refused.status(), refused.code()), (Some(403), Some("403-100")), "{refused}");
+
+    assert_eq!(a.logout().await.unwrap(), Logout::Revoked);
+    c.configuration(&entry).await.unwrap();
+    assert_eq!(a.logout().await.unwrap(), Logout::NoSession);
+    a.configuration(&entry).await.unwrap_err();
+
+    let mut forced = EceConfig::new(sim.base_url(), "ABCD", cc_core::Secret::from("01234"));
+    forced.force_login = true;
+    let forced = EceClient::new(forced).unwrap();
+    forced.configuration(&entry).await.unwrap();
+    assert_eq!(sim.stats().evictions, 1, "the oldest session (b) made room");
+    let evicted = b.configuration(&entry).await.unwrap_err();
+    assert_eq!(evicted.status(), Some(403), "b's token is dead and the cap is full again: {evicted}");
+
+    sim.expire_tokens();
+    assert_eq!(c.logout().await.unwrap(), Logout::AlreadyGone, "a 4xx: the session was gone");
+    let stats = sim.stats();
+    assert_eq!(stats.revocations, 1);
+}
+
+#[tokio::test]
+async fn availability_is_asked_before_a_chat_without_logging_in() {
+    use cc_core::conversation::Availability;
+    use ece_messaging::availability::Eligibility;
+    let sim = EceSim::start(sim_config()).await.unwrap();
+    let client = client(&sim);
+    let entry = EntryPointId::new("1001");
+    assert!(client.agent_availability(&entry).await.unwrap());
+    assert_eq!(client.capacity(&entry).await.unwrap(), 3);
+    assert_eq!(client.eligibility(&entry).await.unwrap(), Eligibility::Eligible);
+    assert!(client.chat_allowed(&entry).await.unwrap());
+    let channel: Box<dyn MessagingChannel> = Box::new(EceChannel::new(client.clone(), "1001"));
+    assert_eq!(channel.availability(None).await.unwrap(), Availability::Available { slots: Some(3) });
+
+    sim.set_available_slots(&entry, 0);
+    assert!(!client.agent_availability(&entry).await.unwrap());
+    assert_eq!(client.eligibility(&entry).await.unwrap(), Eligibility::NoAgent);
+    assert!(matches!(channel.availability(Some("1001")).await.unwrap(), Availability::Unavailable { .. }));
+    assert_eq!(
+        channel.availability(Some("9999")).await.unwrap(),
+        Availability::Unknown,
+        "404: not known here"
+    );
+    assert!(matches!(
+        client.capacity(&EntryPointId::new("10/../01")).await,
+        Err(ece_messaging::Error::Invalid { .. })
+    ));
+    assert_eq!(sim.stats().logins, 0, "the chat web-service API is unauthenticated");
+
+    // An availability call is a GET: a 503 and a reset are retried.
+    sim.set_available_slots(&entry, 2);
+    sim.inject(Fault::Status { status: 503, retry_after: None });
+    sim.inject(Fault::Reset);
+    assert_eq!(client.capacity(&entry).await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn files_locations_transfers_and_page_pushes_both_ways() {
+    use cc_core::ConversationEvent as E;
+    use ece_messaging::model::{AttachmentId, AttachmentInfo, Coordinate, Geolocation};
+    let sim = EceSim::start(sim_config()).await.unwrap();
+    let (mut rx, url) = receiver("MyWebhookPassword", 64).await;
+    sim.set_callback_url(url);
+    let client = client(&sim);
+    let start = StartConversation::new("1001", CustomerLookup::Anonymous);
+    let conversation = client.start(&start).await.unwrap().conversation;
+    collect_until(&mut rx, MessageType::TextHtml).await;
+
+    // A transfer can come more than once.
+    for _ in 0..2 {
+        client.send_text(&conversation, "please transfer me").await.unwrap();
+        let events = events_until(&mut rx, MessageType::TextHtml).await;
+        let transferred = events.iter().filter(|e| matches!(e, E::Transferred { to: Some(to), .. } if to == "Transferred to the Billing queue")).count();
+        assert_eq!(transferred, 1, "{events:#?}");
+    }
+
+    // The agent's file arrives as a message with an attachment; the customer accepts it.
+    client.send_text(&conversation, "a file please").await.unwrap();
+    let events = events_until(&mut rx, MessageType::UploadAttachment).await;
+    let Some(E::Message { message, .. }) = events.last() else { panic!("{events:#?}") };
+    let file = &message.attachments[0];
+    assert_eq!(
+        (file.name.as_deref(), file.content_type.as_deref(), file.size),
+        (Some("offer.pdf"), Some("application/pdf"), Some(32))
+    );
+    assert!(file.url.starts_with("https://ece-webserver.example.com/files/"), "{}", file.url);
+    client.answer_attachment(&conversation, &AttachmentId::new("att-1"), true).await.unwrap();
+
+    // The customer's file and location, thanked for by the agent.
+    let receipt = AttachmentInfo {
+        file_name: Some("receipt.png".into()),
+        content_type: Some("image/png".into()),
+        size: Some(2048),
+        content_url: Some("https://files.example.com/receipt.png".into()),
+        ..AttachmentInfo::default()
+    };
+    client.send_attachments(&conversation, vec![receipt], Some("my receipt")).await.unwrap();
+    let events = events_until(&mut rx, MessageType::TextHtml).await;
+    assert!(events.iter().any(|e| matches!(e, E::Message { message, .. } if message.html.as_deref() == Some("Thanks, I got receipt.png"))), "{events:#?}");
+    let here = Geolocation {
+        coordinate: Some(Coordinate { latitude: 52.52, longitude: 13.405 }),
+        ..Geolocation::default()
+    };
+    client.send_location(&conversation, &here).await.unwrap();
+    let events = events_until(&mut rx, MessageType::TextHtml).await;
+    assert!(events.iter().any(|e| matches!(e, E::Message { message, .. } if message.html.as_deref() == Some("Thanks, you are at geo:52.52,13.405"))), "{events:#?}");
+
+    // A page push is passed on as `Other`.
+    client.send_text(&conversation, "show me the page").await.unwrap();
+    let events = events_until(&mut rx, MessageType::PagePush).await;
+    assert!(matches!(events.last(), Some(E::Other { kind, .. }) if kind == "ece:pagePush"), "{events:#?}");
+
+    // Refused before any call.
+    let before = sim.stats().bodies.len();
+    let nowhere = Geolocation::default();
+    assert!(matches!(
+        client.send_location(&conversation, &nowhere).await,
+        Err(ece_messaging::Error::Invalid { .. })
+    ));
+    let off_map = Geolocation {
+        coordinate: Some(Coordinate { latitude: 91.0, longitude: 0.0 }),
+        ..Geolocation::default()
+    };
+    assert!(matches!(
+        client.send_location(&conversation, &off_map).await,
+        Err(ece_messaging::Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        client.send_attachments(&conversation, vec![AttachmentInfo::default()], None).await,
+        Err(ece_messaging::Error::Invalid { .. })
+    ));
+    assert_eq!(sim.stats().bodies.len(), before);
+
+    let built: Vec<_> = sim
+        .stats()
+        .bodies
+        .into_iter()
+        .filter(|b| !matches!(b["type"]["value"].as_str(), Some("text/plain")))
+        .map(|mut b| {
+            b["conversation"]["id"] = "<conversation>".into();
+            b
+        })
+        .collect();
+    insta::assert_json_snapshot!("built_attachment_and_location_requests", built);
+}
+
+async fn events_until(
+    rx: &mut tokio::sync::mpsc::Receiver<ece_messaging::model::CallbackBatch>,
+    kind: MessageType,
+) -> Vec<cc_core::ConversationEvent> {
+    collect_until(rx, kind).await.iter().map(ece_messaging::channel::conversation_event).collect()
 }

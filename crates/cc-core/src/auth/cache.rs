@@ -371,6 +371,13 @@ impl TokenCache {
         }
     }
 
+    /// Removes the token held and returns it if it is still valid: for a logout, which
+    /// revokes it at the vendor (the next call fetches a new one). Nothing is fetched.
+    pub fn take_current(&self) -> Option<CachedToken> {
+        let entry = self.lock().entry.take()?;
+        entry.valid(Instant::now()).then_some(entry.cached)
+    }
+
     /// How many fetches have completed (successful or not).
     pub fn fetch_count(&self) -> u64 {
         self.lock().flights
