@@ -49,6 +49,22 @@ pub struct SimProtConfig {
     /// Later answers are refused: the server has already counted the delivery as failed and
     /// will send the message again.
     pub sent_limit: Duration,
+    /// When the external app sends ES_CHAT_CONFIRM for an agent's sentence (external app
+    /// only; default [`Confirm::OnHandOff`]).
+    pub confirm: Confirm,
+}
+
+/// When an agent's sentence (SE_CHAT_SENTENCE, outbound) is confirmed with ES_CHAT_CONFIRM
+/// ("a confirmation that the sent message has been delivered").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Confirm {
+    /// As soon as the sentence has been handed to your event queue. **Our choice:** the library
+    /// cannot see your customer's screen; where the queue is read by what shows the sentence,
+    /// this is when it is delivered. Sentences that arrive again (a resync) are confirmed again.
+    #[default]
+    OnHandOff,
+    /// Never by itself: call `ExternalApp::confirm` when your channel has delivered it.
+    Manual,
 }
 
 impl SimProtConfig {
@@ -65,6 +81,7 @@ impl SimProtConfig {
             reconnect_max: Duration::from_secs(30),
             received_timeout: Duration::from_secs(120),
             sent_limit: Duration::from_secs(90),
+            confirm: Confirm::OnHandOff,
         }
     }
 }
@@ -92,6 +109,31 @@ pub enum SimProtEvent {
         /// Seen open before, not listed now.
         ended: Vec<ChatStatusInfo>,
     },
+}
+
+/// The ES_CHAT_CONFIRM of an agent's sentence event (SE_CHAT_SENTENCE, outbound), if it is one.
+pub(crate) fn delivery_confirm(event: &SimProtEvent) -> Option<Message> {
+    match event {
+        SimProtEvent::Message(Message {
+            name: MessageName::SeChatSentence,
+            payload: Payload::ChatSentenceInfo(s),
+        }) if s.is_outbound => Some(confirm_of(s)),
+        _ => None,
+    }
+}
+
+/// ES_CHAT_CONFIRM for `sentence`: its gateway, thread, chat and `ID`.
+pub(crate) fn confirm_of(sentence: &ChatSentenceInfo) -> Message {
+    let confirm = ChatCommandInfo {
+        peer: sentence.peer.clone(),
+        port: sentence.port.clone(),
+        tracking_id: sentence.tracking_id.clone(),
+        chat_id: sentence.chat_id.clone(),
+        id: sentence.id.clone(),
+        time_stamp: Some(UtcTime(EpochMillis::now())),
+        ..ChatCommandInfo::default()
+    };
+    Message { name: MessageName::EsChatConfirm, payload: Payload::ChatCommandInfo(Box::new(confirm)) }
 }
 
 pub(crate) enum Waiter {
@@ -480,7 +522,15 @@ async fn run(
                     }
                     Ok(Some(message)) => {
                         if let Some(event) = routing.route(message) {
-                            let _ = events.send(event).await;
+                            let confirm = (side == Side::ExternalApp && config.confirm == Confirm::OnHandOff)
+                                .then(|| delivery_confirm(&event))
+                                .flatten();
+                            let handed = events.send(event).await.is_ok();
+                            if let (true, Some(confirm)) = (handed, confirm)
+                                && let Err(e) = connection.send(&confirm).await
+                            {
+                                break e.to_string();
+                            }
                         }
                     }
                     Err(ConnectionError::Frame(FrameError::Payload(e))) => {

@@ -22,7 +22,7 @@ use crate::client::{NoAnswer, Side, SimProtClient, SimProtConfig, SimProtEvent, 
 use crate::error::Error;
 use crate::model::{
     ChatSentenceInfo, ChatServiceInfo, CommandInfo, Direction, GatewayInfo, Guid, LiteralLookupInfo,
-    MessageContentInfo, ScenarioInfo, UtcTime, WebSiteRoutingInfo,
+    MessageContentInfo, ScenarioInfo, ScenarioResultInfo, UtcTime, WebSiteRoutingInfo,
 };
 
 type CacheKey = (Option<String>, Option<String>, Option<String>, Option<String>);
@@ -125,6 +125,31 @@ impl ExternalApp {
         sentence.peer = Some(self.config().peer.clone());
         sentence.port = self.config().port.clone();
         self.client.sentence(MessageName::EsChatSentence, sentence, false, self.config().echo_timeout).await
+    }
+
+    /// Confirms an agent's sentence as delivered (ES_CHAT_CONFIRM with its `ID`): for
+    /// [`crate::client::Confirm::Manual`]; with the default the app confirms by itself.
+    pub async fn confirm(&self, sentence: &ChatSentenceInfo) -> Result<(), Error> {
+        if sentence.id.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::Missing("ID"));
+        }
+        self.submit(crate::client::confirm_of(sentence), None).await
+    }
+
+    /// Saves filled-in form data (ES_SCENARIO_SAVE; the server answers nothing). `ScenarioId`
+    /// and at least one value are required.
+    pub async fn save_scenario(&self, result: ScenarioResultInfo) -> Result<(), Error> {
+        if result.scenario_id.is_none() {
+            return Err(Error::Missing("ScenarioId"));
+        }
+        if result.values.as_ref().is_none_or(Vec::is_empty) {
+            return Err(Error::Missing("Values"));
+        }
+        let message = Message {
+            name: MessageName::EsScenarioSave,
+            payload: Payload::ScenarioResultInfo(Box::new(result)),
+        };
+        self.submit(message, None).await
     }
 
     /// The message gateways (ES_SL_GETGATEWAYS → SE_SL_MSGGATEWAYS).

@@ -15,7 +15,8 @@
 //! reply; ES_CHAT_STATUS → SE_CHAT_STATUS; ES_CHAT_STOP → SE_CHAT_STATUS Closed; ES_CHAT_RESYNC →
 //! SE_CHAT_LIST of the open chats of that gateway; ES_MESSAGE_RECEIVING → one
 //! SE_MESSAGE_RECEIVED; ES_SL_GETGATEWAYS, ES_WS_ROUTING, ES_WS_LITERALS_GET and ES_SCENARIO_LOAD
-//! are answered from [`SimConfig`], ES_SCENARIO_SAVE is kept ([`SimProtSim::saved_forms`]);
+//! are answered from [`SimConfig`], ES_SCENARIO_SAVE is kept ([`SimProtSim::saved_forms`]),
+//! ES_CHAT_CONFIRM ids too ([`SimProtSim::confirmed`]);
 //! [`SimProtSim::send_outbound`] pushes SE_MESSAGE_SENDING and
 //! [`SimProtSim::sent_answers`] shows the ES_MESSAGE_SENT answers. Chats outlive connections, so reconnect-and-resync can be tested. Other
 //! messages are ignored. Timings are immediate: the real server's are load-dependent.
@@ -122,6 +123,8 @@ struct State {
     withhold: usize,
     /// ES_MESSAGE_SENT answers received, in order.
     sent: Vec<CommandInfo>,
+    /// ES_CHAT_CONFIRM ids received, in order.
+    confirmed: Vec<String>,
     /// ES_SCENARIO_SAVE form data received, in order.
     saved: Vec<ScenarioResultInfo>,
     /// External applications by gateway Peer, and agent clients by workplace.
@@ -191,6 +194,7 @@ impl SimProtSim {
             chats: HashMap::new(),
             withhold: 0,
             sent: Vec::new(),
+            confirmed: Vec::new(),
             saved: Vec::new(),
             apps: HashMap::new(),
             agents: HashMap::new(),
@@ -227,6 +231,11 @@ impl SimProtSim {
     /// The ES_SCENARIO_SAVE form data received so far, in order.
     pub fn saved_forms(&self) -> Vec<ScenarioResultInfo> {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).saved.clone()
+    }
+
+    /// The `ID`s of the agent sentences the app confirmed (ES_CHAT_CONFIRM), in order.
+    pub fn confirmed(&self) -> Vec<String> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).confirmed.clone()
     }
 
     /// The ES_MESSAGE_SENT answers received so far, in order.
@@ -448,6 +457,10 @@ fn respond(state: &mut State, message: Message) -> Vec<Message> {
         }
         (N::EsScenarioSave, Payload::ScenarioResultInfo(result)) => {
             state.saved.push(*result);
+            Vec::new()
+        }
+        (N::EsChatConfirm, Payload::ChatCommandInfo(confirm)) => {
+            state.confirmed.extend(confirm.id.clone());
             Vec::new()
         }
         (N::EsMessageSent, Payload::CommandInfo(answer)) => {

@@ -326,3 +326,61 @@ async fn a_garbage_frame_from_the_server_drops_the_connection_and_the_app_comes_
     assert_eq!(chats.len(), 1);
     assert_eq!(app.send_sentence(sentence("t-1", "m-1")).await.unwrap().counter, 1);
 }
+
+/// The next agent sentence (SE_CHAT_SENTENCE, outbound) among the events.
+async fn agent_sentence(events: &mut Receiver<SimProtEvent>) -> ChatSentenceInfo {
+    loop {
+        if let SimProtEvent::Message(Message {
+            name: MessageName::SeChatSentence,
+            payload: Payload::ChatSentenceInfo(s),
+        }) = next(events).await
+            && s.is_outbound
+        {
+            return *s;
+        }
+    }
+}
+
+#[tokio::test]
+async fn agent_sentences_are_confirmed_once_handed_on_or_when_told() {
+    use icc_simprot::client::Confirm;
+    let (sim, app, mut events) = setup(|_| {}).await;
+    started(&app, &mut events, "t-1").await;
+    app.send_sentence(sentence("t-1", "m-1")).await.unwrap();
+    let agent = agent_sentence(&mut events).await;
+    barrier(&app).await;
+    assert_eq!(sim.confirmed(), vec![agent.id.clone().expect("the agent's sentence has an ID")]);
+
+    let (sim, app, mut events) = setup(|c| c.confirm = Confirm::Manual).await;
+    started(&app, &mut events, "t-2").await;
+    app.send_sentence(sentence("t-2", "m-1")).await.unwrap();
+    let agent = agent_sentence(&mut events).await;
+    barrier(&app).await;
+    assert!(sim.confirmed().is_empty(), "manual: nothing confirmed by itself");
+    app.confirm(&agent).await.unwrap();
+    barrier(&app).await;
+    assert_eq!(sim.confirmed(), vec![agent.id.clone().unwrap()]);
+    assert!(matches!(app.confirm(&ChatSentenceInfo::default()).await, Err(Error::Missing("ID"))));
+}
+
+#[tokio::test]
+async fn form_data_is_saved_typed_and_checked_first() {
+    use icc_simprot::model::{ScenarioResultInfo, ScenarioResultValueInfo};
+    let (sim, app, _events) = setup(|_| {}).await;
+    let scenario = Guid::parse("2e3f4051-6273-8495-a6b7-c8d9e0f1a2b3").unwrap();
+    let value = ScenarioResultValueInfo { result_text: Some("Prague".into()), ..Default::default() };
+    let save = ScenarioResultInfo {
+        scenario_id: Some(scenario.clone()),
+        values: Some(vec![value.clone()]),
+        ..Default::default()
+    };
+    app.save_scenario(save.clone()).await.unwrap();
+    barrier(&app).await;
+    assert_eq!(sim.saved_forms(), vec![save]);
+    let no_scenario = ScenarioResultInfo { values: Some(vec![value]), ..Default::default() };
+    assert!(matches!(app.save_scenario(no_scenario).await, Err(Error::Missing("ScenarioId"))));
+    let no_values = ScenarioResultInfo { scenario_id: Some(scenario), ..Default::default() };
+    assert!(matches!(app.save_scenario(no_values).await, Err(Error::Missing("Values"))));
+    barrier(&app).await;
+    assert_eq!(sim.saved_forms().len(), 1, "the refused ones were not sent");
+}
