@@ -81,29 +81,127 @@ impl LegacyConfig {
     }
 }
 
+/// Activity event names seen in Webex Contact Center CARs, lifecycle first: the seed's
+/// (`new`, `ivr-connected`, `parked`, `connected`, `ended`) and those a public Webex CC
+/// reporting tool labels (see the crate guide for the sources). The set is open: extend
+/// [`ChainOptions::candidates`] with your tenant's.
+pub const KNOWN_EVENTS: &[&str] = &[
+    "ivr-connected",
+    "flow-started",
+    "flow-activity",
+    "flow-handoff",
+    "ivr-done",
+    "treatment-activity",
+    "queued",
+    "dequeued",
+    "parked",
+    "connect",
+    "connected",
+    "on-hold",
+    "hold-done",
+    "WrapUp",
+    "wrapup-completed",
+    "Transferred",
+    "blind-transfer",
+    "vt-transfer",
+    "con-to-agent-error",
+    "primary-owner-left",
+    "recording-started",
+    "recording-available",
+    "va-recording-available",
+    "rtt-enabled",
+    "bnr-started",
+    "bnr-ended",
+    "assistance-feature-usage",
+    "monitoring-started",
+    "monitoring-ended",
+    "skill-updated",
+    "ended",
+];
+
 /// How to walk an activity chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChainOptions {
-    /// Event names to try for the next activity, in order of preference. The API offers no
-    /// way to learn the next event's name, so the client probes these at the next timestamp
-    /// (an assumption documented in the crate guide; extend it with your tenant's events).
+    /// Event names to try for the next activity, in order of preference (default
+    /// [`KNOWN_EVENTS`]). The record API offers no way to learn the next event's name, so the
+    /// client probes these at the next timestamp; the first in this order that exists wins.
     pub candidates: Vec<String>,
     /// Events that end a chain.
     pub end_events: Vec<String>,
-    /// Probes in flight at once.
+    /// Probes in flight at once (default 8).
     pub concurrency: usize,
     /// Most activities fetched for one chain.
     pub max_steps: usize,
+    /// Ask for the whole chain with one `cars` query first (see [`ChainQuery`]); probing
+    /// continues from where its answer stops, and does everything when it fails.
+    pub query: Option<ChainQuery>,
 }
 
 impl Default for ChainOptions {
     fn default() -> Self {
         Self {
-            candidates: ["ivr-connected", "parked", "connected", "ended"].map(String::from).to_vec(),
+            candidates: KNOWN_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             end_events: vec!["ended".into()],
-            concurrency: 4,
+            concurrency: 8,
             max_steps: 64,
+            query: None,
         }
+    }
+}
+
+/// One `cars` query for a session's activities.
+///
+/// **Assumption:** the seed shows queries with empty `valueFilters` only; how to filter by
+/// session is not documented. `session_filter` is added to the first filter group with `{csr}`
+/// replaced by the session id — by default `{"field":"session","operator":"EQUALS","value":"{csr}"}`,
+/// our guess; copy the real one from an Analyzer request. Whatever comes back is kept only if
+/// its `session` is the contact session, so a filter the API ignores costs a larger answer, not
+/// a wrong chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainQuery {
+    /// The query to send (anchor id, time zone, …); its range is set to the session's.
+    pub template: Query,
+    /// The session filter, with `{csr}` where the id goes.
+    pub session_filter: Value,
+    /// How long after the session's start its activities are looked for (default 24 h).
+    pub window: std::time::Duration,
+}
+
+impl ChainQuery {
+    /// A chain query on report `anchor_id` with the assumed session filter.
+    pub fn new(anchor_id: impl Into<String>) -> Self {
+        Self {
+            template: Query::new(anchor_id, EpochMillis::new(0), EpochMillis::new(0)),
+            session_filter: serde_json::json!({"field": "session", "operator": "EQUALS", "value": "{csr}"}),
+            window: std::time::Duration::from_secs(24 * 3600),
+        }
+    }
+
+    fn for_session(&self, csr: &str, start: EpochMillis) -> Query {
+        let window = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
+        let mut query = self.template.clone();
+        query.date_begin = vec![start.as_i64()];
+        query.date_end = vec![start.as_i64().saturating_add(window)];
+        let filter = fill(&self.session_filter, csr);
+        match query.aggregations.first_mut().and_then(|a| a.filter_groups.first_mut()) {
+            Some(group) => group.value_filters.push(filter),
+            None => {
+                let mut column = crate::model::Aggregation::value(0, "sid");
+                column.filter_groups[0].value_filters.push(filter);
+                query.aggregations.insert(0, column);
+            }
+        }
+        query
+    }
+}
+
+/// `template` with every `{csr}` in its strings replaced.
+fn fill(template: &Value, csr: &str) -> Value {
+    match template {
+        Value::String(s) => Value::String(s.replace("{csr}", csr)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| fill(v, csr)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), fill(v, csr))).collect()),
+        other => other.clone(),
     }
 }
 
@@ -130,6 +228,10 @@ pub struct ActivityChain {
     pub activities: Vec<(CarId, Record)>,
     /// Why the walk stopped.
     pub end: ChainEnd,
+    /// How many of the activities came from the `cars` query (the rest were probed).
+    pub from_query: usize,
+    /// Why the `cars` query failed, when it did (probing did the whole walk).
+    pub query_error: Option<String>,
 }
 
 /// The legacy reporting client. Cheap to clone.
@@ -226,8 +328,9 @@ impl LegacyClient {
         record_list(value, "wxcc-legacy.query")
     }
 
-    /// Walks the activities of contact session `csr` from its start `cstts`: `new` at the
-    /// start, then each next activity at the previous one's `cetts`, probing
+    /// Walks the activities of contact session `csr` from its start `cstts`: with
+    /// [`ChainOptions::query`], one `cars` query first; then `new` at the start (or the
+    /// query's last activity), each next activity at the previous one's `cetts`, probing
     /// [`ChainOptions::candidates`] (at most [`ChainOptions::concurrency`] at once) until an
     /// end event, a missing record or the step limit.
     pub async fn activity_chain(
@@ -236,30 +339,82 @@ impl LegacyClient {
         start: EpochMillis,
         options: &ChainOptions,
     ) -> Result<ActivityChain, Error> {
-        let mut activities = Vec::new();
-        let first = CarId::new(csr, start, "new");
-        let Some(record) = self.car(&first).await? else {
-            return Ok(ActivityChain { activities, end: ChainEnd::Missing { timestamp: start } });
+        // The query is an optimisation: when it fails, probing does everything.
+        let (mut activities, query_error) = match &options.query {
+            Some(query) => match self.queried_chain(csr, start, query, options).await {
+                Ok(found) => (found, None),
+                Err(error) => (Vec::new(), Some(error.to_string())),
+            },
+            None => (Vec::new(), None),
         };
-        let mut current = (first, record);
-        loop {
+        let from_query = activities.len();
+        let mut current = match activities.pop() {
+            Some(last) => last,
+            None => {
+                let first = CarId::new(csr, start, "new");
+                let Some(record) = self.car(&first).await? else {
+                    return Ok(ActivityChain {
+                        activities,
+                        end: ChainEnd::Missing { timestamp: start },
+                        from_query,
+                        query_error,
+                    });
+                };
+                (first, record)
+            }
+        };
+        let end = loop {
             let ended = options.end_events.contains(&current.0.event);
             let next_ts = current.1.cetts();
             activities.push(current);
             if ended {
-                return Ok(ActivityChain { activities, end: ChainEnd::Ended });
+                break ChainEnd::Ended;
             }
-            let Some(timestamp) = next_ts else {
-                return Ok(ActivityChain { activities, end: ChainEnd::NoEndTimestamp });
-            };
+            let Some(timestamp) = next_ts else { break ChainEnd::NoEndTimestamp };
             if activities.len() >= options.max_steps {
-                return Ok(ActivityChain { activities, end: ChainEnd::StepLimit });
+                break ChainEnd::StepLimit;
             }
             match self.probe(csr, timestamp, options).await? {
                 Some(next) => current = next,
-                None => return Ok(ActivityChain { activities, end: ChainEnd::Missing { timestamp } }),
+                None => break ChainEnd::Missing { timestamp },
+            }
+        };
+        Ok(ActivityChain { activities, end, from_query, query_error })
+    }
+
+    /// The session's activities from one `cars` query: those whose `session` is `csr` and
+    /// whose `sid` is a CAR id, by start time, from `new` on and as long as each starts where
+    /// the previous ended.
+    async fn queried_chain(
+        &self,
+        csr: &str,
+        start: EpochMillis,
+        query: &ChainQuery,
+        options: &ChainOptions,
+    ) -> Result<Vec<(CarId, Record)>, Error> {
+        let records = self.query_json(&RecordType::Cars, &query.for_session(csr, start)).await?;
+        let mut found: Vec<(CarId, Record)> = records
+            .into_iter()
+            .filter(|r| r.session() == Some(csr))
+            .filter_map(|r| Some((r.sid()?.parse::<CarId>().ok()?, r)))
+            .collect();
+        found.sort_by_key(|(_, r)| r.cstts());
+        let mut chain: Vec<(CarId, Record)> = Vec::new();
+        for (id, record) in found {
+            let follows = match chain.last() {
+                None => id.event == "new" && record.cstts() == Some(start),
+                Some((_, previous)) => previous.cetts().is_some() && previous.cetts() == record.cstts(),
+            };
+            if !follows || chain.len() >= options.max_steps {
+                break;
+            }
+            let ended = options.end_events.contains(&id.event);
+            chain.push((id, record));
+            if ended {
+                break;
             }
         }
+        Ok(chain)
     }
 
     /// Tries the candidates at `timestamp`, `concurrency` at a time; the first in candidate
@@ -398,5 +553,33 @@ impl RecordStream {
     /// The column names, once the header arrived.
     pub fn columns(&self) -> Option<&[String]> {
         self.decoder.columns()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_query_is_the_template_with_the_session_range_and_filter() {
+        let query = ChainQuery::new("11894").for_session("74d98c29-csr", EpochMillis::new(1_612_238_768_144));
+        let json: Value = serde_json::from_str(&query.to_json()).unwrap();
+        assert_eq!(json["anchorId"], "11894");
+        assert_eq!(json["dateBegin"], serde_json::json!([1_612_238_768_144i64]));
+        assert_eq!(json["dateEnd"], serde_json::json!([1_612_238_768_144i64 + 86_400_000]));
+        assert_eq!(
+            json["aggregations"][0]["filterGroups"][0]["valueFilters"],
+            serde_json::json!([{"field": "session", "operator": "EQUALS", "value": "74d98c29-csr"}])
+        );
+        let mut custom = ChainQuery::new("1");
+        custom.template.aggregations.clear();
+        custom.session_filter = serde_json::json!({"name": "session", "values": ["{csr}", "x{csr}"]});
+        let json: Value =
+            serde_json::from_str(&custom.for_session("s-1", EpochMillis::new(0)).to_json()).unwrap();
+        assert_eq!(
+            json["aggregations"][0]["filterGroups"][0]["valueFilters"][0],
+            serde_json::json!({"name": "session", "values": ["s-1", "xs-1"]}),
+            "every {{csr}} in the template, and a column made when the template has none"
+        );
     }
 }

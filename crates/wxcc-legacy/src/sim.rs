@@ -61,6 +61,7 @@ impl SimConfig {
 
 struct Data {
     faults: Faults,
+    requests: std::sync::atomic::AtomicU64,
     signature: String,
     from: String,
     tenant_id: String,
@@ -87,6 +88,11 @@ impl LegacySim {
     /// The generated contact sessions.
     pub fn csrs(&self) -> &[Record] {
         &self.shared.csrs
+    }
+
+    /// API requests answered so far (records by id and queries).
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -135,6 +141,7 @@ fn generate(config: &SimConfig) -> Data {
     }
     Data {
         faults: Faults::default(),
+        requests: std::sync::atomic::AtomicU64::new(0),
         signature: hmac_sha1_base64(config.api_key.expose_secret().as_bytes(), config.from.as_bytes()),
         from: config.from.clone(),
         tenant_id: config.tenant_id.clone(),
@@ -151,6 +158,7 @@ fn unauthorized(reason: &str) -> Response {
 /// Checks the credentials, then takes the admission step (`cc_core::sim::Faults::admit`):
 /// `Err` is the answer to send instead.
 async fn admit(data: &Data, headers: &HeaderMap) -> Result<Admitted, Response> {
+    data.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     check_auth(data, headers).map_err(unauthorized)?;
     let injected = |status: StatusCode| {
         let body = json!({"error": status.canonical_reason(), "message": "fault injected by the simulator"});
@@ -232,6 +240,20 @@ fn answer_query(data: &Data, headers: &HeaderMap, record_type: &str, raw: Option
         "cars" => data.cars.values().collect(),
         _ => Vec::new(),
     };
+    // The simulator's reading of a session filter (the seed documents none): any value filter
+    // `{"field": "session", "value": <id>}` keeps that session's records.
+    let sessions: Vec<&str> = query
+        .aggregations
+        .iter()
+        .flat_map(|a| &a.filter_groups)
+        .flat_map(|g| &g.value_filters)
+        .filter(|f| f.get("field").and_then(Value::as_str) == Some("session"))
+        .filter_map(|f| f.get("value").and_then(Value::as_str))
+        .collect();
+    let source: Vec<&Record> = source
+        .into_iter()
+        .filter(|r| sessions.is_empty() || r.session().is_some_and(|s| sessions.contains(&s)))
+        .collect();
     let (begin, end) = query.range().unwrap_or((EpochMillis::new(i64::MIN), EpochMillis::new(i64::MAX)));
     let mut rows: Vec<&Record> =
         source.into_iter().filter(|r| r.cstts().is_some_and(|t| begin <= t && t < end)).collect();

@@ -172,3 +172,80 @@ async fn a_bad_signature_is_a_clear_401_without_secrets() {
     let record_err = client.record(&RecordType::Csrs, "x").await.unwrap_err();
     assert!(matches!(record_err, Error::Unauthorized { .. }));
 }
+
+/// A chain with the events real sessions have beyond the seed's four.
+fn long_chain_sim() -> SimConfig {
+    let mut config = SimConfig::new(Secret::from(KEY), FROM, "387");
+    config.contacts = 2;
+    config.chain = [
+        "new",
+        "ivr-connected",
+        "flow-started",
+        "queued",
+        "parked",
+        "connected",
+        "on-hold",
+        "hold-done",
+        "recording-started",
+        "WrapUp",
+        "ended",
+    ]
+    .map(String::from)
+    .to_vec();
+    config
+}
+
+#[tokio::test]
+async fn the_default_candidates_walk_a_chain_of_observed_events() {
+    let sim = LegacySim::start(long_chain_sim()).await.unwrap();
+    let client = LegacyClient::new(config(&sim)).unwrap();
+    let csr = &sim.csrs()[1];
+    let chain = client
+        .activity_chain(csr.sid().unwrap(), csr.cstts().unwrap(), &ChainOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(chain.end, ChainEnd::Ended);
+    assert_eq!(
+        chain.activities.len(),
+        11,
+        "{:?}",
+        chain.activities.iter().map(|(id, _)| &id.event).collect::<Vec<_>>()
+    );
+    assert_eq!(chain.from_query, 0);
+}
+
+#[tokio::test]
+async fn a_query_based_chain_takes_one_request_and_falls_back_to_probing() {
+    use wxcc_legacy::client::ChainQuery;
+    let sim = LegacySim::start(long_chain_sim()).await.unwrap();
+    let client = LegacyClient::new(config(&sim)).unwrap();
+    let csr = &sim.csrs()[0];
+    let (sid, start) = (csr.sid().unwrap(), csr.cstts().unwrap());
+    let probed = client.activity_chain(sid, start, &ChainOptions::default()).await.unwrap();
+    let probing_requests = sim.requests();
+
+    let options = ChainOptions { query: Some(ChainQuery::new("11894")), ..ChainOptions::default() };
+    let before = sim.requests();
+    let queried = client.activity_chain(sid, start, &options).await.unwrap();
+    assert_eq!(
+        sim.requests() - before,
+        1,
+        "one cars query for the whole chain (probing took {probing_requests})"
+    );
+    assert_eq!(
+        (queried.end.clone(), queried.from_query, queried.query_error.clone()),
+        (ChainEnd::Ended, 11, None)
+    );
+    assert_eq!(queried.activities, probed.activities, "the same chain either way");
+
+    // The query finds part of it (a step limit on what it may take): probing goes on from there.
+    let partial = ChainOptions { max_steps: 4, ..options.clone() };
+    let chain = client.activity_chain(sid, start, &partial).await.unwrap();
+    assert_eq!((chain.end, chain.activities.len()), (ChainEnd::StepLimit, 4));
+
+    // The query fails: probing does it all, and says why.
+    sim.inject(cc_core::sim::Fault::Status { status: 400, retry_after: None });
+    let chain = client.activity_chain(sid, start, &options).await.unwrap();
+    assert_eq!((chain.end, chain.from_query, chain.activities.len()), (ChainEnd::Ended, 0, 11));
+    assert!(chain.query_error.as_deref().is_some_and(|e| e.contains("400")), "{:?}", chain.query_error);
+}
