@@ -15,7 +15,7 @@ use crate::availability::{
 use crate::error::Error;
 use crate::model::{
     AttachmentId, AttachmentInfo, Attachments, ConfigurationResponse, EntryPointConfiguration, EntryPointId,
-    Geolocation, IdRef, MessageType, SendMessage, StartResponse, ValueRef,
+    Geolocation, MessageType, SendMessage, StartResponse,
 };
 use crate::start::StartConversation;
 
@@ -218,11 +218,8 @@ impl EceClient {
         content: Option<&str>,
     ) -> Result<(), Error> {
         self.send_message(&SendMessage {
-            conversation: IdRef { id: conversation.clone() },
-            kind: ValueRef { value: kind },
             content: content.map(str::to_owned),
-            attachments: None,
-            geolocation: None,
+            ..SendMessage::new(conversation, kind)
         })
         .await
     }
@@ -277,11 +274,9 @@ impl EceClient {
         caption: Option<&str>,
     ) -> Result<(), Error> {
         self.send_message(&SendMessage {
-            conversation: IdRef { id: conversation.clone() },
-            kind: ValueRef { value: kind },
             content: caption.map(str::to_owned),
             attachments: Some(Attachments { attachment }),
-            geolocation: None,
+            ..SendMessage::new(conversation, kind)
         })
         .await
     }
@@ -295,11 +290,8 @@ impl EceClient {
     ) -> Result<(), Error> {
         location.validate()?;
         self.send_message(&SendMessage {
-            conversation: IdRef { id: conversation.clone() },
-            kind: ValueRef { value: MessageType::Geolocation },
-            content: None,
-            attachments: None,
             geolocation: Some(location.clone()),
+            ..SendMessage::new(conversation, MessageType::Geolocation)
         })
         .await
     }

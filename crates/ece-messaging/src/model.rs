@@ -502,6 +502,19 @@ pub struct SendMessage {
     pub geolocation: Option<Geolocation>,
 }
 
+impl SendMessage {
+    /// A message of `kind` to `conversation`, with nothing else set.
+    pub fn new(conversation: &ConversationId, kind: MessageType) -> Self {
+        Self {
+            conversation: IdRef { id: conversation.clone() },
+            kind: ValueRef { value: kind },
+            content: None,
+            attachments: None,
+            geolocation: None,
+        }
+    }
+}
+
 /// An agent as callbacks name them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

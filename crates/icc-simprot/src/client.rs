@@ -124,15 +124,7 @@ pub(crate) fn delivery_confirm(event: &SimProtEvent) -> Option<Message> {
 
 /// ES_CHAT_CONFIRM for `sentence`: its gateway, thread, chat and `ID`.
 pub(crate) fn confirm_of(sentence: &ChatSentenceInfo) -> Message {
-    let confirm = ChatCommandInfo {
-        peer: sentence.peer.clone(),
-        port: sentence.port.clone(),
-        tracking_id: sentence.tracking_id.clone(),
-        chat_id: sentence.chat_id.clone(),
-        id: sentence.id.clone(),
-        time_stamp: Some(UtcTime(EpochMillis::now())),
-        ..ChatCommandInfo::default()
-    };
+    let confirm = sentence.confirmation(UtcTime(EpochMillis::now()));
     Message { name: MessageName::EsChatConfirm, payload: Payload::ChatCommandInfo(Box::new(confirm)) }
 }
 

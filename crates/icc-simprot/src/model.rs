@@ -652,6 +652,20 @@ fn check(field: &'static str, value: &Option<String>, limit: usize) -> Result<()
 }
 
 impl ChatSentenceInfo {
+    /// The confirmation of this sentence (SE/ES_CHAT_CONFIRM): its gateway, thread, chat and
+    /// `ID`, stamped `at`.
+    pub fn confirmation(&self, at: UtcTime) -> ChatCommandInfo {
+        ChatCommandInfo {
+            peer: self.peer.clone(),
+            port: self.port.clone(),
+            tracking_id: self.tracking_id.clone(),
+            chat_id: self.chat_id.clone(),
+            id: self.id.clone(),
+            time_stamp: Some(at),
+            ..ChatCommandInfo::default()
+        }
+    }
+
     /// Checks the seed's limit on `ID` (64 characters).
     pub fn validate(&self) -> Result<(), TooLong> {
         check("ID", &self.id, 64)

@@ -579,15 +579,7 @@ fn add_sentence(state: &mut State, mut sentence: ChatSentenceInfo) -> Vec<Messag
         ));
         return vec![msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(sentence)))];
     }
-    let confirm = ChatCommandInfo {
-        peer: sentence.peer.clone(),
-        port: sentence.port.clone(),
-        tracking_id: sentence.tracking_id.clone(),
-        chat_id: sentence.chat_id.clone(),
-        id: sentence.id.clone(),
-        time_stamp: Some(now()),
-        ..Default::default()
-    };
+    let confirm = sentence.confirmation(now());
     let mut out = vec![
         msg(MessageName::SeChatSentence, Payload::ChatSentenceInfo(Box::new(sentence.clone()))),
         msg(MessageName::SeChatConfirm, Payload::ChatCommandInfo(Box::new(confirm))),
