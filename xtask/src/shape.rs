@@ -568,7 +568,7 @@ mod tests {
     fn rows_render_each_kind_of_room() {
         assert_eq!(
             vocabulary_row(&VENDORS[0]),
-            "| `ece-messaging` | `EceClient`, `EceConfig` | `webhook`: `EceWebhook` | `channel` | `EceSim` | `start` |"
+            "| `ece-messaging` | `EceClient`, `EceConfig` | `webhook`: `EceWebhook` | `channel` | `EceSim` | `availability`, `start` |"
         );
         assert_eq!(layer_row_start(2), "| 3 | `ids`, `time`, `enums`");
         assert_eq!(strip_notes("`http` (`client`)"), "`http`");

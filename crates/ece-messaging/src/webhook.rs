@@ -59,12 +59,28 @@ impl WebhookAuth {
 #[derive(Clone, Debug)]
 pub struct EceWebhook {
     auth: WebhookAuth,
+    dedupe_capacity: usize,
+    dedupe_ttl: std::time::Duration,
 }
 
+/// How many message ids the route remembers by default (about 30 MiB at most).
+pub const DEFAULT_DEDUPE_CAPACITY: usize = 1_000_000;
+/// How long by default (ECE documents no retry window: our choice, a day).
+pub const DEFAULT_DEDUPE_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 impl EceWebhook {
-    /// A receiver checking `auth`.
+    /// A receiver checking `auth`, remembering [`DEFAULT_DEDUPE_CAPACITY`] ids for
+    /// [`DEFAULT_DEDUPE_TTL`].
     pub fn new(auth: WebhookAuth) -> Self {
-        Self { auth }
+        Self { auth, dedupe_capacity: DEFAULT_DEDUPE_CAPACITY, dedupe_ttl: DEFAULT_DEDUPE_TTL }
+    }
+
+    /// How many message ids the route remembers, and for how long, to drop redeliveries
+    /// (each id costs about 30 bytes whatever its length).
+    pub fn dedupe(mut self, capacity: usize, ttl: std::time::Duration) -> Self {
+        self.dedupe_capacity = capacity;
+        self.dedupe_ttl = ttl;
+        self
     }
 
     /// Checks `Authorization`, then parses the body (format from `content_type`, or sniffed).
@@ -331,8 +347,9 @@ mod server {
     impl EceWebhook {
         /// An axum POST route for the callback URL: 401 on bad credentials (checked before
         /// the body is read; handler not called), 400 naming the field of a malformed body,
-        /// 413 over [`BODY_LIMIT`]; messages seen before are dropped (by id, for 24 hours, at
-        /// most 1,000,000); the rest of the batch goes to `handler` in order, and the answer
+        /// 413 over [`BODY_LIMIT`]; messages seen before are dropped (by id, as
+        /// [`EceWebhook::dedupe`] sets: by default 1,000,000 ids for 24 hours); the rest of
+        /// the batch goes to `handler` in order, and the answer
         /// is 200 once it accepted, 503 if it refused.
         pub fn into_route<H, S>(self, handler: H) -> axum::routing::MethodRouter<S>
         where
@@ -356,7 +373,7 @@ mod server {
             H: EventHandler<CallbackBatch>,
             S: Clone + Send + Sync + 'static,
         {
-            let filter = DuplicateFilter::new(1_000_000, std::time::Duration::from_secs(24 * 3600));
+            let filter = DuplicateFilter::new(self.dedupe_capacity, self.dedupe_ttl);
             let handler = DropSeen { inner: handler, gate: DeliveryGate::new(filter) };
             receiver::<_, _, S>(self, handler, config)
         }

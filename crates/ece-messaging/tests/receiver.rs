@@ -122,3 +122,28 @@ async fn a_thousand_message_batch_is_admitted_and_duplicates_are_dropped() {
     assert!(rx.try_recv().is_err(), "the duplicate batches were dropped");
     assert!(sim.stats().callback_posts >= 2);
 }
+
+#[tokio::test]
+async fn the_duplicate_memory_is_sized_by_the_caller() {
+    use axum::Router;
+    use ece_messaging::webhook::{EceWebhook, WebhookAuth};
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let hook = EceWebhook::new(WebhookAuth::basic("MyWebhookUsername", Secret::from("MyWebhookPassword")))
+        .dedupe(2, Duration::from_secs(3600));
+    let app = Router::new().route("/hook", hook.into_route(tx));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let message = |id: &str| {
+        format!(r#"{{"message":[{{"id":"{id}","conversation":{{"id":"c-1"}},"sender":{{"type":"system"}},"type":{{"value":"text/plain"}},"content":"x"}}]}}"#)
+            .into_bytes()
+    };
+    let mut delivered = Vec::new();
+    for id in ["1", "2", "1", "3", "1"] {
+        assert_eq!(post(&url, GOOD, "application/json", message(id)).await.0, 200);
+        while let Ok(batch) = rx.try_recv() {
+            delivered.extend(batch.message.into_iter().map(|m| m.id.to_string()));
+        }
+    }
+    assert_eq!(delivered, ["1", "2", "3", "1"], "1 repeats once 3 pushed it out of a memory of two");
+}
