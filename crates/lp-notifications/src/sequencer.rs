@@ -36,6 +36,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use cc_core::webhook::Fingerprints;
 use cc_core::{ConversationId, EpochMillis, ParticipantId};
 use serde_json::Value;
 
@@ -170,26 +171,59 @@ struct Pending {
     arrived: Instant,
 }
 
+/// One dialog's state. Most tracked dialogs are idle — everything released, no gap, no chat
+/// state — and hold only `next` and the time (32 bytes); the rest lives in `extra`, allocated
+/// while needed.
 struct DialogState {
     /// The next sequence to release.
     next: u64,
+    last_activity: Instant,
+    extra: Option<Box<DialogExtra>>,
+}
+
+#[derive(Default)]
+struct DialogExtra {
     pending: BTreeMap<u64, Pending>,
     /// Skipped sequence ranges below `next`, sorted and disjoint: an event in one is late,
     /// not a duplicate.
     skipped: Vec<Range<u64>>,
     chat_states: Vec<(ParticipantId, ChatState)>,
-    last_activity: Instant,
 }
 
 impl DialogState {
     fn new(now: Instant) -> Self {
-        Self {
-            next: 0,
-            pending: BTreeMap::new(),
-            skipped: Vec::new(),
-            chat_states: Vec::new(),
-            last_activity: now,
+        Self { next: 0, last_activity: now, extra: None }
+    }
+
+    fn extra(&mut self) -> &mut DialogExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Frees `extra` once it holds nothing.
+    fn compact(&mut self) {
+        if self
+            .extra
+            .as_ref()
+            .is_some_and(|e| e.pending.is_empty() && e.skipped.is_empty() && e.chat_states.is_empty())
+        {
+            self.extra = None;
         }
+    }
+
+    fn has_pending(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| !e.pending.is_empty())
+    }
+
+    fn oldest_pending(&self) -> Option<Instant> {
+        self.extra.as_ref()?.pending.values().map(|p| p.arrived).min()
+    }
+
+    fn skipped(&self) -> &[Range<u64>] {
+        self.extra.as_ref().map(|e| e.skipped.as_slice()).unwrap_or_default()
+    }
+
+    fn chat_states(&self) -> &[(ParticipantId, ChatState)] {
+        self.extra.as_ref().map(|e| e.chat_states.as_slice()).unwrap_or_default()
     }
 }
 
@@ -201,7 +235,10 @@ struct ConversationState {
 /// Orders and de-duplicates changes; see the [module docs](self).
 pub struct Sequencer {
     config: SequencerConfig,
-    dialogs: HashMap<DialogId, DialogState>,
+    /// By the dialog id's fingerprint (16 bytes, whatever the id's length; exact in practice,
+    /// see `cc_core::webhook::Fingerprints`).
+    dialogs: HashMap<[u64; 2], DialogState>,
+    fingerprints: Fingerprints,
     conversations: HashMap<ConversationId, ConversationState>,
     tombstones: HashMap<ConversationId, Option<EpochMillis>>,
     tombstone_order: VecDeque<ConversationId>,
@@ -231,6 +268,7 @@ impl Sequencer {
         Self {
             config,
             dialogs: HashMap::new(),
+            fingerprints: Fingerprints::default(),
             conversations: HashMap::new(),
             tombstones: HashMap::new(),
             tombstone_order: VecDeque::new(),
@@ -271,13 +309,14 @@ impl Sequencer {
         let mut out = Vec::new();
         let Self { config, dialogs, conversations, stats, .. } = self;
         dialogs.retain(|_, dialog| {
-            while let Some(oldest) = dialog.pending.values().map(|p| p.arrived).min() {
+            while let Some(oldest) = dialog.oldest_pending() {
                 if now.saturating_duration_since(oldest) < config.max_hold {
                     break;
                 }
                 dialog.skip_gap(config, stats, &mut out);
             }
-            let idle = dialog.pending.is_empty()
+            dialog.compact();
+            let idle = !dialog.has_pending()
                 && now.saturating_duration_since(dialog.last_activity) >= config.idle_ttl;
             if idle {
                 stats.evicted_dialogs += 1;
@@ -290,7 +329,8 @@ impl Sequencer {
 
     /// The latest chat state of `participant` in `dialog` (last write wins).
     pub fn chat_state(&self, dialog: &DialogId, participant: &ParticipantId) -> Option<&ChatState> {
-        self.dialogs.get(dialog)?.chat_states.iter().find(|(p, _)| p == participant).map(|(_, s)| s)
+        let key = self.fingerprints.of(dialog);
+        self.dialogs.get(&key)?.chat_states().iter().find(|(p, _)| p == participant).map(|(_, s)| s)
     }
 
     /// Counters of what was dropped or bent.
@@ -304,13 +344,14 @@ impl Sequencer {
     }
 
     fn push_messaging(&mut self, change: Box<MessagingChange>, now: Instant, out: &mut Vec<Delivery>) {
-        let dialog_id = change.dialog_id.clone();
-        if !self.dialogs.contains_key(&dialog_id) {
+        let key = self.fingerprints.of(&change.dialog_id);
+        if !self.dialogs.contains_key(&key) {
             self.make_room(out);
         }
-        let dialog = self.dialogs.entry(dialog_id).or_insert_with(|| DialogState::new(now));
+        let dialog = self.dialogs.entry(key).or_insert_with(|| DialogState::new(now));
         dialog.last_activity = now;
         dialog.accept(change, now, &self.config, &mut self.stats, out);
+        dialog.compact();
     }
 }
 
@@ -327,9 +368,10 @@ impl DialogState {
     ) {
         let Some(seq) = change.sequence else {
             if let (MessagingEvent::ChatStateEvent(state), Some(who)) = (&change.event, change.originator()) {
-                match self.chat_states.iter_mut().find(|(p, _)| p == who) {
+                let chat_states = &mut self.extra().chat_states;
+                match chat_states.iter_mut().find(|(p, _)| p == who) {
                     Some(entry) => entry.1 = state.chat_state.clone(),
-                    None => self.chat_states.push((who.clone(), state.chat_state.clone())),
+                    None => chat_states.push((who.clone(), state.chat_state.clone())),
                 }
             }
             out.push(Delivery::Messaging { change, late: false });
@@ -338,14 +380,15 @@ impl DialogState {
 
         if seq < self.next {
             // Below the release point: a late event if its slot was skipped, else a duplicate.
-            match self.skipped.iter().position(|r| r.contains(&seq)) {
+            match self.skipped().iter().position(|r| r.contains(&seq)) {
                 Some(i) => {
-                    let range = self.skipped.remove(i);
+                    let skipped = &mut self.extra().skipped;
+                    let range = skipped.remove(i);
                     let halves = [range.start..seq, seq + 1..range.end];
                     let kept: Vec<Range<u64>> = halves.into_iter().filter(|r| !r.is_empty()).collect();
-                    self.skipped.splice(i..i, kept);
-                    if self.skipped.len() > config.max_skipped_ranges.max(1) {
-                        Self::merge_closest(&mut self.skipped);
+                    skipped.splice(i..i, kept);
+                    if skipped.len() > config.max_skipped_ranges.max(1) {
+                        Self::merge_closest(skipped);
                         stats.merged_gaps += 1;
                     }
                     stats.late += 1;
@@ -355,20 +398,27 @@ impl DialogState {
             }
             return;
         }
-        if self.pending.contains_key(&seq) {
+        if seq == self.next && !self.has_pending() {
+            // The common case: in order, nothing waiting.
+            self.next += 1;
+            out.push(Delivery::Messaging { change, late: false });
+            return;
+        }
+        if self.extra.as_ref().is_some_and(|e| e.pending.contains_key(&seq)) {
             stats.duplicates += 1;
             return;
         }
-        self.pending.insert(seq, Pending { change, arrived: now });
+        self.extra().pending.insert(seq, Pending { change, arrived: now });
         self.release_ready(out);
-        while self.pending.len() > config.max_pending {
+        while self.extra.as_ref().is_some_and(|e| e.pending.len() > config.max_pending) {
             self.skip_gap(config, stats, out);
         }
     }
 
     /// Releases consecutive pending events from `next` on.
     fn release_ready(&mut self, out: &mut Vec<Delivery>) {
-        while let Some(p) = self.pending.remove(&self.next) {
+        let Some(extra) = self.extra.as_mut() else { return };
+        while let Some(p) = extra.pending.remove(&self.next) {
             self.next += 1;
             out.push(Delivery::Messaging { change: p.change, late: false });
         }
@@ -376,11 +426,13 @@ impl DialogState {
 
     /// Gives up on the gap before the lowest pending event, then releases what follows.
     fn skip_gap(&mut self, config: &SequencerConfig, stats: &mut SequencerStats, out: &mut Vec<Delivery>) {
-        let Some(&lowest) = self.pending.keys().next() else { return };
-        if lowest > self.next {
-            self.skipped.push(self.next..lowest);
-            while self.skipped.len() > config.max_skipped_ranges.max(1) {
-                Self::merge_closest(&mut self.skipped);
+        let next = self.next;
+        let Some(extra) = self.extra.as_mut() else { return };
+        let Some(&lowest) = extra.pending.keys().next() else { return };
+        if lowest > next {
+            extra.skipped.push(next..lowest);
+            while extra.skipped.len() > config.max_skipped_ranges.max(1) {
+                Self::merge_closest(&mut extra.skipped);
                 stats.merged_gaps += 1;
             }
             stats.gaps_skipped += 1;
@@ -391,7 +443,7 @@ impl DialogState {
 
     /// Releases everything held, skipping the gaps before it.
     fn flush(&mut self, config: &SequencerConfig, stats: &mut SequencerStats, out: &mut Vec<Delivery>) {
-        while !self.pending.is_empty() {
+        while self.has_pending() {
             self.skip_gap(config, stats, out);
         }
     }
@@ -419,7 +471,7 @@ impl Sequencer {
         if summary.over {
             // Release what its dialogs still hold before the closing snapshot, then forget them.
             for id in dialogs_of(&change) {
-                if let Some(mut dialog) = self.dialogs.remove(&id) {
+                if let Some(mut dialog) = self.dialogs.remove(&self.fingerprints.of(&id)) {
                     dialog.flush(&self.config, &mut self.stats, out);
                 }
             }
@@ -457,7 +509,7 @@ impl Sequencer {
         if self.dialogs.len() < self.config.max_dialogs.max(1) {
             return;
         }
-        let oldest = self.dialogs.iter().min_by_key(|(_, d)| d.last_activity).map(|(id, _)| id.clone());
+        let oldest = self.dialogs.iter().min_by_key(|(_, d)| d.last_activity).map(|(id, _)| *id);
         if let Some(id) = oldest
             && let Some(mut dialog) = self.dialogs.remove(&id)
         {

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 pub struct DuplicateFilter<K> {
     capacity: usize,
     ttl_secs: u64,
-    hashers: [std::collections::hash_map::RandomState; 2],
+    hasher: Fingerprints,
     /// The first instant seen: ages count in seconds from it.
     origin: Option<Instant>,
     /// FIFO of fingerprints, oldest first, and when each was seen (`FORGOTTEN` once forgotten).
@@ -41,6 +41,20 @@ pub struct DuplicateFilter<K> {
     index: Vec<u32>,
     live: usize,
     _key: PhantomData<fn(&K)>,
+}
+
+/// 128-bit fingerprints of keys: two SipHash-1-3 hashes under independent random keys (per
+/// instance). Two different keys get the same fingerprint only if both halves collide: among
+/// a million keys, odds of about 1 in 10^27. What [`DuplicateFilter`] and the LivePerson
+/// sequencer remember instead of the keys themselves.
+#[derive(Clone, Debug, Default)]
+pub struct Fingerprints([std::collections::hash_map::RandomState; 2]);
+
+impl Fingerprints {
+    /// The fingerprint of `key`.
+    pub fn of<K: Hash + ?Sized>(&self, key: &K) -> [u64; 2] {
+        [self.0[0].hash_one(key), self.0[1].hash_one(key)]
+    }
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -63,7 +77,7 @@ impl<K: Hash> DuplicateFilter<K> {
         Self {
             capacity: capacity.clamp(1, 1 << 31),
             ttl_secs: ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0),
-            hashers: Default::default(),
+            hasher: Fingerprints::default(),
             origin: None,
             fingerprints: VecDeque::new(),
             seen_at: VecDeque::new(),
@@ -125,7 +139,7 @@ impl<K: Hash> DuplicateFilter<K> {
     }
 
     fn fingerprint(&self, id: &K) -> [u64; 2] {
-        [self.hashers[0].hash_one(id), self.hashers[1].hash_one(id)]
+        self.hasher.of(id)
     }
 
     /// Whole seconds since the first instant seen (earlier instants count as zero).

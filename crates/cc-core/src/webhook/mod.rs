@@ -21,7 +21,7 @@ pub mod server;
 mod signature;
 
 pub use self::basic::BasicVerifier;
-pub use self::dedupe::DuplicateFilter;
+pub use self::dedupe::{DuplicateFilter, Fingerprints};
 #[cfg(feature = "jwt")]
 pub use self::jwt::{JwtClaims, JwtVerifier};
 pub use self::signature::HmacVerifier;

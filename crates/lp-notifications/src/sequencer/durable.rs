@@ -64,16 +64,18 @@ impl StoredDialog {
     fn of(dialog: &DialogState) -> Self {
         Self {
             next: dialog.next,
-            skipped: dialog.skipped.iter().map(|r| (r.start, r.end)).collect(),
-            chat: dialog.chat_states.clone(),
+            skipped: dialog.skipped().iter().map(|r| (r.start, r.end)).collect(),
+            chat: dialog.chat_states().to_vec(),
         }
     }
 
     fn into_state(self) -> DialogState {
         let mut dialog = DialogState::new(Instant::now());
         dialog.next = self.next;
-        dialog.skipped = self.skipped.into_iter().map(|(start, end)| Range { start, end }).collect();
-        dialog.chat_states = self.chat;
+        let extra = dialog.extra();
+        extra.skipped = self.skipped.into_iter().map(|(start, end)| Range { start, end }).collect();
+        extra.chat_states = self.chat;
+        dialog.compact();
         dialog
     }
 }
@@ -224,7 +226,7 @@ impl DurableSequencer {
         let mut stats = SequencerStats::default();
         let (_, state) = self.load_dialog(dialog, &mut stats).await?;
         self.add_stats(&stats);
-        Ok(state.chat_states.into_iter().find(|(p, _)| p == participant).map(|(_, s)| s))
+        Ok(state.chat_states().iter().find(|(p, _)| p == participant).map(|(_, s)| s.clone()))
     }
 
     /// Counters of what was dropped or bent, since this value was made.
