@@ -85,6 +85,9 @@ pub async fn run(
             println!("  API root:      {}{}", sim.base_url(), ece_messaging::client::API_PATH);
             println!("  login:         Basic ABCD:01234 (client key:secret), entry point 1001");
             println!(
+                "  sessions:      at most 10 live tokens, as ECE: log out (revoke) or log in with forceLogin=yes"
+            );
+            println!(
                 "  callbacks to:  {} with Basic hook:hook-pass",
                 webhook.as_deref().unwrap_or("(none: pass --webhook URL)")
             );

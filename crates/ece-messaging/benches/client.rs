@@ -18,9 +18,12 @@ const CONCURRENT: usize = 1000;
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let sim = runtime
-        .block_on(EceSim::start(SimConfig::new("ABCD", Secret::from("01234"), "u", Secret::from("p"))))
-        .unwrap();
+    // Every cold-cache iteration logs in anew: lift the simulator's cap of ECE's ~10 sessions.
+    let sim_config = SimConfig {
+        max_sessions: usize::MAX,
+        ..SimConfig::new("ABCD", Secret::from("01234"), "u", Secret::from("p"))
+    };
+    let sim = runtime.block_on(EceSim::start(sim_config)).unwrap();
     let config = || EceConfig::new(sim.base_url(), "ABCD", Secret::from("01234"));
     let client = EceClient::new(config()).unwrap();
     let conversation = runtime
