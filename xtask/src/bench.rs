@@ -62,8 +62,8 @@ pub fn bench(root: &Path, quick: bool) -> bool {
          (SQLite with group commit; Redis with `appendfsync always`, one Lua script per append); \
          their Redis receivers run in the bench's own process on the same two cores as the load \
          generator and Redis, so the 2- and 3-receiver rows show the cost of sharing one Redis \
-         on one machine (more receivers on the same cores are a little slower), not the \
-         throughput of separate hosts, which this machine cannot measure. Sources: `crates/*/benches/`; fault \
+         on one machine (the receivers compete for the same cores; the order of these \
+         rows changes from run to run), not the throughput of separate hosts, which this machine cannot measure. Sources: `crates/*/benches/`; fault \
          behaviour: [reliability.md](reliability.md).{}\n",
         if quick { " --quick" } else { "" },
         if quick { " This was a `--quick` run: fewer samples, wider error." } else { "" },
