@@ -77,7 +77,8 @@ impl TokenSource for SentinelSource {
             .idempotent(true)
             .header("accept", "application/json")
             .body(Body::Form(self.form.clone()));
-        let answer: AppJwtResponse = self.http.send_json(&request).await.map_err(auth_error)?;
+        let answer: AppJwtResponse =
+            self.http.send_json(&request).await.map_err(HttpError::into_auth_error)?;
         let lifetime = app_jwt_lifetime(&answer, SystemTime::now());
         Ok(Token::bearer(answer.access_token.expose_secret().clone(), Some(lifetime)))
     }
@@ -98,22 +99,6 @@ pub fn app_jwt_lifetime(answer: &AppJwtResponse, now: SystemTime) -> Duration {
             Duration::from_secs(exp.saturating_sub(now).max(0) as u64)
         }
         _ => APP_JWT_LIFETIME,
-    }
-}
-
-/// A token endpoint's failure as an `AuthError`, keeping status, code and message.
-pub(crate) fn auth_error(error: HttpError) -> AuthError {
-    match error {
-        HttpError::Api(api) => AuthError::Rejected {
-            status: api.status,
-            error: api.vendor.code.clone(),
-            description: api.vendor.message.clone(),
-        },
-        HttpError::Decode { error, .. } => {
-            AuthError::InvalidResponse(format!("at `{}`: {}", error.path, error.message))
-        }
-        HttpError::Auth(auth) => auth,
-        other => AuthError::Transport(other.to_string()),
     }
 }
 

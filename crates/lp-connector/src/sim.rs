@@ -290,6 +290,17 @@ impl Shared {
         })
     }
 
+    /// What every Send API call does first: record it, check the account, the AppJWT and the
+    /// JWS. The body as JSON and the consumer's LivePerson id.
+    fn consumer_call(&self, account: &str, call: &Call) -> Result<(Value, String), Response> {
+        let json_body = call.json();
+        self.see(call, json_body.clone());
+        if account != self.config.account_id {
+            return Err(unknown_account());
+        }
+        Ok((json_body, self.check_consumer(&call.headers)?))
+    }
+
     async fn admit(&self) -> Result<Admitted, Response> {
         let injected = |status: StatusCode| lp_error(status, "fault injected by the simulator", "", None);
         self.faults.admit(injected).await
@@ -654,13 +665,8 @@ fn bad_request(details: &str) -> Response {
 }
 
 async fn open(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
-    let json_body = call.json();
-    shared.see(&call, json_body.clone());
-    if account != shared.config.account_id {
-        return unknown_account();
-    }
-    let consumer = match shared.check_consumer(&call.headers) {
-        Ok(c) => c,
+    let (json_body, consumer) = match shared.consumer_call(&account, &call) {
+        Ok(checked) => checked,
         Err(refused) => return refused,
     };
     let requests: Vec<Req> = match serde_json::from_value(json_body) {
@@ -701,13 +707,8 @@ async fn open(State(shared): State<Arc<Shared>>, Path(account): Path<String>, ca
 }
 
 async fn send(State(shared): State<Arc<Shared>>, Path(account): Path<String>, call: Call) -> Response {
-    let json_body = call.json();
-    shared.see(&call, json_body.clone());
-    if account != shared.config.account_id {
-        return unknown_account();
-    }
-    let consumer = match shared.check_consumer(&call.headers) {
-        Ok(c) => c,
+    let (json_body, consumer) = match shared.consumer_call(&account, &call) {
+        Ok(checked) => checked,
         Err(refused) => return refused,
     };
     let req: Req = match serde_json::from_value(json_body) {

@@ -81,9 +81,10 @@ impl LegacyConfig {
     }
 }
 
-/// Activity event names seen in Webex Contact Center CARs, lifecycle first: the seed's
-/// (`new`, `ivr-connected`, `parked`, `connected`, `ended`) and those a public Webex CC
-/// reporting tool labels (see the crate guide for the sources). The set is open: extend
+/// Activity event names to probe, lifecycle first: the seed's CAR events (`new`,
+/// `ivr-connected`, `parked`, `connected`, `ended`) and the activity events a public Webex CC
+/// reporting tool labels (sources in the crate guide). That CAR ids use the latter names is
+/// an assumption (the seed's four match). The set is open: extend
 /// [`ChainOptions::candidates`] with your tenant's.
 pub const KNOWN_EVENTS: &[&str] = &[
     "ivr-connected",

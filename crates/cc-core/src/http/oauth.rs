@@ -23,7 +23,15 @@ impl Executor {
         if let Some(authorization) = described.authorization() {
             request = request.secret_header("authorization", authorization.clone());
         }
-        self.send_json::<Token>(&request).await.map_err(|e| match e {
+        self.send_json::<Token>(&request).await.map_err(Error::into_auth_error)
+    }
+}
+
+impl Error {
+    /// This failure of a token endpoint as an [`AuthError`]: a refusal keeps its status, code
+    /// and message; an answer that is not a token names the field; the rest is transport.
+    pub fn into_auth_error(self) -> AuthError {
+        match self {
             Error::Api(api) => AuthError::Rejected {
                 status: api.status,
                 error: api.vendor.code.clone(),
@@ -34,7 +42,7 @@ impl Executor {
             }
             Error::Auth(auth) => auth,
             other => AuthError::Transport(other.to_string()),
-        })
+        }
     }
 }
 
