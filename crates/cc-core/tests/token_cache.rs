@@ -300,3 +300,35 @@ async fn take_current_hands_over_a_valid_token_without_fetching_and_the_next_cal
     tokio::time::advance(Duration::from_secs(61)).await;
     assert!(cache.take_current().is_none(), "an expired token is not handed out");
 }
+
+/// The caller running the fetch is cancelled (its request dropped) while others wait for it:
+/// the waiters are woken, one of them fetches, and all get that token; none hangs.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_fetch_hands_the_flight_to_a_waiter() {
+    let source = Arc::new(Source::new(3600));
+    let cache = Arc::new(TokenCache::new(source.clone()));
+    let first = {
+        let cache = cache.clone();
+        tokio::spawn(async move { cache.token().await.map(|t| access(&t)) })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiters: Vec<_> = (0..50)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.token().await.map(|t| access(&t)) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    first.abort();
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut got = Vec::new();
+        for waiter in waiters {
+            got.push(waiter.await.unwrap().unwrap());
+        }
+        got
+    })
+    .await
+    .expect("the waiters of a cancelled fetch are not left waiting");
+    assert!(got.iter().all(|t| t == "tok-2"), "{got:?}");
+    assert_eq!(source.calls.load(Ordering::SeqCst), 2, "the cancelled fetch and one more");
+}

@@ -283,10 +283,10 @@ mod server {
     use cc_core::webhook::server::{
         DeliveryKeys, EventHandler, HandlerError, Inbound, ReceiverConfig, receiver,
     };
-    use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
+    use cc_core::webhook::{DuplicateFilter, Fingerprints, ParseError, VerifyError};
 
     use super::{EceWebhook, parse_callback};
-    use crate::model::{CallbackBatch, MessageId};
+    use crate::model::CallbackBatch;
 
     /// Largest body the route accepts: a 1000-message batch with long HTML messages fits.
     pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -317,23 +317,34 @@ mod server {
     /// batch of only duplicates is acknowledged without reaching the handler. The batch's ids
     /// are in flight while the handler runs, committed on its `Ok`, released on an error or
     /// a dropped request (see [`DeliveryGate`]). A message with an empty id has no key: it
-    /// is always handed over.
+    /// is always handed over. Ids are handled as their 128-bit fingerprints (odds in
+    /// [`Fingerprints`]), each computed once: no id is copied or hashed again per set.
     struct DropSeen<H> {
         inner: H,
-        gate: Arc<DeliveryGate<MessageId>>,
+        gate: Arc<DeliveryGate<IdPrint>>,
+        prints: Fingerprints,
     }
+
+    /// A message id's fingerprint; both halves feed any hasher, so nothing of it is lost.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+    struct IdPrint([u64; 2]);
 
     #[async_trait]
     impl<H: EventHandler<CallbackBatch>> EventHandler<CallbackBatch> for DropSeen<H> {
         async fn accept(&self, mut batch: CallbackBatch) -> Result<(), HandlerError> {
-            let keyed = |id: &MessageId| !id.as_str().trim().is_empty();
-            let ids: Vec<MessageId> = batch.message.iter().map(|m| m.id.clone()).filter(keyed).collect();
-            let claim = self.gate.claim(ids).await?;
-            let duplicates: HashSet<&MessageId> = claim.duplicates().iter().collect();
-            let mut in_batch = HashSet::new();
-            batch
+            let prints: Vec<Option<IdPrint>> = batch
                 .message
-                .retain(|m| !keyed(&m.id) || (!duplicates.contains(&m.id) && in_batch.insert(m.id.clone())));
+                .iter()
+                .map(|m| (!m.id.as_str().trim().is_empty()).then(|| IdPrint(self.prints.of(m.id.as_str()))))
+                .collect();
+            let claim = self.gate.claim(prints.iter().flatten().copied().collect()).await?;
+            let duplicates: HashSet<IdPrint> = claim.duplicates().iter().copied().collect();
+            let mut in_batch = HashSet::with_capacity(prints.len());
+            let mut print = prints.into_iter();
+            batch.message.retain(|_| match print.next().flatten() {
+                None => true,
+                Some(p) => !duplicates.contains(&p) && in_batch.insert(p),
+            });
             if batch.message.is_empty() {
                 return Ok(());
             }
@@ -374,7 +385,8 @@ mod server {
             S: Clone + Send + Sync + 'static,
         {
             let filter = DuplicateFilter::new(self.dedupe_capacity, self.dedupe_ttl);
-            let handler = DropSeen { inner: handler, gate: DeliveryGate::new(filter) };
+            let handler =
+                DropSeen { inner: handler, gate: DeliveryGate::new(filter), prints: Fingerprints::default() };
             receiver::<_, _, S>(self, handler, config)
         }
     }

@@ -83,15 +83,29 @@ const HEADER: usize = 4;
 impl Framing for LengthPrefixed {
     fn encode(&self, message: &Message, out: &mut Vec<u8>) -> Result<(), FrameError> {
         let encode_error = |reason: String| FrameError::Encode { name: message.name.to_string(), reason };
-        let body = rmp_serde::to_vec_named(&(message.name.as_str(), &message.payload))
-            .map_err(|e| encode_error(e.to_string()))?;
-        if body.len() > self.max_frame {
-            return Err(FrameError::TooLarge { length: body.len(), max: self.max_frame });
+        // Straight into `out` behind a placeholder header, patched once the length is known:
+        // no second buffer and no copy. On any error `out` is left as it was.
+        let start = out.len();
+        out.extend_from_slice(&[0; HEADER]);
+        let written = rmp_serde::encode::write_named(out, &(message.name.as_str(), &message.payload))
+            .map_err(|e| encode_error(e.to_string()))
+            .and_then(|()| {
+                let length = out.len() - start - HEADER;
+                if length > self.max_frame {
+                    return Err(FrameError::TooLarge { length, max: self.max_frame });
+                }
+                u32::try_from(length).map_err(|_| encode_error("longer than 4 GiB".into()))
+            });
+        match written {
+            Ok(length) => {
+                out[start..start + HEADER].copy_from_slice(&length.to_be_bytes());
+                Ok(())
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(e)
+            }
         }
-        let length = u32::try_from(body.len()).map_err(|_| encode_error("longer than 4 GiB".into()))?;
-        out.extend_from_slice(&length.to_be_bytes());
-        out.extend_from_slice(&body);
-        Ok(())
     }
 
     fn frame_len(&self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
@@ -105,15 +119,14 @@ impl Framing for LengthPrefixed {
 
     fn decode(&self, frame: &[u8]) -> Result<Message, FrameError> {
         let mut rest = frame.get(HEADER..).unwrap_or_default();
-        let name = envelope_name(&mut rest).map_err(FrameError::Envelope)?;
-        let name = MessageName::parse(&name);
+        let name = MessageName::parse(envelope_name(&mut rest).map_err(FrameError::Envelope)?);
         let payload = Payload::from_msgpack(&name, rest)?;
         Ok(Message { name, payload })
     }
 }
 
 /// Reads the array header and the name of `[name, payload]`, leaving `rest` at the payload.
-fn envelope_name(rest: &mut &[u8]) -> Result<String, String> {
+fn envelope_name<'a>(rest: &mut &'a [u8]) -> Result<&'a str, String> {
     let len = rmp::decode::read_array_len(rest).map_err(|e| format!("expected a 2-element array: {e}"))?;
     if len != 2 {
         return Err(format!("expected a 2-element array, found {len} elements"));
@@ -121,7 +134,7 @@ fn envelope_name(rest: &mut &[u8]) -> Result<String, String> {
     let name_len =
         rmp::decode::read_str_len(rest).map_err(|e| format!("expected the message name: {e}"))? as usize;
     let Some(name) = rest.get(..name_len) else { return Err("the message name is cut short".into()) };
-    let name = std::str::from_utf8(name).map_err(|_| "the message name is not UTF-8".to_string())?.to_owned();
+    let name = std::str::from_utf8(name).map_err(|_| "the message name is not UTF-8".to_string())?;
     *rest = &rest[name_len..];
     Ok(name)
 }
@@ -219,8 +232,11 @@ mod tests {
         decoder.extend(&[0, 0, 0, 17]);
         let err = decoder.next_message().unwrap_err();
         assert_eq!(err.to_string(), "frame of 17 bytes exceeds the maximum of 16 bytes");
-        let sent = LengthPrefixed { max_frame: 16 }.encode(&typing(), &mut Vec::new()).unwrap_err();
+        // A refused frame leaves what the buffer held before untouched.
+        let mut out = b"earlier frames".to_vec();
+        let sent = LengthPrefixed { max_frame: 16 }.encode(&typing(), &mut out).unwrap_err();
         assert!(matches!(sent, FrameError::TooLarge { max: 16, .. }), "{sent}");
+        assert_eq!(out, b"earlier frames");
     }
 
     /// `[name, [[[…nil…]]]]` with `depth` nested arrays in the payload.

@@ -691,23 +691,134 @@ struct Body<C> {
 /// [`LpWebhook::verify`](crate::webhook::LpWebhook::verify), which hands out the parse only for
 /// verified bytes.
 pub fn parse_notification(bytes: &[u8]) -> Result<Notification, JsonError> {
+    if let Some(notification) = single_pass(bytes) {
+        return Ok(notification);
+    }
+    // An unknown type, a wrong guess, or an error: the envelope first, then the body by its
+    // type, with the field path of any error.
     let envelope: Envelope<'_> = cc_core::de::parse_json_borrowed(bytes)?;
     let body = envelope.body.map(|b| b.get().as_bytes()).unwrap_or(b"{}");
     let in_body =
         |e: JsonError| JsonError { path: format!("body.{}", e.path).replace("body..", "body"), ..e };
     let (sent_ts, changes) = match &envelope.notification_type {
         NotificationType::Messaging => {
-            let b: Body<MessagingChange> = cc_core::de::parse_json(body).map_err(in_body)?;
-            (b.sent_ts, b.changes.into_iter().map(|c| Change::Messaging(Box::new(c))).collect())
+            changes::<MessagingChange>(cc_core::de::parse_json(body).map_err(in_body)?)
         }
         NotificationType::ConversationChange => {
-            let b: Body<ConversationChange> = cc_core::de::parse_json(body).map_err(in_body)?;
-            (b.sent_ts, b.changes.into_iter().map(|c| Change::Conversation(Box::new(c))).collect())
+            changes::<ConversationChange>(cc_core::de::parse_json(body).map_err(in_body)?)
         }
-        NotificationType::Unknown(_) => {
-            let b: Body<Value> = cc_core::de::parse_json(body).map_err(in_body)?;
-            (b.sent_ts, b.changes.into_iter().map(Change::Unknown).collect())
-        }
+        NotificationType::Unknown(_) => changes::<Value>(cc_core::de::parse_json(body).map_err(in_body)?),
     };
     Ok(Notification { kind: envelope.kind, notification_type: envelope.notification_type, sent_ts, changes })
+}
+
+/// A change of one notification type, as a [`Change`].
+trait IntoChange {
+    fn into_change(self) -> Change;
+}
+
+impl IntoChange for MessagingChange {
+    fn into_change(self) -> Change {
+        Change::Messaging(Box::new(self))
+    }
+}
+
+impl IntoChange for ConversationChange {
+    fn into_change(self) -> Change {
+        Change::Conversation(Box::new(self))
+    }
+}
+
+impl IntoChange for Value {
+    fn into_change(self) -> Change {
+        Change::Unknown(self)
+    }
+}
+
+fn changes<C: IntoChange>(body: Body<C>) -> (Option<EpochMillis>, Vec<Change>) {
+    (body.sent_ts, body.changes.into_iter().map(IntoChange::into_change).collect())
+}
+
+/// The one-pass parse: the body read straight into its typed changes, without first
+/// scanning it as a raw value. LivePerson sends `body` before `type`, so the type is guessed
+/// from the bytes (the one known type name they contain) and the guess checked against
+/// `type` at the end. `None` (an unknown type, a wrong guess, an escaped key, any error)
+/// leaves the outcome to the two-pass parse, which names the field of an error.
+fn single_pass(bytes: &[u8]) -> Option<Notification> {
+    use memchr::memmem::Finder;
+    // Built once: building a finder costs more than searching a notification with it.
+    static KNOWN: std::sync::LazyLock<[Finder<'static>; 2]> = std::sync::LazyLock::new(|| {
+        [
+            Finder::new(b"\"ms.MessagingEventNotification\""),
+            Finder::new(b"\"cqm.ExConversationChangeNotification\""),
+        ]
+    });
+    let guess = if KNOWN[0].find(bytes).is_some() {
+        Some(NotificationType::Messaging)
+    } else if KNOWN[1].find(bytes).is_some() {
+        Some(NotificationType::ConversationChange)
+    } else {
+        None
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let notification = de::DeserializeSeed::deserialize(SinglePass { guess }, &mut deserializer).ok()??;
+    deserializer.end().ok()?;
+    Some(notification)
+}
+
+struct SinglePass {
+    guess: Option<NotificationType>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for SinglePass {
+    type Value = Option<Notification>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for SinglePass {
+    type Value = Option<Notification>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a notification object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut kind, mut notification_type, mut body) = (None, None::<NotificationType>, None);
+        // Borrowed keys only: a key with escapes fails here and takes the two-pass parse.
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match key {
+                "kind" if kind.is_none() => kind = Some(map.next_value::<Option<String>>()?),
+                "type" if notification_type.is_none() => notification_type = Some(map.next_value()?),
+                "body" if body.is_none() => {
+                    let Some(read_as) = notification_type.clone().or_else(|| self.guess.clone()) else {
+                        return Ok(None);
+                    };
+                    let changes = match &read_as {
+                        NotificationType::Messaging => changes(map.next_value::<Body<MessagingChange>>()?),
+                        NotificationType::ConversationChange => {
+                            changes(map.next_value::<Body<ConversationChange>>()?)
+                        }
+                        NotificationType::Unknown(_) => return Ok(None),
+                    };
+                    body = Some((read_as, changes));
+                }
+                // A repeated field: the two-pass parse refuses it.
+                "kind" | "type" | "body" => return Ok(None),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let Some(notification_type) = notification_type else { return Ok(None) };
+        let (sent_ts, changes) = match body {
+            Some((read_as, _)) if read_as != notification_type => return Ok(None),
+            Some((_, changes)) => changes,
+            None if notification_type.is_unknown() => return Ok(None),
+            None => (None, Vec::new()),
+        };
+        Ok(Some(Notification { kind: kind.flatten(), notification_type, sent_ts, changes }))
+    }
 }

@@ -62,3 +62,45 @@ fn notifications() {
         insta::assert_json_snapshot!(report);
     });
 }
+
+/// The one-pass parse (which guesses the type from the bytes) and the two-pass one give the
+/// same notification, or the same error, for every fixture: each is parsed with `type`
+/// first, with `body` first, with a decoy field naming the other type (a wrong guess), and
+/// with an escaped key (`"\u006bind"`) that the one-pass parse leaves to the other.
+#[test]
+fn key_order_does_not_change_the_parse() {
+    insta::glob!("../../../fixtures", "lp/*.json", |path| {
+        let bytes = std::fs::read(path).unwrap();
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&bytes) else { return };
+        let reordered = |first: &str| {
+            let mut out = serde_json::Map::new();
+            if let Some(v) = fields.get(first) {
+                out.insert(first.to_owned(), v.clone());
+            }
+            for (k, v) in &fields {
+                out.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            serde_json::to_vec(&out).unwrap()
+        };
+        let (type_first, body_first) = (reordered("type"), reordered("body"));
+        let decoy = {
+            let text = String::from_utf8(body_first.clone()).unwrap();
+            let other = if text.contains("\"ms.MessagingEventNotification\"") {
+                "cqm.ExConversationChangeNotification"
+            } else {
+                "ms.MessagingEventNotification"
+            };
+            text.replacen('{', &format!("{{\"decoy\":\"{other}\","), 1)
+        };
+        let escaped =
+            String::from_utf8(type_first.clone()).unwrap().replacen("\"kind\"", "\"\\u006bind\"", 1);
+        let outcome = |bytes: &[u8]| match parse_notification(bytes) {
+            Ok(n) => serde_json::to_value(n).unwrap(),
+            Err(e) => json!({"error": e.to_string(), "path": e.path}),
+        };
+        let expected = outcome(&type_first);
+        assert_eq!(outcome(&body_first), expected, "{}", path.display());
+        assert_eq!(outcome(escaped.as_bytes()), expected, "{}", path.display());
+        assert_eq!(outcome(decoy.as_bytes()), expected, "{}", path.display());
+    });
+}

@@ -5,7 +5,7 @@
 mod basic;
 #[cfg(feature = "cache")]
 mod cache;
-mod hmac;
+pub(crate) mod hmac;
 mod oauth;
 mod store;
 mod token;

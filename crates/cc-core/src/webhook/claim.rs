@@ -13,7 +13,8 @@
 //! answer while the first delivery's outcome is open.
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,7 +35,26 @@ pub struct DeliveryGate<K> {
 
 struct GateState<K> {
     committed: DuplicateFilter<K>,
-    in_flight: HashMap<K, Arc<Notify>>,
+    /// By the committed filter's fingerprint of each key: every key is hashed once per claim.
+    in_flight: HashMap<[u64; 2], Arc<Notify>, BuildHasherDefault<FingerprintHasher>>,
+}
+
+/// Hashes a fingerprint by its own bits: they are already uniformly random (keyed SipHash).
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
 }
 
 /// A redelivery whose first delivery was still in flight after the wait: answer 503.
@@ -51,7 +71,7 @@ impl<K: Hash + Eq + Clone> DeliveryGate<K> {
 
     /// [`DeliveryGate::new`] with another wait for deliveries in flight.
     pub fn with_wait(committed: DuplicateFilter<K>, wait: Duration) -> Arc<Self> {
-        Arc::new(Self { state: Mutex::new(GateState { committed, in_flight: HashMap::new() }), wait })
+        Arc::new(Self { state: Mutex::new(GateState { committed, in_flight: HashMap::default() }), wait })
     }
 
     /// Claims every key of one delivery at once (all or nothing, so two batches that share
@@ -60,24 +80,36 @@ impl<K: Hash + Eq + Clone> DeliveryGate<K> {
     /// is committed or dropped.
     pub async fn claim(self: &Arc<Self>, keys: Vec<K>) -> Result<Claim<K>, Busy> {
         let deadline = tokio::time::Instant::now() + self.wait;
+        let prints: Vec<[u64; 2]> = {
+            let state = self.lock();
+            keys.iter().map(|k| state.committed.fingerprint(k)).collect()
+        };
         loop {
             let notified = {
                 let mut state = self.lock();
-                let busy = keys.iter().find_map(|k| state.in_flight.get(k).cloned());
+                let busy = prints.iter().find_map(|p| state.in_flight.get(p).cloned());
                 match busy {
                     None => {
-                        let (duplicates, fresh): (Vec<K>, Vec<K>) =
-                            keys.into_iter().partition(|k| state.committed.contains(k));
                         let notify = Arc::new(Notify::new());
-                        let mut claimed = Vec::with_capacity(fresh.len());
-                        for k in fresh {
-                            // A key twice in one delivery is claimed once.
-                            if !state.in_flight.contains_key(&k) {
-                                state.in_flight.insert(k.clone(), Arc::clone(&notify));
+                        let (mut claimed, mut claimed_prints, mut duplicates) =
+                            (Vec::with_capacity(keys.len()), Vec::with_capacity(keys.len()), Vec::new());
+                        for (k, p) in keys.into_iter().zip(prints) {
+                            if state.committed.contains_fingerprint(p) {
+                                duplicates.push(k);
+                            } else if let Entry::Vacant(slot) = state.in_flight.entry(p) {
+                                // (Occupied: a key twice in one delivery is claimed once.)
+                                slot.insert(Arc::clone(&notify));
                                 claimed.push(k);
+                                claimed_prints.push(p);
                             }
                         }
-                        return Ok(Claim { gate: Arc::clone(self), keys: claimed, duplicates, notify });
+                        return Ok(Claim {
+                            gate: Arc::clone(self),
+                            keys: claimed,
+                            prints: claimed_prints,
+                            duplicates,
+                            notify,
+                        });
                     }
                     Some(notify) => notify,
                 }
@@ -101,13 +133,14 @@ impl<K: Hash + Eq + Clone> DeliveryGate<K> {
         self.lock().in_flight.len()
     }
 
-    fn finish(&self, keys: &[K], commit: bool, notify: &Notify) {
+    fn finish(&self, prints: &[[u64; 2]], commit: bool, notify: &Notify) {
         {
             let mut state = self.lock();
-            for k in keys {
-                state.in_flight.remove(k);
+            let now = std::time::Instant::now();
+            for p in prints {
+                state.in_flight.remove(p);
                 if commit {
-                    state.committed.first_time(k.clone());
+                    state.committed.first_time_fingerprint_at(*p, now);
                 }
             }
         }
@@ -125,6 +158,8 @@ impl<K: Hash + Eq + Clone> DeliveryGate<K> {
 pub struct Claim<K: Hash + Eq + Clone> {
     gate: Arc<DeliveryGate<K>>,
     keys: Vec<K>,
+    /// The committed filter's fingerprints of `keys`, in the same order.
+    prints: Vec<[u64; 2]>,
     duplicates: Vec<K>,
     notify: Arc<Notify>,
 }
@@ -142,15 +177,15 @@ impl<K: Hash + Eq + Clone> Claim<K> {
 
     /// The handler accepted: the keys become committed and their redeliveries duplicates.
     pub fn commit(mut self) {
-        let keys = std::mem::take(&mut self.keys);
-        self.gate.finish(&keys, true, &self.notify);
+        let prints = std::mem::take(&mut self.prints);
+        self.gate.finish(&prints, true, &self.notify);
     }
 }
 
 impl<K: Hash + Eq + Clone> Drop for Claim<K> {
     fn drop(&mut self) {
-        if !self.keys.is_empty() {
-            self.gate.finish(&self.keys, false, &self.notify);
+        if !self.prints.is_empty() {
+            self.gate.finish(&self.prints, false, &self.notify);
         }
     }
 }

@@ -95,9 +95,14 @@ impl<K: Hash> DuplicateFilter<K> {
 
     /// [`DuplicateFilter::first_time`] at a given instant (for tests and replays).
     pub fn first_time_at(&mut self, id: K, now: Instant) -> bool {
+        let fingerprint = self.fingerprint(&id);
+        self.first_time_fingerprint_at(fingerprint, now)
+    }
+
+    /// [`DuplicateFilter::first_time_at`] for a key already fingerprinted by this filter.
+    pub(crate) fn first_time_fingerprint_at(&mut self, fingerprint: [u64; 2], now: Instant) -> bool {
         let now = self.seconds(now);
         self.expire(now);
-        let fingerprint = self.fingerprint(&id);
         if self.find(fingerprint).is_some() {
             return false;
         }
@@ -116,7 +121,12 @@ impl<K: Hash> DuplicateFilter<K> {
 
     /// Whether `id` is currently remembered.
     pub fn contains(&self, id: &K) -> bool {
-        self.find(self.fingerprint(id)).is_some()
+        self.contains_fingerprint(self.fingerprint(id))
+    }
+
+    /// [`DuplicateFilter::contains`] for a key already fingerprinted by this filter.
+    pub(crate) fn contains_fingerprint(&self, fingerprint: [u64; 2]) -> bool {
+        self.find(fingerprint).is_some()
     }
 
     /// Forgets `id` (e.g. when handling it failed and a redelivery must be processed).
@@ -138,7 +148,7 @@ impl<K: Hash> DuplicateFilter<K> {
         self.live == 0
     }
 
-    fn fingerprint(&self, id: &K) -> [u64; 2] {
+    pub(crate) fn fingerprint(&self, id: &K) -> [u64; 2] {
         self.hasher.of(id)
     }
 

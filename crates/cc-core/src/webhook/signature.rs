@@ -2,7 +2,8 @@
 
 use super::VerifyError;
 use crate::Secret;
-use crate::auth::{HmacAlgorithm, SignatureEncoding, hmac_matches};
+use crate::auth::hmac::PreparedKey;
+use crate::auth::{HmacAlgorithm, SignatureEncoding};
 
 /// Verifies an HMAC signature header over the raw body bytes.
 ///
@@ -24,7 +25,8 @@ pub struct HmacVerifier {
     default_algorithm: HmacAlgorithm,
     accepted: Vec<HmacAlgorithm>,
     encoding: SignatureEncoding,
-    secrets: Vec<Secret<Vec<u8>>>,
+    /// One per secret; the secrets themselves are not kept.
+    keys: Vec<PreparedKey>,
     header: &'static str,
 }
 
@@ -34,7 +36,7 @@ impl std::fmt::Debug for HmacVerifier {
             .field("default_algorithm", &self.default_algorithm)
             .field("accepted", &self.accepted)
             .field("encoding", &self.encoding)
-            .field("secrets", &self.secrets.len())
+            .field("secrets", &self.keys.len())
             .field("header", &self.header)
             .finish()
     }
@@ -47,7 +49,7 @@ impl HmacVerifier {
             default_algorithm: algorithm,
             accepted: vec![algorithm],
             encoding: SignatureEncoding::Auto,
-            secrets: secrets.into_iter().map(|s| Secret::new(s.into_exposed().into_bytes())).collect(),
+            keys: secrets.iter().map(|s| PreparedKey::new(s.expose_secret().as_bytes())).collect(),
             header: "signature",
         }
     }
@@ -97,10 +99,7 @@ impl HmacVerifier {
             reason: "not a Base64 or hex digest of the expected length",
         })?;
         // Try every secret: the time spent does not depend on which one matched.
-        let matched = self
-            .secrets
-            .iter()
-            .fold(false, |acc, s| hmac_matches(algorithm, s.expose_secret(), body, &presented) | acc);
+        let matched = self.keys.iter().fold(false, |acc, key| key.matches(algorithm, body, &presented) | acc);
         if matched { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
     }
 }
