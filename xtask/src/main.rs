@@ -4,7 +4,7 @@
 //! - `ci`: the same steps as `.ci/run` (fmt, clippy, tests, test-fixtures, shape).
 //! - `shape`: the vendor crates follow one vocabulary, cc-core's layers import downwards (see
 //!   `shape.rs`).
-//! - `bench [--quick]`: every benchmark, ours beside a baseline, as one table (see `bench.rs`).
+//! - `bench [--quick] [--peers]`: every benchmark, ours beside a baseline, as one table (see `bench.rs`).
 
 mod bench;
 mod codegen;
@@ -15,7 +15,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|codegen wxcc [--check]|bench [--quick]>
+const USAGE: &str =
+    "usage: cargo xtask <test-fixtures|ci|shape|codegen wxcc [--check]|bench [--quick] [--peers]>
 
   test-fixtures  run the snapshot tests over fixtures/ (INSTA_UPDATE=no) and print, per vendor,
                  fixtures found, fixtures covered by a snapshot and snapshots passed; fails on an
@@ -32,7 +33,8 @@ const USAGE: &str = "usage: cargo xtask <test-fixtures|ci|shape|codegen wxcc [--
                  --check regenerates in memory and fails on any difference
   bench          every benchmark (criterion and the load/memory bench), ours beside a baseline
                  measured in the same run, as one markdown table also written to
-                 docs/benchmarks.md; --quick for a smoke run";
+                 docs/benchmarks.md; --quick for a smoke run, --peers adds the Node express
+                 peer (needs node; installs its packages with npm)";
 
 /// Provenance kinds a `sources.txt` line may name.
 const KINDS: &[&str] = &["seed", "doc", "reference", "constructed"];
@@ -45,7 +47,11 @@ fn main() -> ExitCode {
         Some("ci") => ci(&root),
         Some("shape") => shape::shape(&root),
         Some("codegen") => codegen::codegen(&root, &std::env::args().skip(2).collect::<Vec<_>>()),
-        Some("bench") => bench::bench(&root, std::env::args().any(|a| a == "--quick")),
+        Some("bench") => bench::bench(
+            &root,
+            std::env::args().any(|a| a == "--quick"),
+            std::env::args().any(|a| a == "--peers"),
+        ),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             true

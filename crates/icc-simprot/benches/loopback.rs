@@ -1,48 +1,10 @@
-//! Encode + decode one ChatSentenceInfo frame, next to raw `rmp_serde` on the same struct; and
-//! message round trips per second through the simulator over loopback.
-//! `cargo bench -p icc-simprot --all-features`
-
-use std::hint::black_box;
+//! Message round trips per second through the simulator over loopback, next to a raw TCP
+//! echo of the same bytes (the frame codec's CPU row is in `cckit`'s `cpu` bench).
+//! `cargo bench -p icc-simprot --bench loopback --features sim`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use icc_simprot::catalogue::{Message, MessageName, Payload};
-use icc_simprot::framing::{Framing, LengthPrefixed};
-use icc_simprot::model::ChatSentenceInfo;
 
-const SENTENCE: &[u8] = include_bytes!("../../../fixtures/icc-simprot/es_chat_sentence.json");
-
-fn sentence() -> ChatSentenceInfo {
-    let fixture: serde_json::Value = serde_json::from_slice(SENTENCE).unwrap();
-    serde_json::from_value(fixture["payload"].clone()).unwrap()
-}
-
-fn codec(c: &mut Criterion) {
-    let info = sentence();
-    let message = Message {
-        name: MessageName::EsChatSentence,
-        payload: Payload::ChatSentenceInfo(Box::new(info.clone())),
-    };
-    let framing = LengthPrefixed::default();
-    let mut group = c.benchmark_group("ChatSentenceInfo encode + decode");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("ours: frame (icc-simprot)", |b| {
-        let mut out = Vec::with_capacity(512);
-        b.iter(|| {
-            out.clear();
-            framing.encode(black_box(&message), &mut out).unwrap();
-            framing.decode(black_box(&out)).unwrap()
-        })
-    });
-    group.bench_function("baseline: rmp_serde on the same struct", |b| {
-        b.iter(|| {
-            let bytes = rmp_serde::to_vec_named(black_box(&info)).unwrap();
-            rmp_serde::from_slice::<ChatSentenceInfo>(black_box(&bytes)).unwrap()
-        })
-    });
-    group.finish();
-}
-
-#[cfg(feature = "sim")]
 fn loopback(c: &mut Criterion) {
     use icc_simprot::connection::Connection;
     use icc_simprot::model::ChatCommandInfo;
@@ -113,8 +75,5 @@ fn loopback(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(not(feature = "sim"))]
-fn loopback(_: &mut Criterion) {}
-
-criterion_group!(benches, codec, loopback);
+criterion_group!(benches, loopback);
 criterion_main!(benches);
