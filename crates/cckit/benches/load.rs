@@ -11,6 +11,8 @@
 //! `cargo bench -p cckit --bench load [-- --quick]`; rows go to `target/cc-bench/load.json`
 //! and `memory.json` for `cargo xtask bench`.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -118,14 +120,9 @@ async fn drive_with(urls: &[String], per_connection: usize, make: Make) -> Load 
             })
         })
         .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
+    let latencies = common::sorted_latencies(tasks).await;
     let elapsed = started.elapsed();
-    latencies.sort();
-    let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
-    Load { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), p99 }
+    Load { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), p99: common::p99(&latencies) }
 }
 
 fn receiver_under_load(quick: bool) -> (Load, Load) {
@@ -251,7 +248,9 @@ fn memory_sequencer(count: usize) -> (f64, f64) {
     // (a later sequence would wait, whole, for its predecessors up to `max_hold`).
     let bodies: Vec<Vec<u8>> = ids.iter().map(|id| notification(id, 0)).collect();
     let (sequencer, bytes) = retained(|| {
-        let mut sequencer = Sequencer::new(SequencerConfig::default());
+        // The cap raised to the count: this row measures tracked dialogs, not eviction.
+        let mut sequencer =
+            Sequencer::new(SequencerConfig { max_dialogs: count, ..SequencerConfig::default() });
         for body in &bodies {
             let parsed = lp_notifications::model::parse_notification(body).unwrap();
             drop(sequencer.push_notification(parsed));

@@ -9,6 +9,8 @@
 //! `CC_BENCH_PEERS` to its folder); without that variable this bench only says it was skipped.
 //! Rows go to `target/cc-bench/peers.json`.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -316,14 +318,10 @@ impl Scenario {
                 })
             })
             .collect();
-        let mut latencies = Vec::new();
-        for task in tasks {
-            latencies.extend(task.await.unwrap());
-        }
+        let latencies = common::sorted_latencies(tasks).await;
         let elapsed = started.elapsed();
         let cpu = server.cpu().saturating_sub(cpu_before);
-        latencies.sort();
-        let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+        let p99 = common::p99(&latencies);
         Round {
             per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
             p99_ms: p99.as_secs_f64() * 1e3,

@@ -223,7 +223,9 @@ fn memory_is_bounded_by_idle_eviction_and_caps() {
     for i in 0..5000 {
         push(&mut s, content(&format!("d{i}"), 0), t);
     }
-    assert_eq!(s.tracked().0, 1000, "capped");
+    // At the cap the oldest 1/64 of it go at once (15 of 1000).
+    let tracked = s.tracked().0;
+    assert!((985..=1000).contains(&tracked), "capped: {tracked}");
     assert!(s.poll_at(t + Duration::from_secs(61)).is_empty());
     assert_eq!(s.tracked(), (0, 0), "idle state evicted");
     for i in 0..1000 {
