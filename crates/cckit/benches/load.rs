@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::notification;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -55,23 +57,6 @@ const SECRET: &str = "rl9hacst6kqilbofup64n11ga3";
 struct Load {
     per_second: f64,
     p99: Duration,
-}
-
-fn notification(dialog: &str, sequence: u64) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {"changes": [{
-            "sequence": sequence,
-            "originatorId": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0",
-            "originatorMetadata": {"id": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0", "role": "CONSUMER"},
-            "serverTimestamp": 1_700_000_000_000u64,
-            "event": {"type": "ContentEvent", "contentType": "text/plain", "message": "hello, is anyone there?"},
-            "conversationId": dialog,
-            "dialogId": dialog,
-        }]},
-    }))
-    .unwrap()
 }
 
 async fn serve(app: Router) -> SocketAddr {

@@ -347,20 +347,7 @@ fn with_body(headers: &str, body: &[u8]) -> Vec<u8> {
 
 fn lp_request(b: usize, c: usize, i: usize) -> Vec<u8> {
     let dialog = format!("{b:04x}{c:04x}-01ca-4bf7-af4f-9897cf6b77a7");
-    let body = serde_json::to_vec(&json!({
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {"changes": [{
-            "sequence": i,
-            "originatorId": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0",
-            "originatorMetadata": {"id": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0", "role": "CONSUMER"},
-            "serverTimestamp": 1_700_000_000_000u64,
-            "event": {"type": "ContentEvent", "contentType": "text/plain", "message": "hello, is anyone there?"},
-            "conversationId": dialog,
-            "dialogId": dialog,
-        }]},
-    }))
-    .unwrap();
+    let body = common::notification(&dialog, i as u64);
     let signature = format!("sha1={}", cc_core::auth::hmac_sha1_base64(LP_SECRET.as_bytes(), &body));
     let headers = format!(
         "x-liveperson-account-id: {ACCOUNT}\r\nx-liveperson-client-id: {CLIENT}\r\nx-liveperson-signature: {signature}\r\n"

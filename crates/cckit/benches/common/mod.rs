@@ -1,6 +1,27 @@
-//! What the load and peers benches share: gathering the latencies of their connections.
+//! What the load and peers benches share: the LivePerson notification they send, and gathering
+//! the latencies of their connections.
 
 use std::time::Duration;
+
+use serde_json::json;
+
+/// A one-change LivePerson messaging notification (a consumer's text) for `dialog`.
+pub fn notification(dialog: &str, sequence: u64) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "kind": "notification",
+        "type": "ms.MessagingEventNotification",
+        "body": {"changes": [{
+            "sequence": sequence,
+            "originatorId": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0",
+            "originatorMetadata": {"id": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0", "role": "CONSUMER"},
+            "serverTimestamp": 1_700_000_000_000u64,
+            "event": {"type": "ContentEvent", "contentType": "text/plain", "message": "hello, is anyone there?"},
+            "conversationId": dialog,
+            "dialogId": dialog,
+        }]},
+    }))
+    .unwrap()
+}
 
 /// Waits for every connection task and returns all their latencies, sorted.
 pub async fn sorted_latencies(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
