@@ -238,10 +238,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 /// [`parse_json`] for types that borrow from the input (`&str`, `&RawValue` fields).
 pub fn parse_json_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
     // Fast path without path tracking; only a failed parse pays for a second, tracked pass.
-    match serde_json::from_slice(bytes) {
-        Ok(value) => Ok(value),
-        Err(plain) => Err(locate_error::<T>(bytes).unwrap_or_else(|| to_error(".".into(), plain))),
-    }
+    let parsed = match std::str::from_utf8(bytes) {
+        // Checking the UTF-8 of the whole body once costs less than checking every string
+        // in it one by one, which is what parsing bytes does.
+        Ok(text) => serde_json::from_str(text),
+        // Not UTF-8 throughout: the bytes parse as before (an ignored field may hold the bad
+        // bytes), and an error names the string that is not UTF-8.
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    parsed.map_err(|plain| locate_error::<T>(bytes).unwrap_or_else(|| to_error(".".into(), plain)))
 }
 
 /// Parses again with path tracking to say where the error is.
@@ -360,6 +365,18 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(parse_json::<T>(raw.as_bytes()).unwrap(), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_parse_where_nothing_reads_them() {
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct S {
+            s: String,
+        }
+        assert_eq!(parse_json::<S>(b"{\"junk\":\"\xFF\",\"s\":\"ok\"}").unwrap(), S { s: "ok".into() });
+        let err = parse_json::<S>(b"{\"s\":\"\xFF\"}").unwrap_err();
+        assert_eq!(err.path, "s");
+        assert!(err.message.contains("unicode"), "{err}");
     }
 
     #[derive(Deserialize, Debug, PartialEq)]

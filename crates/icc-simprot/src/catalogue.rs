@@ -3,8 +3,8 @@
 //! SC server → agent client.
 
 use cc_core::open_enum;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize as _, Serialize};
 
 use crate::model::{
     ChatCommandInfo, ChatSentenceInfo, ChatServiceInfo, ChatStatusInfo, CommandInfo, GatewayInfo,
@@ -291,18 +291,37 @@ pub const MAX_PAYLOAD_DEPTH: usize = 64;
 
 /// Reads exactly one MessagePack value: bytes after it are an error.
 fn read_one<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    // Reading from the slice itself (not through `io::Read`) borrows each string instead of
+    // copying it into a scratch buffer first.
+    let mut decoder = rmp_serde::Deserializer::from_read_ref(bytes);
+    decoder.set_max_depth(MAX_PAYLOAD_DEPTH);
+    let value = T::deserialize(&mut decoder).map_err(describe)?;
+    // That decoder does not say where it stopped: a further read must meet the end.
+    match de::IgnoredAny::deserialize(&mut decoder) {
+        Err(rmp_serde::decode::Error::InvalidMarkerRead(e))
+            if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            Ok(value)
+        }
+        _ => Err(format!("{} bytes after the payload", trailing(bytes))),
+    }
+}
+
+/// How many bytes follow the first MessagePack value of `bytes` (on the error path only).
+fn trailing(bytes: &[u8]) -> usize {
     let mut rest = bytes;
     let mut decoder = rmp_serde::Deserializer::new(&mut rest);
     decoder.set_max_depth(MAX_PAYLOAD_DEPTH);
-    let value = T::deserialize(&mut decoder).map_err(|e| match e {
+    let _ = de::IgnoredAny::deserialize(&mut decoder);
+    rest.len()
+}
+
+fn describe(e: rmp_serde::decode::Error) -> String {
+    match e {
         rmp_serde::decode::Error::DepthLimitExceeded => {
             format!("arrays and maps nested deeper than {MAX_PAYLOAD_DEPTH} levels")
         }
         e => e.to_string(),
-    })?;
-    match rest.len() {
-        0 => Ok(value),
-        n => Err(format!("{n} bytes after the payload")),
     }
 }
 

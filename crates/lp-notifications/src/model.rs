@@ -745,6 +745,9 @@ fn changes<C: IntoChange>(body: Body<C>) -> (Option<EpochMillis>, Vec<Change>) {
 /// `type` at the end. `None` (an unknown type, a wrong guess, an escaped key, any error)
 /// leaves the outcome to the two-pass parse, which names the field of an error.
 fn single_pass(bytes: &[u8]) -> Option<Notification> {
+    /// Bytes of the tail searched for the type first: `"type":"<the longest name>"}` and
+    /// some whitespace.
+    const TAIL: usize = 64;
     use memchr::memmem::Finder;
     // Built once: building a finder costs more than searching a notification with it.
     static KNOWN: std::sync::LazyLock<[Finder<'static>; 2]> = std::sync::LazyLock::new(|| {
@@ -753,14 +756,29 @@ fn single_pass(bytes: &[u8]) -> Option<Notification> {
             Finder::new(b"\"cqm.ExConversationChangeNotification\""),
         ]
     });
-    let guess = if KNOWN[0].find(bytes).is_some() {
-        Some(NotificationType::Messaging)
-    } else if KNOWN[1].find(bytes).is_some() {
-        Some(NotificationType::ConversationChange)
-    } else {
-        None
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // `type` comes last: look in the tail first, then in the whole body.
+    let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
+    let guess = [tail, bytes].into_iter().find_map(|haystack| {
+        if KNOWN[0].find(haystack).is_some() {
+            Some(NotificationType::Messaging)
+        } else if KNOWN[1].find(haystack).is_some() {
+            Some(NotificationType::ConversationChange)
+        } else {
+            None
+        }
+    });
+    // One UTF-8 check of the whole body costs less than one per string; bytes that are not
+    // UTF-8 throughout still parse when the bad bytes sit in an ignored field.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_whole(serde_json::Deserializer::from_str(text), guess),
+        Err(_) => read_whole(serde_json::Deserializer::from_slice(bytes), guess),
+    }
+}
+
+fn read_whole<'de, R: serde_json::de::Read<'de>>(
+    mut deserializer: serde_json::Deserializer<R>,
+    guess: Option<NotificationType>,
+) -> Option<Notification> {
     let notification = de::DeserializeSeed::deserialize(SinglePass { guess }, &mut deserializer).ok()??;
     deserializer.end().ok()?;
     Some(notification)
