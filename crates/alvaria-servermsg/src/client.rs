@@ -294,8 +294,9 @@ impl AlvariaClient {
         )
         .extra_field("scope", config.scopes.join(" "))
         .extra_field("realm", config.org_id.clone());
-        let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, token_http));
+        let tokens = TokenCache::new(OAuth2Source::client_credentials(endpoint, token_http.clone()));
         let http = Executor::builder()
+            .share_connections(&token_http)
             .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(Arc::new(tokens))
             .retry_policy(config.retry)

@@ -459,3 +459,29 @@ async fn no_redirect_is_followed_by_default_and_no_secret_leaves_for_another_hos
     assert_eq!(same.send(&token).await.unwrap_err().status(), Some(307));
     assert!(b.seen("/steal").is_empty(), "a cross-origin redirect is never followed");
 }
+
+#[tokio::test]
+async fn executors_that_share_connections_reuse_one_connection() {
+    use axum::extract::ConnectInfo;
+    let peers = Arc::new(Mutex::new(Vec::new()));
+    let seen = peers.clone();
+    let app = Router::new().fallback(move |ConnectInfo(peer): ConnectInfo<SocketAddr>| {
+        seen.lock().unwrap().push(peer);
+        async { "{}" }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
+    });
+    let url = format!("http://{addr}/x");
+    let first = executor();
+    let shared = Executor::builder().share_connections(&first).build().unwrap();
+    let separate = executor();
+    for exec in [&first, &shared, &separate] {
+        let _: serde_json::Value = exec.send_json(&Request::get(url.clone())).await.unwrap();
+    }
+    let peers = peers.lock().unwrap().clone();
+    assert_eq!(peers[0], peers[1], "the second executor reused the first one's connection");
+    assert_ne!(peers[0], peers[2], "an executor of its own opens its own");
+}

@@ -97,7 +97,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("ours: new EceClient, 1000 × send_text", |b| {
         b.iter_custom(|iters| {
             timed(iters, &|| {
-                let before = sim.stats().logins;
+                let before = sim.logins();
                 let cold = EceClient::new(config()).unwrap();
                 runtime.block_on(async {
                     let calls: Vec<_> = (0..CONCURRENT)
@@ -110,7 +110,7 @@ fn bench(c: &mut Criterion) {
                         call.await.unwrap().unwrap();
                     }
                 });
-                assert_eq!(sim.stats().logins, before + 1, "exactly one token request for 1000 callers");
+                assert_eq!(sim.logins(), before + 1, "exactly one token request for 1000 callers");
             })
         })
     });

@@ -131,6 +131,7 @@ impl EceClient {
         let tokens =
             Arc::new(TokenCache::new(OAuth2Source::client_credentials(endpoint, login_http.clone())));
         let http = Executor::builder()
+            .share_connections(&login_http)
             .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .auth(tokens.clone())
             .retry_policy(config.retry)

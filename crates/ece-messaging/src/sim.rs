@@ -292,6 +292,12 @@ impl EceSim {
     pub fn stats(&self) -> SimStats {
         lock(&self.shared.stats).clone()
     }
+
+    /// Successful logins so far: [`SimStats::logins`] without copying every message the
+    /// simulator recorded (which [`EceSim::stats`] does).
+    pub fn logins(&self) -> u64 {
+        lock(&self.shared.stats).logins
+    }
 }
 
 fn ece_error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -67,6 +67,7 @@ async fn an_expired_token_mid_flow_causes_one_relogin() {
     sim.expire_tokens();
     client.send_text(&started.conversation, "still there?").await.unwrap();
     assert_eq!(sim.stats().logins, 2);
+    assert_eq!(sim.logins(), 2);
     assert_eq!(sim.stats().sent.len(), 1);
 }
 

@@ -257,6 +257,14 @@ impl ExecutorBuilder {
         self
     }
 
+    /// Shares `other`'s connection pool (and so its connect timeout, user agent and
+    /// redirect policy, which the settings above then do not change): a client whose token
+    /// calls and API calls have executors of their own builds one reqwest client, not two
+    /// (each loads the TLS roots), and reuses connections between them.
+    pub fn share_connections(self, other: &Executor) -> Self {
+        self.http_client(other.inner.http.clone())
+    }
+
     /// Holds every attempt, retries included, to the limiter's rate. Clone the `Arc` into
     /// several executors to share one limit between them.
     pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {

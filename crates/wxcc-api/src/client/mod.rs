@@ -104,10 +104,10 @@ impl WxccClient {
             .build()?;
         // Pre-signed URLs: no Authorization, no API rate limit.
         let downloads = Executor::builder()
+            .share_connections(&executor)
             .error_decoder(std::sync::Arc::new(crate::error::ERROR_DECODER))
             .retry_policy(config.retry)
             .attempt_timeout(config.attempt_timeout)
-            .user_agent(concat!("wxcc-api/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
             executor,
