@@ -236,9 +236,10 @@ fn machine() -> String {
          figures on these machines move by up to ±30 % between runs (and criterion's own \
          intervals widen when a neighbour is busy), so read a wall-clock ratio as a ratio within \
          one run, not an absolute; instruction counts are the figures to compare across runs \
-         (the same binary and input gave the same count to within 0.5 % in repeated runs, except the \
-         Alvaria baseline, whose group signs a JWT with randomised RSA blinding at setup: that \
-         setup does not cancel exactly, and its count moved 10.7k–12.9k). Counts are taken under valgrind, whose emulated CPU has no SHA extensions: the \
+         (only the loop over the routine is counted, so setup stays out; the same binary and \
+         input gave the same count to within 0.1 % in repeated runs, 1.5 % across runs of the whole bench). Wall-clock rows of \
+         loopback calls (the ECE client, the receiver under load) moved most between runs on \
+         this machine: 0.86–1.09 for the sequential ECE client on one day. Counts are taken under valgrind, whose emulated CPU has no SHA extensions: the \
          LivePerson row's HMAC-SHA1 runs the portable code there, while the wall-clock row uses \
          the CPU's SHA instructions where it has them."
     )
