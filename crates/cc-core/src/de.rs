@@ -238,15 +238,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 /// [`parse_json`] for types that borrow from the input (`&str`, `&RawValue` fields).
 pub fn parse_json_borrowed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, JsonError> {
     // Fast path without path tracking; only a failed parse pays for a second, tracked pass.
-    let parsed = match std::str::from_utf8(bytes) {
-        // Checking the UTF-8 of the whole body once costs less than checking every string
-        // in it one by one, which is what parsing bytes does.
-        Ok(text) => serde_json::from_str(text),
-        // Not UTF-8 throughout: the bytes parse as before (an ignored field may hold the bad
-        // bytes), and an error names the string that is not UTF-8.
-        Err(_) => serde_json::from_slice(bytes),
-    };
-    parsed.map_err(|plain| locate_error::<T>(bytes).unwrap_or_else(|| to_error(".".into(), plain)))
+    from_json_seed(bytes, PhantomData::<T>)
+        .map_err(|plain| locate_error::<T>(bytes).unwrap_or_else(|| to_error(".".into(), plain)))
+}
+
+/// Deserializes the whole of `bytes` with `seed` (nothing may follow the value), reading them
+/// as `&str` when they are UTF-8 throughout.
+///
+/// Checking the UTF-8 of a body once costs less than checking every string in it one by
+/// one, which is what parsing bytes does. Bytes that are not UTF-8 throughout are parsed as
+/// bytes, so a bad byte in a field nobody reads still parses, and one that is read is an
+/// error naming it. The fast path of [`parse_json`]; public for one-pass parsers that carry
+/// state in a [`de::DeserializeSeed`].
+pub fn from_json_seed<'a, S: de::DeserializeSeed<'a>>(
+    bytes: &'a [u8],
+    seed: S,
+) -> Result<S::Value, serde_json::Error> {
+    fn run<'a, R: serde_json::de::Read<'a>, S: de::DeserializeSeed<'a>>(
+        mut de: serde_json::Deserializer<R>,
+        seed: S,
+    ) -> Result<S::Value, serde_json::Error> {
+        let value = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => run(serde_json::Deserializer::from_str(text), seed),
+        Err(_) => run(serde_json::Deserializer::from_slice(bytes), seed),
+    }
 }
 
 /// Parses again with path tracking to say where the error is.

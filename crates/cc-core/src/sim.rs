@@ -126,7 +126,7 @@ impl SimServer {
         addr: SocketAddr,
         build: impl FnOnce(SocketAddr) -> (Router, T),
     ) -> std::io::Result<(Self, T)> {
-        let listener = listen(addr)?;
+        let listener = crate::serve::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (app, state) = build(addr);
         let server = tokio::spawn(crate::serve::serve(listener, app, crate::serve::ServerLimits::default()));
@@ -147,24 +147,6 @@ impl SimServer {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
-}
-
-/// How many finished handshakes may wait for `accept`. A load test opening 1,000 connections
-/// at once completes them all in the kernel before the simulator accepts the first; at
-/// tokio's default of 1,024 the queue overflowed and clients waited out 1 s and 3 s SYN
-/// retries. The kernel caps it at `net.core.somaxconn` (4,096 on current Linux).
-const BACKLOG: u32 = 4096;
-
-fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = match addr {
-        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
-        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
-    };
-    // As `TcpListener::bind` does: a restarted simulator may take its port back at once.
-    #[cfg(unix)]
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(BACKLOG)
 }
 
 impl Drop for SimServer {

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use cc_core::{ConversationEvent, Secret};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use crate::Failure;
@@ -52,7 +51,7 @@ fn event_line(event: &ConversationEvent) -> String {
 }
 
 async fn serve(app: Router) -> Result<String, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let listener = cc_core::serve::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tokio::spawn(async move {
         cc_core::serve::serve(listener, app, cc_core::serve::ServerLimits::default()).await;

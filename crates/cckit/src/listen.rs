@@ -236,7 +236,7 @@ pub async fn run(vendor: &str, options: Options) -> Result<(), Failure> {
     };
     let app =
         Router::new().route(&path, route(&decoder, &options, Arc::clone(&inbox))?).route("/healthz", health);
-    let listener = tokio::net::TcpListener::bind((options.bind.as_str(), options.port))
+    let listener = cc_core::serve::bind((options.bind.as_str(), options.port))
         .await
         .map_err(|e| Failure::failed(format!("binding {}:{}: {e}", options.bind, options.port)))?;
     let addr = listener.local_addr().map_err(|e| Failure::failed(e.to_string()))?;

@@ -767,21 +767,7 @@ fn single_pass(bytes: &[u8]) -> Option<Notification> {
             None
         }
     });
-    // One UTF-8 check of the whole body costs less than one per string; bytes that are not
-    // UTF-8 throughout still parse when the bad bytes sit in an ignored field.
-    match std::str::from_utf8(bytes) {
-        Ok(text) => read_whole(serde_json::Deserializer::from_str(text), guess),
-        Err(_) => read_whole(serde_json::Deserializer::from_slice(bytes), guess),
-    }
-}
-
-fn read_whole<'de, R: serde_json::de::Read<'de>>(
-    mut deserializer: serde_json::Deserializer<R>,
-    guess: Option<NotificationType>,
-) -> Option<Notification> {
-    let notification = de::DeserializeSeed::deserialize(SinglePass { guess }, &mut deserializer).ok()??;
-    deserializer.end().ok()?;
-    Some(notification)
+    cc_core::de::from_json_seed(bytes, SinglePass { guess }).ok()?
 }
 
 struct SinglePass {

@@ -217,7 +217,7 @@ cc_core::simulator! {
 impl WxccSim {
     async fn launch(config: SimConfig, addr: SocketAddr) -> std::io::Result<Self> {
         // The sockets have a port of their own on the same address.
-        let sockets = tokio::net::TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await?;
+        let sockets = cc_core::serve::bind(SocketAddr::new(addr.ip(), 0)).await?;
         let ws_base = format!("ws://{}", sockets.local_addr()?);
         let (mut server, shared) = SimServer::bind_with(addr, |addr| {
             let shared = Arc::new(Shared::new(config, format!("http://{addr}"), ws_base));
