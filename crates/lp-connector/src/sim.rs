@@ -148,6 +148,10 @@ struct Conversation {
     next_sequence: u64,
     survey: Option<String>,
     started: i64,
+    /// The last snapshot's `metaDataLastUpdateTs`: each one is later than the one before, as
+    /// receivers drop a snapshot that is not newer than the last (two in one millisecond
+    /// would lose the second).
+    last_update: i64,
 }
 
 struct Consumer {
@@ -333,8 +337,13 @@ impl Shared {
 
     /// A conversation snapshot.
     fn snapshot(&self, conversation: &str, agent: bool, close_reason: Option<&str>) {
-        let (consumer, survey, started) = match lock(&self.conversations).get(conversation) {
-            Some(c) => (c.consumer.clone(), c.survey.clone(), c.started),
+        let (consumer, survey, started, updated) = match lock(&self.conversations).get_mut(conversation) {
+            // A snapshot scheduled before the close would reopen the conversation.
+            Some(c) if !c.open && close_reason.is_none() => return,
+            Some(c) => {
+                c.last_update = now_millis().max(c.last_update + 1);
+                (c.consumer.clone(), c.survey.clone(), c.started, c.last_update)
+            }
             None => return,
         };
         let stage = if close_reason.is_some() { "CLOSE" } else { "OPEN" };
@@ -349,11 +358,11 @@ impl Shared {
         }
         let mut details = json!({
             "participants": participants, "dialogs": dialogs, "state": main_state, "stage": stage,
-            "startTs": started, "metaDataLastUpdateTs": now_millis(), "brandId": self.config.account_id,
+            "startTs": started, "metaDataLastUpdateTs": updated, "brandId": self.config.account_id,
         });
         if let Some(reason) = close_reason {
             details["closeReason"] = reason.into();
-            details["endTs"] = now_millis().into();
+            details["endTs"] = updated.into();
         }
         self.notify(json!({"kind": "notification", "type": "cqm.ExConversationChangeNotification",
             "body": {"changes": [{"type": "UPSERT", "result": {"convId": conversation, "conversationDetails": details}}]}}));
@@ -688,7 +697,14 @@ async fn open(State(shared): State<Arc<Shared>>, Path(account): Path<String>, ca
     let conversation = format!("{n:08x}-dce1-446b-8445-0d51f5926a42");
     lock(&shared.conversations).insert(
         conversation.clone(),
-        Conversation { consumer, open: true, next_sequence: 0, survey: None, started: now_millis() },
+        Conversation {
+            consumer,
+            open: true,
+            next_sequence: 0,
+            survey: None,
+            started: now_millis(),
+            last_update: 0,
+        },
     );
     lock(&shared.stats).conversations += 1;
     shared.agent(

@@ -177,3 +177,62 @@ async fn client_properties_go_on_the_open_and_every_send_only() {
         assert_eq!(sent, wanted, "{} {}", seen.method, seen.path);
     }
 }
+
+/// The survey's snapshot and the close's are scheduled at the same moment: whichever runs
+/// first, the snapshots a receiver gets must only move forward (`metaDataLastUpdateTs`
+/// strictly increasing, as receivers drop one that is not newer) and the last must be the
+/// close. Repeated, since the two race.
+#[tokio::test]
+async fn snapshots_move_forward_when_the_survey_and_the_close_race() {
+    use axum::routing::post;
+    use cc_core::sim::Simulator as _;
+    let (tx, mut raw) = tokio::sync::mpsc::unbounded_channel::<serde_json::Value>();
+    let app = axum::Router::new().route(
+        "/raw",
+        post(move |body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(serde_json::from_slice(&body).unwrap());
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/raw", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sim = lp_connector::sim::LpSim::start(lp_connector::sim::SimConfig::new(
+        common::ACCOUNT,
+        common::CLIENT_ID,
+        cc_core::Secret::from(common::SECRET),
+    ))
+    .await
+    .unwrap();
+    sim.set_webhook_url(url);
+    let client = client(&sim);
+    for round in 0..20 {
+        let consumer = client.consumer(format!("racer-{round}"));
+        let conversation = consumer.open(&OpenConversation::new()).await.unwrap();
+        let main = DialogId::new(conversation.as_str());
+        consumer.close_dialog(&conversation, &main, "Closed by consumer").await.unwrap();
+        consumer.close(&conversation).await.unwrap();
+        // Snapshots of this conversation until the close, then a while longer for a late one.
+        let mut snapshots = Vec::new();
+        let mut deadline = tokio::time::Instant::now() + common::WAIT;
+        while let Ok(Some(notification)) = tokio::time::timeout_at(deadline, raw.recv()).await {
+            let Some(result) = notification.pointer("/body/changes/0/result") else { continue };
+            if result["convId"] != conversation.as_str() {
+                continue;
+            }
+            let details = &result["conversationDetails"];
+            snapshots.push((details["metaDataLastUpdateTs"].as_i64().unwrap(), details["stage"].clone()));
+            if details["stage"] == "CLOSE" {
+                deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+            }
+        }
+        assert!(snapshots.windows(2).all(|w| w[0].0 < w[1].0), "round {round}: {snapshots:?}");
+        assert_eq!(
+            snapshots.last().map(|s| s.1.clone()),
+            Some("CLOSE".into()),
+            "round {round}: {snapshots:?}"
+        );
+    }
+}
