@@ -485,3 +485,66 @@ async fn executors_that_share_connections_reuse_one_connection() {
     assert_eq!(peers[0], peers[1], "the second executor reused the first one's connection");
     assert_ne!(peers[0], peers[2], "an executor of its own opens its own");
 }
+
+/// Default headers, then the request's, then the credential's: a later one of the same name
+/// wins (the body's content type loses to an explicit header); the answer's tracking id is
+/// the first of the configured names it carries, whatever the order on the wire.
+#[tokio::test]
+async fn headers_go_out_in_precedence_and_tracking_ids_come_back_by_rank() {
+    let script = Arc::new(Script::default());
+    script.on(
+        "/h",
+        vec![
+            reply(500, r#"{"message":"boom"}"#)
+                .header("x-correlation-id", "corr")
+                .header("x-request-id", "req"),
+        ],
+    );
+    let addr = serve(script.clone()).await;
+    let exec = Executor::builder()
+        .auth(Arc::new(StaticAuth::new(vec![("authorization".into(), Secret::from("Bearer cred"))])))
+        .default_header("Accept-Language", "en-US")
+        .default_header("x-b", "default")
+        .default_header("authorization", "Bearer default")
+        .retry_policy(fast_policy())
+        .build()
+        .unwrap();
+    let request = Request::post(format!("http://{addr}/h?q=1"))
+        .header("x-b", "request")
+        .header("content-type", "application/vnd.test+json")
+        .json(&serde_json::json!({"a": 1}))
+        .unwrap();
+    let err = exec.send(&request).await.unwrap_err();
+    let seen = &script.seen("/h")[0];
+    assert_eq!(seen.headers["accept-language"], "en-US");
+    assert_eq!(seen.headers["x-b"], "request");
+    assert_eq!(seen.headers["authorization"], "Bearer cred");
+    assert_eq!(seen.headers["content-type"], "application/vnd.test+json");
+    assert_eq!(seen.headers.get_all("x-b").iter().count(), 1);
+    assert_eq!(seen.body, r#"{"a":1}"#);
+    // x-request-id ranks before x-correlation-id in DEFAULT_TRACKING_HEADERS.
+    assert_eq!(err.tracking_id(), Some("req"));
+}
+
+/// A header that cannot be sent is refused by name, never by value (it may be a secret):
+/// a default one when the executor is built, a request's before anything is sent.
+#[tokio::test]
+async fn headers_that_cannot_be_sent_are_named_without_their_values() {
+    let built = Executor::builder().default_secret_header("x-api-key", Secret::from("SEKRIT\nline")).build();
+    let err = built.unwrap_err().to_string();
+    assert!(err.contains("`x-api-key`") && !err.contains("SEKRIT"), "{err}");
+    let err = Executor::builder().default_header("bad name", "v").build().unwrap_err().to_string();
+    assert!(err.contains("`bad name`"), "{err}");
+    let err = Executor::builder().tracking_headers(["x-ok", "no good"]).build().unwrap_err().to_string();
+    assert!(err.contains("`no good`"), "{err}");
+
+    let script = Arc::new(Script::default());
+    script.on("/h", vec![reply(200, "{}")]);
+    let addr = serve(script.clone()).await;
+    let request =
+        Request::get(format!("http://{addr}/h")).secret_header("x-token", Secret::from("SEKRIT\r\n"));
+    let err = executor().send(&request).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    assert!(err.to_string().contains("`x-token`") && !format!("{err} {err:?}").contains("SEKRIT"), "{err}");
+    assert!(script.seen("/h").is_empty(), "nothing was sent");
+}

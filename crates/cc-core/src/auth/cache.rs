@@ -60,6 +60,8 @@ impl Default for RefreshPolicy {
 pub struct CachedToken {
     token: Arc<Token>,
     generation: u64,
+    /// `Authorization: Bearer …` for this token, made once.
+    credential: Credential,
 }
 
 impl CachedToken {
@@ -440,7 +442,9 @@ impl TokenCache {
             }
             None => (None, None),
         };
-        let cached = CachedToken { token: Arc::new(token), generation: shared.generations };
+        let generation = shared.generations;
+        let credential = Credential::new(vec![("authorization".into(), token.authorization())], generation);
+        let cached = CachedToken { token: Arc::new(token), generation, credential };
         shared.entry = Some(Entry { cached: cached.clone(), refresh_at, expires_at, rejected: false });
         cached
     }
@@ -454,8 +458,7 @@ impl TokenCache {
 #[async_trait]
 impl Authenticator for TokenCache {
     async fn credential(&self) -> Result<Credential, AuthError> {
-        let cached = self.token().await?;
-        Ok(Credential::new(vec![("authorization".into(), cached.token().authorization())], cached.generation))
+        Ok(self.token().await?.credential)
     }
 
     fn reject(&self, credential: &Credential) -> bool {

@@ -10,6 +10,8 @@ mod oauth;
 mod store;
 mod token;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 pub use self::basic::{basic_authorization, parse_basic_authorization};
@@ -76,16 +78,19 @@ fn fmt_opt(prefix: &str, value: &Option<String>) -> String {
 
 /// Headers that authenticate one request, and the identity of the credential so that a
 /// 401 invalidates exactly the credential that was rejected.
+///
+/// Cheap to clone (the headers are shared): authenticators build one per token, not one per
+/// request.
 #[derive(Clone, Debug)]
 pub struct Credential {
-    headers: Vec<(String, Secret<String>)>,
+    headers: Arc<[(String, Secret<String>)]>,
     generation: u64,
 }
 
 impl Credential {
     /// A credential made of headers; `generation` identifies it for [`Authenticator::reject`].
     pub fn new(headers: Vec<(String, Secret<String>)>, generation: u64) -> Self {
-        Self { headers, generation }
+        Self { headers: headers.into(), generation }
     }
 
     /// The headers to add to the request.
@@ -114,13 +119,13 @@ pub trait Authenticator: Send + Sync {
 /// A 401 cannot be fixed by asking again, so [`Authenticator::reject`] returns `false`.
 #[derive(Clone, Debug)]
 pub struct StaticAuth {
-    headers: Vec<(String, Secret<String>)>,
+    credential: Credential,
 }
 
 impl StaticAuth {
     /// Sends `headers` with every request.
     pub fn new(headers: Vec<(String, Secret<String>)>) -> Self {
-        Self { headers }
+        Self { credential: Credential::new(headers, 0) }
     }
 
     /// `Authorization: Basic base64(user:password)`.
@@ -132,7 +137,7 @@ impl StaticAuth {
 #[async_trait]
 impl Authenticator for StaticAuth {
     async fn credential(&self) -> Result<Credential, AuthError> {
-        Ok(Credential::new(self.headers.clone(), 0))
+        Ok(self.credential.clone())
     }
 
     fn reject(&self, _credential: &Credential) -> bool {

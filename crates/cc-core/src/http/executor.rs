@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use super::error::{ApiError, Error, ErrorDecoder, GenericErrorDecoder, TransportKind};
 use super::ratelimit::RateLimiter;
-use super::request::{Body, Request};
+use super::request::{Body, Method, Request};
 use super::retry::{Attempt, Decision, Outcome, RetryBudget, RetryPolicy, decide, parse_retry_after};
 use crate::Secret;
 use crate::auth::{Authenticator, Credential};
@@ -26,7 +27,7 @@ const MAX_ERROR_BODY_READ: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct Response {
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: HeaderMap,
     body: Vec<u8>,
     operation: &'static str,
     tracking_id: Option<String>,
@@ -43,9 +44,10 @@ impl Response {
         find_header(&self.headers, name)
     }
 
-    /// Every value of a header that may repeat (`Set-Cookie`).
+    /// Every value of a header that may repeat (`Set-Cookie`). Values that are not visible
+    /// ASCII are left out, as [`Response::header`] leaves them out.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get_all(name).iter().filter_map(|v| v.to_str().ok())
     }
 
     /// The body bytes.
@@ -73,7 +75,7 @@ impl Response {
 #[derive(Debug)]
 pub struct StreamingResponse {
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: HeaderMap,
     inner: reqwest::Response,
     idle_timeout: Duration,
     operation: &'static str,
@@ -107,12 +109,24 @@ impl StreamingResponse {
     }
 }
 
+/// The value of the first of `names` that the answer carries (as visible ASCII). One pass
+/// over the answer's few headers: looking each name up would hash it every time.
+fn tracking_id(names: &[HeaderName], headers: &HeaderMap) -> Option<String> {
+    headers
+        .iter()
+        .filter_map(|(name, value)| Some((names.iter().position(|n| n == name)?, value.to_str().ok()?)))
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, value)| value.to_owned())
+}
+
 fn request_tracking_id(request: &Request, names: &[String]) -> Option<String> {
     names.iter().find_map(|name| request.header_value(name)).map(str::to_owned)
 }
 
-fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+/// A header's value by case-insensitive name; `None` for a value that is not visible ASCII
+/// (a name that cannot be a header name finds nothing).
+fn find_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Configures an [`Executor`].
@@ -223,7 +237,9 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Response headers that carry a tracking id (default [`DEFAULT_TRACKING_HEADERS`]).
+    /// Response headers that carry a tracking id, first found first (default
+    /// [`DEFAULT_TRACKING_HEADERS`]). A name that is not a valid header name fails
+    /// [`ExecutorBuilder::build`].
     pub fn tracking_headers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
         self.tracking_headers = names.into_iter().map(Into::into).collect();
         self
@@ -272,8 +288,18 @@ impl ExecutorBuilder {
         self
     }
 
-    /// Builds the executor.
+    /// Builds the executor. A default header that cannot be sent (a name or value that is
+    /// not valid in HTTP) is an [`Error::InvalidRequest`] here, not on every request.
     pub fn build(self) -> Result<Executor, Error> {
+        let wire_headers = self
+            .default_headers
+            .iter()
+            .map(|(name, value)| {
+                Ok((header_name(name)?, header_value(name, value.expose(), value.is_secret())?))
+            })
+            .collect::<Result<_, Error>>()?;
+        let tracking_names =
+            self.tracking_headers.iter().map(|name| header_name(name)).collect::<Result<_, Error>>()?;
         let http = match self.http {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -293,7 +319,9 @@ impl ExecutorBuilder {
                 decoder: self.decoder,
                 max_body: self.max_body,
                 tracking_headers: self.tracking_headers,
+                tracking_names,
                 default_headers: self.default_headers,
+                wire_headers,
                 rate_limiter: self.rate_limiter,
             }),
         })
@@ -309,7 +337,12 @@ struct Inner {
     decoder: Arc<dyn ErrorDecoder>,
     max_body: usize,
     tracking_headers: Vec<String>,
+    /// The same, parsed once: an answer's headers are matched against them without parsing.
+    tracking_names: Vec<HeaderName>,
+    /// As configured, for logs (secrets shown redacted).
     default_headers: Vec<(String, MaybeSecret)>,
+    /// The same, checked and converted once, for the wire.
+    wire_headers: Vec<(HeaderName, HeaderValue)>,
     rate_limiter: Option<Arc<RateLimiter>>,
 }
 
@@ -340,7 +373,7 @@ enum Received {
 /// An answer as [`Executor::exchange`] read it.
 struct Exchanged {
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: HeaderMap,
     body: AnswerBody,
 }
 
@@ -431,14 +464,14 @@ impl Executor {
                     _ => None,
                 };
                 // A request that cannot be built is not sent at all: nothing to retry.
-                let builder = self.build(request, credential.as_ref())?;
+                let built = self.build(request, credential.as_ref())?;
                 // Held until this attempt's answer: see `RateLimiter`.
                 let permit = match &inner.rate_limiter {
                     Some(limiter) => Some(limiter.acquire().await),
                     None => None,
                 };
                 tracing::debug!(attempt = attempt.number, headers = %self.redacted_headers(request, credential.as_ref()), "sending");
-                let AttemptResult { outcome, result } = self.attempt(request, builder, buffer, attempt.number).await;
+                let AttemptResult { outcome, result } = self.attempt(request, built, buffer, attempt.number).await;
                 drop(permit);
                 let span = tracing::Span::current();
                 if let Outcome::Status { status, .. } = outcome {
@@ -489,7 +522,7 @@ impl Executor {
     async fn attempt(
         &self,
         request: &Request,
-        builder: reqwest::RequestBuilder,
+        built: reqwest::Request,
         buffer: bool,
         number: u32,
     ) -> AttemptResult {
@@ -500,7 +533,7 @@ impl Executor {
             attempts: number,
         };
         let timeout = self.inner.attempt_timeout;
-        match tokio::time::timeout(timeout, self.exchange(builder, buffer)).await {
+        match tokio::time::timeout(timeout, self.exchange(built, buffer)).await {
             Err(_) => AttemptResult {
                 outcome: Outcome::TimedOut,
                 result: Err(transport(
@@ -518,18 +551,11 @@ impl Executor {
 
     /// Sends the request and reads the answer: a 2xx body whole (up to `max_body`) unless it
     /// is to be streamed, an error body only as far as the error needs.
-    async fn exchange(
-        &self,
-        builder: reqwest::RequestBuilder,
-        buffer: bool,
-    ) -> Result<Exchanged, reqwest::Error> {
-        let response = builder.send().await?;
+    async fn exchange(&self, request: reqwest::Request, buffer: bool) -> Result<Exchanged, reqwest::Error> {
+        let mut response = self.inner.http.execute(request).await?;
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
-            .collect();
+        // Taken, not copied: the body no longer needs them.
+        let headers = std::mem::take(response.headers_mut());
         let success = (200..300).contains(&status);
         let body = if success && !buffer {
             AnswerBody::Stream(response)
@@ -548,10 +574,11 @@ impl Executor {
     fn answer(&self, request: &Request, exchanged: Exchanged, number: u32) -> AttemptResult {
         let inner = &*self.inner;
         let Exchanged { status, headers, body } = exchanged;
-        let tracking_id =
-            inner.tracking_headers.iter().find_map(|name| find_header(&headers, name).map(str::to_owned));
-        let retry_after =
-            find_header(&headers, "retry-after").and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let tracking_id = tracking_id(&inner.tracking_names, &headers);
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let result = match body {
             AnswerBody::Stream(response) => Ok(Received::Streaming(StreamingResponse {
                 status,
@@ -609,47 +636,51 @@ impl Executor {
         }))
     }
 
-    fn build(
-        &self,
-        request: &Request,
-        credential: Option<&Credential>,
-    ) -> Result<reqwest::RequestBuilder, Error> {
+    fn build(&self, request: &Request, credential: Option<&Credential>) -> Result<reqwest::Request, Error> {
         let inner = &*self.inner;
-        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
-            .map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let url = reqwest::Url::parse(&request.full_url())
-            .map_err(|e| Error::InvalidRequest(format!("{} URL: {e}", request.operation)))?;
-        let mut headers = reqwest::header::HeaderMap::new();
-        let mut put = |name: &str, value: &str, sensitive: bool| -> Result<(), Error> {
-            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::InvalidRequest(format!("invalid header name `{name}`")))?;
-            let mut value = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| Error::InvalidRequest(format!("invalid value for header `{name}`")))?;
-            value.set_sensitive(sensitive);
-            headers.insert(name, value);
-            Ok(())
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Head => reqwest::Method::HEAD,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
         };
-        for (name, value) in inner.default_headers.iter().chain(&request.headers) {
-            put(name, value.expose(), value.is_secret())?;
-        }
-        for (name, value) in credential.map(Credential::headers).unwrap_or_default() {
-            put(name, value.expose_secret(), true)?;
-        }
-        let builder = inner.http.request(method, url);
-        let builder = match &request.body {
-            Body::Empty => builder,
-            Body::Json(bytes) => builder.header("content-type", "application/json").body(bytes.clone()),
-            Body::SecretJson(bytes) => {
-                builder.header("content-type", "application/json").body(bytes.expose_secret().clone())
-            }
-            Body::Form(form) => builder
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form.expose_secret().clone()),
+        let url = if request.query.is_empty() {
+            reqwest::Url::parse(&request.url)
+        } else {
+            reqwest::Url::parse(&request.full_url())
+        };
+        let url = url.map_err(|e| Error::InvalidRequest(format!("{} URL: {e}", request.operation)))?;
+        let (content_type, body) = match &request.body {
+            Body::Empty => (None, None),
+            Body::Json(bytes) => (Some(JSON.clone()), Some(bytes.clone())),
+            Body::SecretJson(bytes) => (Some(JSON.clone()), Some(bytes.expose_secret().clone())),
+            Body::Form(form) => (Some(FORM.clone()), Some(form.expose_secret().clone().into_bytes())),
             Body::Bytes { content_type, data } => {
-                builder.header("content-type", content_type.as_str()).body(data.clone())
+                (Some(header_value("content-type", content_type, false)?), Some(data.clone()))
             }
         };
-        Ok(builder.headers(headers))
+        let credential = credential.map(Credential::headers).unwrap_or_default();
+        let mut headers =
+            HeaderMap::with_capacity(1 + inner.wire_headers.len() + request.headers.len() + credential.len());
+        // In this order, a later one replacing an earlier one of the same name.
+        if let Some(content_type) = content_type {
+            headers.insert(reqwest::header::CONTENT_TYPE, content_type);
+        }
+        for (name, value) in &inner.wire_headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        for (name, value) in &request.headers {
+            headers.insert(header_name(name)?, header_value(name, value.expose(), value.is_secret())?);
+        }
+        for (name, value) in credential {
+            headers.insert(header_name(name)?, header_value(name, value.expose_secret(), true)?);
+        }
+        let mut built = reqwest::Request::new(method, url);
+        *built.headers_mut() = headers;
+        *built.body_mut() = body.map(reqwest::Body::from);
+        Ok(built)
     }
 
     fn redacted_headers(&self, request: &Request, credential: Option<&Credential>) -> String {
@@ -669,6 +700,23 @@ impl Executor {
         );
         parts.join(", ")
     }
+}
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
+
+fn header_name(name: &str) -> Result<HeaderName, Error> {
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| Error::InvalidRequest(format!("invalid header name `{name}`")))
+}
+
+/// A header value, marked sensitive (left out of hyper's debug output, compressed by no
+/// HTTP/2 table) when it is secret. The error names the header, never the value.
+fn header_value(name: &str, value: &str, sensitive: bool) -> Result<HeaderValue, Error> {
+    let mut parsed = HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidRequest(format!("invalid value for header `{name}`")))?;
+    parsed.set_sensitive(sensitive);
+    Ok(parsed)
 }
 
 /// Reads at most `limit` bytes; `complete` is false when the body was longer.
