@@ -299,10 +299,11 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let shared = Arc::new((inbound, inbox));
-    axum::routing::post(move |headers: HeaderMap, body: Body| {
+    axum::routing::post(move |request: axum::extract::Request| {
         let shared = Arc::clone(&shared);
         async move {
-            commit(&shared.0, shared.1.as_ref(), vendor, &headers, body, &config).await?;
+            let (parts, body) = request.into_parts();
+            commit(&shared.0, shared.1.as_ref(), vendor, &parts.headers, body, &config).await?;
             Ok::<_, Rejection>(config.success_status)
         }
     })
@@ -317,10 +318,12 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let shared = Arc::new((inbound, handler));
-    axum::routing::post(move |headers: HeaderMap, body: Body| {
+    // The request taken whole: axum's `HeaderMap` extractor would copy every header.
+    axum::routing::post(move |request: axum::extract::Request| {
         let shared = Arc::clone(&shared);
         async move {
-            handle(&shared.0, &shared.1, &headers, body, &config).await?;
+            let (parts, body) = request.into_parts();
+            handle(&shared.0, &shared.1, &parts.headers, body, &config).await?;
             Ok::<_, Rejection>(config.success_status)
         }
     })
