@@ -8,9 +8,9 @@
 //! `cargo bench -p cckit --bench cpu [-- --quick]`; counts go to `target/cc-bench/counts.json`
 //! for `cargo xtask bench` (`CC_BENCH_COUNTS=0` leaves them out).
 
+mod common;
+
 use std::hint::black_box;
-use std::path::Path;
-use std::process::Command;
 
 use cc_core::Secret;
 use criterion::{Criterion, Throughput};
@@ -228,29 +228,12 @@ fn run_iterations(routine: &mut Routine, iterations: u64) {
 
 /// Instructions per iteration of every routine, by callgrind, into `counts.json`.
 fn count_instructions() {
-    if !Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success()) {
+    if !common::valgrind_available() {
         eprintln!("valgrind is not installed: the CPU rows get no instruction counts");
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/cc-bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("callgrind.out");
-    let total = |group: usize, side: &str, iterations: u64| -> u64 {
-        let status = Command::new("valgrind")
-            .args(["--tool=callgrind", "--quiet", "--toggle-collect=*run_iterations*"])
-            .arg(format!("--callgrind-out-file={}", out.display()))
-            .arg(&exe)
-            .env("CC_BENCH_COUNT", format!("{group}/{side}/{iterations}"))
-            .status()
-            .expect("run valgrind");
-        assert!(status.success(), "callgrind run of {group}/{side} failed");
-        let text = std::fs::read_to_string(&out).unwrap();
-        let _ = std::fs::remove_file(&out);
-        text.lines()
-            .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .expect("callgrind wrote its totals")
+    let total = |group: usize, side: &str, iterations: u64| {
+        common::callgrind_total(&format!("{group}/{side}/{iterations}"), Some("*run_iterations*"))
     };
     let per_iteration = |group: usize, side: &str| {
         (total(group, side, LONG).saturating_sub(total(group, side, SHORT))) as f64 / (LONG - SHORT) as f64
@@ -263,5 +246,6 @@ fn count_instructions() {
             json!({"group": name, "ours": ours, "baseline": baseline})
         })
         .collect();
-    std::fs::write(dir.join("counts.json"), serde_json::to_vec_pretty(&counts).unwrap()).unwrap();
+    std::fs::write(common::results_dir().join("counts.json"), serde_json::to_vec_pretty(&counts).unwrap())
+        .unwrap();
 }

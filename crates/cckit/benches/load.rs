@@ -1,8 +1,10 @@
 //! Figures criterion cannot take, each next to a baseline measured in the same run:
 //! - a webhook receiver under load (the LivePerson route: signature check, parse, enqueue)
 //!   against a bare axum handler reading the body and answering 200, both driven by the same
-//!   bounded, self-stopping load generator over 64 loopback connections: requests/s and p99
-//!   (left out of `--quick` runs: too few requests);
+//!   bounded, self-stopping load generator over 64 loopback connections, in alternating
+//!   rounds (each side's median round): requests/s and p99 (left out of `--quick` runs: too
+//!   few requests), and instructions per request of the whole process by callgrind (a long
+//!   run minus a short one);
 //! - memory per tracked conversation at 100,000 and 1,000,000 conversations (100,000 only
 //!   with `--quick`) in the LivePerson sequencer and the ECE webhook's duplicate filter,
 //!   against a `HashSet<String>` of the same ids, given as conversations per MiB (higher is
@@ -110,25 +112,72 @@ async fn drive_with(urls: &[String], per_connection: usize, make: Make) -> Load 
     Load { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), p99: common::p99(&latencies) }
 }
 
-fn receiver_under_load(quick: bool) -> (Load, Load) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(async {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let webhook = lp_notifications::webhook::LpWebhook::new(ACCOUNT, CLIENT, Secret::from(SECRET));
-        let ours = serve(Router::new().route("/lp", webhook.into_route(tx))).await;
-        // Any receiver reads the body it is sent; this one does nothing else.
-        let bare = serve(Router::new().route("/lp", post(|_: axum::body::Bytes| async { "" }))).await;
+/// The LivePerson route and the bare handler, each on its own loopback port, and the request
+/// both are sent.
+struct Receivers {
+    runtime: tokio::runtime::Runtime,
+    ours: String,
+    bare: String,
+    body: Vec<u8>,
+    signature: String,
+}
+
+impl Receivers {
+    fn start() -> Self {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (ours, bare) = runtime.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move { while rx.recv().await.is_some() {} });
+            let webhook = lp_notifications::webhook::LpWebhook::new(ACCOUNT, CLIENT, Secret::from(SECRET));
+            let ours = serve(Router::new().route("/lp", webhook.into_route(tx))).await;
+            // Any receiver reads the body it is sent; this one does nothing else.
+            let bare = serve(Router::new().route("/lp", post(|_: axum::body::Bytes| async { "" }))).await;
+            (format!("http://{ours}/lp"), format!("http://{bare}/lp"))
+        });
         let body = notification("b3aea67d-01ca-4bf7-af4f-9897cf6b77a7", 1);
         let signature = format!("sha1={}", cc_core::auth::hmac_sha1_base64(SECRET.as_bytes(), &body));
-        let per_connection = if quick { 40 } else { 400 };
-        // Warm both up, then measure alternately.
-        drive(format!("http://{ours}/lp"), 5, body.clone(), signature.clone()).await;
-        drive(format!("http://{bare}/lp"), 5, body.clone(), signature.clone()).await;
-        let ours = drive(format!("http://{ours}/lp"), per_connection, body.clone(), signature.clone()).await;
-        let bare = drive(format!("http://{bare}/lp"), per_connection, body, signature).await;
-        (ours, bare)
-    })
+        Self { runtime, ours, bare, body, signature }
+    }
+
+    fn round(&self, ours: bool, per_connection: usize) -> Load {
+        let url = if ours { &self.ours } else { &self.bare };
+        self.runtime.block_on(drive(url.clone(), per_connection, self.body.clone(), self.signature.clone()))
+    }
+}
+
+/// Alternating rounds of both (see `common::alternate`); each side's median round.
+fn receiver_under_load(quick: bool) -> (Load, Load) {
+    let receivers = Receivers::start();
+    let (rounds, per_connection) = if quick { (3, 40) } else { (7, 400) };
+    receivers.round(true, 5);
+    receivers.round(false, 5);
+    let (ours, bare) = common::alternate(
+        rounds,
+        || receivers.round(true, per_connection),
+        || receivers.round(false, per_connection),
+    );
+    let median = |loads: Vec<Load>| Load {
+        per_second: common::median(loads.iter().map(|l| l.per_second)),
+        p99: Duration::from_secs_f64(common::median(loads.iter().map(|l| l.p99.as_secs_f64()))),
+    };
+    (median(ours), median(bare))
+}
+
+/// Instructions per request of the whole process (generator, server and runtime), ours and
+/// the bare handler's; none without valgrind or with `CC_BENCH_COUNTS=0`.
+fn receiver_counts() -> Value {
+    if std::env::var("CC_BENCH_COUNTS").as_deref() == Ok("0") {
+        return Value::Null;
+    }
+    if !common::valgrind_available() {
+        eprintln!("valgrind is not installed: the receiver row gets no instruction counts");
+        return Value::Null;
+    }
+    let per_request = |side: &str| {
+        common::whole_process_count(|n| format!("receiver/{side}/{n}"), 20, 120) / CONNECTIONS as f64
+    };
+    json!({"ours": per_request("ours"), "baseline": per_request("baseline")})
 }
 
 /// What `durable_under_load` measured.
@@ -276,8 +325,17 @@ fn p99(quick: bool, ours: &Load, baseline: &Load) -> Value {
 }
 
 fn main() {
+    // The child side of a count: `receiver/<ours|baseline>/<requests per connection>`.
+    if let Ok(spec) = std::env::var("CC_BENCH_COUNT") {
+        let [_, side, per_connection] = spec.split('/').collect::<Vec<_>>()[..] else {
+            panic!("CC_BENCH_COUNT={spec:?} is not `receiver/<ours|baseline>/<requests per connection>`")
+        };
+        Receivers::start().round(side == "ours", per_connection.parse().unwrap());
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let (ours, bare) = receiver_under_load(quick);
+    let receiver_instructions = receiver_counts();
     let Durable { full, normal, memory, redis } = durable_under_load(quick);
     let queue = "the same route handing to an in-memory queue";
     let mut rows = vec![
@@ -285,7 +343,7 @@ fn main() {
             "benchmark": "webhook receiver under load (LivePerson: verify + parse + enqueue, 64 connections)",
             "ours": ours.per_second, "baseline": bare.per_second,
             "baseline_name": "bare axum handler reading the body, answering 200", "unit": "requests/s",
-            "p99_ms": p99(quick, &ours, &bare),
+            "p99_ms": p99(quick, &ours, &bare), "instructions": receiver_instructions,
         }),
         json!({
             "benchmark": "durable receiver (LivePerson, SQLite inbox, synchronous=FULL: fsync per group commit)",
@@ -324,8 +382,7 @@ fn main() {
             "unit": "ids/MiB",
         }));
     }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/cc-bench");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::results_dir();
     std::fs::write(dir.join("load.json"), serde_json::to_vec_pretty(&rows).unwrap()).unwrap();
     std::fs::write(dir.join("memory.json"), serde_json::to_vec_pretty(&memory_rows).unwrap()).unwrap();
     println!("{}", serde_json::to_string_pretty(&rows).unwrap());

@@ -1,5 +1,8 @@
-//! What the load and peers benches share: the LivePerson notification they send, and gathering
-//! the latencies of their connections.
+//! What the benches share: the LivePerson notification they send, gathering the latencies of
+//! their connections, alternating rounds, callgrind counts, where results go.
+
+// Each bench uses a part of this module.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -36,4 +39,76 @@ pub async fn sorted_latencies(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>
 /// The 99th percentile of sorted latencies.
 pub fn p99(sorted: &[Duration]) -> Duration {
     sorted[(sorted.len() * 99 / 100).min(sorted.len() - 1)]
+}
+
+/// Runs `ours` and `baseline` in `rounds` pairs, alternating which goes first (ours,
+/// baseline, baseline, ours, …), so that a slow or fast stretch of a shared machine falls on
+/// both sides; returns each side's rounds.
+pub fn alternate<T>(
+    rounds: usize,
+    mut ours: impl FnMut() -> T,
+    mut baseline: impl FnMut() -> T,
+) -> (Vec<T>, Vec<T>) {
+    let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            a.push(ours());
+            b.push(baseline());
+        } else {
+            b.push(baseline());
+            a.push(ours());
+        }
+    }
+    (a, b)
+}
+
+/// The median of some figures (the upper one of an even count).
+pub fn median(figures: impl IntoIterator<Item = f64>) -> f64 {
+    let mut figures: Vec<f64> = figures.into_iter().collect();
+    figures.sort_by(f64::total_cmp);
+    figures[figures.len() / 2]
+}
+
+/// Whether valgrind runs here (counts are left out without it, and the bench says so).
+pub fn valgrind_available() -> bool {
+    std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+/// Instructions of one run of this bench binary under callgrind, with `CC_BENCH_COUNT=spec`
+/// telling the child what to run. With `toggle`, only inside that function (of the thread
+/// that calls it); without, the whole process, every thread (client, server, runtime).
+pub fn callgrind_total(spec: &str, toggle: Option<&str>) -> u64 {
+    let out = std::env::temp_dir().join(format!("cc-bench-callgrind-{}.out", std::process::id()));
+    let mut command = std::process::Command::new("valgrind");
+    command.args(["--tool=callgrind", "--quiet"]).arg(format!("--callgrind-out-file={}", out.display()));
+    if let Some(function) = toggle {
+        command.arg(format!("--toggle-collect={function}"));
+    }
+    let status = command
+        .arg(std::env::current_exe().unwrap())
+        .env("CC_BENCH_COUNT", spec)
+        .status()
+        .expect("run valgrind");
+    assert!(status.success(), "callgrind run of {spec} failed");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    text.lines()
+        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("callgrind wrote its totals")
+}
+
+/// Instructions per iteration of the whole process: a run of `long` iterations minus a run of
+/// `short` ones, over `long - short`, so that start-up and setup cancel. `spec` makes the
+/// child's `CC_BENCH_COUNT` for an iteration count.
+pub fn whole_process_count(spec: impl Fn(u64) -> String, short: u64, long: u64) -> f64 {
+    let (a, b) = (callgrind_total(&spec(long), None), callgrind_total(&spec(short), None));
+    a.saturating_sub(b) as f64 / (long - short) as f64
+}
+
+/// Where the benches leave their rows for `cargo xtask bench`.
+pub fn results_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/cc-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
