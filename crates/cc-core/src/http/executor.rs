@@ -323,6 +323,7 @@ impl ExecutorBuilder {
                 default_headers: self.default_headers,
                 wire_headers,
                 rate_limiter: self.rate_limiter,
+                urls: UrlCache::default(),
             }),
         })
     }
@@ -344,6 +345,32 @@ struct Inner {
     /// The same, checked and converted once, for the wire.
     wire_headers: Vec<(HeaderName, HeaderValue)>,
     rate_limiter: Option<Arc<RateLimiter>>,
+    urls: UrlCache,
+}
+
+/// URLs parsed for recent requests, by their exact text. Parsing one (IDNA included) costs
+/// more than building the rest of a request, and a client calls the same few URLs again and
+/// again. Bounded by [`UrlCache::CAPACITY`]: emptied when full, as URLs with ids in their
+/// path come and go.
+#[derive(Default)]
+struct UrlCache(std::sync::Mutex<std::collections::HashMap<String, reqwest::Url>>);
+
+impl UrlCache {
+    const CAPACITY: usize = 64;
+
+    fn parse(&self, text: &str) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        let lock = || self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(url) = lock().get(text) {
+            return Ok(url.clone());
+        }
+        let url = reqwest::Url::parse(text)?;
+        let mut urls = lock();
+        if urls.len() >= Self::CAPACITY {
+            urls.clear();
+        }
+        urls.insert(text.to_owned(), url.clone());
+        Ok(url)
+    }
 }
 
 /// Sends requests: injects credentials, applies the per-attempt timeout, retries by
@@ -647,8 +674,9 @@ impl Executor {
             Method::Delete => reqwest::Method::DELETE,
         };
         let url = if request.query.is_empty() {
-            reqwest::Url::parse(&request.url)
+            inner.urls.parse(&request.url)
         } else {
+            // A query's values change from call to call: not worth remembering.
             reqwest::Url::parse(&request.full_url())
         };
         let url = url.map_err(|e| Error::InvalidRequest(format!("{} URL: {e}", request.operation)))?;
@@ -776,4 +804,24 @@ fn strip_url(text: &str, url: Option<&reqwest::Url>) -> String {
 /// Scheme, host and path only: queries may hold customer data.
 fn url_for_log(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UrlCache;
+
+    #[test]
+    fn the_url_cache_answers_as_parsing_does_and_stays_bounded() {
+        let cache = UrlCache::default();
+        let text = "https://ece.example/system/ws/v19/clientapplications/messaging/sendmessage";
+        assert_eq!(cache.parse(text).unwrap(), reqwest::Url::parse(text).unwrap());
+        assert_eq!(cache.parse(text).unwrap().as_str(), text);
+        assert!(cache.parse("not a url").is_err());
+        assert_eq!(cache.0.lock().unwrap().len(), 1, "errors are not remembered");
+        for n in 0..200 {
+            let url = format!("https://h.example/conversations/{n}/end");
+            assert_eq!(cache.parse(&url).unwrap().path(), format!("/conversations/{n}/end"));
+            assert!(cache.0.lock().unwrap().len() <= UrlCache::CAPACITY);
+        }
+    }
 }
