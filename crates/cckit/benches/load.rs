@@ -136,6 +136,8 @@ impl Receivers {
             (format!("http://{ours}/lp"), format!("http://{bare}/lp"))
         });
         let body = notification("b3aea67d-01ca-4bf7-af4f-9897cf6b77a7", 1);
+        let parsed = lp_notifications::model::parse_notification(&body).unwrap();
+        assert!(matches!(&parsed.changes[..], [lp_notifications::model::Change::Messaging(_)]));
         let signature = format!("sha1={}", cc_core::auth::hmac_sha1_base64(SECRET.as_bytes(), &body));
         Self { runtime, ours, bare, body, signature }
     }

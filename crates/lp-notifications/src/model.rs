@@ -288,16 +288,90 @@ fn from_value_with_path<T: DeserializeOwned, E: de::Error>(value: Value) -> Resu
 
 impl<'de> Deserialize<'de> for MessagingEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Value::deserialize(deserializer)?;
-        let kind = raw.get("type").and_then(Value::as_str).unwrap_or_default();
-        Ok(match kind {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+impl MessagingEvent {
+    /// The event of a whole object: by its `type`, else kept as it is.
+    fn from_object<E: de::Error>(raw: serde_json::Map<String, Value>) -> Result<Self, E> {
+        let raw = Value::Object(raw);
+        Ok(match raw.get("type").and_then(Value::as_str).unwrap_or_default() {
             "ContentEvent" => Self::ContentEvent(from_value_with_path(raw)?),
             "RichContentEvent" => Self::RichContentEvent(from_value_with_path(raw)?),
             "ChatStateEvent" => Self::ChatStateEvent(from_value_with_path(raw)?),
             "AcceptStatusEvent" => Self::AcceptStatusEvent(from_value_with_path(raw)?),
-            _ if raw.is_object() => Self::Unknown(raw),
-            _ => return Err(de::Error::custom("expected an event object")),
+            _ => Self::Unknown(raw),
         })
+    }
+}
+
+/// Reads an event object. LivePerson sends `type` first: the rest of the object then goes
+/// straight into the typed event, without being held as a `Value` first (that took half of
+/// a notification's parse). Any other order is held whole and decided by its `type`.
+struct EventVisitor;
+
+impl<'de> de::Visitor<'de> for EventVisitor {
+    type Value = MessagingEvent;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<MessagingEvent, A::Error> {
+        use serde::de::value::MapAccessDeserializer;
+        let mut held = serde_json::Map::new();
+        match map.next_key::<EventKey>()? {
+            None => return Ok(MessagingEvent::Unknown(Value::Object(held))),
+            Some(EventKey::Type) => {
+                let kind: Value = map.next_value()?;
+                let rest = MapAccessDeserializer::new(map);
+                return Ok(match kind.as_str().unwrap_or_default() {
+                    "ContentEvent" => MessagingEvent::ContentEvent(ContentEvent::deserialize(rest)?),
+                    "RichContentEvent" => {
+                        MessagingEvent::RichContentEvent(RichContentEvent::deserialize(rest)?)
+                    }
+                    "ChatStateEvent" => MessagingEvent::ChatStateEvent(ChatStateEvent::deserialize(rest)?),
+                    "AcceptStatusEvent" => {
+                        MessagingEvent::AcceptStatusEvent(AcceptStatusEvent::deserialize(rest)?)
+                    }
+                    _ => {
+                        held = serde_json::Map::deserialize(rest)?;
+                        held.insert("type".into(), kind);
+                        MessagingEvent::Unknown(Value::Object(held))
+                    }
+                });
+            }
+            Some(EventKey::Other(key)) => {
+                held.insert(key, map.next_value()?);
+            }
+        }
+        while let Some((key, value)) = map.next_entry()? {
+            held.insert(key, value);
+        }
+        MessagingEvent::from_object(held)
+    }
+}
+
+/// An event's first key: `type`, compared without allocating, or any other.
+enum EventKey {
+    Type,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for EventKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl de::Visitor<'_> for KeyVisitor {
+            type Value = EventKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<EventKey, E> {
+                Ok(if key == "type" { EventKey::Type } else { EventKey::Other(key.to_owned()) })
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 

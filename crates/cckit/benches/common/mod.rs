@@ -6,24 +6,17 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
-/// A one-change LivePerson messaging notification (a consumer's text) for `dialog`.
+/// A one-change LivePerson messaging notification (a consumer's text) for `dialog`, its keys
+/// in the order LivePerson sends them (as in the captured
+/// `fixtures/lp/ms.MessagingEventNotification.ContentEvent.text.*`): the event's `type` first,
+/// the notification's `type` last.
 pub fn notification(dialog: &str, sequence: u64) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "kind": "notification",
-        "type": "ms.MessagingEventNotification",
-        "body": {"changes": [{
-            "sequence": sequence,
-            "originatorId": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0",
-            "originatorMetadata": {"id": "9a8392e5-33d1-4d34-a91e-a00bc9e111c0", "role": "CONSUMER"},
-            "serverTimestamp": 1_700_000_000_000u64,
-            "event": {"type": "ContentEvent", "contentType": "text/plain", "message": "hello, is anyone there?"},
-            "conversationId": dialog,
-            "dialogId": dialog,
-        }]},
-    }))
-    .unwrap()
+    let dialog = serde_json::to_string(dialog).unwrap();
+    let originator = "9a8392e5-33d1-4d34-a91e-a00bc9e111c0";
+    format!(
+        r#"{{"kind":"notification","body":{{"changes":[{{"sequence":{sequence},"originatorId":"{originator}","originatorMetadata":{{"id":"{originator}","role":"CONSUMER"}},"serverTimestamp":1700000000000,"event":{{"type":"ContentEvent","message":"hello, is anyone there?","contentType":"text/plain"}},"conversationId":{dialog},"dialogId":{dialog},"messageAudience":"ALL"}}]}},"type":"ms.MessagingEventNotification"}}"#
+    )
+    .into_bytes()
 }
 
 /// Waits for every connection task and returns all their latencies, sorted.
