@@ -193,7 +193,8 @@ fn main() {
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let bench = Bench::new();
-    let (rounds, calls) = if quick { (5, 300) } else { (15, 1000) };
+    // Cold rounds are short (about 0.1 s) and swing most: more of them.
+    let (rounds, cold_rounds, calls) = if quick { (5, 5, 300) } else { (15, 25, 1000) };
     // Warm-up: connections, allocator, caches.
     bench.sequential(true, 300);
     bench.sequential(false, 300);
@@ -203,7 +204,7 @@ fn main() {
         || bench.sequential(true, calls),
         || bench.sequential(false, calls),
     ));
-    let cold = medians(common::alternate(rounds, || bench.cold(true), || bench.cold(false)));
+    let cold = medians(common::alternate(cold_rounds, || bench.cold(true), || bench.cold(false)));
     let counts = std::env::var("CC_BENCH_COUNTS").as_deref() != Ok("0");
     let count = |row: &str, short: u64, long: u64| -> Value {
         if !counts || !common::valgrind_available() {
