@@ -68,8 +68,9 @@ impl AlvariaWebhook {
 #[cfg(feature = "server")]
 mod server {
     use axum::http::HeaderMap;
+    use axum::http::header::AUTHORIZATION;
     use cc_core::webhook::server::{
-        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver,
+        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, header_text, receiver,
     };
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
@@ -80,8 +81,7 @@ mod server {
         type Event = Callback;
 
         fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
-            let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-            AlvariaWebhook::verify(self, authorization).map(|_| ())
+            AlvariaWebhook::verify(self, header_text(headers, &AUTHORIZATION)).map(|_| ())
         }
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Callback, ParseError> {

@@ -279,9 +279,10 @@ mod server {
 
     use async_trait::async_trait;
     use axum::http::HeaderMap;
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
     use cc_core::webhook::claim::DeliveryGate;
     use cc_core::webhook::server::{
-        DeliveryKeys, EventHandler, HandlerError, Inbound, ReceiverConfig, receiver,
+        DeliveryKeys, EventHandler, HandlerError, Inbound, ReceiverConfig, header_text, receiver,
     };
     use cc_core::webhook::{DuplicateFilter, Fingerprints, ParseError, VerifyError};
 
@@ -295,11 +296,11 @@ mod server {
         type Event = CallbackBatch;
 
         fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
-            self.auth.verify(headers.get("authorization").and_then(|v| v.to_str().ok()))
+            self.auth.verify(header_text(headers, &AUTHORIZATION))
         }
 
         fn parse(&self, headers: &HeaderMap, body: &[u8]) -> Result<CallbackBatch, ParseError> {
-            parse_callback(headers.get("content-type").and_then(|v| v.to_str().ok()), body)
+            parse_callback(header_text(headers, &CONTENT_TYPE), body)
         }
 
         /// The messages' ids; the first message's conversation orders (ECE sends no

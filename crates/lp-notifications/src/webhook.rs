@@ -145,34 +145,32 @@ impl Verified<'_> {
 #[cfg(feature = "server")]
 mod server {
     use axum::http::{HeaderMap, HeaderName};
-    use cc_core::webhook::server::{DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver};
+    use cc_core::webhook::server::{
+        DeliveryKeys, EventHandler, Inbound, ReceiverConfig, header_text, receiver,
+    };
     use cc_core::webhook::{ParseError, VerifyError};
 
     use super::{ACCOUNT_ID_HEADER, CLIENT_ID_HEADER, LpHeaders, LpWebhook, SIGNATURE_HEADER};
     use crate::model::Notification;
 
-    // Looked up by `HeaderName`: a lookup by `&str` parses the name again every time.
+    // Looked up by `HeaderName` (see `header_text`).
     const ACCOUNT_ID: HeaderName = HeaderName::from_static(ACCOUNT_ID_HEADER);
     const CLIENT_ID: HeaderName = HeaderName::from_static(CLIENT_ID_HEADER);
     const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
-
-    fn value<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
-        headers.get(name).and_then(|v| v.to_str().ok())
-    }
 
     impl Inbound for LpWebhook {
         type Event = Notification;
 
         fn verify_headers(&self, headers: &HeaderMap) -> Result<(), VerifyError> {
             self.verify_sender(&LpHeaders {
-                account_id: value(headers, &ACCOUNT_ID),
-                client_id: value(headers, &CLIENT_ID),
+                account_id: header_text(headers, &ACCOUNT_ID),
+                client_id: header_text(headers, &CLIENT_ID),
                 signature: None,
             })
         }
 
         fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerifyError> {
-            self.verifier.verify(body, value(headers, &SIGNATURE))
+            self.verifier.verify(body, header_text(headers, &SIGNATURE))
         }
 
         fn parse(&self, _headers: &HeaderMap, body: &[u8]) -> Result<Notification, ParseError> {

@@ -299,17 +299,26 @@ impl Verified<'_> {
 
 #[cfg(feature = "server")]
 mod server {
-    use axum::http::HeaderMap;
+    use axum::http::{HeaderMap, HeaderName};
     use cc_core::webhook::server::{
-        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, receiver,
+        Deduplicate, DeliveryKeys, EventHandler, Inbound, ReceiverConfig, header_text, receiver,
     };
     use cc_core::webhook::{DuplicateFilter, ParseError, VerifyError};
 
-    use super::{WxccHeaders, WxccWebhook};
+    use super::{SIGNATURE_HEADER, TIMESTAMP_HEADER, VERSION_HEADER, WxccHeaders, WxccWebhook};
     use crate::model::events::{Event, EventId, parse_event};
 
+    // Looked up by `HeaderName` (see `header_text`).
+    const SIGNATURE: HeaderName = HeaderName::from_static(SIGNATURE_HEADER);
+    const TIMESTAMP: HeaderName = HeaderName::from_static(TIMESTAMP_HEADER);
+    const VERSION: HeaderName = HeaderName::from_static(VERSION_HEADER);
+
     fn wxcc_headers(headers: &HeaderMap) -> WxccHeaders<'_> {
-        WxccHeaders::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+        WxccHeaders {
+            signature: header_text(headers, &SIGNATURE),
+            timestamp: header_text(headers, &TIMESTAMP),
+            version: header_text(headers, &VERSION),
+        }
     }
 
     impl Inbound for WxccWebhook {

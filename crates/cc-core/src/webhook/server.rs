@@ -209,6 +209,13 @@ impl IntoResponse for Rejection {
     }
 }
 
+/// A header's value as text; `None` when it is absent or not visible ASCII. Takes a
+/// [`HeaderName`](axum::http::HeaderName) (`header::AUTHORIZATION`, or a `const` made with
+/// `HeaderName::from_static`): looking up by `&str` parses the name again on every request.
+pub fn header_text<'h>(headers: &'h HeaderMap, name: &axum::http::HeaderName) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// Reads the body, refusing more than `config.body_limit` bytes or taking longer than
 /// `config.body_read_timeout`.
 pub async fn read_body(body: Body, config: &ReceiverConfig) -> Result<axum::body::Bytes, Rejection> {
@@ -277,8 +284,7 @@ pub async fn commit<I: Inbound>(
     delivery.keys = keys.ids;
     delivery.conversation = keys.conversation;
     delivery.order = keys.order;
-    delivery.content_type =
-        headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    delivery.content_type = header_text(headers, &axum::http::header::CONTENT_TYPE).map(str::to_owned);
     inbox.append(delivery).await.map_err(|e| {
         tracing::error!(error = %e, "webhook delivery not stored");
         Rejection::NotAccepted(HandlerError("not stored; retry".into()))
