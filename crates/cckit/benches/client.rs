@@ -205,9 +205,9 @@ fn main() {
         || bench.sequential(false, calls),
     ));
     let cold = medians(common::alternate(cold_rounds, || bench.cold(true), || bench.cold(false)));
-    let counts = std::env::var("CC_BENCH_COUNTS").as_deref() != Ok("0");
+    let counts = common::counts_wanted("client rows");
     let count = |row: &str, short: u64, long: u64| -> Value {
-        if !counts || !common::valgrind_available() {
+        if !counts {
             return Value::Null;
         }
         let per_call = |side: &str, calls_per_iteration: f64| {
@@ -216,9 +216,6 @@ fn main() {
         let per_iteration = if row == "sequential" { 1.0 } else { CONCURRENT as f64 };
         json!({"ours": per_call("ours", per_iteration), "baseline": per_call("baseline", per_iteration)})
     };
-    if counts && !common::valgrind_available() {
-        eprintln!("valgrind is not installed: the client rows get no instruction counts");
-    }
     let rows = json!([
         {
             "benchmark": format!("{SEQUENTIAL}: EceClient::send_text"),

@@ -203,7 +203,7 @@ fn main() {
         run_iterations(routine, iterations.parse().expect("an iteration count"));
         return;
     }
-    if std::env::var("CC_BENCH_COUNTS").as_deref() != Ok("0") {
+    if common::counts_wanted("CPU rows") {
         count_instructions();
     }
     let mut criterion = Criterion::default().configure_from_args();
@@ -228,10 +228,6 @@ fn run_iterations(routine: &mut Routine, iterations: u64) {
 
 /// Instructions per iteration of every routine, by callgrind, into `counts.json`.
 fn count_instructions() {
-    if !common::valgrind_available() {
-        eprintln!("valgrind is not installed: the CPU rows get no instruction counts");
-        return;
-    }
     let total = |group: usize, side: &str, iterations: u64| {
         common::callgrind_total(&format!("{group}/{side}/{iterations}"), Some("*run_iterations*"))
     };

@@ -169,11 +169,7 @@ fn receiver_under_load(quick: bool) -> (Load, Load) {
 /// Instructions per request of the whole process (generator, server and runtime), ours and
 /// the bare handler's; none without valgrind or with `CC_BENCH_COUNTS=0`.
 fn receiver_counts() -> Value {
-    if std::env::var("CC_BENCH_COUNTS").as_deref() == Ok("0") {
-        return Value::Null;
-    }
-    if !common::valgrind_available() {
-        eprintln!("valgrind is not installed: the receiver row gets no instruction counts");
+    if !common::counts_wanted("receiver row") {
         return Value::Null;
     }
     let per_request = |side: &str| {

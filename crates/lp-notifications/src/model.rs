@@ -322,6 +322,7 @@ impl<'de> de::Visitor<'de> for EventVisitor {
         use serde::de::value::MapAccessDeserializer;
         let mut held = serde_json::Map::new();
         match map.next_key::<EventKey>()? {
+            // Nothing more may be asked of a map that said it ended.
             None => return Ok(MessagingEvent::Unknown(Value::Object(held))),
             Some(EventKey::Type) => {
                 let kind: Value = map.next_value()?;
@@ -336,9 +337,9 @@ impl<'de> de::Visitor<'de> for EventVisitor {
                         MessagingEvent::AcceptStatusEvent(AcceptStatusEvent::deserialize(rest)?)
                     }
                     _ => {
-                        held = serde_json::Map::deserialize(rest)?;
-                        held.insert("type".into(), kind);
-                        MessagingEvent::Unknown(Value::Object(held))
+                        let mut unknown = serde_json::Map::deserialize(rest)?;
+                        unknown.insert("type".into(), kind);
+                        MessagingEvent::Unknown(Value::Object(unknown))
                     }
                 });
             }
@@ -898,5 +899,37 @@ impl<'de> de::Visitor<'de> for SinglePass {
             None => (None, Vec::new()),
         };
         Ok(Some(Notification { kind: kind.flatten(), notification_type, sent_ts, changes }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Both reads of an event (typed at once when `type` comes first, held whole otherwise)
+    /// give the same answers, down to empty objects and unknown types.
+    #[test]
+    fn events_read_alike_whatever_the_key_order() {
+        let read = |text: &str| serde_json::from_str::<MessagingEvent>(text).map_err(|e| e.to_string());
+        let typed = read(r#"{"type":"ChatStateEvent","chatState":"COMPOSING"}"#).unwrap();
+        assert_eq!(typed, read(r#"{"chatState":"COMPOSING","type":"ChatStateEvent"}"#).unwrap());
+        assert!(matches!(typed, MessagingEvent::ChatStateEvent(_)), "{typed:?}");
+        let unknown = json!({"type": "FutureEvent", "x": 1});
+        for text in [r#"{"type":"FutureEvent","x":1}"#, r#"{"x":1,"type":"FutureEvent"}"#] {
+            assert_eq!(read(text).unwrap(), MessagingEvent::Unknown(unknown.clone()), "{text}");
+        }
+        assert_eq!(read("{}").unwrap(), MessagingEvent::Unknown(json!({})));
+        assert_eq!(read(r#"{"type":7}"#).unwrap(), MessagingEvent::Unknown(json!({"type": 7})));
+        assert!(read(r#""ContentEvent""#).unwrap_err().contains("expected an event object"));
+        // From a `Value` too (keys sorted: `type` last).
+        assert_eq!(
+            serde_json::from_value::<MessagingEvent>(
+                json!({"type": "ChatStateEvent", "chatState": "COMPOSING"})
+            )
+            .unwrap(),
+            typed
+        );
     }
 }

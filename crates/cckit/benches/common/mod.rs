@@ -62,9 +62,18 @@ pub fn median(figures: impl IntoIterator<Item = f64>) -> f64 {
     figures[figures.len() / 2]
 }
 
-/// Whether valgrind runs here (counts are left out without it, and the bench says so).
-pub fn valgrind_available() -> bool {
-    std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success())
+/// Whether to count instructions for `rows`: not with `CC_BENCH_COUNTS=0`, and not without
+/// valgrind (then the bench says so).
+pub fn counts_wanted(rows: &str) -> bool {
+    if std::env::var("CC_BENCH_COUNTS").as_deref() == Ok("0") {
+        return false;
+    }
+    let valgrind =
+        std::process::Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !valgrind {
+        eprintln!("valgrind is not installed: the {rows} get no instruction counts");
+    }
+    valgrind
 }
 
 /// Instructions of one run of this bench binary under callgrind, with `CC_BENCH_COUNT=spec`
