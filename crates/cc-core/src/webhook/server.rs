@@ -219,11 +219,21 @@ pub fn header_text<'h>(headers: &'h HeaderMap, name: &axum::http::HeaderName) ->
 /// Reads the body, refusing more than `config.body_limit` bytes or taking longer than
 /// `config.body_read_timeout`.
 pub async fn read_body(body: Body, config: &ReceiverConfig) -> Result<axum::body::Bytes, Rejection> {
+    use std::task::Poll;
     let limit = config.body_limit;
-    match tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, limit)).await {
-        Err(_) => Err(Rejection::BodyTimeout(config.body_read_timeout)),
-        Ok(read) => read.map_err(|_| Rejection::TooLarge(limit)),
-    }
+    let read = axum::body::to_bytes(body, limit);
+    tokio::pin!(read);
+    // A small body has usually arrived with its headers: read it without arming a timer
+    // (reading the clock and registering the deadline cost more than the read itself).
+    let first = std::future::poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await;
+    let read = match first {
+        Poll::Ready(read) => read,
+        Poll::Pending => match tokio::time::timeout(config.body_read_timeout, read).await {
+            Err(_) => return Err(Rejection::BodyTimeout(config.body_read_timeout)),
+            Ok(read) => read,
+        },
+    };
+    read.map_err(|_| Rejection::TooLarge(limit))
 }
 
 fn unauthorized(e: VerifyError) -> Rejection {
@@ -459,11 +469,18 @@ mod tests {
         }
 
         async fn start(outcomes: Vec<Outcome>) -> (SocketAddr, mpsc::UnboundedReceiver<u32>) {
+            start_with(outcomes, ReceiverConfig::default()).await
+        }
+
+        async fn start_with(
+            outcomes: Vec<Outcome>,
+            config: ReceiverConfig,
+        ) -> (SocketAddr, mpsc::UnboundedReceiver<u32>) {
             let (entered, calls) = mpsc::unbounded_channel();
             let handler = Scripted { entered, outcomes: Mutex::new(outcomes.into()) };
             let filter = crate::webhook::DuplicateFilter::new(100, Duration::from_secs(60));
             let dedupe = Deduplicate::new(handler, |p: &Ping| Some(p.id), filter);
-            let app = Router::new().route("/hook", receiver(Pings, dedupe, ReceiverConfig::default()));
+            let app = Router::new().route("/hook", receiver(Pings, dedupe, config));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(crate::serve::serve(listener, app, crate::serve::ServerLimits::default()));
@@ -537,6 +554,37 @@ mod tests {
             assert_eq!(status(first).await, 200);
             assert_eq!(redelivery.await.unwrap(), 200);
             assert!(calls.try_recv().is_err(), "the handler saw the event once");
+        }
+
+        /// The body's deadline holds whether the body came with the head, in pieces in time,
+        /// or not at all.
+        #[tokio::test]
+        async fn a_body_that_stalls_past_its_deadline_is_answered_408() {
+            let config =
+                ReceiverConfig { body_read_timeout: Duration::from_millis(300), ..Default::default() };
+            let (addr, mut calls) = start_with(Vec::new(), config).await;
+            let head = "POST /hook HTTP/1.1\r\nhost: x\r\nx-token: ok\r\ncontent-length: 9\r\n\r\n";
+
+            // In two pieces, the second well within the deadline.
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(format!("{head}{{\"id\"").as_bytes()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            s.write_all(b":11}").await.unwrap();
+            assert_eq!(status(s).await, 200);
+            assert_eq!(entered(&mut calls).await, 11);
+
+            // Half a body, then nothing: 408 once the deadline passes, and no event.
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(format!("{head}{{\"id\"").as_bytes()).await.unwrap();
+            let started = std::time::Instant::now();
+            let answered = tokio::time::timeout(Duration::from_secs(5), status(s)).await;
+            assert_eq!(answered.expect("answered once the deadline passed"), 408);
+            assert!(started.elapsed() >= Duration::from_millis(250), "not before the deadline");
+            assert!(calls.try_recv().is_err(), "a stalled body never reaches the handler");
+
+            // The whole request at once (the read that arms no timer).
+            assert_eq!(status(send(addr, 12).await).await, 200);
+            assert_eq!(entered(&mut calls).await, 12);
         }
 
         #[tokio::test]
