@@ -24,6 +24,9 @@ struct Row {
     p99: Option<(f64, f64)>,
     /// Instructions per iteration (ours, baseline), for CPU rows counted by callgrind.
     instructions: Option<(f64, f64)>,
+    /// Rows of alternating rounds: the median of the rounds' paired ratios and its quartiles
+    /// (q1, median, q3), which is then the row's ratio.
+    paired_ratio: Option<[f64; 3]>,
     /// Peer rows: CPU-seconds per 1,000 requests and peak RSS in MiB (ours, baseline).
     cpu_per_1k: Option<(f64, f64)>,
     rss_mib: Option<(f64, f64)>,
@@ -131,7 +134,9 @@ fn intro(quick: bool) -> String {
     format!(
         "Written by `cargo xtask bench{}`. Every figure is a throughput (higher is better); \
          `ratio` = ours / baseline, both measured in the same run so that machine noise mostly \
-         cancels. The `measured by` column says what each row is: criterion rows give the \
+         cancels; rows of alternating rounds give the median of their rounds' paired ratios \
+         (each round of ours over the baseline round run next to it) and, in brackets, the \
+         quartiles of those ratios, which show how far the ratio moved within the run. The `measured by` column says what each row is: criterion rows give the \
          throughput at the median time of their samples (wall clock); the CPU rows also give \
          instructions per iteration counted by callgrind (`ratio (instr.)` = baseline \
          instructions / ours), which repeat to within a fraction of a percent whatever else the \
@@ -164,11 +169,11 @@ fn about(rows: &[Row]) -> String {
         ),
         (
             "ece client: 1000 concurrent",
-            "a new `EceClient` (empty token cache, new connection pool) making 1,000 concurrent send-message calls to the simulator: one login, then 1,000 POSTs on new connections; the baseline is a new raw reqwest client with the token already in hand. Alternating rounds, each side's median of 25; instructions per call over the whole process (client, simulator, runtime).",
+            "a new `EceClient` (empty token cache, new connection pool) making 1,000 concurrent send-message calls to the simulator: one login, then 1,000 POSTs on new connections; the baseline is what a caller writes by hand with raw reqwest: a new client, the same login request, then the same 1,000 requests. Alternating rounds (41 pairs, after one warm-up round each), each side's median round and the median paired ratio; instructions per call over the whole process (client, simulator, runtime).",
         ),
         (
             "ece client: sequential",
-            "one send-message call at a time through `EceClient` (token cache, retries, timeout, error decoding) against raw reqwest sending the same request (same headers, body bytes built once) to the same simulator. Alternating rounds of 1,000 calls, each side's median of 15; instructions per call over the whole process (the simulator's share is the same on both sides, so the count ratio is closer to 1 than the client's own overhead).",
+            "one send-message call at a time through `EceClient` (token cache, retries, timeout, error decoding) against raw reqwest sending the same request (same headers, body bytes built once) to the same simulator. Alternating rounds of 600 calls (41 pairs), each side's median round and the median paired ratio; instructions per call over the whole process (the simulator's share is the same on both sides, so the count ratio is closer to 1 than the client's own overhead).",
         ),
         (
             "liveperson notification",
@@ -184,7 +189,7 @@ fn about(rows: &[Row]) -> String {
         ),
         (
             "webhook receiver under load",
-            "the LivePerson route (headers, body read with a deadline, signature, parse, hand-off to a queue) under 64 keep-alive connections, against a bare axum handler that reads the body and answers 200; generator and server share the process and both cores. Alternating rounds, each side's median of 7; instructions per request over the whole process (generator included).",
+            "the LivePerson route (headers, body read with a deadline, signature, parse, hand-off to a queue) under 64 keep-alive connections, against a bare axum handler that reads the body and answers 200; generator and server share the process and both cores (the generator's 64 reqwest clients are built once, outside the rounds). Alternating rounds (9 pairs), each side's median round and the median paired ratio; instructions per request over the whole process (generator included).",
         ),
         (
             "durable receiver",
@@ -241,14 +246,17 @@ fn machine() -> String {
          input gave the same count to within 0.1 % in repeated runs, 1.5 % across runs of the whole bench). Wall-clock rows of \
          loopback calls (the ECE client, the receiver under load) moved most between runs (the \
          sequential ECE client from 0.86 to 1.09 on one day when each side ran in one block), so \
-         they now run in alternating rounds and report each side's median round, and carry a \
-         whole-process instruction count (every thread) that repeats to within about 1 % (the \
+         they run in alternating rounds and report each side's median round and the median of \
+         the rounds' paired ratios: one side's rounds spread by ±20 % within a run here, while \
+         a round and its neighbour move together, so the paired ratio's quartiles lie within a \
+         few percent of each other. They also carry a whole-process instruction count (every thread) that repeats to within about 1 % (the \
          cold ECE row, whose 1,000 concurrent tasks are scheduled differently every run, to \
          within about 2.5 %). Counts are taken under valgrind, whose emulated CPU has no SHA extensions: the \
          LivePerson rows' HMAC-SHA1 (the notification, the receiver under load) runs the \
-         portable code there, while their wall-clock figures use the CPU's SHA instructions \
-         where it has them: the receiver's count ratio is lower than its wall-clock ratio for \
-         that reason."
+         portable code there (about 12,400 instructions per 560-byte request, against a few \
+         hundred with the CPU's SHA instructions, which the wall-clock figures use where the \
+         CPU has them): the receiver's count ratio is lower than its wall-clock ratio for that \
+         reason."
     )
 }
 
@@ -307,6 +315,7 @@ fn criterion_rows(dir: &Path) -> Vec<Row> {
                 unit: unit.clone(),
                 p99: None,
                 instructions: None,
+                paired_ratio: None,
                 cpu_per_1k: None,
                 rss_mib: None,
                 measured_by: "criterion, wall clock".into(),
@@ -352,6 +361,11 @@ fn custom_rows(file: &Path, measured_by: &str) -> Vec<Row> {
             baseline_name: item["baseline_name"].as_str().unwrap_or_default().to_owned(),
             unit: item["unit"].as_str().unwrap_or_default().to_owned(),
             p99: pair(item, "p99_ms"),
+            paired_ratio: ["q1", "median", "q3"]
+                .map(|k| item["paired_ratio"][k].as_f64())
+                .into_iter()
+                .collect::<Option<Vec<f64>>>()
+                .map(|q| [q[0], q[1], q[2]]),
             cpu_per_1k: pair(item, "cpu_s_per_1k"),
             rss_mib: pair(item, "rss_mib"),
         })
@@ -377,15 +391,18 @@ fn render(rows: &[Row]) -> String {
         let (instructions, by_count) = r.instructions.map_or((String::new(), String::new()), |(o, b)| {
             (format!("{o:.0} / {b:.0}"), format!("{:.2}", ratio(b, o)))
         });
+        let wall = match r.paired_ratio {
+            Some([q1, median, q3]) => format!("{median:.2} ({q1:.2}–{q3:.2})"),
+            None => format!("{:.2}", ratio(r.ours, r.baseline)),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {:.2} | {instructions} | {by_count} | {p99} |",
+            "| {} | {} | {} | {} | {} | {wall} | {instructions} | {by_count} | {p99} |",
             r.benchmark,
             r.measured_by,
             figure(r.ours, &r.unit),
             figure(r.baseline, &r.unit),
             r.baseline_name,
-            ratio(r.ours, r.baseline),
         );
     }
     out

@@ -2,9 +2,9 @@
 //! - a webhook receiver under load (the LivePerson route: signature check, parse, enqueue)
 //!   against a bare axum handler reading the body and answering 200, both driven by the same
 //!   bounded, self-stopping load generator over 64 loopback connections, in alternating
-//!   rounds (each side's median round): requests/s and p99 (left out of `--quick` runs: too
-//!   few requests), and instructions per request of the whole process by callgrind (a long
-//!   run minus a short one);
+//!   rounds (each side's median round, and the median of the paired ratios): requests/s and
+//!   p99 (left out of `--quick` runs: too few requests), and instructions per request of the
+//!   whole process by callgrind (a long run minus a short one);
 //! - memory per tracked conversation at 100,000 and 1,000,000 conversations (100,000 only
 //!   with `--quick`) in the LivePerson sequencer and the ECE webhook's duplicate filter,
 //!   against a `HashSet<String>` of the same ids, given as conversations per MiB (higher is
@@ -71,51 +71,68 @@ async fn serve(app: Router) -> SocketAddr {
 /// A request body and its signature, for connection `c`, request `i`.
 type Make = Arc<dyn Fn(usize, usize) -> (Vec<u8>, String) + Send + Sync>;
 
-/// `CONNECTIONS` tasks, each with one keep-alive connection, each sending `per_connection`
-/// requests one after another; stops when all are answered.
-async fn drive(url: String, per_connection: usize, body: Vec<u8>, signature: String) -> Load {
-    drive_with(&[url], per_connection, Arc::new(move |_, _| (body.clone(), signature.clone()))).await
+/// The load generator: `CONNECTIONS` reqwest clients, each holding one keep-alive connection
+/// per server, built once (building a client reads the system's CA certificates, which cost
+/// as much CPU as thousands of requests and would be counted in whichever round built it).
+#[derive(Clone)]
+struct Generator {
+    clients: Arc<[reqwest::Client]>,
 }
 
-/// [`drive`] with a body per request (built before its clock starts), connection `c` going to
-/// `urls[c % urls.len()]` (replicas behind a round-robin balancer).
-async fn drive_with(urls: &[String], per_connection: usize, make: Make) -> Load {
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|c| {
-            let (url, make) = (urls[c % urls.len()].clone(), Arc::clone(&make));
-            tokio::spawn(async move {
-                let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
-                let mut latencies = Vec::with_capacity(per_connection);
-                for i in 0..per_connection {
-                    let (body, signature) = make(c, i);
-                    let sent = Instant::now();
-                    let response = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("x-liveperson-account-id", ACCOUNT)
-                        .header("x-liveperson-client-id", CLIENT)
-                        .header("x-liveperson-signature", &signature)
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status(), 200);
-                    latencies.push(sent.elapsed());
-                }
-                latencies
+impl Generator {
+    fn new() -> Self {
+        let client = || reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+        Self { clients: (0..CONNECTIONS).map(|_| client()).collect() }
+    }
+
+    /// One task per client, each sending `per_connection` requests one after another; stops
+    /// when all are answered.
+    async fn drive(&self, url: &str, per_connection: usize, body: Vec<u8>, signature: String) -> Load {
+        let make: Make = Arc::new(move |_, _| (body.clone(), signature.clone()));
+        self.drive_with(&[url.to_owned()], per_connection, make).await
+    }
+
+    /// [`Self::drive`] with a body per request (built before its latency clock starts),
+    /// connection `c` going to `urls[c % urls.len()]` (replicas behind a round-robin balancer).
+    async fn drive_with(&self, urls: &[String], per_connection: usize, make: Make) -> Load {
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..CONNECTIONS)
+            .map(|c| {
+                let (url, make, http) =
+                    (urls[c % urls.len()].clone(), Arc::clone(&make), self.clients[c].clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(per_connection);
+                    for i in 0..per_connection {
+                        let (body, signature) = make(c, i);
+                        let sent = Instant::now();
+                        let response = http
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .header("x-liveperson-account-id", ACCOUNT)
+                            .header("x-liveperson-client-id", CLIENT)
+                            .header("x-liveperson-signature", &signature)
+                            .body(body)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(response.status(), 200);
+                        latencies.push(sent.elapsed());
+                    }
+                    latencies
+                })
             })
-        })
-        .collect();
-    let latencies = common::sorted_latencies(tasks).await;
-    let elapsed = started.elapsed();
-    Load { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), p99: common::p99(&latencies) }
+            .collect();
+        let latencies = common::sorted_latencies(tasks).await;
+        let elapsed = started.elapsed();
+        Load { per_second: latencies.len() as f64 / elapsed.as_secs_f64(), p99: common::p99(&latencies) }
+    }
 }
 
 /// The LivePerson route and the bare handler, each on its own loopback port, and the request
 /// both are sent.
 struct Receivers {
     runtime: tokio::runtime::Runtime,
+    generator: Generator,
     ours: String,
     bare: String,
     body: Vec<u8>,
@@ -139,19 +156,25 @@ impl Receivers {
         let parsed = lp_notifications::model::parse_notification(&body).unwrap();
         assert!(matches!(&parsed.changes[..], [lp_notifications::model::Change::Messaging(_)]));
         let signature = format!("sha1={}", cc_core::auth::hmac_sha1_base64(SECRET.as_bytes(), &body));
-        Self { runtime, ours, bare, body, signature }
+        Self { runtime, generator: Generator::new(), ours, bare, body, signature }
     }
 
     fn round(&self, ours: bool, per_connection: usize) -> Load {
         let url = if ours { &self.ours } else { &self.bare };
-        self.runtime.block_on(drive(url.clone(), per_connection, self.body.clone(), self.signature.clone()))
+        self.runtime.block_on(self.generator.drive(
+            url,
+            per_connection,
+            self.body.clone(),
+            self.signature.clone(),
+        ))
     }
 }
 
-/// Alternating rounds of both (see `common::alternate`); each side's median round.
-fn receiver_under_load(quick: bool) -> (Load, Load) {
+/// Alternating rounds of both (see `common::alternate`): each side's median round, the
+/// paired ratios of their rates (see `common::Paired`) and each side's median p99.
+fn receiver_under_load(quick: bool) -> (common::Paired, Duration, Duration) {
     let receivers = Receivers::start();
-    let (rounds, per_connection) = if quick { (3, 40) } else { (7, 400) };
+    let (rounds, per_connection) = if quick { (3, 40) } else { (9, 400) };
     receivers.round(true, 5);
     receivers.round(false, 5);
     let (ours, bare) = common::alternate(
@@ -159,11 +182,10 @@ fn receiver_under_load(quick: bool) -> (Load, Load) {
         || receivers.round(true, per_connection),
         || receivers.round(false, per_connection),
     );
-    let median = |loads: Vec<Load>| Load {
-        per_second: common::median(loads.iter().map(|l| l.per_second)),
-        p99: Duration::from_secs_f64(common::median(loads.iter().map(|l| l.p99.as_secs_f64()))),
-    };
-    (median(ours), median(bare))
+    let rates = |loads: &[Load]| loads.iter().map(|l| l.per_second).collect::<Vec<_>>();
+    let p99 =
+        |loads: &[Load]| Duration::from_secs_f64(common::median(loads.iter().map(|l| l.p99.as_secs_f64())));
+    (common::Paired::new(&rates(&ours), &rates(&bare)), p99(&ours), p99(&bare))
 }
 
 /// Instructions per request of the whole process (generator, server and runtime), ours and
@@ -212,6 +234,7 @@ fn durable_under_load(quick: bool) -> Durable {
         tokio::spawn(async move { while rx.recv().await.is_some() {} });
         let queue = serve(Router::new().route("/lp", webhook().into_route(tx))).await;
         let per_connection = if quick { 40 } else { 300 };
+        let generator = Generator::new();
         let round = std::sync::atomic::AtomicUsize::new(0);
         let make = |round: usize| -> Make {
             Arc::new(move |c, i| {
@@ -223,11 +246,11 @@ fn durable_under_load(quick: bool) -> Durable {
         let next = || make(round.fetch_add(1, Ordering::Relaxed));
         let url = |addr: &SocketAddr| vec![format!("http://{addr}/lp")];
         for addr in [routes[0], routes[1], queue] {
-            drive_with(&url(&addr), 5, next()).await;
+            generator.drive_with(&url(&addr), 5, next()).await;
         }
-        let full = drive_with(&url(&routes[0]), per_connection, next()).await;
-        let normal = drive_with(&url(&routes[1]), per_connection, next()).await;
-        let memory = drive_with(&url(&queue), per_connection, next()).await;
+        let full = generator.drive_with(&url(&routes[0]), per_connection, next()).await;
+        let normal = generator.drive_with(&url(&routes[1]), per_connection, next()).await;
+        let memory = generator.drive_with(&url(&queue), per_connection, next()).await;
         let _ = std::fs::remove_dir_all(&dir);
 
         // Redis with every write fsynced (appendfsync always), as SQLite FULL.
@@ -246,8 +269,8 @@ fn durable_under_load(quick: bool) -> Durable {
                     let route = durable_receiver(webhook(), inbox, "lp", ReceiverConfig::default());
                     urls.push(format!("http://{}/lp", serve(Router::new().route("/lp", route)).await));
                 }
-                drive_with(&urls, 5, next()).await;
-                redis.push((replicas, drive_with(&urls, per_connection, next()).await));
+                generator.drive_with(&urls, 5, next()).await;
+                redis.push((replicas, generator.drive_with(&urls, per_connection, next()).await));
             }
         }
         Durable { full, normal, memory, redis }
@@ -332,7 +355,11 @@ fn main() {
         return;
     }
     let quick = std::env::args().any(|a| a == "--quick");
-    let (ours, bare) = receiver_under_load(quick);
+    let (receiver, ours_p99, bare_p99) = receiver_under_load(quick);
+    let (ours, bare) = (
+        Load { per_second: receiver.ours, p99: ours_p99 },
+        Load { per_second: receiver.baseline, p99: bare_p99 },
+    );
     let receiver_instructions = receiver_counts();
     let Durable { full, normal, memory, redis } = durable_under_load(quick);
     let queue = "the same route handing to an in-memory queue";
@@ -342,6 +369,7 @@ fn main() {
             "ours": ours.per_second, "baseline": bare.per_second,
             "baseline_name": "bare axum handler reading the body, answering 200", "unit": "requests/s",
             "p99_ms": p99(quick, &ours, &bare), "instructions": receiver_instructions,
+            "paired_ratio": receiver.ratio_json(),
         }),
         json!({
             "benchmark": "durable receiver (LivePerson, SQLite inbox, synchronous=FULL: fsync per group commit)",

@@ -57,9 +57,44 @@ pub fn alternate<T>(
 
 /// The median of some figures (the upper one of an even count).
 pub fn median(figures: impl IntoIterator<Item = f64>) -> f64 {
+    quartiles(figures)[1]
+}
+
+/// The first quartile, the median and the third quartile of some figures (nearest rank; the
+/// upper one of an even count).
+pub fn quartiles(figures: impl IntoIterator<Item = f64>) -> [f64; 3] {
     let mut figures: Vec<f64> = figures.into_iter().collect();
     figures.sort_by(f64::total_cmp);
-    figures[figures.len() / 2]
+    let n = figures.len();
+    [figures[n / 4], figures[n / 2], figures[(3 * n / 4).min(n - 1)]]
+}
+
+/// Alternating rounds of one row, summed up: each side's median round, and the ratio as the
+/// median (with quartiles) of the rounds' paired ratios: each round of ours over the baseline
+/// round run next to it. A slow stretch of the machine lowers both rounds of a pair, so the
+/// paired ratio moves far less than either side's figures do (the spread of one side's rounds
+/// is often ±20 % here, the paired ratios' a third of that).
+pub struct Paired {
+    pub ours: f64,
+    pub baseline: f64,
+    pub ratio: [f64; 3],
+}
+
+impl Paired {
+    pub fn new(ours: &[f64], baseline: &[f64]) -> Self {
+        assert_eq!(ours.len(), baseline.len(), "rounds come in pairs");
+        Self {
+            ours: median(ours.iter().copied()),
+            baseline: median(baseline.iter().copied()),
+            ratio: quartiles(ours.iter().zip(baseline).map(|(o, b)| o / b)),
+        }
+    }
+
+    /// The row's `paired_ratio` for `cargo xtask bench`.
+    pub fn ratio_json(&self) -> serde_json::Value {
+        let [q1, median, q3] = self.ratio;
+        serde_json::json!({"median": median, "q1": q1, "q3": q3})
+    }
 }
 
 /// Whether to count instructions for `rows`: not with `CC_BENCH_COUNTS=0`, and not without
