@@ -98,7 +98,7 @@ impl SimConfig {
     }
 }
 
-use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock};
+use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock, record};
 pub use cc_core::sim::{Fault, Simulator};
 
 /// What the simulator saw, for assertions.
@@ -106,7 +106,8 @@ pub use cc_core::sim::{Fault, Simulator};
 pub struct SimStats {
     /// Token requests answered with a token.
     pub tokens_issued: u64,
-    /// Messages received from the client, by text (or attachment URL).
+    /// Messages received from the client, by text (or attachment URL); the first
+    /// [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT).
     pub messages: Vec<String>,
     /// Callback POSTs made (first deliveries and redeliveries).
     pub callback_posts: u64,
@@ -377,7 +378,7 @@ async fn send_message(
             .clone()
             .or_else(|| message.attachment.as_ref().map(|a| a.url.clone()))
             .unwrap_or_default();
-        lock(&shared.stats).messages.push(shown.clone());
+        record(&mut lock(&shared.stats).messages, shown.clone());
         let shared2 = shared.clone();
         tokio::spawn(async move {
             tokio::time::sleep(shared2.config.agent_delay).await;

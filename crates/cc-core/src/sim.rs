@@ -23,6 +23,17 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// How many entries a simulator keeps in each of its logs of what it saw (messages sent,
+/// requests): the first ones, so that a long-running `cckit sim` does not grow without end.
+pub const LOG_LIMIT: usize = 10_000;
+
+/// Appends `entry` to a simulator's log unless it holds [`LOG_LIMIT`] entries already.
+pub fn record<T>(log: &mut Vec<T>, entry: T) {
+    if log.len() < LOG_LIMIT {
+        log.push(entry);
+    }
+}
+
 /// Locks `mutex`, also when a panicking handler poisoned it (simulator state stays usable).
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -170,9 +181,12 @@ impl BearerTokens {
         Self { lifetime, issued: Mutex::default() }
     }
 
-    /// Records a newly issued token.
+    /// Records a newly issued token and forgets the expired ones (a long-running simulator
+    /// issues tokens without end).
     pub fn issue(&self, token: impl Into<String>) {
-        lock(&self.issued).insert(token.into(), Instant::now());
+        let mut issued = lock(&self.issued);
+        issued.retain(|_, at| at.elapsed() < self.lifetime);
+        issued.insert(token.into(), Instant::now());
     }
 
     /// The lifetime tokens get (the `expires_in` to answer).
@@ -365,5 +379,24 @@ mod tests {
         tokens.expire_all();
         assert!(!tokens.is_live("t1"));
         assert!(!BearerTokens::new(Duration::ZERO).is_live("t1"));
+    }
+
+    /// A long-running simulator keeps neither expired tokens nor more log entries than the
+    /// limit.
+    #[test]
+    fn what_a_simulator_keeps_is_bounded() {
+        let tokens = BearerTokens::new(Duration::from_millis(20));
+        tokens.issue("old");
+        std::thread::sleep(Duration::from_millis(30));
+        tokens.issue("new");
+        let kept: Vec<String> = lock(&tokens.issued).keys().cloned().collect();
+        assert_eq!(kept, ["new"], "the expired token was forgotten");
+
+        let mut log = Vec::new();
+        for i in 0..LOG_LIMIT + 5 {
+            record(&mut log, i);
+        }
+        assert_eq!(log.len(), LOG_LIMIT);
+        assert_eq!((log[0], log[LOG_LIMIT - 1]), (0, LOG_LIMIT - 1), "the first entries are kept");
     }
 }

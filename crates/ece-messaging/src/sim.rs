@@ -99,7 +99,7 @@ impl SimConfig {
     }
 }
 
-use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock};
+use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock, record};
 pub use cc_core::sim::{Fault, Simulator};
 
 /// What the simulator saw.
@@ -113,9 +113,10 @@ pub struct SimStats {
     pub evictions: u64,
     /// Start requests answered 409.
     pub conflicts: u64,
-    /// Messages received: `(type, content)`.
+    /// Messages received: `(type, content)` (the first [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT)).
     pub sent: Vec<(String, Option<String>)>,
-    /// The same messages' bodies as received (for snapshots of built requests).
+    /// The same messages' bodies as received (for snapshots of built requests; the first
+    /// [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT)).
     pub bodies: Vec<Value>,
     /// Callback POSTs made.
     pub callback_posts: u64,
@@ -551,8 +552,8 @@ async fn send_message(State(shared): State<Arc<Shared>>, headers: HeaderMap, bod
     };
     {
         let mut stats = lock(&shared.stats);
-        stats.sent.push((message.kind.value.to_string(), message.content.clone()));
-        stats.bodies.push(serde_json::to_value(&message).unwrap_or_default());
+        record(&mut stats.sent, (message.kind.value.to_string(), message.content.clone()));
+        record(&mut stats.bodies, serde_json::to_value(&message).unwrap_or_default());
     }
     if let Some(steps) = reply {
         shared.agent_says(conversation, steps);

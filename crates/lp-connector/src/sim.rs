@@ -53,11 +53,8 @@ use crate::model::{
     file_event, receipt_event, text_event,
 };
 
-use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock};
+use cc_core::sim::{Admitted, BearerTokens, Faults, SimServer, lock, record};
 pub use cc_core::sim::{Fault, Simulator};
-
-/// Requests kept in [`SimStats::requests`] (the first ones).
-pub const MAX_SEEN: usize = 10_000;
 
 /// The agent's participant id.
 pub const AGENT_ID: &str = "sim-agent-1";
@@ -128,9 +125,9 @@ pub struct SimStats {
     pub consumer_jwss: u64,
     /// Conversations opened.
     pub conversations: u64,
-    /// Publishes accepted: `(dialog, event type[:detail])`.
+    /// Publishes accepted: `(dialog, event type[:detail])`; the first [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT).
     pub published: Vec<(String, String)>,
-    /// CSAT answers: `(conversation, rate)`.
+    /// CSAT answers: `(conversation, rate)`; the first [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT).
     pub csat: Vec<(String, u8)>,
     /// Files stored through Swift.
     pub uploads: u64,
@@ -138,7 +135,7 @@ pub struct SimStats {
     pub downloads: u64,
     /// Notifications delivered (200/201) and not delivered.
     pub notifications: (u64, u64),
-    /// Every request, in order.
+    /// Every request, in order; the first [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT).
     pub requests: Vec<Seen>,
 }
 
@@ -229,18 +226,10 @@ impl Shared {
                 (k.clone(), v)
             })
             .collect();
-        let mut stats = lock(&self.stats);
-        // Bounded, so that a long-running `cckit sim lp` does not grow without end.
-        if stats.requests.len() >= MAX_SEEN {
-            return;
-        }
-        stats.requests.push(Seen {
-            method: call.method.to_string(),
-            path: call.path.clone(),
-            query,
-            headers: shown,
-            body,
-        });
+        record(
+            &mut lock(&self.stats).requests,
+            Seen { method: call.method.to_string(), path: call.path.clone(), query, headers: shown, body },
+        );
     }
 
     fn name_app_jwt(&self, value: &str) -> String {
@@ -787,7 +776,7 @@ fn publish(shared: &Arc<Shared>, consumer: &str, req: &Req) -> Result<Value, Res
         }
         other => (other.type_name().to_owned(), Some(shared.sequence(&conversation))),
     };
-    lock(&shared.stats).published.push((dialog.clone(), kind));
+    record(&mut lock(&shared.stats).published, (dialog.clone(), kind));
     // LivePerson echoes the consumer's own events to the webhook.
     shared.messaging(&conversation, &dialog, consumer, "CONSUMER", sequence, &body.event);
     if let MessagingEvent::ContentEvent(content) = &body.event {
@@ -831,7 +820,10 @@ fn update(shared: &Arc<Shared>, consumer: &str, req: &Req) -> Result<Value, Resp
     owned(shared, consumer, &conversation)?;
     match body.conversation_field {
         ConversationField::State { conversation_state } if conversation_state == "CLOSE" => {
-            lock(&shared.stats).published.push((conversation.clone(), "ConversationStateField:CLOSE".into()));
+            record(
+                &mut lock(&shared.stats).published,
+                (conversation.clone(), "ConversationStateField:CLOSE".into()),
+            );
             shared.agent(conversation, vec![AgentStep::Close("CONSUMER")]);
         }
         ConversationField::Dialog { dialog, .. }
@@ -840,11 +832,11 @@ fn update(shared: &Arc<Shared>, consumer: &str, req: &Req) -> Result<Value, Resp
             if let Some(c) = lock(&shared.conversations).get_mut(&conversation) {
                 c.survey = Some(format!("{conversation}-survey"));
             }
-            lock(&shared.stats).published.push((conversation.clone(), "DialogChange:CLOSE".into()));
+            record(&mut lock(&shared.stats).published, (conversation.clone(), "DialogChange:CLOSE".into()));
             shared.agent(conversation, vec![AgentStep::Snapshot { agent: true }]);
         }
         ConversationField::Csat { csat_rate, .. } => {
-            lock(&shared.stats).csat.push((conversation, csat_rate));
+            record(&mut lock(&shared.stats).csat, (conversation, csat_rate));
         }
         other => return Err(bad_request(&format!("unsupported conversation field {other:?}"))),
     }

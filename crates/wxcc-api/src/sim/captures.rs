@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cc_core::EpochMillis;
-use cc_core::sim::lock;
+use cc_core::sim::{lock, record};
 use serde_json::{Value, json};
 
 use super::Shared;
@@ -37,7 +37,7 @@ pub(super) async fn captures(State(shared): State<Arc<Shared>>, headers: HeaderM
         {
             return Err((StatusCode::FORBIDDEN, "Token is not authorized for this organization".into()));
         }
-        lock(&shared.stats).capture_batches.push(ids.len());
+        record(&mut lock(&shared.stats).capture_batches, ids.len());
         let expires = EpochMillis::now().as_i64() + expiration * 60_000;
         let data: Vec<Value> = ids
             .iter()

@@ -175,7 +175,7 @@ pub struct SimStats {
     pub max_in_window: usize,
     /// Recording downloads served.
     pub downloads: u64,
-    /// Task ids per capture query, in order.
+    /// Task ids per capture query, in order; the first [`LOG_LIMIT`](cc_core::sim::LOG_LIMIT).
     pub capture_batches: Vec<usize>,
     /// Responses sent gzip-compressed.
     pub gzipped: u64,
