@@ -74,7 +74,6 @@ type Make = Arc<dyn Fn(usize, usize) -> (Vec<u8>, String) + Send + Sync>;
 /// The load generator: `CONNECTIONS` reqwest clients, each holding one keep-alive connection
 /// per server, built once (building a client reads the system's CA certificates, which cost
 /// as much CPU as thousands of requests and would be counted in whichever round built it).
-#[derive(Clone)]
 struct Generator {
     clients: Arc<[reqwest::Client]>,
 }
