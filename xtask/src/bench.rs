@@ -136,8 +136,8 @@ fn intro(quick: bool) -> String {
          `ratio` = ours / baseline, both measured in the same run so that machine noise mostly \
          cancels; rows of alternating rounds give the median of their rounds' paired ratios \
          (each round of ours over the baseline round run next to it) and, in brackets, the \
-         quartiles of those ratios, which show how far the ratio moved within the run. The `measured by` column says what each row is: criterion rows give the \
-         throughput at the median time of their samples (wall clock); the CPU rows also give \
+         quartiles of those ratios, which show how far the ratio moved within the run. The \
+         `measured by` column says what each row is: criterion rows give the throughput at the median time of their samples (wall clock); the CPU rows also give \
          instructions per iteration counted by callgrind (`ratio (instr.)` = baseline \
          instructions / ours), which repeat to within a fraction of a percent whatever else the \
          machine does — compare those across runs; load rows are wall clock from a load \
@@ -248,9 +248,10 @@ fn machine() -> String {
          sequential ECE client from 0.86 to 1.09 on one day when each side ran in one block), so \
          they run in alternating rounds and report each side's median round and the median of \
          the rounds' paired ratios: one side's rounds spread by ±20 % within a run here, while \
-         a round and its neighbour move together, so the paired ratio's quartiles lie within a \
-         few percent of each other. They also carry a whole-process instruction count (every thread) that repeats to within about 1 % (the \
-         cold ECE row, whose 1,000 concurrent tasks are scheduled differently every run, to \
+         a round and its neighbour move together, so the paired ratios spread less (their \
+         quartiles are beside each ratio; the median paired ratio of the sequential ECE client \
+         repeated to within about 1 % over five runs). They also carry a whole-process \
+         instruction count (every thread) that repeats to within about 1 % (the cold ECE row, whose 1,000 concurrent tasks are scheduled differently every run, to \
          within about 2.5 %). Counts are taken under valgrind, whose emulated CPU has no SHA extensions: the \
          LivePerson rows' HMAC-SHA1 (the notification, the receiver under load) runs the \
          portable code there (about 12,400 instructions per 560-byte request, against a few \
@@ -338,6 +339,12 @@ fn join_counts(rows: &mut [Row], path: &Path) {
     }
 }
 
+/// `paired_ratio` of a row of alternating rounds: (q1, median, q3).
+fn paired_ratio(item: &Value) -> Option<[f64; 3]> {
+    let q = |key: &str| item["paired_ratio"][key].as_f64();
+    Some([q("q1")?, q("median")?, q("q3")?])
+}
+
 fn pair(item: &Value, field: &str) -> Option<(f64, f64)> {
     item[field]["ours"].as_f64().zip(item[field]["baseline"].as_f64())
 }
@@ -361,11 +368,7 @@ fn custom_rows(file: &Path, measured_by: &str) -> Vec<Row> {
             baseline_name: item["baseline_name"].as_str().unwrap_or_default().to_owned(),
             unit: item["unit"].as_str().unwrap_or_default().to_owned(),
             p99: pair(item, "p99_ms"),
-            paired_ratio: ["q1", "median", "q3"]
-                .map(|k| item["paired_ratio"][k].as_f64())
-                .into_iter()
-                .collect::<Option<Vec<f64>>>()
-                .map(|q| [q[0], q[1], q[2]]),
+            paired_ratio: paired_ratio(item),
             cpu_per_1k: pair(item, "cpu_s_per_1k"),
             rss_mib: pair(item, "rss_mib"),
         })

@@ -224,7 +224,8 @@ fn main() {
             return Value::Null;
         }
         let per_call = |side: &str, calls_per_iteration: f64| {
-            common::whole_process_count(|n| format!("{row}/{side}/{n}"), short, long) / calls_per_iteration
+            common::per_iteration_count(|n| format!("{row}/{side}/{n}"), None, short, long)
+                / calls_per_iteration
         };
         let per_iteration = if row == "sequential" { 1.0 } else { CONCURRENT as f64 };
         json!({"ours": per_call("ours", per_iteration), "baseline": per_call("baseline", per_iteration)})

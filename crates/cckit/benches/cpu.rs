@@ -228,11 +228,9 @@ fn run_iterations(routine: &mut Routine, iterations: u64) {
 
 /// Instructions per iteration of every routine, by callgrind, into `counts.json`.
 fn count_instructions() {
-    let total = |group: usize, side: &str, iterations: u64| {
-        common::callgrind_total(&format!("{group}/{side}/{iterations}"), Some("*run_iterations*"))
-    };
     let per_iteration = |group: usize, side: &str| {
-        (total(group, side, LONG).saturating_sub(total(group, side, SHORT))) as f64 / (LONG - SHORT) as f64
+        let spec = |n| format!("{group}/{side}/{n}");
+        common::per_iteration_count(spec, Some("*run_iterations*"), SHORT, LONG)
     };
     let counts: Vec<Value> = (0..GROUPS.len())
         .map(|i| {

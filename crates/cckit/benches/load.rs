@@ -194,7 +194,7 @@ fn receiver_counts() -> Value {
         return Value::Null;
     }
     let per_request = |side: &str| {
-        common::whole_process_count(|n| format!("receiver/{side}/{n}"), 20, 120) / CONNECTIONS as f64
+        common::per_iteration_count(|n| format!("receiver/{side}/{n}"), None, 20, 120) / CONNECTIONS as f64
     };
     json!({"ours": per_request("ours"), "baseline": per_request("baseline")})
 }

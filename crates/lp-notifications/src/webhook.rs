@@ -28,6 +28,18 @@ pub struct LpHeaders<'a> {
 
 impl<'a> LpHeaders<'a> {
     /// Reads the headers through a lookup by (lower-case) name, whatever HTTP stack you use.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use lp_notifications::webhook::LpHeaders;
+    ///
+    /// let sent: HashMap<&str, &str> =
+    ///     [("x-liveperson-account-id", "42"), ("x-liveperson-signature", "sha1=abc")].into();
+    /// let headers = LpHeaders::from_lookup(|name| sent.get(name).copied());
+    /// assert_eq!(headers.account_id, Some("42"));
+    /// assert_eq!(headers.client_id, None);
+    /// assert_eq!(headers.signature, Some("sha1=abc"));
+    /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<&'a str>) -> Self {
         Self {
             account_id: lookup(ACCOUNT_ID_HEADER),

@@ -43,6 +43,18 @@ pub struct WxccHeaders<'a> {
 
 impl<'a> WxccHeaders<'a> {
     /// Reads the headers through a lookup by (lower-case) name, whatever HTTP stack you use.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use wxcc_api::webhook::WxccHeaders;
+    ///
+    /// let sent: HashMap<&str, &str> =
+    ///     [("x-webexcc-signature", "sig"), ("x-webexcc-timestamp", "1700000000000")].into();
+    /// let headers = WxccHeaders::from_lookup(|name| sent.get(name).copied());
+    /// assert_eq!(headers.signature, Some("sig"));
+    /// assert_eq!(headers.timestamp, Some("1700000000000"));
+    /// assert_eq!(headers.version, None);
+    /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<&'a str>) -> Self {
         Self {
             signature: lookup(SIGNATURE_HEADER),

@@ -72,8 +72,8 @@ pub fn quartiles(figures: impl IntoIterator<Item = f64>) -> [f64; 3] {
 /// Alternating rounds of one row, summed up: each side's median round, and the ratio as the
 /// median (with quartiles) of the rounds' paired ratios: each round of ours over the baseline
 /// round run next to it. A slow stretch of the machine lowers both rounds of a pair, so the
-/// paired ratio moves far less than either side's figures do (the spread of one side's rounds
-/// is often ±20 % here, the paired ratios' a third of that).
+/// paired ratios spread less than either side's rounds do (one side's rounds often spread by
+/// ±20 % here); their quartiles go into the table beside the ratio.
 pub struct Paired {
     pub ours: f64,
     pub baseline: f64,
@@ -135,11 +135,12 @@ pub fn callgrind_total(spec: &str, toggle: Option<&str>) -> u64 {
         .expect("callgrind wrote its totals")
 }
 
-/// Instructions per iteration of the whole process: a run of `long` iterations minus a run of
-/// `short` ones, over `long - short`, so that start-up and setup cancel. `spec` makes the
-/// child's `CC_BENCH_COUNT` for an iteration count.
-pub fn whole_process_count(spec: impl Fn(u64) -> String, short: u64, long: u64) -> f64 {
-    let (a, b) = (callgrind_total(&spec(long), None), callgrind_total(&spec(short), None));
+/// Instructions per iteration: a run of `long` iterations minus a run of `short` ones, over
+/// `long - short`, so that start-up, setup and first-call costs cancel. `spec` makes the
+/// child's `CC_BENCH_COUNT` for an iteration count; `toggle` as in [`callgrind_total`]
+/// (`None`: the whole process).
+pub fn per_iteration_count(spec: impl Fn(u64) -> String, toggle: Option<&str>, short: u64, long: u64) -> f64 {
+    let (a, b) = (callgrind_total(&spec(long), toggle), callgrind_total(&spec(short), toggle));
     a.saturating_sub(b) as f64 / (long - short) as f64
 }
 
